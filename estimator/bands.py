@@ -1,0 +1,52 @@
+"""Low / mid / high values and the assumption records every estimate returns.
+
+``Band`` holds one quantity in three scenarios. Inside the core a band of *inputs* holds the
+value each scenario uses (so ``MFU.low`` is the utilisation behind the low estimate, which is
+the *highest* utilisation); a band of *outputs* is ordered low <= mid <= high. The members may
+be Python floats or numpy arrays: every formula is plain arithmetic and works on both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+SCENARIOS = ("low", "mid", "high")
+
+
+@dataclass(frozen=True)
+class Band:
+    low: Any
+    mid: Any
+    high: Any
+
+    @classmethod
+    def point(cls, value: Any) -> Band:
+        return cls(value, value, value)
+
+    def __getitem__(self, scenario: str) -> Any:
+        return getattr(self, scenario)
+
+    def to_dict(self, digits: int = 6) -> dict[str, float]:
+        return {s: _round(self[s], digits) for s in SCENARIOS}
+
+
+def _round(value: Any, digits: int) -> Any:
+    """Round to ``digits`` significant figures (the API never claims more precision)."""
+    if isinstance(value, int | float):
+        return float(f"{float(value):.{digits}g}")
+    return value
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """One input an estimate used: its value (a number, text or a band), unit and source."""
+
+    name: str
+    value: Any
+    unit: str
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        value = self.value.to_dict() if isinstance(self.value, Band) else _round(self.value, 6)
+        return {"name": self.name, "value": value, "unit": self.unit, "source": self.source}

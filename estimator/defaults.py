@@ -1,0 +1,155 @@
+"""Calibrated defaults, each derived from a published run or a measurement.
+
+Every constant here has its derivation next to it. The anchors are in
+``../shared/reference/calibration.md`` (copied into ``docs/validation.md`` with the results).
+A ``Band`` of inputs holds the value used by the low, mid and high *estimate* (see bands.py).
+Nothing here is tuned to hit a single reference figure; the validation report shows how the
+estimates land on runs that were *not* used to derive them.
+"""
+
+from __future__ import annotations
+
+from .bands import Band
+
+# --- Exact unit conversions -----------------------------------------------------------------
+SECONDS_PER_HOUR = 3600.0
+HOURS_PER_DAY = 24.0
+HOURS_PER_YEAR = 8766.0  # 365.25 days
+HOURS_PER_MONTH = HOURS_PER_YEAR / 12.0  # 730.5
+KG_PER_POUND = 0.45359237  # international avoirdupois pound, exact
+TERA = 1e12
+GIGA = 1e9
+
+# --- Measured on one H200 SXM (calibration.md, "Ceilings measured") --------------------------
+H200_BF16_SUSTAINED_TFLOPS = 668.0
+H200_FP8_SUSTAINED_TFLOPS = 1211.0
+H200_COPY_TB_PER_S = 4.15
+H200_POWER_COMPUTE_W = 695.0
+H200_POWER_MEMORY_W = 555.0
+H200_POWER_IDLE_W = 130.0
+H200_POWER_LIMIT_W = 700.0
+H100_DATASHEET_BF16_TFLOPS = 989.4
+H100_DATASHEET_FP8_TFLOPS = 1978.9
+H100_DATASHEET_HBM_TB_PER_S = 3.35
+
+#: Fraction of the dense datasheet peak a large matrix product sustains for minutes (power-limited):
+#: bf16 668 / 989.4 = 0.675, fp8 1211 / 1978.9 = 0.612. Precisions that were not measured use
+#: the nearest measured one (tf32, fp64 -> bf16; fp4 -> fp8) and the estimate says so.
+GEMM_SUSTAINED_FRACTION = {
+    "bf16": H200_BF16_SUSTAINED_TFLOPS / H100_DATASHEET_BF16_TFLOPS,
+    "fp16": H200_BF16_SUSTAINED_TFLOPS / H100_DATASHEET_BF16_TFLOPS,
+    "fp8": H200_FP8_SUSTAINED_TFLOPS / H100_DATASHEET_FP8_TFLOPS,
+}
+GEMM_FRACTION_STAND_IN = {"tf32": "bf16", "fp64": "bf16", "fp4": "fp8"}
+
+#: Power draw as a fraction of the power limit, by phase (H200 at a 700 W limit):
+#: compute-bound 695/700, memory-bound 555/700, idle after load 130/700.
+POWER_FRACTION_COMPUTE = H200_POWER_COMPUTE_W / H200_POWER_LIMIT_W
+POWER_FRACTION_MEMORY = H200_POWER_MEMORY_W / H200_POWER_LIMIT_W
+POWER_FRACTION_IDLE = H200_POWER_IDLE_W / H200_POWER_LIMIT_W
+
+# --- Training ---------------------------------------------------------------------------------
+#: Model FLOPs utilisation of a large dense run on H100 in bf16 (Dubey et al. 2024, Table 4):
+#: 43 % on 8,192 GPUs, 41 % on 16,384, 38 % on 16,384 at 131K context. The high-utilisation end
+#: gives the low estimate.
+MFU_REFERENCE = Band(low=0.43, mid=0.41, high=0.38)
+MFU_REFERENCE_SOURCE = (
+    "Llama 3 (Dubey et al. 2024, arXiv:2407.21783, Table 4): BF16 MFU 43% / 41% / 38% on H100"
+)
+
+#: Time outside matrix products (communication, element-wise kernels, pipeline bubbles) is
+#: modelled as memory traffic: t_other = FLOPs * OVERHEAD_BYTES_PER_FLOP / HBM bandwidth.
+#: Derived from the reference run: on H100 a step takes FLOPs / (989.4 T * MFU); its matrix
+#: products take FLOPs / (989.4 T * 0.675) (sustained fraction above); the rest, expressed in
+#: H100 HBM time (3.35 TB/s), is (1/MFU - 1/0.675) * 3.35 / 989.4 bytes per FLOP
+#: (0.0030 / 0.0032 / 0.0039 for MFU 0.43 / 0.41 / 0.38). On a GPU with more FLOP/s per byte
+#: of bandwidth this overhead weighs more, which is why A100 runs reached higher MFU (LLaMA-65B:
+#: ~47 %) than H100 runs (38-43 %); the validation report checks that on runs not used here.
+OVERHEAD_BYTES_PER_FLOP = Band(
+    *(
+        (1.0 / MFU_REFERENCE[s] - 1.0 / GEMM_SUSTAINED_FRACTION["bf16"])
+        * H100_DATASHEET_HBM_TB_PER_S
+        / H100_DATASHEET_BF16_TFLOPS
+        for s in ("low", "mid", "high")
+    )
+)
+
+#: Goodput: share of reserved GPU time that advances training (the rest is failures, restarts,
+#: checkpoint reloads and evaluation). Mid: Llama 3 reports ">90% effective training time"
+#: (Dubey et al. 2024, section 3.3.4). Low-estimate 0.95 is an optimistic run; high-estimate
+#: 0.85 matches the Llama 3.1 405B total, whose GPU-hours imply 6ND / (GPUh x 989.4 T) = 0.345
+#: against a 0.41 MFU, i.e. 0.84 (it includes context extension and annealing).
+GOODPUT = Band(low=0.95, mid=0.90, high=0.85)
+GOODPUT_SOURCE = (
+    "Llama 3 (arXiv:2407.21783 §3.3.4): >90% effective training time; 0.345/0.41 = 0.84 "
+    "implied by the Llama 3.1 405B GPU-hour total (calibration.md)"
+)
+
+#: Attention FLOPs per token, PaLM (Chowdhery et al. 2022, arXiv:2204.02311, Appendix B):
+#: 12 * L * H * Q * T, generalised to 6 * L * H * (d_qk + d_v) * T so MLA's 192-wide queries and
+#: 128-wide values count as published.
+ATTENTION_SOURCE = "PaLM (arXiv:2204.02311) Appendix B: 6N + 12·L·H·Q·T FLOPs per token"
+
+#: Pre-training sequence length when the model record has none: 4,096 tokens, the length used by
+#: DeepSeek-V3 (arXiv:2412.19437 §4.2), Llama 2 (arXiv:2307.09288) and Qwen2.5's first stage.
+DEFAULT_SEQUENCE_TOKENS = 4096
+
+#: Bytes of training state per parameter with mixed-precision Adam: 2 (bf16 weights) + 2 (bf16
+#: gradients) + 12 (fp32 master weights, momentum, variance); ZeRO, Rajbhandari et al. 2020
+#: (arXiv:1910.02054) section 3.1. fp64 training doubles every term.
+TRAINING_STATE_BYTES_PER_PARAM = {"fp64": 32.0}
+TRAINING_STATE_BYTES_DEFAULT = 16.0
+TRAINING_STATE_SOURCE = "ZeRO (Rajbhandari et al. 2020, arXiv:1910.02054) §3.1: 2+2+12 bytes/param"
+
+#: Activations kept per layer per token with full recomputation: the layer input, 2 * h bytes
+#: in bf16; working set of the layer being recomputed: 34 * h bytes (Korthikanti et al. 2022,
+#: arXiv:2205.05198, eq. 1, with flash attention removing the 5*a*s/h term). Both divide across
+#: the tensor-parallel group (sequence parallelism), at most one NVLink domain of 8 GPUs.
+ACTIVATION_CHECKPOINT_BYTES_PER_TOKEN_HIDDEN = 2.0
+ACTIVATION_WORKING_BYTES_PER_TOKEN_HIDDEN = 34.0
+ACTIVATION_SOURCE = "Korthikanti et al. 2022 (arXiv:2205.05198) eq. 1; full recomputation, micro-batch of 1"
+MAX_TENSOR_PARALLEL = 8
+
+#: Share of HBM usable for tensors: the CUDA context, NCCL buffers and allocator fragmentation
+#: take the rest. Engineering assumption (PyTorch's caching allocator commonly reserves 5-10 %).
+USABLE_HBM_FRACTION = 0.90
+
+# --- Power ------------------------------------------------------------------------------------
+#: Share of a server's nameplate non-GPU power (max kW - GPUs x TDP) drawn under load. Derived
+#: from the measured 8x B200 MLPerf system (calibration: 10.40 kW at the wall) against the DGX
+#: B200 nameplate (14.3 kW; GPUs 8 x 1 kW): with the GPUs at 100 % / 95 % / 90 % of their limit
+#: the rest of the server drew 2.40 / 2.80 / 3.20 kW of a 6.3 kW nameplate -> 0.38 / 0.44 / 0.51.
+NODE_OVERHEAD_FRACTION = Band(low=0.38, mid=0.44, high=0.51)
+NODE_OVERHEAD_SOURCE = (
+    "derived: MLPerf v5.1 Lenovo SR680a V3 8x B200 measured 10.40 kW at the wall vs DGX B200 "
+    "nameplate 14.3 kW with 8 x 1,000 W GPUs"
+)
+#: For a GPU without a published server power: non-GPU nameplate per GPU = TDP x (10.2 - 5.6) /
+#: 5.6 = 0.821 x TDP, the DGX H100 ratio (10.2 kW max, 8 x 700 W).
+NODE_NAMEPLATE_OVERHEAD_PER_TDP = (10.2 - 8 * 0.7) / (8 * 0.7)
+
+#: Power usage effectiveness. Low: PaLM's 1.08 (arXiv:2204.02311 App. B); mid: 1.2, the upper
+#: end of the values reported for LLM training (GPT-3 1.10, LLaMA 1.1, OLMo 2 7B 1.2); high:
+#: the 2023 industry average of 1.58 (Uptime Institute Global Data Center Survey).
+PUE = Band(low=1.08, mid=1.2, high=1.58)
+PUE_SOURCE = "PaLM App. B (1.08); OLMo 2 Table 19 (1.2); Uptime Institute 2023 survey average (1.58)"
+
+#: Grid carbon intensity: US utility-scale generation 2023, 0.81 lb CO2/kWh (EIA FAQ id=74).
+GRID_KG_CO2_PER_KWH = 0.81 * KG_PER_POUND
+GRID_SOURCE = "US EIA FAQ 'How much carbon dioxide is produced per kWh' (2023: 0.81 lb/kWh)"
+
+# --- Ownership --------------------------------------------------------------------------------
+#: Useful life over which purchased servers are amortised. Low estimate 6 years (Microsoft's
+#: server life since FY2022 10-K), mid 5 years (Amazon's server life from 2025), high 4 years
+#: (an accelerator retired after two NVIDIA generations; assumption).
+CAPEX_LIFE_YEARS = Band(low=6.0, mid=5.0, high=4.0)
+CAPEX_LIFE_SOURCE = (
+    "hyperscaler depreciation schedules: Microsoft 6 years (FY2022 10-K), Amazon 5 years "
+    "(2025); 4 years assumed for two GPU generations"
+)
+
+#: Used only when a price book has no electricity or hosting row (the seed book has both).
+ELECTRICITY_FALLBACK = 0.0806
+ELECTRICITY_FALLBACK_SOURCE = "US EIA 2023 average industrial retail price (8.06 c/kWh)"
+HOSTING_FALLBACK = 174.06
+HOSTING_FALLBACK_SOURCE = "CBRE North America Data Center Trends H1 2024 (250-500 kW asking rate)"

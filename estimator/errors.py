@@ -1,0 +1,67 @@
+"""One exception hierarchy for the estimation core.
+
+Every error carries structured data (``code``, ``field``, and whatever else helps) and a
+message that says what would work. The core knows nothing of HTTP: the app maps
+``InvalidInputError`` to 422, ``UnknownIdError`` to 404, and so on.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class EstimatorError(Exception):
+    """Base of every error the estimator raises on purpose."""
+
+    code = "estimator_error"
+
+    def __init__(self, message: str, *, field: str | None = None, **data: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.data = data
+
+    def to_dict(self) -> dict[str, object]:
+        return {"code": self.code, "field": self.field, "detail": self.message, **self.data}
+
+
+class InvalidInputError(EstimatorError, ValueError):
+    """A value is out of range, not finite, or inconsistent with another value."""
+
+    code = "invalid_input"
+
+
+class UnknownIdError(EstimatorError, LookupError):
+    """A model or hardware id is not in the catalog; carries the closest ids."""
+
+    code = "unknown_id"
+
+    def __init__(self, kind: str, given: str, known: Iterable[str], *, field: str) -> None:
+        known = sorted(known)
+        closest = difflib.get_close_matches(given.lower(), known, n=3, cutoff=0.4)
+        hint = f" Closest: {', '.join(closest)}." if closest else ""
+        super().__init__(
+            f"Unknown {kind} '{given}'.{hint} See `estimator catalog {kind}s` for all ids.",
+            field=field,
+            given=given,
+            closest=closest,
+        )
+
+
+class UnsupportedPrecisionError(EstimatorError, ValueError):
+    """The hardware has no tensor-core peak for the requested precision."""
+
+    code = "unsupported_precision"
+
+
+class DoesNotFitError(EstimatorError, ValueError):
+    """The workload does not fit in the memory of the GPUs given."""
+
+    code = "does_not_fit"
+
+
+class CatalogError(EstimatorError, ValueError):
+    """A seed or uploaded catalog row is malformed."""
+
+    code = "catalog_error"

@@ -1,0 +1,444 @@
+"""Training: FLOPs -> GPU-hours -> GPUs, nodes and wall-clock; memory fit; power, energy, cost.
+
+Inputs: a ``TrainingRequest`` (model and hardware records, tokens, precision, a GPU count or a
+deadline, optional overrides), a ``PriceBook`` and the ``Catalog`` (for price fallbacks).
+Output: a ``TrainingEstimate`` whose ``to_dict()`` is the result contract of the API and CLI.
+
+Formulas (sources in ``defaults.py``; every formula is plain arithmetic that also runs on numpy
+arrays, so batch estimates reuse them):
+
+- model FLOPs        F = (6 * N_active + A) * D, A = 6 * L * H * (d_qk + d_v) * T   (PaLM App. B)
+- hardware FLOPs     recomputation adds one forward pass: x 4/3 (full: all; selective: attention)
+- busy GPU-seconds   F_main / (peak_p * g_p) + F_attn / (peak_a * g_a) + F * o / HBM bandwidth
+                     (matrix products at the measured sustained fraction g of the dense peak, the
+                     rest as memory traffic o bytes/FLOP calibrated on the Llama 3 405B run;
+                     fp8/fp4 runs keep attention in bf16, as DeepSeek-V3 did)
+- GPU-hours          busy seconds / 3600 / goodput
+- wall-clock days    GPU-hours / GPUs / 24; GPUs for a deadline = ceil(GPU-hours / (24 * days))
+- memory             16 bytes/param of weights, gradients and Adam states sharded over the GPUs,
+                     plus activations with full recomputation, split over tensor parallelism
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import cost as cost_mod
+from . import defaults as d
+from . import power
+from .bands import SCENARIOS, Assumption, Band
+from .catalog import BYTES_PER_VALUE, PRECISIONS, Catalog, Hardware, Model
+from .cost import PriceBook
+from .errors import DoesNotFitError, InvalidInputError
+
+RECOMPUTE_MODES = ("none", "selective", "full")
+LOW_PRECISIONS = ("fp8", "fp4")
+#: Extra forward pass under recomputation: (main GEMMs, attention) multipliers.
+RECOMPUTE_FACTORS = {"none": (1.0, 1.0), "selective": (1.0, 4.0 / 3.0), "full": (4.0 / 3.0, 4.0 / 3.0)}
+
+
+# --- Formulas (scalar or numpy) ----------------------------------------------------------------
+def attention_flops_per_token(layers: Any, heads: Any, qk_head_dim: Any, v_head_dim: Any, sequence_tokens: Any) -> Any:
+    """PaLM Appendix B's 12*L*H*Q*T, written 6*L*H*(d_qk + d_v)*T (equal when d_qk = d_v = Q)."""
+    return 6.0 * layers * heads * (qk_head_dim + v_head_dim) * sequence_tokens
+
+
+def dense_flops(active_params: Any, tokens: Any) -> Any:
+    """6 * N * D: forward (2N) and backward (4N) per token (Kaplan et al. 2020)."""
+    return 6.0 * active_params * tokens
+
+
+def busy_seconds(
+    main_flops: Any,
+    attention_flops: Any,
+    main_peak_flops: Any,
+    attention_peak_flops: Any,
+    main_gemm_fraction: Any,
+    attention_gemm_fraction: Any,
+    overhead_bytes_per_flop: Any,
+    hbm_bytes_per_s: Any,
+) -> tuple[Any, Any]:
+    """(seconds in matrix products, seconds in everything else), summed over GPUs."""
+    gemm = main_flops / (main_peak_flops * main_gemm_fraction) + attention_flops / (
+        attention_peak_flops * attention_gemm_fraction
+    )
+    other = (main_flops + attention_flops) * overhead_bytes_per_flop / hbm_bytes_per_s
+    return gemm, other
+
+
+def gpu_hours_from_busy(busy_s: Any, goodput: Any) -> Any:
+    return busy_s / d.SECONDS_PER_HOUR / goodput
+
+
+def wall_clock_days(gpu_hours: Any, gpus: Any) -> Any:
+    return gpu_hours / gpus / d.HOURS_PER_DAY
+
+
+def ceil(x: Any) -> Any:
+    """Ceiling that works on floats and numpy arrays alike."""
+    return -(-x // 1)
+
+
+def gpus_for_deadline(gpu_hours: Any, deadline_days: Any) -> Any:
+    return ceil(gpu_hours / (deadline_days * d.HOURS_PER_DAY))
+
+
+# --- Request and result ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TrainingRequest:
+    model: Model
+    hardware: Hardware
+    tokens: float
+    precision: str = "bf16"
+    gpus: int | None = None
+    deadline_days: float | None = None
+    sequence_tokens: int | None = None
+    recompute: str = "none"
+    utilisation: float | None = None
+    goodput: float | None = None
+    pue: float | None = None
+    grid_kg_co2_per_kwh: float | None = None
+    usd_per_gpu_hour: float | None = None
+    capex_usd_per_gpu: float | None = None
+    usd_per_kwh: float | None = None
+
+
+@dataclass(frozen=True)
+class TrainingEstimate:
+    model: str
+    hardware: str
+    precision: str
+    tokens: float
+    flops: Band
+    gpu_hours: Band
+    wall_clock_days: Band
+    gpu_count: int
+    node_count: int
+    power_it_kw: Band
+    power_facility_kw: Band
+    energy_mwh: Band
+    co2_t: Band
+    rent_usd: Band
+    own_usd: Band
+    utilisation: Band
+    memory: dict[str, float]
+    gpu_count_for_deadline: Band | None
+    assumptions: tuple[Assumption, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "workload": "training",
+            "model": self.model,
+            "hardware": self.hardware,
+            "precision": self.precision,
+            "tokens": float(self.tokens),
+            "flops": self.flops.to_dict(),
+            "gpu_hours": self.gpu_hours.to_dict(),
+            "wall_clock_days": self.wall_clock_days.to_dict(),
+            "gpu_count": self.gpu_count,
+            "node_count": self.node_count,
+            "power_kw": {"it": self.power_it_kw.to_dict(), "facility": self.power_facility_kw.to_dict()},
+            "energy_mwh": self.energy_mwh.to_dict(),
+            "co2_t": self.co2_t.to_dict(),
+            "cost_usd": {"rent": self.rent_usd.to_dict(), "own": self.own_usd.to_dict()},
+            "utilisation": self.utilisation.to_dict(4),
+            "memory": {k: float(f"{v:.6g}") for k, v in self.memory.items()},
+            "assumptions": [a.to_dict() for a in self.assumptions],
+            "warnings": list(self.warnings),
+        }
+        if self.gpu_count_for_deadline is not None:
+            out["gpu_count_for_deadline"] = {s: int(self.gpu_count_for_deadline[s]) for s in SCENARIOS}
+        return out
+
+
+# --- Validation --------------------------------------------------------------------------------
+def _check_positive(value: Any, name: str, *, integer: bool = False, upper: float | None = None) -> None:
+    if value is None:
+        return
+    ok_type = isinstance(value, int | float) and not isinstance(value, bool)
+    if not ok_type or not math.isfinite(value) or value <= 0:
+        raise InvalidInputError(f"'{name}' must be a finite number greater than 0, got {value!r}.", field=name)
+    if integer and value != int(value):
+        raise InvalidInputError(f"'{name}' must be a whole number, got {value!r}.", field=name)
+    if upper is not None and value > upper:
+        raise InvalidInputError(f"'{name}' must be at most {upper:g}, got {value!r}.", field=name)
+
+
+def validate(req: TrainingRequest) -> None:
+    """Raise ``InvalidInputError`` / ``UnsupportedPrecisionError`` for unusable input."""
+    _check_positive(req.tokens, "tokens")
+    _check_positive(req.gpus, "gpus", integer=True)
+    _check_positive(req.deadline_days, "deadline_days")
+    _check_positive(req.sequence_tokens, "sequence_tokens", integer=True)
+    _check_positive(req.utilisation, "utilisation", upper=1.0)
+    _check_positive(req.goodput, "goodput", upper=1.0)
+    _check_positive(req.grid_kg_co2_per_kwh, "grid_kg_co2_per_kwh")
+    _check_positive(req.usd_per_gpu_hour, "usd_per_gpu_hour")
+    _check_positive(req.capex_usd_per_gpu, "capex_usd_per_gpu")
+    _check_positive(req.usd_per_kwh, "usd_per_kwh")
+    _check_positive(req.pue, "pue")
+    if req.pue is not None and req.pue < 1.0:
+        raise InvalidInputError(f"'pue' is facility / IT power and cannot be below 1, got {req.pue!r}.", field="pue")
+    if req.gpus is not None and req.deadline_days is not None:
+        raise InvalidInputError(
+            "Give either 'gpus' (to get the wall-clock time) or 'deadline_days' (to get the GPUs needed), not both.",
+            field="gpus",
+        )
+    if req.recompute not in RECOMPUTE_MODES:
+        raise InvalidInputError(
+            f"'recompute' must be one of {', '.join(RECOMPUTE_MODES)}, got {req.recompute!r}.", field="recompute"
+        )
+    if req.precision not in PRECISIONS:
+        raise InvalidInputError(
+            f"'precision' must be one of {', '.join(PRECISIONS)}, got {req.precision!r}.", field="precision"
+        )
+    req.hardware.peak_tflops(req.precision)  # raises UnsupportedPrecisionError
+
+
+# --- Memory ------------------------------------------------------------------------------------
+def minimum_gpus(model: Model, hw: Hardware, precision: str, sequence_tokens: int) -> tuple[int, dict[str, float], list[str]]:
+    """Fewest GPUs whose memory holds the sharded training state plus per-GPU activations."""
+    warnings: list[str] = []
+    state_bytes = d.TRAINING_STATE_BYTES_PER_PARAM.get(precision, d.TRAINING_STATE_BYTES_DEFAULT) * model.total_params
+    usable_bytes = hw.hbm_gb * d.GIGA * d.USABLE_HBM_FRACTION
+    tp = min(hw.nvlink_domain_gpus, d.MAX_TENSOR_PARALLEL)
+    if model.layers and model.hidden_size:
+        act_bytes = (
+            sequence_tokens
+            * model.hidden_size
+            * (model.layers * d.ACTIVATION_CHECKPOINT_BYTES_PER_TOKEN_HIDDEN + d.ACTIVATION_WORKING_BYTES_PER_TOKEN_HIDDEN)
+            / tp
+        )
+    else:
+        act_bytes = 0.0
+        warnings.append(f"{model.name} has no layer count or hidden size: activation memory left out of the fit check.")
+    if act_bytes >= usable_bytes:
+        raise DoesNotFitError(
+            f"One {sequence_tokens:,}-token sequence of {model.name} needs {act_bytes / d.GIGA:,.0f} GB of activations "
+            f"per GPU even with full recomputation over {tp} GPUs; a {hw.name} has {usable_bytes / d.GIGA:,.0f} GB usable. "
+            f"Use a shorter 'sequence_tokens' or a GPU with more memory.",
+            field="sequence_tokens",
+            activation_gb_per_gpu=act_bytes / d.GIGA,
+            usable_gb_per_gpu=usable_bytes / d.GIGA,
+        )
+    min_gpus = max(1, math.ceil(state_bytes / (usable_bytes - act_bytes)))
+    memory = {
+        "state_gb": state_bytes / d.GIGA,
+        "activation_gb_per_gpu": act_bytes / d.GIGA,
+        "usable_gb_per_gpu": usable_bytes / d.GIGA,
+        "min_gpus": float(min_gpus),
+    }
+    return min_gpus, memory, warnings
+
+
+def _fit_error(model: Model, hw: Hardware, gpus: int, min_gpus: int, memory: dict[str, float]) -> DoesNotFitError:
+    nodes = math.ceil(min_gpus / hw.gpus_per_node)
+    return DoesNotFitError(
+        f"{model.name} needs {memory['state_gb']:,.0f} GB for weights, gradients and optimizer states "
+        f"plus {memory['activation_gb_per_gpu']:,.1f} GB of activations per GPU; {gpus} x {hw.name} hold "
+        f"{gpus * memory['usable_gb_per_gpu']:,.0f} GB usable. Use at least {min_gpus} GPUs ({nodes} nodes of "
+        f"{hw.gpus_per_node}), or a GPU with more memory.",
+        field="gpus",
+        min_gpus=min_gpus,
+        given_gpus=gpus,
+    )
+
+
+# --- The estimate ------------------------------------------------------------------------------
+def _gemm_fraction(precision: str) -> tuple[float, str | None]:
+    stand_in = d.GEMM_FRACTION_STAND_IN.get(precision)
+    if stand_in is None:
+        return d.GEMM_SUSTAINED_FRACTION[precision], None
+    return d.GEMM_SUSTAINED_FRACTION[stand_in], (
+        f"No {precision} matrix-product measurement: the sustained fraction measured for {stand_in} "
+        f"({d.GEMM_SUSTAINED_FRACTION[stand_in]:.3f} of peak) is assumed."
+    )
+
+
+def estimate_training(req: TrainingRequest, book: PriceBook, catalog: Catalog | None = None) -> TrainingEstimate:
+    validate(req)
+    model, hw = req.model, req.hardware
+    warnings: list[str] = []
+    assumptions: list[Assumption] = []
+
+    if model.is_estimate:
+        warnings.append(f"{model.name} is an unofficial estimate ({model.source}); treat its results as indicative.")
+    if hw.architecture != "hopper":
+        warnings.append(
+            f"{hw.name} ({hw.architecture}): utilisation and power fractions were measured on Hopper (H100/H200) "
+            "and are applied here unchanged."
+        )
+
+    # FLOPs
+    seq = req.sequence_tokens or model.training_sequence_tokens or d.DEFAULT_SEQUENCE_TOKENS
+    if req.sequence_tokens is None and model.training_sequence_tokens is None and model.has_attention_shape:
+        warnings.append(f"No pre-training sequence length recorded for {model.name}: {seq} tokens assumed.")
+    if model.has_attention_shape:
+        attn_per_token = attention_flops_per_token(
+            model.layers, model.attention_heads, model.qk_head_dim, model.value_head_dim, seq
+        )
+    else:
+        attn_per_token = 0.0
+        warnings.append(f"No attention shape for {model.name}: FLOPs are 6·N·D only (attention left out).")
+    main_flops = dense_flops(model.active_params, req.tokens)
+    attn_flops = attn_per_token * req.tokens
+    model_flops = main_flops + attn_flops
+    rc_main, rc_attn = RECOMPUTE_FACTORS[req.recompute]
+    hw_main, hw_attn = main_flops * rc_main, attn_flops * rc_attn
+    assumptions += [
+        Assumption("flops_per_token", 6 * model.active_params + attn_per_token, "FLOP/token",
+                   f"6·N_active ({model.active_params:.4g}) + attention; {d.ATTENTION_SOURCE}"),
+        Assumption("sequence_tokens", seq, "tokens", "request" if req.sequence_tokens else
+                   (model.source if model.training_sequence_tokens else "default (defaults.DEFAULT_SEQUENCE_TOKENS)")),
+        Assumption("recompute", req.recompute, "", "request; recomputation adds one forward pass (x4/3) to recomputed FLOPs"),
+    ]
+
+    # Time on the GPU
+    attn_precision = "bf16" if req.precision in LOW_PRECISIONS else req.precision
+    main_peak = hw.peak_tflops(req.precision) * d.TERA
+    attn_peak = hw.peak_tflops(attn_precision) * d.TERA
+    g_main, w1 = _gemm_fraction(req.precision)
+    g_attn, w2 = _gemm_fraction(attn_precision)
+    warnings += [w for w in {w1, w2} if w]
+    goodput = Band.point(req.goodput) if req.goodput else d.GOODPUT
+    gemm_s: dict[str, Any] = {}
+    other_s: dict[str, Any] = {}
+    for s in SCENARIOS:
+        if req.utilisation:
+            busy = (hw_main + hw_attn) / (main_peak * req.utilisation)
+            gemm_s[s] = busy * min(1.0, req.utilisation / g_main)
+            other_s[s] = busy - gemm_s[s]
+        else:
+            gemm_s[s], other_s[s] = busy_seconds(
+                hw_main, hw_attn, main_peak, attn_peak, g_main, g_attn,
+                d.OVERHEAD_BYTES_PER_FLOP[s], hw.hbm_bandwidth_tb_per_s * d.TERA,
+            )
+    gpu_hours = Band(*(gpu_hours_from_busy(gemm_s[s] + other_s[s], goodput[s]) for s in SCENARIOS))
+    utilisation = Band(*(model_flops / (gpu_hours[s] * d.SECONDS_PER_HOUR * main_peak) for s in SCENARIOS))
+    assumptions += [
+        Assumption("peak_tflops", hw.peak_tflops(req.precision), "TFLOP/s", f"{hw.name} dense {req.precision}: {hw.source}"),
+        Assumption("gemm_sustained_fraction", g_main, "of peak",
+                   "H200 sustained matrix products (calibration.md): bf16 668/989.4, fp8 1211/1978.9"),
+    ]
+    if req.utilisation:
+        assumptions.append(Assumption("utilisation_override", req.utilisation, "of peak", "request"))
+    else:
+        assumptions.append(Assumption("overhead_bytes_per_flop", d.OVERHEAD_BYTES_PER_FLOP, "B/FLOP",
+                                      f"derived from {d.MFU_REFERENCE_SOURCE} (see defaults.py)"))
+    if req.precision in LOW_PRECISIONS:
+        assumptions.append(Assumption("attention_precision", "bf16", "",
+                                      "DeepSeek-V3 report §3.3: attention kept in BF16 under FP8 training"))
+    assumptions += [
+        Assumption("goodput", goodput, "of reserved time", "request" if req.goodput else d.GOODPUT_SOURCE),
+        Assumption("utilisation", utilisation, f"of dense {req.precision} peak, incl. goodput", "derived: model FLOPs / (GPU-hours x peak)"),
+    ]
+
+    # Memory and GPU count
+    min_gpus, memory, mem_warnings = minimum_gpus(model, hw, req.precision, seq)
+    warnings += mem_warnings
+    assumptions += [
+        Assumption("training_state_bytes_per_param", d.TRAINING_STATE_BYTES_PER_PARAM.get(req.precision, d.TRAINING_STATE_BYTES_DEFAULT),
+                   "B/param", d.TRAINING_STATE_SOURCE),
+        Assumption("usable_hbm_fraction", d.USABLE_HBM_FRACTION, "", "engineering assumption (defaults.py)"),
+    ]
+    deadline_gpus: Band | None = None
+    if req.gpus is not None:
+        if req.gpus < min_gpus:
+            raise _fit_error(model, hw, req.gpus, min_gpus, memory)
+        gpu_count = int(req.gpus)
+    elif req.deadline_days is not None:
+        deadline_gpus = Band(*(int(gpus_for_deadline(gpu_hours[s], req.deadline_days)) for s in SCENARIOS))
+        gpu_count = max(int(deadline_gpus.mid), min_gpus)
+        if gpu_count > deadline_gpus.mid:
+            warnings.append(f"The deadline needs only {deadline_gpus.mid} GPUs, but memory needs {min_gpus}.")
+        if deadline_gpus.high > gpu_count:
+            warnings.append(
+                f"With {gpu_count} GPUs the high estimate misses the {req.deadline_days:g}-day deadline; "
+                f"{deadline_gpus.high} GPUs meet it even then."
+            )
+    else:
+        gpu_count = math.ceil(min_gpus / hw.gpus_per_node) * hw.gpus_per_node
+        warnings.append(
+            f"Neither 'gpus' nor 'deadline_days' given: assumed the fewest whole nodes that fit in memory ({gpu_count} GPUs)."
+        )
+    node_count = math.ceil(gpu_count / hw.gpus_per_node)
+    days = Band(*(wall_clock_days(gpu_hours[s], gpu_count) for s in SCENARIOS))
+
+    # Power and energy
+    overhead_nameplate_w, w = power.node_nameplate_overhead_w_per_gpu(hw)
+    if w:
+        warnings.append(w)
+    pue = Band.point(req.pue) if req.pue else d.PUE
+    grid = req.grid_kg_co2_per_kwh or d.GRID_KG_CO2_PER_KWH
+    it_wh: dict[str, Any] = {}
+    for s in SCENARIOS:
+        busy_h = (gemm_s[s] + other_s[s]) / d.SECONDS_PER_HOUR
+        gpu_wh = power.busy_energy_wh(hw.tdp_w, gemm_s[s], other_s[s]) + power.idle_power_w(hw.tdp_w) * (gpu_hours[s] - busy_h)
+        it_wh[s] = gpu_wh + overhead_nameplate_w * d.NODE_OVERHEAD_FRACTION[s] * gpu_hours[s]
+    power_it = Band(*(it_wh[s] / gpu_hours[s] * gpu_count / 1000.0 for s in SCENARIOS))
+    power_fac = Band(*(power.facility(power_it[s], pue[s]) for s in SCENARIOS))
+    energy = Band(*(power.facility(it_wh[s], pue[s]) / 1e6 for s in SCENARIOS))
+    co2 = Band(*(power.co2_tonnes(energy[s], grid) for s in SCENARIOS))
+    assumptions += [
+        Assumption("gpu_power_fraction_compute_bound", d.POWER_FRACTION_COMPUTE, "of TDP", "H200 measured 695 W at a 700 W limit (calibration.md)"),
+        Assumption("gpu_power_fraction_memory_bound", d.POWER_FRACTION_MEMORY, "of TDP", "H200 measured 555 W during memory copies"),
+        Assumption("gpu_power_fraction_idle", d.POWER_FRACTION_IDLE, "of TDP", "H200 measured ~130 W idle after load (lost time is spent idle)"),
+        Assumption("gpu_tdp_w", hw.tdp_w, "W", hw.source),
+        Assumption("server_overhead_nameplate_w_per_gpu", overhead_nameplate_w, "W", hw.node_power_source or "extrapolated (DGX H100 ratio)"),
+        Assumption("server_overhead_fraction", d.NODE_OVERHEAD_FRACTION, "of nameplate", d.NODE_OVERHEAD_SOURCE),
+        Assumption("pue", pue, "", "request" if req.pue else d.PUE_SOURCE),
+        Assumption("grid_kg_co2_per_kwh", grid, "kg/kWh", "request" if req.grid_kg_co2_per_kwh else d.GRID_SOURCE),
+    ]
+
+    # Cost
+    prices = _prices(req, book, catalog, warnings, assumptions)
+    contracted_kw = power.node_max_power_w_per_gpu(hw) / 1000.0
+    rent = Band(*(cost_mod.rent_usd(gpu_hours[s], prices["rent"][s]) for s in SCENARIOS))
+    own = Band(*(
+        cost_mod.own_usd(gpu_hours[s], prices["purchase"][s], d.CAPEX_LIFE_YEARS[s], energy[s] * 1000.0,
+                         prices["electricity"][s], prices["hosting"][s], contracted_kw)
+        for s in SCENARIOS
+    ))
+    assumptions += [
+        Assumption("capex_life_years", d.CAPEX_LIFE_YEARS, "years", d.CAPEX_LIFE_SOURCE),
+        Assumption("contracted_kw_per_gpu", contracted_kw, "kW", "server nameplate power per GPU (colocation is billed on contracted capacity)"),
+    ]
+
+    return TrainingEstimate(
+        model=model.id, hardware=hw.id, precision=req.precision, tokens=req.tokens,
+        flops=Band.point(model_flops), gpu_hours=gpu_hours, wall_clock_days=days,
+        gpu_count=gpu_count, node_count=node_count, power_it_kw=power_it, power_facility_kw=power_fac,
+        energy_mwh=energy, co2_t=co2, rent_usd=rent, own_usd=own, utilisation=_descending(utilisation),
+        memory=memory, gpu_count_for_deadline=deadline_gpus, assumptions=tuple(assumptions), warnings=tuple(warnings),
+    )
+
+
+def _descending(band: Band) -> Band:
+    """Utilisation is highest in the low estimate: report it low <= mid <= high like every band."""
+    return Band(band.high, band.mid, band.low)
+
+
+def _prices(req: TrainingRequest, book: PriceBook, catalog: Catalog | None,
+            warnings: list[str], assumptions: list[Assumption]) -> dict[str, Band]:
+    """Rent, purchase, electricity and hosting prices: the request's override, else the book."""
+    overrides = {"rent": req.usd_per_gpu_hour, "purchase": req.capex_usd_per_gpu,
+                 "electricity": req.usd_per_kwh, "hosting": None}
+    names = {"rent": "rent_usd_per_gpu_hour", "purchase": "capex_usd_per_gpu",
+             "electricity": "electricity_usd_per_kwh", "hosting": "hosting_usd_per_kw_month"}
+    out: dict[str, Band] = {}
+    for kind, override in overrides.items():
+        if override:
+            out[kind] = Band.point(override)
+            assumptions.append(Assumption(names[kind], out[kind], cost_mod.KIND_UNITS[kind], "request"))
+            continue
+        q = cost_mod.quote(book, kind, req.hardware, catalog)
+        warnings.extend(q.warnings)
+        out[kind] = q.band
+        assumptions.append(Assumption(names[kind], q.band, q.unit, f"price book {book.version}: {q.source}"))
+    return out
+
+
+__all__ = ["TrainingRequest", "TrainingEstimate", "estimate_training", "minimum_gpus", "BYTES_PER_VALUE"]
