@@ -300,3 +300,38 @@ def load_catalog(seeds_dir: Path = SEEDS_DIR) -> Catalog:
         _load(seeds_dir / "hardware.csv", Hardware.from_mapping),
         _load(seeds_dir / "models.csv", Model.from_mapping),
     )
+
+
+def parameter_count(model: Model) -> tuple[float, float] | None:
+    """(total, active) parameters implied by the architecture, or None if it is incomplete.
+
+    Counts embeddings and an untied output head (vocab x hidden each), attention projections
+    (GQA: q and o of H x d_head, k and v of KV x d_head; MLA: DeepSeek-V2/V3's low-rank q and kv
+    projections), and SwiGLU FFNs of 3 x hidden x ffn per dense layer or per expert. Norms,
+    biases and routers (< 0.1 %) are left out. Used to check the seed rows against their sources.
+    """
+    m = model
+    if not (m.layers and m.hidden_size and m.attention_heads and m.vocab_size):
+        return None
+    h, layers = m.hidden_size, m.layers
+    if m.attention == "mla":
+        if not (m.q_lora_rank and m.kv_lora_rank and m.qk_rope_head_dim and m.qk_nope_head_dim and m.v_head_dim):
+            return None
+        qk = m.qk_nope_head_dim + m.qk_rope_head_dim
+        attn = (h * m.q_lora_rank + m.q_lora_rank * m.attention_heads * qk
+                + h * (m.kv_lora_rank + m.qk_rope_head_dim)
+                + m.kv_lora_rank * m.attention_heads * (m.qk_nope_head_dim + m.v_head_dim)
+                + m.attention_heads * m.v_head_dim * h)
+    else:
+        if not (m.head_dim and m.kv_heads):
+            return None
+        attn = 2 * h * m.attention_heads * m.head_dim + 2 * h * m.kv_heads * m.head_dim
+    dense_layers = layers if not m.is_moe else (m.dense_layers or 0)
+    moe_layers = layers - dense_layers
+    dense_ffn = 3 * h * (m.ffn_size or 0)
+    expert = 3 * h * (m.moe_ffn_size or 0)
+    shared = m.shared_experts or 0
+    embed = 2 * m.vocab_size * h
+    total = embed + layers * attn + dense_layers * dense_ffn + moe_layers * expert * ((m.experts or 0) + shared)
+    active = embed + layers * attn + dense_layers * dense_ffn + moe_layers * expert * ((m.experts_per_token or 0) + shared)
+    return float(total), float(active)

@@ -41,8 +41,9 @@ class UnknownIdError(EstimatorError, LookupError):
         known = sorted(known)
         closest = difflib.get_close_matches(given.lower(), known, n=3, cutoff=0.4)
         hint = f" Closest: {', '.join(closest)}." if closest else ""
+        listing = "hardware" if kind == "hardware" else "models"
         super().__init__(
-            f"Unknown {kind} '{given}'.{hint} See `estimator catalog {kind}s` for all ids.",
+            f"Unknown {kind} '{given}'.{hint} See `estimator catalog {listing}` for all ids.",
             field=field,
             given=given,
             closest=closest,

@@ -112,6 +112,8 @@ class TrainingEstimate:
     precision: str
     tokens: float
     flops: Band
+    flops_dense: float
+    flops_attention: float
     gpu_hours: Band
     wall_clock_days: Band
     gpu_count: int
@@ -136,6 +138,7 @@ class TrainingEstimate:
             "precision": self.precision,
             "tokens": float(self.tokens),
             "flops": self.flops.to_dict(),
+            "flops_breakdown": {"dense_6nd": float(f"{self.flops_dense:.6g}"), "attention": float(f"{self.flops_attention:.6g}")},
             "gpu_hours": self.gpu_hours.to_dict(),
             "wall_clock_days": self.wall_clock_days.to_dict(),
             "gpu_count": self.gpu_count,
@@ -218,7 +221,7 @@ def minimum_gpus(model: Model, hw: Hardware, precision: str, sequence_tokens: in
     if act_bytes >= usable_bytes:
         raise DoesNotFitError(
             f"One {sequence_tokens:,}-token sequence of {model.name} needs {act_bytes / d.GIGA:,.0f} GB of activations "
-            f"per GPU even with full recomputation over {tp} GPUs; a {hw.name} has {usable_bytes / d.GIGA:,.0f} GB usable. "
+            f"per GPU even with full recomputation over {tp} GPUs; each {hw.name} has {usable_bytes / d.GIGA:,.0f} GB usable. "
             f"Use a shorter 'sequence_tokens' or a GPU with more memory.",
             field="sequence_tokens",
             activation_gb_per_gpu=act_bytes / d.GIGA,
@@ -333,7 +336,6 @@ def estimate_training(req: TrainingRequest, book: PriceBook, catalog: Catalog | 
                                       "DeepSeek-V3 report §3.3: attention kept in BF16 under FP8 training"))
     assumptions += [
         Assumption("goodput", goodput, "of reserved time", "request" if req.goodput else d.GOODPUT_SOURCE),
-        Assumption("utilisation", utilisation, f"of dense {req.precision} peak, incl. goodput", "derived: model FLOPs / (GPU-hours x peak)"),
     ]
 
     # Memory and GPU count
@@ -409,7 +411,7 @@ def estimate_training(req: TrainingRequest, book: PriceBook, catalog: Catalog | 
 
     return TrainingEstimate(
         model=model.id, hardware=hw.id, precision=req.precision, tokens=req.tokens,
-        flops=Band.point(model_flops), gpu_hours=gpu_hours, wall_clock_days=days,
+        flops=Band.point(model_flops), flops_dense=main_flops, flops_attention=attn_flops, gpu_hours=gpu_hours, wall_clock_days=days,
         gpu_count=gpu_count, node_count=node_count, power_it_kw=power_it, power_facility_kw=power_fac,
         energy_mwh=energy, co2_t=co2, rent_usd=rent, own_usd=own, utilisation=_descending(utilisation),
         memory=memory, gpu_count_for_deadline=deadline_gpus, assumptions=tuple(assumptions), warnings=tuple(warnings),

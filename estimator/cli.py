@@ -1,0 +1,169 @@
+"""The ``estimator`` command: the same estimates as the API, as JSON (``--json``) or a table.
+
+    estimator training --model llama-3.1-405b --tokens 15.6e12 --hardware h100-sxm --gpus 16384
+    estimator training --params 70e9 --active-params 13e9 --tokens 2e12 --hardware h200-sxm --deadline-days 30
+    estimator catalog hardware|models [--json]
+    estimator validate [--output docs/validation.md]
+
+Exit status: 0 on success, 2 for bad input (with the reason on stderr, never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from typing import Any
+
+from .bands import SCENARIOS
+from .catalog import PRECISIONS, Catalog, load_catalog
+from .cost import PriceBook, load_price_book
+from .errors import EstimatorError
+from .inputs import training_request
+from .training import RECOMPUTE_MODES, estimate_training
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number such as 15.6e12, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a finite number greater than 0, got {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = _positive_float(text)
+    if value != int(value):
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+    return int(value)
+
+
+def _add_training(sub: Any) -> None:
+    p = sub.add_parser("training", help="estimate a training run")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--model", help="catalog model id, e.g. llama-3.1-405b")
+    who.add_argument("--params", type=_positive_float, help="total parameters, e.g. 70e9 (instead of --model)")
+    p.add_argument("--active-params", type=_positive_float, help="active parameters per token (MoE), with --params")
+    p.add_argument("--tokens", type=_positive_float, required=True, help="training tokens, e.g. 15.6e12")
+    p.add_argument("--hardware", required=True, help="catalog hardware id, e.g. h100-sxm")
+    p.add_argument("--precision", choices=PRECISIONS, default="bf16")
+    when = p.add_mutually_exclusive_group()
+    when.add_argument("--gpus", type=_positive_int, help="GPU count -> wall-clock days")
+    when.add_argument("--deadline-days", type=_positive_float, help="deadline -> GPUs needed")
+    p.add_argument("--sequence-tokens", type=_positive_int, help="pre-training sequence length")
+    p.add_argument("--recompute", choices=RECOMPUTE_MODES, default="none")
+    p.add_argument("--utilisation", type=_positive_float, help="override: achieved fraction of dense peak (0-1]")
+    p.add_argument("--goodput", type=_positive_float, help="override: productive share of reserved time (0-1]")
+    p.add_argument("--pue", type=_positive_float, help="override: power usage effectiveness (>= 1)")
+    p.add_argument("--grid-kg-co2-per-kwh", type=_positive_float)
+    p.add_argument("--usd-per-gpu-hour", type=_positive_float, help="override the rental price")
+    p.add_argument("--capex-usd-per-gpu", type=_positive_float, help="override the purchase price per GPU")
+    p.add_argument("--usd-per-kwh", type=_positive_float, help="override the electricity price")
+    p.add_argument("--json", action="store_true", help="print the API's JSON object")
+
+
+def _fmt(value: float) -> str:
+    if value == 0:
+        return "0"
+    if abs(value) >= 1e6 or abs(value) < 1e-2:
+        return f"{value:.3g}"
+    return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def training_table(result: dict[str, Any]) -> str:
+    """A readable table of a training result (the JSON has the same numbers, unrounded)."""
+    rows: list[tuple[str, Any]] = [
+        ("FLOPs", result["flops"]),
+        ("GPU-hours", result["gpu_hours"]),
+        ("wall-clock days", result["wall_clock_days"]),
+        ("IT power (kW)", result["power_kw"]["it"]),
+        ("facility power (kW)", result["power_kw"]["facility"]),
+        ("energy (MWh)", result["energy_mwh"]),
+        ("CO2 (t)", result["co2_t"]),
+        ("rent (USD)", result["cost_usd"]["rent"]),
+        ("own (USD)", result["cost_usd"]["own"]),
+        ("utilisation", result["utilisation"]),
+    ]
+    lines = [
+        f"training {result['model']} on {result['hardware']} ({result['precision']}), {_fmt(result['tokens'])} tokens",
+        f"GPUs: {result['gpu_count']:,}   nodes: {result['node_count']:,}",
+        "",
+        f"{'':22}{'low':>14}{'mid':>14}{'high':>14}",
+    ]
+    lines += [f"{name:22}" + "".join(f"{_fmt(band[s]):>14}" for s in SCENARIOS) for name, band in rows]
+    if result["warnings"]:
+        lines += ["", "warnings:"] + [f"  - {w}" for w in result["warnings"]]
+    lines += ["", "assumptions:"]
+    for a in result["assumptions"]:
+        value = a["value"]
+        shown = "/".join(_fmt(value[s]) for s in SCENARIOS) if isinstance(value, dict) else (
+            _fmt(value) if isinstance(value, float | int) else str(value))
+        lines.append(f"  {a['name']} = {shown} {a['unit']}  [{a['source']}]")
+    return "\n".join(lines)
+
+
+def _catalog_table(kind: str, catalog: Catalog) -> str:
+    if kind == "hardware":
+        head = f"{'id':16}{'bf16 TF':>9}{'fp8 TF':>9}{'fp4 TF':>9}{'HBM GB':>8}{'TB/s':>7}{'TDP W':>7}  source (as of)"
+        lines = [head] + [
+            f"{h.id:16}{h.bf16_dense_tflops:>9g}{(h.fp8_dense_tflops or 0):>9g}{(h.fp4_dense_tflops or 0):>9g}"
+            f"{h.hbm_gb:>8g}{h.hbm_bandwidth_tb_per_s:>7g}{h.tdp_w:>7g}  {h.source[:70]}... ({h.as_of})"
+            for h in catalog.hardware.values()
+        ]
+    else:
+        head = f"{'id':18}{'total':>10}{'active':>10}{'attn':>6}{'layers':>8}  source (as of)"
+        lines = [head] + [
+            f"{m.id:18}{m.total_params / 1e9:>9.4g}B{m.active_params / 1e9:>9.4g}B{m.attention or '-':>6}"
+            f"{m.layers or 0:>8}  {m.source[:70]}... ({m.as_of})"
+            for m in catalog.models.values()
+        ]
+    return "\n".join(lines)
+
+
+def catalog_records(kind: str, catalog: Catalog) -> list[dict[str, Any]]:
+    records = catalog.hardware.values() if kind == "hardware" else catalog.models.values()
+    return [{k: list(v) if isinstance(v, tuple) else v for k, v in asdict(r).items()} for r in records]
+
+
+def run(argv: Sequence[str] | None = None, *, catalog: Catalog | None = None, book: PriceBook | None = None,
+        out: Callable[[str], None] = print) -> int:
+    parser = argparse.ArgumentParser(prog="estimator", description="Datacenter compute-cost estimator")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_training(sub)
+    cat = sub.add_parser("catalog", help="list the hardware or model catalog with sources")
+    cat.add_argument("kind", choices=("hardware", "models"))
+    cat.add_argument("--json", action="store_true")
+    val = sub.add_parser("validate", help="write the validation report against published runs")
+    val.add_argument("--output", default="docs/validation.md")
+    args = parser.parse_args(argv)
+    catalog = catalog or load_catalog()
+    book = book or load_price_book()
+    try:
+        if args.command == "training":
+            values = {k: v for k, v in vars(args).items() if k not in ("command", "json")}
+            result = estimate_training(training_request(catalog, values), book, catalog).to_dict()
+            out(json.dumps(result, indent=2) if args.json else training_table(result))
+        elif args.command == "catalog":
+            out(json.dumps(catalog_records(args.kind, catalog), indent=2) if args.json else _catalog_table(args.kind, catalog))
+        else:
+            from .validation import write_report
+
+            path = write_report(args.output, catalog, book)
+            out(f"wrote {path}")
+    except EstimatorError as exc:
+        print(f"estimator: error: {exc.message}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def main() -> None:
+    sys.exit(run())
+
+
+if __name__ == "__main__":
+    main()

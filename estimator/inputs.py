@@ -1,0 +1,83 @@
+"""Turn a request's plain values (from JSON, the CLI or a spreadsheet row) into core records.
+
+A model is named by catalog id, given inline as an architecture mapping, or given by parameter
+counts alone (``params`` and optional ``active_params``); a hardware record by id or inline.
+The app and the CLI both call ``training_request`` so they produce the same estimate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .catalog import Catalog, Hardware, Model
+from .errors import CatalogError, InvalidInputError
+from .training import TrainingRequest
+
+TRAINING_OPTIONAL = (
+    "precision", "gpus", "deadline_days", "sequence_tokens", "recompute", "utilisation", "goodput", "pue",
+    "grid_kg_co2_per_kwh", "usd_per_gpu_hour", "capex_usd_per_gpu", "usd_per_kwh",
+)
+
+
+def _field_error(exc: CatalogError, prefix: str) -> InvalidInputError:
+    field = f"{prefix}.{exc.field}" if exc.field else prefix
+    return InvalidInputError(f"{prefix}: {exc.message}", field=field)
+
+
+def resolve_model(catalog: Catalog, values: Mapping[str, Any]) -> Model:
+    model = values.get("model")
+    params = values.get("params")
+    given = [k for k in ("model", "params") if values.get(k) is not None]
+    if len(given) != 1:
+        raise InvalidInputError(
+            "Give exactly one of 'model' (a catalog id such as 'llama-3.1-405b', or an architecture object) "
+            "or 'params' (total parameters, with optional 'active_params').",
+            field="model",
+        )
+    if isinstance(model, str):
+        if values.get("active_params") is not None:
+            raise InvalidInputError("'active_params' goes with 'params', not with a catalog 'model'.", field="active_params")
+        return catalog.get_model(model)
+    if isinstance(model, Mapping):
+        try:
+            return Model.from_mapping(model, inline=True)
+        except CatalogError as exc:
+            raise _field_error(exc, "model") from None
+    if model is not None:
+        raise InvalidInputError("'model' must be a catalog id or an architecture object.", field="model")
+    try:
+        return Model.from_mapping(
+            {"id": "custom-model", "name": "custom model", "total_params": params, "active_params": values.get("active_params")},
+            inline=True,
+        )
+    except CatalogError as exc:
+        field = "params" if exc.field == "total_params" else exc.field
+        raise InvalidInputError(exc.message.replace("'total_params'", "'params'"), field=field) from None
+
+
+def resolve_hardware(catalog: Catalog, hardware: Any) -> Hardware:
+    if isinstance(hardware, str):
+        return catalog.get_hardware(hardware)
+    if isinstance(hardware, Mapping):
+        try:
+            return Hardware.from_mapping(hardware, inline=True)
+        except CatalogError as exc:
+            raise _field_error(exc, "hardware") from None
+    raise InvalidInputError(
+        "'hardware' is required: a catalog id such as 'h100-sxm', or an object with bf16_dense_tflops, "
+        "hbm_gb, hbm_bandwidth_tb_per_s and tdp_w.",
+        field="hardware",
+    )
+
+
+def training_request(catalog: Catalog, values: Mapping[str, Any]) -> TrainingRequest:
+    """Build a ``TrainingRequest`` from plain values; the estimate itself validates the numbers."""
+    if values.get("tokens") is None:
+        raise InvalidInputError("'tokens' is required: the number of training tokens, e.g. 15.6e12.", field="tokens")
+    model = resolve_model(catalog, values)
+    hardware = resolve_hardware(catalog, values.get("hardware"))
+    options = {k: values[k] for k in TRAINING_OPTIONAL if values.get(k) is not None}
+    if isinstance(options.get("precision"), str):
+        options["precision"] = options["precision"].lower()
+    return TrainingRequest(model=model, hardware=hardware, tokens=values["tokens"], **options)

@@ -1,0 +1,1 @@
+"""Pricing tables: import, validation, versioned store and export (see issue tracker)."""
