@@ -1,0 +1,78 @@
+"""The command line prints the API's object with --json, a table without, and clean errors."""
+
+import json
+
+import pytest
+
+from estimator.cli import run
+from estimator.inputs import training_request
+from estimator.training import estimate_training
+
+
+def call(argv, capsys):
+    lines = []
+    code = run(argv, out=lines.append)
+    captured = capsys.readouterr()
+    return code, "\n".join(lines), captured.err
+
+
+def test_json_is_exactly_the_core_result(capsys, catalog, book):
+    code, out, _ = call(["training", "--model", "llama-3.1-405b", "--tokens", "15.6e12", "--hardware", "h100-sxm",
+                         "--gpus", "16384", "--json"], capsys)
+    assert code == 0
+    expected = estimate_training(
+        training_request(catalog, {"model": "llama-3.1-405b", "tokens": 15.6e12, "hardware": "h100-sxm", "gpus": 16384}),
+        book, catalog).to_dict()
+    assert json.loads(out) == json.loads(json.dumps(expected))
+
+
+def test_table_has_every_band(capsys):
+    code, out, _ = call(["training", "--params", "70e9", "--active-params", "13e9", "--tokens", "2e12",
+                         "--hardware", "h200-sxm", "--deadline-days", "30"], capsys)
+    assert code == 0
+    for label in ("FLOPs", "GPU-hours", "wall-clock days", "energy (MWh)", "CO2 (t)", "rent (USD)", "own (USD)"):
+        assert label in out
+    assert "assumptions:" in out and "warnings:" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--model", "llama-3.1-405b", "--gpus", "8"], "Use at least 97 GPUs (13 nodes of 8)"),
+        (["--model", "gpt-5"], "Unknown model 'gpt-5'."),
+        (["--model", "llama-3.1-8b", "--hardware", "a100-80gb-sxm", "--precision", "fp8"], "has no fp8 tensor cores"),
+    ],
+)
+def test_errors_exit_2_without_traceback(capsys, argv, message):
+    base = {"--tokens": "1e12", "--hardware": "h100-sxm"}
+    for i in range(0, len(argv), 2):
+        base[argv[i]] = argv[i + 1]
+    code, _, err = call(["training", *[x for kv in base.items() for x in kv]], capsys)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("tokens", ["0", "-1", "nan", "inf", "lots"])
+def test_bad_numbers_are_rejected_by_the_parser(capsys, tokens):
+    with pytest.raises(SystemExit) as info:
+        run(["training", "--model", "llama-3.1-8b", "--tokens", tokens, "--hardware", "h100-sxm"])
+    assert info.value.code == 2
+    assert "--tokens" in capsys.readouterr().err
+
+
+def test_catalog_lists_sources(capsys):
+    code, out, _ = call(["catalog", "hardware", "--json"], capsys)
+    rows = json.loads(out)
+    assert code == 0 and {r["id"] for r in rows} >= {"h100-sxm", "gb200"}
+    assert all(r["source"] and r["as_of"] for r in rows)
+    code, out, _ = call(["catalog", "models"], capsys)
+    assert code == 0 and "deepseek-v3" in out
+
+
+def test_validate_writes_report(tmp_path, capsys):
+    target = tmp_path / "validation.md"
+    code, out, _ = call(["validate", "--output", str(target)], capsys)
+    assert code == 0
+    text = target.read_text()
+    assert "DeepSeek-V3 pre-training" in text and "arXiv:2412.19437" in text
