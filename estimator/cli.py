@@ -2,6 +2,8 @@
 
     estimator training --model llama-3.1-405b --tokens 15.6e12 --hardware h100-sxm --gpus 16384
     estimator training --params 70e9 --active-params 13e9 --tokens 2e12 --hardware h200-sxm --deadline-days 30
+    estimator inference --model deepseek-v3 --hardware h200-sxm --precision fp8 --requests-per-s 20 --tpot-ms 50
+    estimator compare --preset article --workload inference --hardware h200-sxm --precision fp8 --requests-per-s 20
     estimator catalog hardware|models [--json]
     estimator validate [--output docs/validation.md]
 
@@ -22,7 +24,11 @@ from .bands import SCENARIOS
 from .catalog import PRECISIONS, Catalog, load_catalog
 from .cost import PriceBook, load_price_book
 from .errors import EstimatorError
-from .inputs import training_request
+from .compare import PRESETS, compare
+from .cost import load_api_prices
+from .defaults import SERVING_PRECISIONS
+from .inference import estimate_inference
+from .inputs import inference_request, training_request
 from .training import RECOMPUTE_MODES, estimate_training
 
 
@@ -67,6 +73,50 @@ def _add_training(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the API's JSON object")
 
 
+def _add_inference(sub: Any) -> None:
+    p = sub.add_parser("inference", help="estimate serving a model")
+    p.add_argument("--model", required=True, help="catalog model id, e.g. deepseek-v3")
+    p.add_argument("--hardware", required=True, help="catalog hardware id, e.g. h200-sxm")
+    p.add_argument("--precision", choices=SERVING_PRECISIONS, default="bf16")
+    _add_serving_options(p)
+    p.add_argument("--json", action="store_true", help="print the API's JSON object")
+
+
+def _add_serving_options(p: Any) -> None:
+    p.add_argument("--gpus-per-replica", type=_positive_int)
+    p.add_argument("--batch-size", type=_positive_int)
+    p.add_argument("--context-tokens", type=_positive_int, help="KV-cache tokens per sequence")
+    p.add_argument("--input-tokens", type=_positive_int, help="prompt tokens per request (default 1000)")
+    p.add_argument("--output-tokens", type=_positive_int, help="generated tokens per request (default 500)")
+    load = p.add_mutually_exclusive_group()
+    load.add_argument("--requests-per-s", type=_positive_float, help="average load")
+    load.add_argument("--tokens-per-day", type=_positive_float, help="average load as input+output tokens per day")
+    p.add_argument("--peak-to-average", type=_positive_float, help="capacity factor over the average (>= 1)")
+    p.add_argument("--ttft-ms", type=_positive_float, help="target time to first token")
+    p.add_argument("--tpot-ms", type=_positive_float, help="target time per output token")
+    p.add_argument("--pue", type=_positive_float)
+    p.add_argument("--usd-per-gpu-hour", type=_positive_float)
+    p.add_argument("--capex-usd-per-gpu", type=_positive_float)
+    p.add_argument("--usd-per-kwh", type=_positive_float)
+
+
+def _add_compare(sub: Any) -> None:
+    p = sub.add_parser("compare", help="compare models on one workload and hardware")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--preset", choices=sorted(PRESETS))
+    who.add_argument("--models", help="comma-separated model ids, e.g. llama-3.1-405b,deepseek-v3")
+    p.add_argument("--baseline", help="model id the ratios divide by (default: the first)")
+    p.add_argument("--workload", choices=("training", "inference"), required=True)
+    p.add_argument("--hardware", required=True)
+    p.add_argument("--precision", help="training: fp64|tf32|bf16|fp16|fp8|fp4; serving: bf16|fp16|fp8|fp4|int4")
+    p.add_argument("--tokens", type=_positive_float, help="training tokens")
+    when = p.add_mutually_exclusive_group()
+    when.add_argument("--gpus", type=_positive_int)
+    when.add_argument("--deadline-days", type=_positive_float)
+    _add_serving_options(p)
+    p.add_argument("--json", action="store_true")
+
+
 def _fmt(value: float) -> str:
     if value == 0:
         return "0"
@@ -107,6 +157,58 @@ def training_table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def inference_table(result: dict[str, Any]) -> str:
+    r = result["per_replica"]
+    cost = result["cost_usd_per_million_tokens"]
+    rows: list[tuple[str, Any]] = [
+        ("$/1M input (rent)", cost["input"]["rent"]),
+        ("$/1M output (rent)", cost["output"]["rent"]),
+        ("$/1M input (own)", cost["input"]["own"]),
+        ("$/1M output (own)", cost["output"]["own"]),
+        ("output tokens/s", result["output_tokens_per_s"]),
+        ("utilisation", result["utilisation"]),
+        ("IT power (kW)", result["power_kw"]["it"]),
+        ("facility power (kW)", result["power_kw"]["facility"]),
+        ("energy (MWh/day)", result["energy_mwh_per_day"]),
+        ("J per output token", result["joules_per_token"]),
+    ]
+    m = result["memory_gb"]
+    lines = [
+        f"serving {result['model']} on {result['hardware']} ({result['precision']})",
+        f"replica: {result['gpus_per_replica']} GPUs, batch {r['batch_size']}, context {r['context_tokens']:,} tokens, "
+        f"{r['bound']}-bound; TTFT {_fmt(r['ttft_ms'])} ms, TPOT {_fmt(r['tpot_ms'])} ms, "
+        f"{_fmt(r['output_tokens_per_s'])} output tokens/s",
+        f"memory: weights {_fmt(m['weights'])} GB + KV cache {_fmt(m['kv_cache'])} GB of {_fmt(m['available'])} GB",
+        f"replicas: {result['replicas']:,}   GPUs: {result['gpu_count']:,}   nodes: {result['node_count']:,}",
+        "",
+        f"{'':22}{'low':>14}{'mid':>14}{'high':>14}",
+    ]
+    lines += [f"{name:22}" + "".join(f"{_fmt(band[s]):>14}" for s in SCENARIOS) for name, band in rows]
+    api = result.get("api_price_usd_per_million_tokens")
+    if api:
+        lines.append(f"public API price: ${api['input']:g} input / ${api['output']:g} output per 1M ({api['provider']}, {api['as_of']})")
+    if result["warnings"]:
+        lines += ["", "warnings:"] + [f"  - {w}" for w in result["warnings"]]
+    return "\n".join(lines)
+
+
+def compare_table(result: dict[str, Any]) -> str:
+    metrics = result["metrics"]
+    names = list(next(iter(metrics.values())))
+    lines = [f"{result['workload']} comparison, baseline {result['baseline']}", ""]
+    lines.append(f"{'metric':36}" + "".join(f"{m:>18}" for m in metrics))
+    for name in names:
+        lines.append(f"{name:36}" + "".join(f"{_fmt(metrics[m][name]):>18}" for m in metrics))
+    lines.append("")
+    lines.append(f"{'ratio to ' + result['baseline']:36}" + "".join(f"{m:>18}" for m in metrics))
+    for name in names:
+        lines.append(f"{name:36}" + "".join(f"{_fmt(result['ratios'][m][name]):>18}" for m in metrics))
+    for row in result["rows"]:
+        if "error" in row:
+            lines.append(f"{row['model']}: {row['error']['detail']}")
+    return "\n".join(lines)
+
+
 def _catalog_table(kind: str, catalog: Catalog) -> str:
     if kind == "hardware":
         head = f"{'id':16}{'bf16 TF':>9}{'fp8 TF':>9}{'fp4 TF':>9}{'HBM GB':>8}{'TB/s':>7}{'TDP W':>7}  source (as of)"
@@ -135,6 +237,8 @@ def run(argv: Sequence[str] | None = None, *, catalog: Catalog | None = None, bo
     parser = argparse.ArgumentParser(prog="estimator", description="Datacenter compute-cost estimator")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_training(sub)
+    _add_inference(sub)
+    _add_compare(sub)
     cat = sub.add_parser("catalog", help="list the hardware or model catalog with sources")
     cat.add_argument("kind", choices=("hardware", "models"))
     cat.add_argument("--json", action="store_true")
@@ -148,6 +252,17 @@ def run(argv: Sequence[str] | None = None, *, catalog: Catalog | None = None, bo
             values = {k: v for k, v in vars(args).items() if k not in ("command", "json")}
             result = estimate_training(training_request(catalog, values), book, catalog).to_dict()
             out(json.dumps(result, indent=2) if args.json else training_table(result))
+        elif args.command == "inference":
+            values = {k: v for k, v in vars(args).items() if k not in ("command", "json")}
+            est = estimate_inference(inference_request(catalog, values), book, catalog, load_api_prices())
+            result = est.to_dict()
+            out(json.dumps(result, indent=2) if args.json else inference_table(result))
+        elif args.command == "compare":
+            models = PRESETS[args.preset] if args.preset else [m.strip() for m in args.models.split(",") if m.strip()]
+            skip = ("command", "json", "preset", "models", "baseline", "workload")
+            values = {k: v for k, v in vars(args).items() if k not in skip and v is not None}
+            result = compare(catalog, book, args.workload, models, values, args.baseline, load_api_prices())
+            out(json.dumps(result, indent=2) if args.json else compare_table(result))
         elif args.command == "catalog":
             out(json.dumps(catalog_records(args.kind, catalog), indent=2) if args.json else _catalog_table(args.kind, catalog))
         else:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from . import defaults as d
-from .bands import Band
+from .bands import Assumption, Band
 from .catalog import SEEDS_DIR, Catalog, Hardware, _number, _text
 from .errors import CatalogError
 
@@ -202,3 +202,45 @@ def own_usd(
     energy = facility_energy_kwh * usd_per_kwh
     hosting = hosting_usd_per_kw_month * contracted_kw_per_gpu * gpu_hours / d.HOURS_PER_MONTH
     return capex + energy + hosting
+
+
+PRICE_NAMES = {"rent": "rent_usd_per_gpu_hour", "purchase": "capex_usd_per_gpu",
+               "electricity": "electricity_usd_per_kwh", "hosting": "hosting_usd_per_kw_month"}
+
+
+def price_bands(book: PriceBook, hardware: Hardware, catalog: Catalog | None, overrides: dict[str, float | None],
+                warnings: list[str], assumptions: list[Assumption]) -> dict[str, Band]:
+    """Rent, purchase, electricity and hosting prices: an override where given, else the book's
+    quote; appends the quotes' warnings and one assumption per price."""
+    out: dict[str, Band] = {}
+    for kind, name in PRICE_NAMES.items():
+        override = overrides.get(kind)
+        if override:
+            out[kind] = Band.point(override)
+            assumptions.append(Assumption(name, out[kind], KIND_UNITS[kind], "request"))
+            continue
+        q = quote(book, kind, hardware, catalog)
+        warnings.extend(q.warnings)
+        out[kind] = q.band
+        assumptions.append(Assumption(name, q.band, q.unit, f"price book {book.version}: {q.source}"))
+    return out
+
+
+def load_api_prices(path: Path = SEEDS_DIR / "api_prices.csv") -> dict[str, dict[str, Any]]:
+    """Public API list prices per model id ($ per 1M tokens), with source and date."""
+    out: dict[str, dict[str, Any]] = {}
+    with path.open(newline="", encoding="utf-8") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            try:
+                out[_text(row.get("model_id"), "model_id", required=True).lower()] = {
+                    "provider": _text(row.get("provider"), "provider", required=True),
+                    "product": _text(row.get("product"), "product", required=False),
+                    "input": _number(row.get("input_usd_per_million"), "input_usd_per_million", required=True),
+                    "cached_input": _number(row.get("cached_input_usd_per_million"), "cached_input_usd_per_million", required=False),
+                    "output": _number(row.get("output_usd_per_million"), "output_usd_per_million", required=True),
+                    "as_of": _text(row.get("as_of"), "as_of", required=True),
+                    "source": _text(row.get("source"), "source", required=True),
+                }
+            except CatalogError as exc:
+                raise CatalogError(f"{path.name} row {line}: {exc.message}", field=exc.field) from None
+    return out

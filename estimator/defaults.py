@@ -153,3 +153,58 @@ ELECTRICITY_FALLBACK = 0.0806
 ELECTRICITY_FALLBACK_SOURCE = "US EIA 2023 average industrial retail price (8.06 c/kWh)"
 HOSTING_FALLBACK = 174.06
 HOSTING_FALLBACK_SOURCE = "CBRE North America Data Center Trends H1 2024 (250-500 kW asking rate)"
+
+# --- Inference --------------------------------------------------------------------------------
+H200_BF16_BURST_TFLOPS = 788.0
+H200_FP8_BURST_TFLOPS = 1420.0
+H200_DATASHEET_HBM_TB_PER_S = 4.8
+
+#: Achieved fraction of the dense peak by inference kernels, by scenario. Low estimate (fast):
+#: the burst matmul rate (bf16 788/989.4 = 0.80, fp8 1420/1978.9 = 0.72); mid: the sustained,
+#: power-limited rate (0.675 / 0.612), since serving runs for hours; high (slow): the sustained
+#: rate times the share of it a whole training step kept on H100 (MFU 0.41 / 0.675 = 0.61).
+INFERENCE_COMPUTE_FRACTION = {
+    "bf16": Band(H200_BF16_BURST_TFLOPS / H100_DATASHEET_BF16_TFLOPS, GEMM_SUSTAINED_FRACTION["bf16"],
+                 GEMM_SUSTAINED_FRACTION["bf16"] * MFU_REFERENCE.mid / GEMM_SUSTAINED_FRACTION["bf16"]),
+    "fp8": Band(H200_FP8_BURST_TFLOPS / H100_DATASHEET_FP8_TFLOPS, GEMM_SUSTAINED_FRACTION["fp8"],
+                GEMM_SUSTAINED_FRACTION["fp8"] * MFU_REFERENCE.mid / GEMM_SUSTAINED_FRACTION["bf16"]),
+}
+INFERENCE_COMPUTE_SOURCE = (
+    "H200 matmul burst / sustained (calibration.md); high estimate x 0.41/0.675 (Llama 3 MFU over sustained matmul)"
+)
+
+#: Achieved fraction of HBM bandwidth: the H200 device-to-device copy reached 4.15 of 4.8 TB/s
+#: (0.865) for the low and mid estimates; the high estimate applies the same 0.61 kernel
+#: shortfall as compute.
+BANDWIDTH_FRACTION = Band(
+    H200_COPY_TB_PER_S / H200_DATASHEET_HBM_TB_PER_S,
+    H200_COPY_TB_PER_S / H200_DATASHEET_HBM_TB_PER_S,
+    H200_COPY_TB_PER_S / H200_DATASHEET_HBM_TB_PER_S * MFU_REFERENCE.mid / GEMM_SUSTAINED_FRACTION["bf16"],
+)
+BANDWIDTH_SOURCE = "H200 device-to-device copy 4.15 / 4.8 TB/s (calibration.md); high estimate x 0.61"
+
+#: Share of HBM a serving engine may fill with weights and KV cache: vLLM's default
+#: gpu_memory_utilization of 0.9 (vLLM engine arguments); the rest is activations and workspace.
+SERVING_MEMORY_FRACTION = 0.90
+SERVING_MEMORY_SOURCE = "vLLM default gpu_memory_utilization = 0.9"
+
+#: Tensor-parallel all-reduce: ring algorithm moves 2(t-1)/t of the message over each GPU's
+#: one-way link (half the bidirectional NVLink figure), plus a fixed latency per call. The
+#: latency is an engineering assumption (small-message NCCL all-reduce inside one node is of the
+#: order of 10 microseconds); GPUs without NVLink use PCIe Gen4 x16, 31.5 GB/s each way.
+ALLREDUCE_LATENCY_S = 8e-6
+PCIE_GEN4_X16_GB_PER_S = 31.5
+ALLREDUCES_PER_LAYER = 2  # after attention and after the FFN (Megatron-LM tensor parallelism)
+
+#: Weight and KV-cache bytes per value when serving at each precision. int4 means weight-only
+#: 4-bit quantisation (AWQ/GPTQ) with bf16 compute and KV cache; fp8/fp4 serve with an fp8 KV cache.
+SERVING_PRECISIONS = ("bf16", "fp16", "fp8", "fp4", "int4")
+SERVING_WEIGHT_BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "fp4": 0.5, "int4": 0.5}
+SERVING_KV_BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "fp4": 1.0, "int4": 2.0}
+SERVING_COMPUTE_PRECISION = {"bf16": "bf16", "fp16": "fp16", "fp8": "fp8", "fp4": "fp4", "int4": "bf16"}
+
+#: Request shape when none is given: 1,000 prompt tokens and 500 generated (a chat/RAG-like
+#: request; the issue's example); a stated default, not a measurement.
+DEFAULT_INPUT_TOKENS = 1000
+DEFAULT_OUTPUT_TOKENS = 500
+SECONDS_PER_DAY = 86400.0

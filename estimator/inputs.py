@@ -12,6 +12,7 @@ from typing import Any
 
 from .catalog import Catalog, Hardware, Model
 from .errors import CatalogError, InvalidInputError
+from .inference import InferenceRequest
 from .training import TrainingRequest
 
 TRAINING_OPTIONAL = (
@@ -81,3 +82,26 @@ def training_request(catalog: Catalog, values: Mapping[str, Any]) -> TrainingReq
     if isinstance(options.get("precision"), str):
         options["precision"] = options["precision"].lower()
     return TrainingRequest(model=model, hardware=hardware, tokens=values["tokens"], **options)
+
+
+INFERENCE_OPTIONAL = (
+    "precision", "gpus_per_replica", "batch_size", "context_tokens", "input_tokens", "output_tokens", "requests_per_s",
+    "tokens_per_day", "peak_to_average", "ttft_ms", "tpot_ms", "pue", "grid_kg_co2_per_kwh", "usd_per_gpu_hour",
+    "capex_usd_per_gpu", "usd_per_kwh",
+)
+
+
+def inference_request(catalog: Catalog, values: Mapping[str, Any]) -> InferenceRequest:
+    """Build an ``InferenceRequest`` from plain values (a model needs its architecture for the KV cache)."""
+    if values.get("params") is not None:
+        raise InvalidInputError(
+            "Serving needs the architecture (layers, KV heads, head size) to size the KV cache: give a catalog "
+            "'model' id or an inline architecture object instead of 'params'.",
+            field="params",
+        )
+    model = resolve_model(catalog, values)
+    hardware = resolve_hardware(catalog, values.get("hardware"))
+    options = {k: values[k] for k in INFERENCE_OPTIONAL if values.get(k) is not None}
+    if isinstance(options.get("precision"), str):
+        options["precision"] = options["precision"].lower()
+    return InferenceRequest(model=model, hardware=hardware, **options)

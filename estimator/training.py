@@ -40,9 +40,16 @@ RECOMPUTE_FACTORS = {"none": (1.0, 1.0), "selective": (1.0, 4.0 / 3.0), "full": 
 
 
 # --- Formulas (scalar or numpy) ----------------------------------------------------------------
+def attention_forward_flops_per_token(layers: Any, heads: Any, qk_head_dim: Any, v_head_dim: Any, context_tokens: Any) -> Any:
+    """Forward attention FLOPs of one token attending to ``context_tokens``: scores (2*H*d_qk per
+    key) and the weighted sum of values (2*H*d_v per key), in every layer."""
+    return 2.0 * layers * heads * (qk_head_dim + v_head_dim) * context_tokens
+
+
 def attention_flops_per_token(layers: Any, heads: Any, qk_head_dim: Any, v_head_dim: Any, sequence_tokens: Any) -> Any:
-    """PaLM Appendix B's 12*L*H*Q*T, written 6*L*H*(d_qk + d_v)*T (equal when d_qk = d_v = Q)."""
-    return 6.0 * layers * heads * (qk_head_dim + v_head_dim) * sequence_tokens
+    """Training (forward + backward = 3 x forward) over the full sequence, unmasked: PaLM Appendix
+    B's 12*L*H*Q*T, written 6*L*H*(d_qk + d_v)*T (equal when d_qk = d_v = Q)."""
+    return 3.0 * attention_forward_flops_per_token(layers, heads, qk_head_dim, v_head_dim, sequence_tokens)
 
 
 def dense_flops(active_params: Any, tokens: Any) -> Any:
@@ -396,7 +403,7 @@ def estimate_training(req: TrainingRequest, book: PriceBook, catalog: Catalog | 
     ]
 
     # Cost
-    prices = _prices(req, book, catalog, warnings, assumptions)
+    prices = cost_mod.price_bands(book, hw, catalog, _overrides(req), warnings, assumptions)
     contracted_kw = power.node_max_power_w_per_gpu(hw) / 1000.0
     rent = Band(*(cost_mod.rent_usd(gpu_hours[s], prices["rent"][s]) for s in SCENARIOS))
     own = Band(*(
@@ -418,29 +425,14 @@ def estimate_training(req: TrainingRequest, book: PriceBook, catalog: Catalog | 
     )
 
 
+def _overrides(req: Any) -> dict[str, float | None]:
+    """Prices the request gives itself (None: take the price book's)."""
+    return {"rent": req.usd_per_gpu_hour, "purchase": req.capex_usd_per_gpu, "electricity": req.usd_per_kwh, "hosting": None}
+
+
 def _descending(band: Band) -> Band:
     """Utilisation is highest in the low estimate: report it low <= mid <= high like every band."""
     return Band(band.high, band.mid, band.low)
-
-
-def _prices(req: TrainingRequest, book: PriceBook, catalog: Catalog | None,
-            warnings: list[str], assumptions: list[Assumption]) -> dict[str, Band]:
-    """Rent, purchase, electricity and hosting prices: the request's override, else the book."""
-    overrides = {"rent": req.usd_per_gpu_hour, "purchase": req.capex_usd_per_gpu,
-                 "electricity": req.usd_per_kwh, "hosting": None}
-    names = {"rent": "rent_usd_per_gpu_hour", "purchase": "capex_usd_per_gpu",
-             "electricity": "electricity_usd_per_kwh", "hosting": "hosting_usd_per_kw_month"}
-    out: dict[str, Band] = {}
-    for kind, override in overrides.items():
-        if override:
-            out[kind] = Band.point(override)
-            assumptions.append(Assumption(names[kind], out[kind], cost_mod.KIND_UNITS[kind], "request"))
-            continue
-        q = cost_mod.quote(book, kind, req.hardware, catalog)
-        warnings.extend(q.warnings)
-        out[kind] = q.band
-        assumptions.append(Assumption(names[kind], q.band, q.unit, f"price book {book.version}: {q.source}"))
-    return out
 
 
 __all__ = ["TrainingRequest", "TrainingEstimate", "estimate_training", "minimum_gpus", "BYTES_PER_VALUE"]

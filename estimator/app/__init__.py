@@ -1,0 +1,53 @@
+"""The HTTP service: the only place Flask lives.
+
+``create_app()`` builds the app: typed config (``config.py``) overridden by ``ESTIMATOR_*``
+environment variables and then by ``test_config``; the catalog and price book loaded once
+(``state.py``); strict JSON bodies (``jsonsafe.py``); one problem-details error shape
+(``errors.py``); the JSON API under ``/api/v1`` with its OpenAPI document at
+``/api/openapi.json`` (``api/``); and ``/healthz`` and ``/readyz``.
+
+Serve with ``gunicorn -c gunicorn.conf.py 'estimator.app:create_app()'``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response
+
+from . import api, errors, state
+from .api import health
+from .config import DefaultConfig, check_types
+from .jsonsafe import StrictJSONProvider
+
+SECURITY_HEADERS = {
+    # Nothing loads from elsewhere: no CDN script, font or stylesheet.
+    "Content-Security-Policy": "default-src 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def _security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Application factory (``estimator.app:create_app()`` for gunicorn)."""
+    app = Flask(__name__)
+    app.json = StrictJSONProvider(app)
+    app.config.from_object(DefaultConfig)
+    app.config.from_prefixed_env("ESTIMATOR")
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    check_types(app.config)
+
+    state.init_app(app)
+    errors.register_error_handlers(app)
+    api.init_app(app)  # after our handlers: flask-smorest's HTTPException handler is ours too
+    app.register_blueprint(health.bp)
+    app.after_request(_security_headers)
+    return app

@@ -1,0 +1,51 @@
+"""Typed configuration defaults for the HTTP service.
+
+Order of precedence (last wins): the defaults below, ``ESTIMATOR_*`` environment variables
+(``ESTIMATOR_MAX_CONTENT_LENGTH=2000000``; values are parsed as JSON where they parse, so numbers
+and booleans arrive typed), then the mapping passed to ``create_app``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from estimator import __version__
+from estimator.catalog import SEEDS_DIR
+
+
+class DefaultConfig:
+    """Every setting the app reads, with its type and default."""
+
+    #: Largest request body in bytes; larger bodies get 413 (checked against what is actually read).
+    MAX_CONTENT_LENGTH: int = 1_000_000
+    #: Deepest nesting of arrays and objects accepted in a JSON body.
+    MAX_JSON_DEPTH: int = 32
+    #: Directory holding hardware.csv, models.csv and prices.csv.
+    SEEDS_DIR: str = str(SEEDS_DIR)
+
+    # flask-smorest: the OpenAPI document only, served at /api/openapi.json. No CDN-hosted UI:
+    # the docs page at /api/docs is served from files vendored into static/swagger-ui/.
+    API_TITLE: str = "Datacenter compute-cost estimator"
+    API_VERSION: str = __version__
+    OPENAPI_VERSION: str = "3.0.3"
+    OPENAPI_URL_PREFIX: str = "/api"
+    OPENAPI_JSON_PATH: str = "openapi.json"
+
+
+def _settings() -> dict[str, type]:
+    """The typed settings declared on ``DefaultConfig``, by name."""
+    types = {"int": int, "str": str, "bool": bool, "float": float}
+    return {name: types[annotation] for name, annotation in DefaultConfig.__annotations__.items()}
+
+
+def check_types(config: Mapping[str, object]) -> None:
+    """Fail at start-up, with the setting's name, when an override has the wrong type."""
+    for name, expected in _settings().items():
+        value = config.get(name)
+        wrong_bool = isinstance(value, bool) and expected is not bool
+        if not isinstance(value, expected) or wrong_bool:
+            raise TypeError(
+                f"Setting {name} (env ESTIMATOR_{name}) must be {expected.__name__}, got {value!r}."
+            )
+    if config["MAX_CONTENT_LENGTH"] <= 0 or config["MAX_JSON_DEPTH"] <= 0:  # type: ignore[operator]
+        raise ValueError("MAX_CONTENT_LENGTH and MAX_JSON_DEPTH must be greater than 0.")

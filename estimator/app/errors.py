@@ -1,0 +1,268 @@
+"""One error shape for the whole app: RFC 9457 problem details (``application/problem+json``).
+
+Every error response, whatever raised it, has this body::
+
+    {"type": "about:blank" | "/problems/<slug>", "title": str, "status": int, "detail": str,
+     "errors": [{"pointer": "/tokens" | null, "detail": str, "code": str, ...}]}
+
+``pointer`` is a JSON Pointer (RFC 6901) into the request body, or null when the problem is not
+in the body (a path parameter, a missing route). An item may carry extra members taken from the
+core error's data, such as ``closest`` ids or ``min_gpus``.
+
+Mapping: malformed JSON 400, body too large 413, wrong media type 415, invalid input 422, unknown
+model or hardware id 404, unknown route 404, wrong method 405, anything unexpected 500 with a
+generic message (Flask logs the traceback; the client never sees it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, Response, current_app
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from estimator.errors import (
+    DoesNotFitError,
+    EstimatorError,
+    UnknownIdError,
+    UnsupportedPrecisionError,
+)
+
+PROBLEM_MIMETYPE = "application/problem+json"
+ABOUT_BLANK = "about:blank"
+
+#: Problem types specific to this API: slug -> (title, what it means). Served at /problems/<slug>.
+PROBLEM_TYPES: dict[str, tuple[str, str]] = {
+    "invalid-json": (
+        "Malformed JSON body",
+        "The request body is not a JSON document this API accepts: a syntax error, a duplicate key, "
+        "or nesting deeper than the limit. Each item of 'errors' says where.",
+    ),
+    "invalid-input": (
+        "Invalid input",
+        "The body is valid JSON but a value is missing, of the wrong type, out of range or "
+        "inconsistent with another value. Each item of 'errors' points at the field with a JSON Pointer.",
+    ),
+    "unknown-id": (
+        "Unknown model or hardware id",
+        "A model or hardware id is not in the catalog. The item's 'closest' lists the nearest known ids; "
+        "GET /api/v1/catalog/models or /api/v1/catalog/hardware lists them all.",
+    ),
+    "unsupported-precision": (
+        "Precision not supported by the hardware",
+        "The hardware has no tensor-core peak at the requested precision. The item's 'supported' lists "
+        "the precisions it has.",
+    ),
+    "does-not-fit": (
+        "Workload does not fit in GPU memory",
+        "The model's training state does not fit in the memory of the GPUs given. The item's 'min_gpus' "
+        "(where present) is the fewest GPUs that hold it.",
+    ),
+}
+
+
+def problem_type(slug: str) -> str:
+    if slug not in PROBLEM_TYPES:
+        raise KeyError(f"Undeclared problem type {slug!r}")
+    return f"/problems/{slug}"
+
+
+def error_item(pointer: str | None, detail: str, code: str, **extra: Any) -> dict[str, Any]:
+    return {"pointer": pointer, "detail": detail, "code": code, **extra}
+
+
+def pointer_from_path(path: Sequence[object]) -> str:
+    """RFC 6901 pointer for a path of keys: ``("model", "a/b")`` -> ``/model/a~1b``."""
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
+
+
+class ProblemError(Exception):
+    """An error to answer with a problem-details response; raise it anywhere in a request."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        title: str | None = None,
+        type_: str = ABOUT_BLANK,
+        errors: Iterable[Mapping[str, Any]] = (),
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.title = title
+        self.type = type_
+        self.errors = [dict(e) for e in errors]
+        self.headers = dict(headers or {})
+
+    def to_response(self) -> Response:
+        return problem_response(
+            self.status, self.detail, title=self.title, type_=self.type, errors=self.errors, headers=self.headers
+        )
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    type_: str = ABOUT_BLANK,
+    errors: Iterable[Mapping[str, Any]] = (),
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """Build the one error response shape. With ``about:blank`` the title is the status phrase."""
+    if type_ == ABOUT_BLANK:
+        title = _phrase(status)  # RFC 9457 4.2.1: with about:blank the title is the status phrase
+    elif title is None:
+        title = PROBLEM_TYPES[type_.removeprefix("/problems/")][0]
+    body = {"type": type_, "title": title, "status": status, "detail": detail, "errors": [dict(e) for e in errors]}
+    response = current_app.json.response(body)
+    response.status_code = status
+    response.mimetype = PROBLEM_MIMETYPE
+    response.headers.update(headers or {})
+    return response
+
+
+# --- Core errors ---------------------------------------------------------------------------------
+def _core_status_and_type(exc: EstimatorError) -> tuple[int, str]:
+    if isinstance(exc, UnknownIdError):
+        return 404, problem_type("unknown-id")
+    if isinstance(exc, UnsupportedPrecisionError):
+        return 422, problem_type("unsupported-precision")
+    if isinstance(exc, DoesNotFitError):
+        return 422, problem_type("does-not-fit")
+    return 422, problem_type("invalid-input")  # InvalidInputError, CatalogError and any other
+
+
+def problem_from_core(exc: EstimatorError, *, in_body: bool = True) -> ProblemError:
+    """Map a core error to a problem; its ``field`` becomes the pointer, its data extra members.
+
+    ``in_body=False`` for ids taken from the URL path: the pointer is then null.
+    """
+    status, type_ = _core_status_and_type(exc)
+    pointer = ("/" + exc.field.replace(".", "/") if exc.field else "") if in_body else None
+    item = error_item(pointer, exc.message, exc.code, **exc.data)
+    return ProblemError(status, exc.message, type_=type_, errors=[item])
+
+
+# --- Schema (marshmallow / webargs) errors --------------------------------------------------------
+#: marshmallow's fixed messages and the stable codes the API reports for them.
+_MESSAGE_CODES = {
+    "Missing data for required field.": "required",
+    "Field may not be null.": "null",
+    "Unknown field.": "unknown_field",
+    "Invalid input type.": "invalid_type",
+}
+#: Prefixes of formatted messages (validators, our strict fields) and their codes.
+_PREFIX_CODES = (
+    ("Must be one of:", "invalid_choice"),
+    ("Must be greater than", "out_of_range"),
+    ("Must be less than", "out_of_range"),
+    ("Not a valid number", "invalid_number"),
+    ("Not a valid integer", "invalid_integer"),
+    ("Not a valid string", "invalid_string"),
+    ("Not a valid boolean", "invalid_boolean"),
+    ("Not a valid", "invalid_type"),
+    ("Must not be empty", "empty"),
+)
+
+
+def _code_for(message: str) -> str:
+    if message in _MESSAGE_CODES:
+        return _MESSAGE_CODES[message]
+    for prefix, code in _PREFIX_CODES:
+        if message.startswith(prefix):
+            return code
+    return "invalid"
+
+
+def _flatten(messages: object, path: tuple[object, ...]) -> Iterable[tuple[tuple[object, ...], str]]:
+    """marshmallow's nested message dicts -> (path, message) pairs; ``_schema`` stays at its parent."""
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            yield from _flatten(value, path if key == "_schema" else (*path, key))
+    elif isinstance(messages, list | tuple):
+        for value in messages:
+            yield from _flatten(value, path)
+    else:
+        yield path, str(messages)
+
+
+def problem_from_messages(messages: object) -> ProblemError:
+    """422 problem from marshmallow messages (webargs wraps them in ``{"json": ...}``)."""
+    if isinstance(messages, Mapping) and set(messages) == {"json"}:
+        messages = messages["json"]
+    items = [error_item(pointer_from_path(path), text, _code_for(text)) for path, text in _flatten(messages, ())]
+    items.sort(key=lambda item: item["pointer"])
+    count = len(items)
+    detail = items[0]["detail"] if count == 1 else f"{count} fields are invalid; see 'errors'."
+    if count == 1 and items[0]["pointer"]:
+        detail = f"{items[0]['pointer'][1:]}: {detail}"
+    return ProblemError(422, detail, type_=problem_type("invalid-input"), errors=items)
+
+
+# --- HTTP errors (routing, 413, 415, flask-smorest's abort) ---------------------------------------
+_HTTP_DETAILS = {
+    404: "No such endpoint. The API lives under /api/v1; its OpenAPI document is /api/openapi.json.",
+    405: "This endpoint does not accept that method.",
+    413: "The request body is larger than the limit of {limit:,} bytes.",
+    415: "The request body must be JSON, sent with 'Content-Type: application/json'.",
+    500: "An unexpected error occurred on the server. It has been logged.",
+}
+
+
+def problem_from_http(error: HTTPException) -> ProblemError:
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    if status == 422 and "messages" in data:  # webargs/flask-smorest validation abort
+        return problem_from_messages(data["messages"])
+    if status >= 500:
+        detail = _HTTP_DETAILS[500]
+    elif status in _HTTP_DETAILS:
+        detail = _HTTP_DETAILS[status].format(limit=current_app.config["MAX_CONTENT_LENGTH"])
+    else:
+        detail = data.get("message") or error.description or _phrase(status)
+    headers = dict(data.get("headers") or {})
+    valid_methods = getattr(error, "valid_methods", None)
+    if valid_methods:
+        headers["Allow"] = ", ".join(valid_methods)
+    return ProblemError(status, detail, headers=headers)
+
+
+# --- Handlers -------------------------------------------------------------------------------------
+def handle_problem(exc: ProblemError) -> Response:
+    return exc.to_response()
+
+
+def handle_core_error(exc: EstimatorError) -> Response:
+    return problem_from_core(exc).to_response()
+
+
+def handle_validation_error(exc: ValidationError) -> Response:
+    return problem_from_messages(exc.messages).to_response()
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    # An unhandled exception arrives here as InternalServerError after Flask has logged it with
+    # its traceback (app.logger.error); the response says only that something went wrong.
+    return problem_from_http(error).to_response()
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Install the handlers. Unhandled exceptions reach ``handle_http_exception`` as a 500."""
+    app.register_error_handler(ProblemError, handle_problem)
+    app.register_error_handler(EstimatorError, handle_core_error)
+    app.register_error_handler(ValidationError, handle_validation_error)
+    app.register_error_handler(HTTPException, handle_http_exception)

@@ -1,0 +1,211 @@
+"""Read and parse request bodies strictly, in one place.
+
+Python's ``json`` (and so Flask's parser) accepts ``NaN``, ``Infinity``, numbers that overflow
+to ``inf`` (``1e400``) and duplicate keys (the last one silently wins), and ~1,000 levels of
+nesting raise ``RecursionError`` (a 500). Werkzeug's stream stops *at* ``MAX_CONTENT_LENGTH`` for
+chunked uploads, so a view that reads ``request.get_data()`` under gunicorn can see a truncated
+body that looks whole. Here:
+
+- ``read_body`` reads what actually arrives and answers 413 past the limit, 400 when the body is
+  shorter than its Content-Length;
+- ``loads_strict`` rejects syntax errors, duplicate keys and nesting deeper than the limit (400)
+  and non-finite or overflowing numbers (422), each with a JSON Pointer to the offending value;
+- ``load_json_body`` adds the media-type check (415) and is what the API's argument parser and
+  the app's JSON provider both use.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, g, request
+from flask.json.provider import DefaultJSONProvider
+from webargs.flaskparser import FlaskParser
+
+from .errors import ProblemError, error_item, pointer_from_path, problem_type
+
+_CHUNK_BYTES = 64 * 1024
+#: Errors listed in one response at most; the detail says how many more there were.
+_MAX_ITEMS = 20
+#: Longest integer literal accepted: any longer overflows a float (1.8e308 has 309 digits).
+_MAX_INT_DIGITS = 310
+
+
+@dataclass(frozen=True)
+class _Rejected:
+    """Stands in for a number the parser refused, so the walk can report where it was."""
+
+    literal: str
+    code: str
+    reason: str
+
+
+class _DuplicateKeys(dict):
+    """An object in which some key appeared more than once."""
+
+    duplicates: list[str]
+
+
+def _parse_constant(literal: str) -> _Rejected:
+    return _Rejected(literal, "non_finite_number", f"{literal} is not a number JSON allows; send a finite number.")
+
+
+def _parse_float(literal: str) -> float | _Rejected:
+    value = float(literal)
+    if math.isfinite(value):
+        return value
+    return _Rejected(literal, "number_out_of_range", f"{literal} overflows a 64-bit float; send a finite number.")
+
+
+def _parse_int(literal: str) -> int | _Rejected:
+    digits = literal.lstrip("-")
+    if len(digits) <= _MAX_INT_DIGITS:
+        value = int(literal)
+        if abs(value) <= sys.float_info.max:
+            return value
+    shown = literal if len(literal) <= 40 else f"{literal[:20]}...({len(digits)} digits)"
+    return _Rejected(literal, "number_out_of_range", f"{shown} is too large for a 64-bit float.")
+
+
+def _object_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    seen: set[str] = set()
+    dup = _DuplicateKeys(obj)
+    dup.duplicates = []
+    for key, _ in pairs:
+        if key in seen and key not in dup.duplicates:
+            dup.duplicates.append(key)
+        seen.add(key)
+    return dup
+
+
+def _walk(doc: Any) -> Iterator[tuple[tuple[object, ...], int, Any]]:
+    """Every container and rejected number with its path and depth (1 = top level), in order."""
+    stack: list[tuple[Any, tuple[object, ...], int]] = [(doc, (), 1)]
+    while stack:
+        node, path, depth = stack.pop()
+        if isinstance(node, dict):
+            yield path, depth, node
+            stack.extend((v, (*path, k), depth + 1) for k, v in reversed(list(node.items())))
+        elif isinstance(node, list):
+            yield path, depth, node
+            stack.extend((v, (*path, i), depth + 1) for i, v in reversed(list(enumerate(node))))
+        elif isinstance(node, _Rejected):
+            yield path, depth, node
+
+
+def _too_deep(max_depth: int, pointer: str | None) -> ProblemError:
+    detail = f"The JSON body is nested more than {max_depth} levels deep."
+    return ProblemError(
+        400, detail, type_=problem_type("invalid-json"), errors=[error_item(pointer, detail, "too_deep")]
+    )
+
+
+def _problem(status: int, slug: str, items: list[dict[str, Any]]) -> ProblemError:
+    shown = items[:_MAX_ITEMS]
+    more = f" ({len(items) - len(shown)} more not listed)" if len(items) > len(shown) else ""
+    detail = shown[0]["detail"] if len(items) == 1 else f"{len(items)} problems in the JSON body{more}; see 'errors'."
+    return ProblemError(status, detail, type_=problem_type(slug), errors=shown)
+
+
+def loads_strict(data: bytes | str, max_depth: int) -> Any:
+    """Parse one JSON document, or raise ``ProblemError`` (400 structure, 422 numbers)."""
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes | bytearray) else data
+    except UnicodeDecodeError as exc:
+        detail = f"The body is not UTF-8 text (byte {exc.start})."
+        raise ProblemError(
+            400, detail, type_=problem_type("invalid-json"), errors=[error_item(None, detail, "invalid_encoding")]
+        ) from None
+    try:
+        doc = json.loads(
+            text,
+            parse_constant=_parse_constant,
+            parse_float=_parse_float,
+            parse_int=_parse_int,
+            object_pairs_hook=_object_pairs,
+        )
+    except json.JSONDecodeError as exc:
+        detail = f"The body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}."
+        item = error_item(None, detail, "invalid_json", line=exc.lineno, column=exc.colno)
+        raise ProblemError(400, detail, type_=problem_type("invalid-json"), errors=[item]) from None
+    except RecursionError:
+        raise _too_deep(max_depth, None) from None
+
+    structure: list[dict[str, Any]] = []
+    numbers: list[dict[str, Any]] = []
+    for path, depth, node in _walk(doc):
+        if isinstance(node, _Rejected):
+            numbers.append(error_item(pointer_from_path(path), node.reason, node.code))
+            continue
+        if depth > max_depth:
+            raise _too_deep(max_depth, pointer_from_path(path))
+        for key in getattr(node, "duplicates", ()):
+            pointer = pointer_from_path((*path, key))
+            structure.append(error_item(pointer, f"Key '{key}' appears more than once in one object.", "duplicate_key"))
+    if structure:
+        raise _problem(400, "invalid-json", structure + numbers)
+    if numbers:
+        raise _problem(422, "invalid-input", numbers)
+    return doc
+
+
+def read_body(limit: int) -> bytes:
+    """The request body as it actually arrived: 413 past ``limit``, 400 if cut short."""
+    stream = request.stream  # raises 413 up front when Content-Length exceeds MAX_CONTENT_LENGTH
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := stream.read(_CHUNK_BYTES):  # werkzeug raises 413 when a chunked body passes the limit
+        size += len(chunk)
+        if size > limit:
+            raise ProblemError(413, f"The request body is larger than the limit of {limit:,} bytes.")
+        chunks.append(chunk)
+    declared = request.content_length
+    if declared is not None and size != declared:
+        raise ProblemError(400, f"The request body ended after {size:,} of the {declared:,} bytes announced.")
+    return b"".join(chunks)
+
+
+def load_json_body() -> Any:
+    """The current request's JSON body, parsed strictly (cached on ``g`` for the request)."""
+    if "estimator_json_body" in g:
+        return g.estimator_json_body
+    if not request.is_json:
+        got = request.mimetype or "no Content-Type"
+        raise ProblemError(
+            415,
+            f"The request body must be JSON, sent with 'Content-Type: application/json' (got {got}).",
+            headers={"Accept-Post": "application/json"},
+        )
+    config = current_app.config
+    doc = loads_strict(read_body(config["MAX_CONTENT_LENGTH"]), config["MAX_JSON_DEPTH"])
+    g.estimator_json_body = doc
+    return doc
+
+
+class StrictJSONParser(FlaskParser):
+    """webargs parser for the API blueprints: JSON bodies go through ``load_json_body``."""
+
+    def _raw_load_json(self, req: Any) -> Any:
+        return load_json_body()
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """App-wide JSON: strict parsing (so ``request.get_json()`` is safe too), no NaN on output,
+    and the key order the core chose (the CLI prints the same order)."""
+
+    sort_keys = False
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return loads_strict(s, self._app.config["MAX_JSON_DEPTH"])
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        kwargs.setdefault("allow_nan", False)
+        return super().dumps(obj, **kwargs)

@@ -1,0 +1,98 @@
+"""Side-by-side comparison: N models on one workload and hardware, ratios to a baseline, and
+output per unit of compute (the article's "10x more results for the same compute").
+
+Inputs: the catalog, price book, workload ("training" or "inference"), model ids, the shared
+request values and a baseline id. Output: ``{"baseline", "workload", "rows": [result...],
+"ratios": {model: {metric: value / baseline value}}}``. A model that cannot run the workload
+on this hardware (does not fit, precision missing) gets a row with its error instead of failing
+the whole comparison; the baseline must run.
+
+Output per unit of compute:
+- training:  tokens per GPU-hour = tokens / GPU-hours (mid)
+- inference: output tokens per GPU-hour = one replica's output tokens/s (at the batch chosen for
+  the targets) x 3,600 / its GPUs (mid): capacity, independent of how the load rounds to replicas
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .catalog import Catalog
+from .cost import PriceBook
+from .errors import DoesNotFitError, EstimatorError, InvalidInputError, UnsupportedPrecisionError
+from .inference import estimate_inference
+from .inputs import inference_request, training_request
+from .training import estimate_training
+
+#: The article's question: a frontier dense model next to the efficient open ones it names.
+PRESETS: dict[str, tuple[str, ...]] = {
+    "article": ("llama-3.1-405b", "deepseek-v3", "mistral-large-2"),
+    "mistral": ("mistral-large-2", "mixtral-8x22b", "mixtral-8x7b", "mistral-small-3"),
+    "deepseek": ("deepseek-v3", "deepseek-r1", "llama-3.1-405b", "qwen2.5-72b"),
+}
+WORKLOADS = ("training", "inference")
+
+
+def _metrics(workload: str, result: Mapping[str, Any]) -> dict[str, float]:
+    if workload == "training":
+        return {
+            "flops": result["flops"]["mid"],
+            "gpu_hours": result["gpu_hours"]["mid"],
+            "cost_usd_rent": result["cost_usd"]["rent"]["mid"],
+            "cost_usd_own": result["cost_usd"]["own"]["mid"],
+            "energy_mwh": result["energy_mwh"]["mid"],
+            "tokens_per_gpu_hour": result["tokens"] / result["gpu_hours"]["mid"],
+        }
+    return {
+        "gpu_count": float(result["gpu_count"]),
+        "cost_usd_per_million_output_tokens": result["cost_usd_per_million_tokens"]["output"]["rent"]["mid"],
+        "cost_usd_per_million_input_tokens": result["cost_usd_per_million_tokens"]["input"]["rent"]["mid"],
+        "joules_per_token": result["joules_per_token"]["mid"],
+        "energy_mwh_per_day": result["energy_mwh_per_day"]["mid"],
+        "output_tokens_per_gpu_hour": result["per_replica"]["output_tokens_per_s"] * 3600.0 / result["gpus_per_replica"],
+    }
+
+
+def compare(
+    catalog: Catalog,
+    book: PriceBook,
+    workload: str,
+    models: Sequence[str],
+    values: Mapping[str, Any],
+    baseline: str | None = None,
+    api_prices: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    if workload not in WORKLOADS:
+        raise InvalidInputError(f"'workload' must be training or inference, got {workload!r}.", field="workload")
+    if len(models) < 2:
+        raise InvalidInputError("A comparison needs at least two models.", field="models")
+    ids = [catalog.get_model(m).id for m in models]  # unknown ids fail here, with the closest ids
+    if len(set(ids)) != len(ids):
+        raise InvalidInputError("Each model may appear once in a comparison.", field="models")
+    base = catalog.get_model(baseline).id if baseline else ids[0]
+    if base not in ids:
+        raise InvalidInputError(f"The baseline '{base}' must be one of the compared models.", field="baseline")
+    rows: list[dict[str, Any]] = []
+    metrics: dict[str, dict[str, float]] = {}
+    for model_id in ids:
+        request_values = {**values, "model": model_id}
+        try:
+            if workload == "training":
+                result = estimate_training(training_request(catalog, request_values), book, catalog).to_dict()
+            else:
+                result = estimate_inference(inference_request(catalog, request_values), book, catalog, api_prices).to_dict()
+        except (DoesNotFitError, UnsupportedPrecisionError) as exc:
+            if model_id == base:
+                raise
+            rows.append({"model": model_id, "error": exc.to_dict()})
+            continue
+        except EstimatorError:
+            raise
+        rows.append(result)
+        metrics[model_id] = _metrics(workload, result)
+    ratios = {
+        m: {k: v / metrics[base][k] if metrics[base][k] else float("nan") for k, v in row.items()}
+        for m, row in metrics.items()
+    }
+    return {"workload": workload, "baseline": base, "rows": rows, "metrics": metrics, "ratios": ratios}

@@ -1,0 +1,557 @@
+"""Serving: memory fit, prefill/decode roofline (MoE- and MLA-aware), replicas for a load, cost per token.
+
+Inputs: an ``InferenceRequest`` (model and hardware records, precision, optional replica shape,
+optional load and latency targets, overrides), a ``PriceBook`` and the ``Catalog``.
+Output: an ``InferenceEstimate`` whose ``to_dict()`` is the API/CLI result contract.
+
+Formulas (sources and derivations of the constants in ``defaults.py``):
+
+- weights            total params x bytes per weight (bf16 2, fp8 1, fp4/int4 0.5)
+- KV cache / token   GQA/MHA: 2 x L x KV heads x head dim x bytes; MLA: L x (kv_lora_rank + rope dim) x bytes
+- fit                weights + batch x context x KV/token <= GPUs x HBM x 0.9
+- prefill (compute)  FLOPs = 2 x N_active + L x H x (d_qk + d_v) x S per prompt token (causal mean S/2);
+                     time = max(FLOPs / (GPUs x peak x f_c), weights / (GPUs x bandwidth x f_b)) + all-reduce
+- decode step        bytes = weights touched + batch x context x KV/token; FLOPs = batch x (2 N_active + attention);
+                     step = max(bytes / (GPUs x bandwidth x f_b), FLOPs / (GPUs x peak x f_c)) + all-reduce
+                     MoE weights touched per layer: shared + E x (1 - (1 - k/E)^b) routed experts
+- serving            continuous batching: each sequence waits step + (b / output) x prefill per token
+                     (prefills share the GPUs), so a replica serves b x output / (output x step + b x prefill)
+                     requests/s; replicas = ceil(peak requests/s / that)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import cost as cost_mod
+from . import defaults as d
+from . import power
+from .bands import SCENARIOS, Assumption, Band
+from .catalog import Catalog, Hardware, Model
+from .cost import PriceBook
+from .errors import DoesNotFitError, InvalidInputError, UnsupportedPrecisionError
+from .training import _check_positive, _overrides, attention_forward_flops_per_token, ceil
+
+MAX_BATCH = 4096  # serving engines cap concurrent sequences (vLLM max_num_seqs defaults to 256-1024)
+MAX_GPUS_PER_REPLICA = 512
+
+
+# --- Formulas (scalar or numpy) ----------------------------------------------------------------
+def kv_cache_bytes_per_token(model: Model, kv_bytes: float) -> float:
+    """Bytes of KV cache one token adds (GQA-aware; MLA stores the compressed latent)."""
+    if model.attention == "mla" and model.kv_lora_rank and model.qk_rope_head_dim and model.layers:
+        return model.layers * (model.kv_lora_rank + model.qk_rope_head_dim) * kv_bytes
+    if model.layers and model.head_dim and (model.kv_heads or model.attention_heads):
+        kv_heads = model.kv_heads or model.attention_heads
+        return 2.0 * model.layers * kv_heads * model.head_dim * kv_bytes  # type: ignore[operator]
+    raise InvalidInputError(
+        f"{model.name} has no layers/head_dim/kv_heads (or MLA latent sizes): the KV cache cannot be sized. "
+        "Give the architecture inline or pick a catalog model.",
+        field="model",
+    )
+
+
+def expected_distinct_experts(experts: Any, experts_per_token: Any, batch: Any) -> Any:
+    """Expected routed experts a batch of ``batch`` tokens touches per layer, E(1 - (1 - k/E)^b)."""
+    return experts * (1.0 - (1.0 - experts_per_token / experts) ** batch)
+
+
+def weight_params_touched(model: Model, batch: Any) -> Any:
+    """Parameters read in one decode step. Dense: all. MoE: everything but the routed experts,
+    plus the routed experts the batch activates. Routed-expert size is implied by the published
+    counts: (total - active) / (E - k) per expert (all layers), so no FFN shape is needed."""
+    if not model.is_moe or not model.experts_per_token:
+        return model.total_params
+    e, k = model.experts, model.experts_per_token
+    per_expert = (model.total_params - model.active_params) / (e - k)  # type: ignore[operator]
+    always = model.total_params - e * per_expert  # type: ignore[operator]
+    return always + expected_distinct_experts(e, k, batch) * per_expert
+
+
+def allreduce_seconds(gpus: Any, message_bytes: Any, link_bytes_per_s: Any, calls: Any) -> Any:
+    """Ring all-reduce over ``gpus``: 2(t-1)/t x message / one-way link bandwidth + latency, per call."""
+    if isinstance(gpus, int | float) and gpus <= 1:
+        return 0.0
+    return calls * (2.0 * (gpus - 1) / gpus * message_bytes / link_bytes_per_s + d.ALLREDUCE_LATENCY_S)
+
+
+def roofline_seconds(flops: Any, bytes_read: Any, gpus: Any, peak_flops: Any, compute_fraction: Any,
+                     bandwidth_bytes_per_s: Any, bandwidth_fraction: Any) -> tuple[Any, Any]:
+    """(compute time, memory time) of work split evenly over ``gpus``; the slower one sets the pace."""
+    compute = flops / (gpus * peak_flops * compute_fraction)
+    memory = bytes_read / (gpus * bandwidth_bytes_per_s * bandwidth_fraction)
+    return compute, memory
+
+
+# --- Request and result ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class InferenceRequest:
+    model: Model
+    hardware: Hardware
+    precision: str = "bf16"
+    gpus_per_replica: int | None = None
+    batch_size: int | None = None
+    context_tokens: int | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    requests_per_s: float | None = None
+    tokens_per_day: float | None = None
+    peak_to_average: float | None = None
+    ttft_ms: float | None = None
+    tpot_ms: float | None = None
+    pue: float | None = None
+    grid_kg_co2_per_kwh: float | None = None
+    usd_per_gpu_hour: float | None = None
+    capex_usd_per_gpu: float | None = None
+    usd_per_kwh: float | None = None
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What the physics of one replica needs, fixed per request."""
+
+    weight_bytes_per_param: float
+    kv_bytes_per_token: float
+    peak_flops: float
+    bandwidth_bytes_per_s: float
+    link_bytes_per_s: float
+    usable_bytes_per_gpu: float
+    input_tokens: int
+    output_tokens: int
+    context_max: int  # KV tokens each sequence may hold (memory)
+    context_mean: float  # mean KV tokens during decode (step time)
+    prefill_flops: float  # per request
+    decode_flops_per_token: float  # per generated token at context_mean
+
+
+@dataclass(frozen=True)
+class _Replica:
+    gpus: int
+    batch: int
+    step_s: float
+    step_compute_s: float
+    step_memory_s: float
+    prefill_s: float  # one prompt alone: the time to first token
+    prefill_work_s: float  # replica time a prompt costs inside continuous batching
+    tpot_s: float  # step + prefill interference
+    requests_per_s: float
+
+
+@dataclass(frozen=True)
+class InferenceEstimate:
+    model: str
+    hardware: str
+    precision: str
+    gpus_per_replica: int
+    replicas: Band
+    gpu_count: int
+    node_count: int
+    per_replica: dict[str, Any]
+    memory_gb: dict[str, float]
+    input_tokens: int
+    output_tokens: int
+    load_requests_per_s: float | None
+    utilisation: Band
+    throughput_output_tokens_per_s: Band
+    cost_input: Band
+    cost_output: Band
+    own_input: Band
+    own_output: Band
+    power_it_kw: Band
+    power_facility_kw: Band
+    energy_mwh_per_day: Band
+    co2_t_per_day: Band
+    joules_per_token: Band
+    api_price: dict[str, Any] | None
+    assumptions: tuple[Assumption, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "workload": "inference",
+            "model": self.model,
+            "hardware": self.hardware,
+            "precision": self.precision,
+            "gpus_per_replica": self.gpus_per_replica,
+            "replicas": int(self.replicas.mid),
+            "replicas_range": {s: int(self.replicas[s]) for s in SCENARIOS},
+            "gpu_count": self.gpu_count,
+            "node_count": self.node_count,
+            "per_replica": self.per_replica,
+            "memory_gb": {k: float(f"{v:.6g}") for k, v in self.memory_gb.items()},
+            "request": {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
+                        "requests_per_s": self.load_requests_per_s},
+            "utilisation": self.utilisation.to_dict(4),
+            "output_tokens_per_s": self.throughput_output_tokens_per_s.to_dict(),
+            "cost_usd_per_million_tokens": {
+                "input": {"rent": self.cost_input.to_dict(), "own": self.own_input.to_dict()},
+                "output": {"rent": self.cost_output.to_dict(), "own": self.own_output.to_dict()},
+            },
+            "api_price_usd_per_million_tokens": self.api_price,
+            "power_kw": {"it": self.power_it_kw.to_dict(), "facility": self.power_facility_kw.to_dict()},
+            "energy_mwh_per_day": self.energy_mwh_per_day.to_dict(),
+            "co2_t_per_day": self.co2_t_per_day.to_dict(),
+            "joules_per_token": self.joules_per_token.to_dict(),
+            "assumptions": [a.to_dict() for a in self.assumptions],
+            "warnings": list(self.warnings),
+        }
+
+
+# --- Validation --------------------------------------------------------------------------------
+def validate(req: InferenceRequest) -> None:
+    for name in ("gpus_per_replica", "batch_size", "context_tokens", "input_tokens", "output_tokens"):
+        _check_positive(getattr(req, name), name, integer=True)
+    for name in ("requests_per_s", "tokens_per_day", "ttft_ms", "tpot_ms", "grid_kg_co2_per_kwh",
+                 "usd_per_gpu_hour", "capex_usd_per_gpu", "usd_per_kwh", "pue", "peak_to_average"):
+        _check_positive(getattr(req, name), name)
+    if req.pue is not None and req.pue < 1.0:
+        raise InvalidInputError(f"'pue' is facility / IT power and cannot be below 1, got {req.pue!r}.", field="pue")
+    if req.peak_to_average is not None and req.peak_to_average < 1.0:
+        raise InvalidInputError(
+            f"'peak_to_average' is peak / average load and cannot be below 1, got {req.peak_to_average!r}.",
+            field="peak_to_average")
+    if req.requests_per_s is not None and req.tokens_per_day is not None:
+        raise InvalidInputError("Give the load as 'requests_per_s' or 'tokens_per_day', not both.", field="requests_per_s")
+    if req.precision not in d.SERVING_PRECISIONS:
+        raise InvalidInputError(
+            f"'precision' must be one of {', '.join(d.SERVING_PRECISIONS)} for serving, got {req.precision!r}.",
+            field="precision")
+    compute = d.SERVING_COMPUTE_PRECISION[req.precision]
+    try:
+        req.hardware.peak_tflops(compute)
+    except UnsupportedPrecisionError as exc:
+        hint = " (fp8 needs Hopper, Ada or later; fp4 needs Blackwell; int4 weight-only works everywhere)"
+        raise UnsupportedPrecisionError(exc.message.rstrip(".") + hint + ".", field="precision", **exc.data) from None
+    if req.model.max_context_tokens:
+        ctx = req.context_tokens or ((req.input_tokens or 0) + (req.output_tokens or 0))
+        if ctx > req.model.max_context_tokens:
+            raise InvalidInputError(
+                f"{req.model.name} supports at most {req.model.max_context_tokens:,} tokens of context; "
+                f"the request needs {ctx:,}. Shorten the prompt or output.",
+                field="context_tokens" if req.context_tokens else "input_tokens")
+
+
+# --- Physics of one replica --------------------------------------------------------------------
+def _shape(req: InferenceRequest) -> _Shape:
+    model, hw = req.model, req.hardware
+    compute = d.SERVING_COMPUTE_PRECISION[req.precision]
+    kv_bytes = d.SERVING_KV_BYTES[req.precision]
+    input_tokens = req.input_tokens or d.DEFAULT_INPUT_TOKENS
+    output_tokens = req.output_tokens or d.DEFAULT_OUTPUT_TOKENS
+    context_max = req.context_tokens or input_tokens + output_tokens
+    context_mean = req.context_tokens or input_tokens + output_tokens / 2.0
+    if model.has_attention_shape:
+        heads, layers = model.attention_heads, model.layers
+        prefill_attn = attention_forward_flops_per_token(layers, heads, model.qk_head_dim, model.value_head_dim, input_tokens / 2.0)
+        if model.attention == "mla" and model.kv_lora_rank and model.qk_rope_head_dim:
+            # Decoding with MLA attends in the latent space (weights absorbed): queries and keys are
+            # kv_lora_rank + rope wide, values kv_lora_rank wide (DeepSeek-V2 report, §2.1.2).
+            qk, v = model.kv_lora_rank + model.qk_rope_head_dim, model.kv_lora_rank
+        else:
+            qk, v = model.qk_head_dim, model.value_head_dim
+        decode_attn = attention_forward_flops_per_token(layers, heads, qk, v, context_mean)
+    else:
+        prefill_attn = decode_attn = 0.0
+    link_gb = hw.nvlink_gb_per_s / 2.0 if hw.nvlink_gb_per_s else d.PCIE_GEN4_X16_GB_PER_S
+    return _Shape(
+        weight_bytes_per_param=d.SERVING_WEIGHT_BYTES[req.precision],
+        kv_bytes_per_token=kv_cache_bytes_per_token(model, kv_bytes),
+        peak_flops=hw.peak_tflops(compute) * d.TERA,
+        bandwidth_bytes_per_s=hw.hbm_bandwidth_tb_per_s * d.TERA,
+        link_bytes_per_s=link_gb * d.GIGA,
+        usable_bytes_per_gpu=hw.hbm_gb * d.GIGA * d.SERVING_MEMORY_FRACTION,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        context_max=int(context_max),
+        context_mean=float(context_mean),
+        prefill_flops=input_tokens * (2.0 * model.active_params + prefill_attn),
+        decode_flops_per_token=2.0 * model.active_params + decode_attn,
+    )
+
+
+def _max_batch(req: InferenceRequest, sh: _Shape, gpus: int) -> int:
+    free = gpus * sh.usable_bytes_per_gpu - req.model.total_params * sh.weight_bytes_per_param
+    return max(0, min(MAX_BATCH, int(free // (sh.kv_bytes_per_token * sh.context_max))))
+
+
+def _replica(req: InferenceRequest, sh: _Shape, gpus: int, batch: int, scenario: str) -> _Replica:
+    model, hw = req.model, req.hardware
+    f_c = d.INFERENCE_COMPUTE_FRACTION["fp8" if d.SERVING_COMPUTE_PRECISION[req.precision] in ("fp8", "fp4") else "bf16"][scenario]
+    f_b = d.BANDWIDTH_FRACTION[scenario]
+    hidden = model.hidden_size or 0
+    layers = model.layers or 0
+    calls = d.ALLREDUCES_PER_LAYER * layers
+    # decode step
+    weights = weight_params_touched(model, batch) * sh.weight_bytes_per_param
+    kv = batch * sh.context_mean * sh.kv_bytes_per_token
+    comp, mem = roofline_seconds(batch * sh.decode_flops_per_token, weights + kv, gpus, sh.peak_flops, f_c,
+                                 sh.bandwidth_bytes_per_s, f_b)
+    # Tensor parallelism stays inside one NVLink domain; larger replicas add pipeline stages.
+    tp = min(gpus, hw.nvlink_domain_gpus)
+    comm = allreduce_seconds(tp, batch * hidden * 2.0, sh.link_bytes_per_s, calls)
+    step = max(comp, mem) + comm
+    # Prefill of one request alone (its TTFT): a long prompt touches every expert, so weights are read once.
+    p_comp, p_mem = roofline_seconds(sh.prefill_flops, model.total_params * sh.weight_bytes_per_param, gpus,
+                                     sh.peak_flops, f_c, sh.bandwidth_bytes_per_s, f_b)
+    p_comm = allreduce_seconds(tp, sh.input_tokens * hidden * 2.0, sh.link_bytes_per_s, calls)
+    prefill = max(p_comp, p_mem) + p_comm
+    # Under continuous batching prompts are chunked into decode steps that read the weights anyway,
+    # so a request's prefill costs the replica only its compute (and all-reduce) time.
+    prefill_work = p_comp + p_comm
+    tpot = step + batch / sh.output_tokens * prefill_work
+    rps = batch / (sh.output_tokens * tpot)
+    return _Replica(gpus, batch, step, comp, mem, prefill, prefill_work, tpot, rps)
+
+
+def _candidate_gpus(req: InferenceRequest, sh: _Shape) -> list[int]:
+    hw = req.hardware
+    if req.gpus_per_replica:
+        return [req.gpus_per_replica]
+    inside = [t for t in (1, 2, 4, 8, 16, 32, 64, 72) if t <= hw.nvlink_domain_gpus]
+    nodes = [n * hw.gpus_per_node for n in range(1, MAX_GPUS_PER_REPLICA // hw.gpus_per_node + 1)]
+    out = sorted({t for t in inside + nodes if t <= MAX_GPUS_PER_REPLICA})
+    return [t for t in out if _max_batch(req, sh, t) >= 1]
+
+
+def _best_batch(req: InferenceRequest, sh: _Shape, gpus: int, scenario: str) -> _Replica | None:
+    """Largest batch within memory that meets the TPOT target (throughput grows with batch)."""
+    top = _max_batch(req, sh, gpus)
+    if req.batch_size:
+        if req.batch_size > top:
+            return None
+        top = req.batch_size
+    if top < 1:
+        return None
+    if req.tpot_ms is None or req.batch_size:
+        return _replica(req, sh, gpus, top, scenario)
+    lo, hi = 0, top
+    while lo < hi:  # largest b with tpot(b) <= target; tpot grows with b
+        mid = (lo + hi + 1) // 2
+        if _replica(req, sh, gpus, mid, scenario).tpot_s * 1000.0 <= req.tpot_ms:
+            lo = mid
+        else:
+            hi = mid - 1
+    return _replica(req, sh, gpus, lo, scenario) if lo >= 1 else None
+
+
+def _fit_error(req: InferenceRequest, sh: _Shape) -> DoesNotFitError:
+    model, hw = req.model, req.hardware
+    weights_gb = model.total_params * sh.weight_bytes_per_param / d.GIGA
+    per_gpu = sh.usable_bytes_per_gpu / d.GIGA
+    need = model.total_params * sh.weight_bytes_per_param + sh.kv_bytes_per_token * sh.context_max * (req.batch_size or 1)
+    min_gpus = math.ceil(need / sh.usable_bytes_per_gpu)
+    hints = []
+    if req.gpus_per_replica:
+        hints.append(f"use at least {min_gpus} GPUs per replica")
+    if sh.weight_bytes_per_param > 1 and req.hardware.fp8_dense_tflops:
+        hints.append("serve in fp8")
+    elif sh.weight_bytes_per_param > 0.5:
+        hints.append("use int4 weights" + (" or fp4" if req.hardware.fp4_dense_tflops else ""))
+    hints.append("shorten the context or the batch")
+    given = f"{req.gpus_per_replica} x " if req.gpus_per_replica else "up to " + str(MAX_GPUS_PER_REPLICA) + " x "
+    return DoesNotFitError(
+        f"{model.name} in {req.precision} needs {weights_gb:,.0f} GB of weights plus "
+        f"{sh.kv_bytes_per_token * sh.context_max * (req.batch_size or 1) / d.GIGA:,.1f} GB of KV cache "
+        f"({req.batch_size or 1} x {sh.context_max:,} tokens); {given}{hw.name} hold {per_gpu:,.0f} GB usable each. "
+        f"To fit: {'; '.join(hints)}.",
+        field="gpus_per_replica" if req.gpus_per_replica else ("batch_size" if req.batch_size else "model"),
+        min_gpus_per_replica=min_gpus,
+    )
+
+
+def _no_target_error(req: InferenceRequest, sh: _Shape, candidates: list[int]) -> InvalidInputError:
+    """Say which latency limit binds, at the most parallel replica tried."""
+    t = candidates[-1]
+    one = _replica(req, sh, t, 1, "mid")
+    if req.ttft_ms is not None and one.prefill_s * 1000.0 > req.ttft_ms:
+        return InvalidInputError(
+            f"No configuration meets ttft_ms={req.ttft_ms:g}: prefilling {sh.input_tokens:,} tokens takes "
+            f"{one.prefill_s * 1000:,.0f} ms even on {t} x {req.hardware.name}. Raise the target, shorten the prompt, "
+            "or use faster hardware.", field="ttft_ms", binding="ttft", best_ms=one.prefill_s * 1000.0)
+    return InvalidInputError(
+        f"No batch meets tpot_ms={req.tpot_ms:g}: even one sequence takes {one.tpot_s * 1000:,.1f} ms per output "
+        f"token on {t} x {req.hardware.name} (memory-bound decode). Raise the target, use a lower precision, "
+        "or faster hardware.", field="tpot_ms", binding="tpot", best_ms=one.tpot_s * 1000.0)
+
+
+# --- The estimate ------------------------------------------------------------------------------
+def estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog | None = None,
+                       api_prices: dict[str, dict[str, Any]] | None = None) -> InferenceEstimate:
+    validate(req)
+    model, hw = req.model, req.hardware
+    warnings: list[str] = []
+    assumptions: list[Assumption] = []
+    if model.is_estimate:
+        warnings.append(f"{model.name} is an unofficial estimate ({model.source}); treat its results as indicative.")
+    if hw.architecture != "hopper":
+        warnings.append(f"{hw.name} ({hw.architecture}): kernel efficiencies and power fractions were measured on "
+                        "Hopper (H200) and are applied here unchanged.")
+    sh = _shape(req)
+    if req.input_tokens is None or req.output_tokens is None:
+        warnings.append(f"Request shape not fully given: {sh.input_tokens} input and {sh.output_tokens} output tokens assumed.")
+
+    # Load
+    load_rps: float | None = None
+    if req.requests_per_s is not None:
+        load_rps = req.requests_per_s
+    elif req.tokens_per_day is not None:
+        load_rps = req.tokens_per_day / (sh.input_tokens + sh.output_tokens) / d.SECONDS_PER_DAY
+    peak = req.peak_to_average or 1.0
+    if load_rps is not None and req.peak_to_average is None:
+        warnings.append("No 'peak_to_average' given: capacity is sized for the average load (1.0).")
+
+    # Replica shape: chosen on the mid scenario
+    candidates = _candidate_gpus(req, sh)
+    if not candidates:
+        raise _fit_error(req, sh)
+    best: _Replica | None = None
+    for t in candidates:
+        rep = _best_batch(req, sh, t, "mid")
+        if rep is None:
+            if req.batch_size and req.gpus_per_replica:
+                raise _fit_error(req, sh)
+            continue
+        if req.ttft_ms is not None and rep.prefill_s * 1000.0 > req.ttft_ms:
+            continue
+        if best is None:
+            best = rep
+            continue
+        if load_rps is not None:
+            better = math.ceil(load_rps * peak / rep.requests_per_s) * t < math.ceil(load_rps * peak / best.requests_per_s) * best.gpus
+        else:
+            better = rep.requests_per_s / t > best.requests_per_s / best.gpus * 1.000001
+        if better:
+            best = rep
+    if best is None:
+        if req.batch_size and not any(_max_batch(req, sh, t) >= req.batch_size for t in candidates):
+            raise _fit_error(req, sh)
+        raise _no_target_error(req, sh, candidates)
+    t, b = best.gpus, best.batch
+    if t > hw.nvlink_domain_gpus:
+        warnings.append(f"A replica spans {t} GPUs, beyond one NVLink domain ({hw.nvlink_domain_gpus}): assumed "
+                        "pipeline/expert parallelism across nodes with communication hidden behind compute.")
+    reps = {s: (best if s == "mid" else _replica(req, sh, t, b, s)) for s in SCENARIOS}
+
+    # Fleet
+    if load_rps is not None:
+        replicas = Band(*(int(ceil(load_rps * peak / reps[s].requests_per_s)) for s in SCENARIOS))
+        served = load_rps
+    else:
+        replicas = Band.point(1)
+        served = None
+    gpu_count = int(replicas.mid) * t
+    nodes_per_replica = math.ceil(t / hw.gpus_per_node)
+    node_count = int(replicas.mid) * nodes_per_replica if t >= hw.gpus_per_node else math.ceil(gpu_count / hw.gpus_per_node)
+    utilisation = Band(*((served / (replicas[s] * reps[s].requests_per_s)) if served is not None else 1.0 for s in SCENARIOS))
+    rps_band = Band(*((served if served is not None else reps[s].requests_per_s) for s in SCENARIOS))
+    out_tps = Band(*(rps_band[s] * sh.output_tokens for s in SCENARIOS))
+
+    # Power: busy time split into compute- and memory-bound phases, idle for the rest
+    overhead_nameplate_w, w = power.node_nameplate_overhead_w_per_gpu(hw)
+    if w:
+        warnings.append(w)
+    pue = Band.point(req.pue) if req.pue else d.PUE
+    grid = req.grid_kg_co2_per_kwh or d.GRID_KG_CO2_PER_KWH
+    it_kw: dict[str, float] = {}
+    joules: dict[str, float] = {}
+    for s in SCENARIOS:
+        r = reps[s]
+        decode_s = sh.output_tokens * r.step_s / r.batch  # replica-seconds of decode per request
+        decode_compute_share = 1.0 if r.step_compute_s >= r.step_memory_s else 0.0
+        compute_s = r.prefill_work_s + decode_s * decode_compute_share
+        memory_s = decode_s * (1.0 - decode_compute_share)
+        busy_wh_per_request = power.busy_energy_wh(hw.tdp_w, compute_s, memory_s) * t  # all GPUs of the replica
+        busy_s_per_request = compute_s + memory_s
+        u = utilisation[s]
+        gpu_w_per_replica = u * r.requests_per_s * busy_wh_per_request * d.SECONDS_PER_HOUR + (
+            1.0 - u * r.requests_per_s * busy_s_per_request) * power.idle_power_w(hw.tdp_w) * t
+        overhead_w = overhead_nameplate_w * d.NODE_OVERHEAD_FRACTION[s] * t
+        replica_w = gpu_w_per_replica + overhead_w
+        it_kw[s] = replica_w * replicas[s] / 1000.0
+        joules[s] = replica_w / (u * r.requests_per_s * sh.output_tokens)
+    power_it = Band(*(it_kw[s] for s in SCENARIOS))
+    power_fac = Band(*(power.facility(it_kw[s], pue[s]) for s in SCENARIOS))
+    energy_day = Band(*(power_fac[s] * d.HOURS_PER_DAY / 1000.0 for s in SCENARIOS))
+    co2_day = Band(*(power.co2_tonnes(energy_day[s], grid) for s in SCENARIOS))
+    jpt = Band(*(joules[s] for s in SCENARIOS))
+
+    # Cost per million tokens: fleet cost per hour split by GPU-time share of prefill and decode
+    prices = cost_mod.price_bands(book, hw, catalog, _overrides(req), warnings, assumptions)
+    contracted_kw = power.node_max_power_w_per_gpu(hw) / 1000.0
+    costs: dict[str, dict[str, float]] = {"rent_in": {}, "rent_out": {}, "own_in": {}, "own_out": {}}
+    for s in SCENARIOS:
+        r = reps[s]
+        gpu_hours_per_hour = replicas[s] * t
+        prefill_share = r.prefill_work_s / (r.prefill_work_s + sh.output_tokens * r.step_s / r.batch)
+        in_tokens_per_hour = rps_band[s] * sh.input_tokens * d.SECONDS_PER_HOUR
+        out_tokens_per_hour = rps_band[s] * sh.output_tokens * d.SECONDS_PER_HOUR
+        rent_per_hour = cost_mod.rent_usd(gpu_hours_per_hour, prices["rent"][s])
+        own_per_hour = cost_mod.own_usd(gpu_hours_per_hour, prices["purchase"][s], d.CAPEX_LIFE_YEARS[s],
+                                        power_fac[s], prices["electricity"][s], prices["hosting"][s], contracted_kw)
+        for kind, per_hour in (("rent", rent_per_hour), ("own", own_per_hour)):
+            costs[f"{kind}_in"][s] = per_hour * prefill_share / in_tokens_per_hour * 1e6
+            costs[f"{kind}_out"][s] = per_hour * (1.0 - prefill_share) / out_tokens_per_hour * 1e6
+
+    mid = reps["mid"]
+    per_replica = {
+        "batch_size": b,
+        "context_tokens": sh.context_max,
+        "prefill_tokens_per_s": _sig(sh.input_tokens / mid.prefill_s),
+        "decode_tokens_per_s": _sig(b / mid.step_s),
+        "ttft_ms": _sig(mid.prefill_s * 1000.0),
+        "tpot_ms": _sig(mid.tpot_s * 1000.0),
+        "decode_step_ms": _sig(mid.step_s * 1000.0),
+        "bound": "compute" if mid.step_compute_s >= mid.step_memory_s else "memory",
+        "requests_per_s": _sig(mid.requests_per_s),
+        "output_tokens_per_s": _sig(mid.requests_per_s * sh.output_tokens),
+    }
+    weights_gb = model.total_params * sh.weight_bytes_per_param / d.GIGA
+    kv_gb = b * sh.context_max * sh.kv_bytes_per_token / d.GIGA
+    memory = {"weights": weights_gb, "kv_cache": kv_gb, "total": weights_gb + kv_gb,
+              "available": t * sh.usable_bytes_per_gpu / d.GIGA, "kv_cache_per_token_mb": sh.kv_bytes_per_token / 1e6}
+
+    assumptions[:0] = [
+        Assumption("weight_bytes_per_param", sh.weight_bytes_per_param, "B", f"{req.precision} weights"),
+        Assumption("kv_cache_bytes_per_token", sh.kv_bytes_per_token, "B",
+                   "MLA: L x (kv_lora_rank + rope dim) x bytes" if model.attention == "mla" else "2 x L x KV heads x head dim x bytes"),
+        Assumption("serving_memory_fraction", d.SERVING_MEMORY_FRACTION, "of HBM", d.SERVING_MEMORY_SOURCE),
+        Assumption("peak_tflops", sh.peak_flops / d.TERA, "TFLOP/s", f"{hw.name} dense {d.SERVING_COMPUTE_PRECISION[req.precision]}: {hw.source}"),
+        Assumption("compute_fraction", d.INFERENCE_COMPUTE_FRACTION["fp8" if d.SERVING_COMPUTE_PRECISION[req.precision] in ("fp8", "fp4") else "bf16"],
+                   "of peak", d.INFERENCE_COMPUTE_SOURCE),
+        Assumption("bandwidth_fraction", d.BANDWIDTH_FRACTION, "of HBM bandwidth", d.BANDWIDTH_SOURCE),
+        Assumption("allreduce_latency_s", d.ALLREDUCE_LATENCY_S, "s", "engineering assumption (defaults.py)"),
+        Assumption("input_tokens", sh.input_tokens, "tokens", "request" if req.input_tokens else "default"),
+        Assumption("output_tokens", sh.output_tokens, "tokens", "request" if req.output_tokens else "default"),
+        Assumption("peak_to_average", peak, "", "request" if req.peak_to_average else "default (average load)"),
+        Assumption("pue", pue, "", "request" if req.pue else d.PUE_SOURCE),
+        Assumption("server_overhead_fraction", d.NODE_OVERHEAD_FRACTION, "of nameplate", d.NODE_OVERHEAD_SOURCE),
+        Assumption("grid_kg_co2_per_kwh", grid, "kg/kWh", "request" if req.grid_kg_co2_per_kwh else d.GRID_SOURCE),
+        Assumption("capex_life_years", d.CAPEX_LIFE_YEARS, "years", d.CAPEX_LIFE_SOURCE),
+    ]
+    api = (api_prices or {}).get(model.id)
+    return InferenceEstimate(
+        model=model.id, hardware=hw.id, precision=req.precision, gpus_per_replica=t, replicas=replicas,
+        gpu_count=gpu_count, node_count=node_count, per_replica=per_replica, memory_gb=memory,
+        input_tokens=sh.input_tokens, output_tokens=sh.output_tokens, load_requests_per_s=load_rps,
+        utilisation=_sorted(utilisation), throughput_output_tokens_per_s=out_tps,
+        cost_input=_sorted(Band(*(costs["rent_in"][s] for s in SCENARIOS))),
+        cost_output=_sorted(Band(*(costs["rent_out"][s] for s in SCENARIOS))),
+        own_input=_sorted(Band(*(costs["own_in"][s] for s in SCENARIOS))),
+        own_output=_sorted(Band(*(costs["own_out"][s] for s in SCENARIOS))),
+        power_it_kw=_sorted(power_it), power_facility_kw=_sorted(power_fac), energy_mwh_per_day=_sorted(energy_day),
+        co2_t_per_day=_sorted(co2_day), joules_per_token=_sorted(jpt), api_price=api,
+        assumptions=tuple(assumptions), warnings=tuple(warnings),
+    )
+
+
+def _sig(value: float) -> float:
+    return float(f"{value:.6g}")
+
+
+def _sorted(band: Band) -> Band:
+    """Report a scalar band in ascending order (scenario values can cross, e.g. fewer replicas
+    at higher efficiency run hotter)."""
+    low, mid, high = sorted((band.low, band.mid, band.high))
+    return Band(low, mid, high)
