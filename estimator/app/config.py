@@ -44,8 +44,6 @@ def check_types(config: Mapping[str, object]) -> None:
         value = config.get(name)
         wrong_bool = isinstance(value, bool) and expected is not bool
         if not isinstance(value, expected) or wrong_bool:
-            raise TypeError(
-                f"Setting {name} (env ESTIMATOR_{name}) must be {expected.__name__}, got {value!r}."
-            )
+            raise TypeError(f"Setting {name} (env ESTIMATOR_{name}) must be {expected.__name__}, got {value!r}.")
     if config["MAX_CONTENT_LENGTH"] <= 0 or config["MAX_JSON_DEPTH"] <= 0:  # type: ignore[operator]
         raise ValueError("MAX_CONTENT_LENGTH and MAX_JSON_DEPTH must be greater than 0.")

@@ -210,7 +210,9 @@ class TrainingRequestSchema(Schema):
     pue = StrictFloat(validate=validate.Range(min=1), metadata=_doc("Power usage effectiveness, >= 1", 1.2))
     grid_kg_co2_per_kwh = StrictFloat(validate=POSITIVE, metadata=_doc("Grid carbon intensity, kg CO2/kWh", 0.4))
     usd_per_gpu_hour = StrictFloat(validate=POSITIVE, metadata=_doc("Rental price, USD per GPU-hour", 2.5))
-    capex_usd_per_gpu = StrictFloat(validate=POSITIVE, metadata=_doc("Purchase price per GPU (server share), USD", 30000))
+    capex_usd_per_gpu = StrictFloat(
+        validate=POSITIVE, metadata=_doc("Purchase price per GPU (server share), USD", 30000)
+    )
     usd_per_kwh = StrictFloat(validate=POSITIVE, metadata=_doc("Electricity price, USD per kWh", 0.08))
 
 

@@ -33,9 +33,7 @@ def _problem(description: str) -> dict[str, Any]:
 @blp.alt_response(404, **_problem("Unknown model or hardware id; 'closest' lists the nearest ids."))
 @blp.alt_response(413, **_problem("Body larger than the limit."))
 @blp.alt_response(415, **_problem("Body not sent as application/json."))
-@blp.alt_response(
-    422, **_problem("Invalid input, precision not supported by the hardware, or model does not fit.")
-)
+@blp.alt_response(422, **_problem("Invalid input, precision not supported by the hardware, or model does not fit."))
 @blp.alt_response(503, **_problem("The catalog or price book did not load."))
 def post_training(data: dict[str, Any]) -> Response:
     """Estimate GPU-hours, GPUs, wall-clock time, power, energy, CO2 and cost of a training run.

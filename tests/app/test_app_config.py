@@ -1,0 +1,45 @@
+"""Config: typed defaults, ESTIMATOR_* environment variables, then the test mapping."""
+
+from __future__ import annotations
+
+import pytest
+
+from estimator.app import create_app
+
+
+def test_defaults(app):
+    assert app.config["MAX_CONTENT_LENGTH"] == 1_000_000
+    assert app.config["MAX_JSON_DEPTH"] == 32
+    assert app.config["OPENAPI_URL_PREFIX"] == "/api"
+
+
+def test_environment_overrides_defaults(monkeypatch):
+    monkeypatch.setenv("ESTIMATOR_MAX_CONTENT_LENGTH", "2000")
+    monkeypatch.setenv("ESTIMATOR_MAX_JSON_DEPTH", "4")
+    app = create_app({"TESTING": True})
+    assert app.config["MAX_CONTENT_LENGTH"] == 2000
+    client = app.test_client()
+    response = client.post("/api/v1/training", json={"padding": "x" * 2000})
+    assert response.status_code == 413
+    response = client.post("/api/v1/training", json={"a": [[[[1]]]]})
+    assert response.status_code == 400
+    assert response.get_json()["detail"] == "The JSON body is nested more than 4 levels deep."
+
+
+def test_test_config_overrides_environment(monkeypatch):
+    monkeypatch.setenv("ESTIMATOR_MAX_JSON_DEPTH", "4")
+    assert create_app({"MAX_JSON_DEPTH": 8}).config["MAX_JSON_DEPTH"] == 8
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "error"),
+    [
+        ("ESTIMATOR_MAX_CONTENT_LENGTH", '"big"', TypeError),
+        ("ESTIMATOR_MAX_JSON_DEPTH", "true", TypeError),
+        ("ESTIMATOR_MAX_JSON_DEPTH", "0", ValueError),
+    ],
+)
+def test_wrong_setting_fails_at_start_up(monkeypatch, name, value, error):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(error, match=name.removeprefix("ESTIMATOR_")):
+        create_app()

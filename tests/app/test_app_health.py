@@ -1,0 +1,55 @@
+"""/healthz (no I/O) and /readyz (catalog and price book loaded)."""
+
+from __future__ import annotations
+
+from estimator.app import create_app
+from estimator.catalog import load_catalog
+from estimator.cost import load_price_book
+
+
+def test_healthz(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_readyz_when_loaded(client):
+    catalog, book = load_catalog(), load_price_book()
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "status": "ok",
+        "hardware": len(catalog.hardware),
+        "models": len(catalog.models),
+        "price_points": len(book.points),
+        "price_book_version": "seed",
+    }
+
+
+def test_not_ready_when_the_seeds_do_not_load(tmp_path, problem):
+    app = create_app({"TESTING": True, "SEEDS_DIR": str(tmp_path)})  # empty directory
+    client = app.test_client()
+    unavailable = problem(
+        503, "Service Unavailable", "The catalog or price book did not load at start-up; see the server log."
+    )
+
+    assert client.get("/healthz").status_code == 200  # alive, just not ready
+    for response in (
+        client.get("/readyz"),
+        client.get("/api/v1/catalog/hardware"),
+        client.post("/api/v1/training", json={"params": 1e9, "tokens": 1e10, "hardware": "h100-sxm"}),
+    ):
+        assert response.status_code == 503
+        assert response.get_json() == unavailable
+
+
+def test_not_ready_when_a_seed_file_is_empty(tmp_path):
+    from estimator.catalog import SEEDS_DIR
+
+    for name in ("hardware.csv", "models.csv"):
+        (tmp_path / name).write_bytes((SEEDS_DIR / name).read_bytes())
+    header = (SEEDS_DIR / "prices.csv").read_text(encoding="utf-8").splitlines()[0]
+    (tmp_path / "prices.csv").write_text(header + "\n", encoding="utf-8")
+
+    client = create_app({"TESTING": True, "SEEDS_DIR": str(tmp_path)}).test_client()
+    assert client.get("/readyz").status_code == 503

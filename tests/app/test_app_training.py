@@ -1,0 +1,91 @@
+"""POST /api/v1/training: the body is exactly the core's ``to_dict()``."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+BASE = {"model": "llama-3.1-70b", "tokens": 15.6e12, "hardware": "h100-sxm"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({**BASE, "gpus": 1024}, id="catalog-ids-and-gpus"),
+        pytest.param({**BASE, "deadline_days": 60}, id="deadline"),
+        pytest.param({**BASE, "model": "LLaMA-3-70B", "gpus": 2048}, id="alias-any-case"),
+        pytest.param(
+            {
+                **BASE,
+                "gpus": 512,
+                "precision": "fp8",
+                "recompute": "selective",
+                "sequence_tokens": 4096,
+                "utilisation": 0.35,
+                "goodput": 0.9,
+                "pue": 1.3,
+                "grid_kg_co2_per_kwh": 0.3,
+                "usd_per_gpu_hour": 2.0,
+                "capex_usd_per_gpu": 25000,
+                "usd_per_kwh": 0.1,
+            },
+            id="every-option",
+        ),
+        pytest.param({"params": 7e9, "tokens": 2e12, "hardware": "a100-80gb-sxm", "gpus": 64}, id="params-only"),
+        pytest.param(
+            {"params": 47e9, "active_params": 13e9, "tokens": 1e12, "hardware": "h200-sxm", "gpus": 256},
+            id="moe-params",
+        ),
+        pytest.param(
+            {
+                "model": {
+                    "total_params": 1.3e9,
+                    "layers": 24,
+                    "hidden_size": 2048,
+                    "attention_heads": 16,
+                    "head_dim": 128,
+                },
+                "tokens": 2.6e10,
+                "hardware": {"bf16_dense_tflops": 500.0, "hbm_gb": 96, "hbm_bandwidth_tb_per_s": 4.0, "tdp_w": 600},
+                "gpus": 8,
+            },
+            id="inline-model-and-hardware",
+        ),
+    ],
+)
+def test_body_equals_core_to_dict(client, core, body):
+    response = client.post("/api/v1/training", json=body)
+
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == "application/json"
+    assert response.get_json() == core(body)
+
+
+def test_key_order_is_the_cores(client, core):
+    body = {**BASE, "gpus": 1024}
+    assert list(client.post("/api/v1/training", json=body).get_json()) == list(core(body))
+
+
+def test_deadline_gives_gpu_counts(client):
+    result = client.post("/api/v1/training", json={**BASE, "deadline_days": 60}).get_json()
+    assert set(result["gpu_count_for_deadline"]) == {"low", "mid", "high"}
+
+
+def test_content_type_with_charset_is_json(client, core):
+    body = {**BASE, "gpus": 1024}
+    response = client.post("/api/v1/training", data=json.dumps(body), content_type="application/json; charset=utf-8")
+    assert response.status_code == 200
+    assert response.get_json() == core(body)
+
+
+def test_security_headers(client):
+    for response in (
+        client.post("/api/v1/training", json={**BASE, "gpus": 1024}),
+        client.get("/healthz"),
+        client.get("/no-such-page"),
+        client.get("/api/openapi.json"),
+    ):
+        assert response.headers["Content-Security-Policy"] == "default-src 'self'"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "no-referrer"
