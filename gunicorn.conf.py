@@ -1,0 +1,34 @@
+"""gunicorn settings, read from the environment.
+
+    gunicorn -c gunicorn.conf.py 'estimator.app:create_app()'
+
+Deployment note: put a *buffering* reverse proxy (nginx with ``proxy_request_buffering on``,
+its default) in front of gunicorn. gunicorn's docs say so, and it was reproduced here: ten
+clients uploading slowly tied up every sync and gthread worker, so the service stopped
+answering. The proxy reads each request whole before passing it on.
+
+Timeouts match a container stop period of 30 s (``docker stop -t 30``, compose
+``stop_grace_period: 30s``, Kubernetes ``terminationGracePeriodSeconds: 30``): on SIGTERM
+workers get ``graceful_timeout`` (25 s) to finish their requests, inside that period.
+"""
+
+import os
+
+bind = os.environ.get("ESTIMATOR_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+
+timeout = 30  # a worker silent this long is killed and restarted
+graceful_timeout = 25  # time to finish requests after SIGTERM
+keepalive = 5  # seconds to hold an idle keep-alive connection (behind a proxy: below its timeout)
+
+accesslog = "-"  # stdout
+errorlog = "-"  # stderr
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+# gunicorn's defaults, stated: bounds on the request line and headers before the app sees them
+# (the body limit is the app's MAX_CONTENT_LENGTH).
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190

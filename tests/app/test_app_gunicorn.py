@@ -1,0 +1,122 @@
+"""The real server: gunicorn with gunicorn.conf.py on a free local port."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+BODY = {"model": "llama-3.1-8b", "tokens": 1e12, "hardware": "h100-sxm", "gpus": 64}
+LIMIT = 4000  # ESTIMATOR_MAX_CONTENT_LENGTH for this server, so the chunked test stays small
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if not GUNICORN.exists():
+        pytest.skip(f"gunicorn not installed next to {sys.executable}")
+    port = free_port()
+    env = {
+        **os.environ,
+        "ESTIMATOR_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "1",
+        "ESTIMATOR_MAX_CONTENT_LENGTH": str(LIMIT),
+    }
+    log_path = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(GUNICORN), "-c", "gunicorn.conf.py", "estimator.app:create_app()"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"gunicorn did not come up:\n{log_path.read_text(errors='replace')}")
+            time.sleep(0.2)
+        yield port
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def request(port, method, path, body=None, headers=None, chunked=False):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        if chunked:
+            connection.request(method, path, body=iter([body]), headers=headers or {}, encode_chunked=True)
+        else:
+            connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+def test_training_over_real_http(server, core):
+    status, headers, data = request(
+        server, "POST", "/api/v1/training", json.dumps(BODY).encode(), {"Content-Type": "application/json"}
+    )
+    assert status == 200
+    assert headers["Content-Security-Policy"] == "default-src 'self'"
+    assert json.loads(data) == core(BODY)
+
+
+def test_readyz_over_real_http(server):
+    status, _, data = request(server, "GET", "/readyz")
+    assert status == 200
+    assert json.loads(data)["status"] == "ok"
+
+
+def test_chunked_body_is_read_whole(server, core):
+    status, _, data = request(
+        server,
+        "POST",
+        "/api/v1/training",
+        json.dumps(BODY).encode(),
+        {"Content-Type": "application/json"},
+        chunked=True,
+    )
+    assert status == 200
+    assert json.loads(data) == core(BODY)
+
+
+def test_chunked_body_over_the_limit_is_413_not_truncated(server):
+    body = json.dumps({**BODY, "padding": "x" * LIMIT}).encode()
+    status, headers, data = request(
+        server, "POST", "/api/v1/training", body, {"Content-Type": "application/json"}, chunked=True
+    )
+    assert status == 413
+    assert headers["Content-Type"] == "application/problem+json"
+    assert json.loads(data)["status"] == 413
