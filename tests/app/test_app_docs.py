@@ -1,0 +1,68 @@
+"""Nothing loads from the internet: the docs page, templates and static files stay local."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+
+import estimator.app
+
+APP_DIR = Path(estimator.app.__file__).parent
+VENDORED_DIR = APP_DIR / "static" / "swagger-ui"
+URL = re.compile(rb"https?://", re.IGNORECASE)
+
+
+def vendored_hashes() -> dict[str, str]:
+    """file -> sha256 from the table in VENDORED.md."""
+    text = (VENDORED_DIR / "VENDORED.md").read_text(encoding="utf-8")
+    return dict(re.findall(r"^\| ([\w.-]+) \| ([0-9a-f]{64}) \|$", text, re.MULTILINE))
+
+
+def own_files() -> list[Path]:
+    """Every template and static file except the pinned, unchanged third-party files."""
+    pinned = {VENDORED_DIR / name for name in vendored_hashes()} | {
+        VENDORED_DIR / name for name in ("LICENSE", "NOTICE", "swagger-ui-bundle.js.LICENSE.txt")
+    }
+    files = [p for d in ("templates", "static") for p in (APP_DIR / d).rglob("*") if p.is_file()]
+    return [p for p in files if p not in pinned]
+
+
+def test_templates_and_static_files_reference_no_remote_url():
+    files = own_files()
+    assert any(p.suffix == ".html" for p in files) and any(p.suffix == ".js" for p in files)
+    offenders = [str(p.relative_to(APP_DIR)) for p in files if URL.search(p.read_bytes())]
+    assert offenders == []
+
+
+@pytest.mark.parametrize("name", ["swagger-ui.css", "swagger-ui-bundle.js"])
+def test_vendored_files_are_unchanged(name):
+    digest = hashlib.sha256((VENDORED_DIR / name).read_bytes()).hexdigest()
+    assert digest == vendored_hashes()[name]
+
+
+def test_docs_page_loads_only_local_files(client):
+    response = client.get("/api/docs")
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    assert response.headers["Content-Security-Policy"] == "default-src 'self'"
+    page = response.get_data(as_text=True)
+    assert not URL.search(page.encode())
+    assert "<script>" not in page and "style=" not in page  # nothing inline for CSP to block
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert sorted(assets) == [
+        "/static/api-docs.js",
+        "/static/swagger-ui/swagger-ui-bundle.js",
+        "/static/swagger-ui/swagger-ui.css",
+    ]
+    for asset in assets:
+        with client.get(asset) as served:
+            assert served.status_code == 200, asset
+    assert 'data-spec-url="/api/openapi.json"' in page
+
+
+def test_swagger_ui_never_calls_the_online_validator():
+    script = (APP_DIR / "static" / "api-docs.js").read_text(encoding="utf-8")
+    assert re.search(r"validatorUrl:\s*null", script)
