@@ -33,14 +33,18 @@ H100_DATASHEET_FP8_TFLOPS = 1978.9
 H100_DATASHEET_HBM_TB_PER_S = 3.35
 
 #: Fraction of the dense datasheet peak a large matrix product sustains for minutes (power-limited):
-#: bf16 668 / 989.4 = 0.675, fp8 1211 / 1978.9 = 0.612. Precisions that were not measured use
-#: the nearest measured one (tf32, fp64 -> bf16; fp4 -> fp8) and the estimate says so.
+#: bf16 668 / 989.4 = 0.675, fp8 1211 / 1978.9 = 0.612. Halving the precision doubled the peak
+#: but, at the same power limit, gave only 1.81x the sustained FLOP/s; fp4 (not measured) is
+#: extrapolated along that trend: 0.612 x 0.612 / 0.675 = 0.555. tf32 and fp64 (not measured)
+#: take the bf16 value, and the estimate says so.
 GEMM_SUSTAINED_FRACTION = {
     "bf16": H200_BF16_SUSTAINED_TFLOPS / H100_DATASHEET_BF16_TFLOPS,
     "fp16": H200_BF16_SUSTAINED_TFLOPS / H100_DATASHEET_BF16_TFLOPS,
     "fp8": H200_FP8_SUSTAINED_TFLOPS / H100_DATASHEET_FP8_TFLOPS,
 }
-GEMM_FRACTION_STAND_IN = {"tf32": "bf16", "fp64": "bf16", "fp4": "fp8"}
+PRECISION_HALVING_EFFICIENCY = GEMM_SUSTAINED_FRACTION["fp8"] / GEMM_SUSTAINED_FRACTION["bf16"]
+GEMM_SUSTAINED_FRACTION["fp4"] = GEMM_SUSTAINED_FRACTION["fp8"] * PRECISION_HALVING_EFFICIENCY
+GEMM_FRACTION_STAND_IN = {"tf32": "bf16", "fp64": "bf16"}
 
 #: Power draw as a fraction of the power limit, by phase (H200 at a 700 W limit):
 #: compute-bound 695/700, memory-bound 555/700, idle after load 130/700.
@@ -169,6 +173,9 @@ INFERENCE_COMPUTE_FRACTION = {
     "fp8": Band(H200_FP8_BURST_TFLOPS / H100_DATASHEET_FP8_TFLOPS, GEMM_SUSTAINED_FRACTION["fp8"],
                 GEMM_SUSTAINED_FRACTION["fp8"] * MFU_REFERENCE.mid / GEMM_SUSTAINED_FRACTION["bf16"]),
 }
+#: fp4 (not measured): the fp8 values times the measured bf16 -> fp8 efficiency trend (0.907).
+INFERENCE_COMPUTE_FRACTION["fp4"] = Band(*(INFERENCE_COMPUTE_FRACTION["fp8"][s] * PRECISION_HALVING_EFFICIENCY
+                                           for s in ("low", "mid", "high")))
 INFERENCE_COMPUTE_SOURCE = (
     "H200 matmul burst / sustained (calibration.md); high estimate x 0.41/0.675 (Llama 3 MFU over sustained matmul)"
 )
@@ -208,3 +215,10 @@ SERVING_COMPUTE_PRECISION = {"bf16": "bf16", "fp16": "fp16", "fp8": "fp8", "fp4"
 DEFAULT_INPUT_TOKENS = 1000
 DEFAULT_OUTPUT_TOKENS = 500
 SECONDS_PER_DAY = 86400.0
+
+#: Expert parallelism: bytes moved per routed copy of a token per MoE layer, fp8 dispatch (1 B per
+#: hidden value) plus bf16 combine (2 B), as DeepSeek-V3 serves (arXiv:2412.19437 §3.3.2);
+#: scale-out bandwidth per GPU: one 400 Gb/s InfiniBand NDR port per GPU (NVIDIA DGX H100 user
+#: guide: eight ConnectX-7 400 Gb/s compute-fabric ports) = 50 GB/s each way.
+EP_BYTES_PER_HIDDEN_VALUE = 3.0
+SCALE_OUT_GB_PER_S = 50.0

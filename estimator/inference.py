@@ -137,6 +137,7 @@ class _Replica:
     prefill_work_s: float  # replica time a prompt costs inside continuous batching
     tpot_s: float  # step + prefill interference
     requests_per_s: float
+    mode: str = "tp"  # "tp": tensor (+ pipeline) parallel; "ep": expert parallel with data-parallel attention
 
 
 @dataclass(frozen=True)
@@ -271,15 +272,27 @@ def _shape(req: InferenceRequest) -> _Shape:
     )
 
 
-def _max_batch(req: InferenceRequest, sh: _Shape, gpus: int) -> int:
-    free = gpus * sh.usable_bytes_per_gpu - req.model.total_params * sh.weight_bytes_per_param
-    return max(0, min(MAX_BATCH, int(free // (sh.kv_bytes_per_token * sh.context_max))))
+def _resident_params_per_gpu(model: Model, gpus: int, mode: str) -> float:
+    """Parameters each GPU stores: a 1/gpus share under tensor parallelism; under expert
+    parallelism every GPU keeps the shared part (attention, dense layers, shared experts) and a
+    1/gpus share of the routed experts."""
+    if mode == "tp":
+        return model.total_params / gpus
+    always = weight_params_touched(model, 0)
+    return always + (model.total_params - always) / gpus
 
 
-def _replica(req: InferenceRequest, sh: _Shape, gpus: int, batch: int, scenario: str) -> _Replica:
+def _max_batch(req: InferenceRequest, sh: _Shape, gpus: int, mode: str = "tp") -> int:
+    free_per_gpu = sh.usable_bytes_per_gpu - _resident_params_per_gpu(req.model, gpus, mode) * sh.weight_bytes_per_param
+    per_sequence = sh.kv_bytes_per_token * sh.context_max
+    return max(0, min(MAX_BATCH, int(gpus * free_per_gpu // per_sequence) if free_per_gpu > 0 else 0))
+
+
+def _replica(req: InferenceRequest, sh: _Shape, gpus: int, batch: int, scenario: str, mode: str = "tp") -> _Replica:
+    if mode == "ep":
+        return _replica_ep(req, sh, gpus, batch, scenario)
     model, hw = req.model, req.hardware
-    f_c = d.INFERENCE_COMPUTE_FRACTION["fp8" if d.SERVING_COMPUTE_PRECISION[req.precision] in ("fp8", "fp4") else "bf16"][scenario]
-    f_b = d.BANDWIDTH_FRACTION[scenario]
+    f_c, f_b = _fractions(req, scenario)
     hidden = model.hidden_size or 0
     layers = model.layers or 0
     calls = d.ALLREDUCES_PER_LAYER * layers
@@ -302,38 +315,76 @@ def _replica(req: InferenceRequest, sh: _Shape, gpus: int, batch: int, scenario:
     prefill_work = p_comp + p_comm
     tpot = step + batch / sh.output_tokens * prefill_work
     rps = batch / (sh.output_tokens * tpot)
-    return _Replica(gpus, batch, step, comp, mem, prefill, prefill_work, tpot, rps)
+    return _Replica(gpus, batch, step, comp, mem, prefill, prefill_work, tpot, rps, "tp")
 
 
-def _candidate_gpus(req: InferenceRequest, sh: _Shape) -> list[int]:
+def _fractions(req: InferenceRequest, scenario: str) -> tuple[float, float]:
+    compute = d.SERVING_COMPUTE_PRECISION[req.precision]
+    return d.INFERENCE_COMPUTE_FRACTION.get(compute, d.INFERENCE_COMPUTE_FRACTION["bf16"])[scenario], d.BANDWIDTH_FRACTION[scenario]
+
+
+def _replica_ep(req: InferenceRequest, sh: _Shape, gpus: int, batch: int, scenario: str) -> _Replica:
+    """Expert parallelism with data-parallel attention (how DeepSeek serves V3/R1): each GPU runs
+    attention for batch/gpus sequences with its own copy of the shared weights and holds 1/gpus of
+    the routed experts; tokens travel to their experts and back by all-to-all (fp8 dispatch,
+    bf16 combine), over NVLink inside a node and InfiniBand between nodes, overlapped with
+    compute (DeepSeek-V3 report §3.2: two micro-batches hide the communication)."""
+    model, hw = req.model, req.hardware
+    f_c, f_b = _fractions(req, scenario)
+    per_gpu = batch / gpus
+    always = weight_params_touched(model, 0)
+    touched = always + (weight_params_touched(model, batch) - always) / gpus
+    moe_layers = (model.layers or 0) - (model.dense_layers or 0)
+    k = model.experts_per_token or 0
+    on_node = min(gpus, hw.gpus_per_node) / gpus  # share of a token's experts on its own node
+
+    def all_to_all(tokens: float) -> float:
+        moved = tokens * moe_layers * k * (model.hidden_size or 0) * d.EP_BYTES_PER_HIDDEN_VALUE
+        return moved * on_node / sh.link_bytes_per_s + moved * (1.0 - on_node) / (d.SCALE_OUT_GB_PER_S * d.GIGA)
+
+    comp = per_gpu * sh.decode_flops_per_token / (sh.peak_flops * f_c)
+    mem = (touched * sh.weight_bytes_per_param + per_gpu * sh.context_mean * sh.kv_bytes_per_token) / (
+        sh.bandwidth_bytes_per_s * f_b)
+    step = max(comp, mem, all_to_all(per_gpu))
+    resident = _resident_params_per_gpu(model, gpus, "ep") * sh.weight_bytes_per_param
+    # A prompt's attention runs on one GPU, its expert work spreads over all of them.
+    p_attn = sh.prefill_flops * always / model.active_params
+    p_comp = p_attn / (sh.peak_flops * f_c) + (sh.prefill_flops - p_attn) / (gpus * sh.peak_flops * f_c)
+    p_mem = resident / (sh.bandwidth_bytes_per_s * f_b)
+    prefill = max(p_comp, p_mem, all_to_all(sh.input_tokens))
+    prefill_work = max(sh.prefill_flops / (gpus * sh.peak_flops * f_c), all_to_all(sh.input_tokens / gpus))
+    tpot = step + batch / sh.output_tokens * prefill_work
+    rps = batch / (sh.output_tokens * tpot)
+    return _Replica(gpus, batch, step, comp, mem, prefill, prefill_work, tpot, rps, "ep")
+
+
+def _candidate_gpus(req: InferenceRequest, sh: _Shape) -> list[tuple[int, str]]:
+    """(GPUs per replica, parallelism) pairs whose memory holds the weights and the batch."""
     hw = req.hardware
     if req.gpus_per_replica:
-        return [req.gpus_per_replica]
-    inside = [t for t in (1, 2, 4, 8, 16, 32, 64, 72) if t <= hw.nvlink_domain_gpus]
-    nodes = [n * hw.gpus_per_node for n in range(1, MAX_GPUS_PER_REPLICA // hw.gpus_per_node + 1)]
-    out = sorted({t for t in inside + nodes if t <= MAX_GPUS_PER_REPLICA})
-    return [t for t in out if _max_batch(req, sh, t) >= 1]
+        options = [req.gpus_per_replica]
+    else:
+        inside = [t for t in (1, 2, 4, 8, 16, 32, 64, 72) if t <= hw.nvlink_domain_gpus]
+        nodes = [n * hw.gpus_per_node for n in range(1, MAX_GPUS_PER_REPLICA // hw.gpus_per_node + 1)]
+        options = sorted({t for t in inside + nodes if t <= MAX_GPUS_PER_REPLICA})
+    modes = ("tp", "ep") if req.model.is_moe and req.model.experts_per_token else ("tp",)
+    return [(t, m) for t in options for m in modes
+            if (m == "tp" or t > 1) and _max_batch(req, sh, t, m) >= (req.batch_size or 1)]
 
 
-def _best_batch(req: InferenceRequest, sh: _Shape, gpus: int, scenario: str) -> _Replica | None:
+def _best_batch(req: InferenceRequest, sh: _Shape, gpus: int, scenario: str, mode: str = "tp") -> _Replica | None:
     """Largest batch within memory that meets the TPOT target (throughput grows with batch)."""
-    top = _max_batch(req, sh, gpus)
-    if req.batch_size:
-        if req.batch_size > top:
-            return None
-        top = req.batch_size
-    if top < 1:
-        return None
+    top = req.batch_size or _max_batch(req, sh, gpus, mode)  # candidates fit at least this batch
     if req.tpot_ms is None or req.batch_size:
-        return _replica(req, sh, gpus, top, scenario)
+        return _replica(req, sh, gpus, top, scenario, mode)
     lo, hi = 0, top
     while lo < hi:  # largest b with tpot(b) <= target; tpot grows with b
         mid = (lo + hi + 1) // 2
-        if _replica(req, sh, gpus, mid, scenario).tpot_s * 1000.0 <= req.tpot_ms:
+        if _replica(req, sh, gpus, mid, scenario, mode).tpot_s * 1000.0 <= req.tpot_ms:
             lo = mid
         else:
             hi = mid - 1
-    return _replica(req, sh, gpus, lo, scenario) if lo >= 1 else None
+    return _replica(req, sh, gpus, lo, scenario, mode) if lo >= 1 else None
 
 
 def _fit_error(req: InferenceRequest, sh: _Shape) -> DoesNotFitError:
@@ -363,17 +414,18 @@ def _fit_error(req: InferenceRequest, sh: _Shape) -> DoesNotFitError:
 
 def _no_target_error(req: InferenceRequest, sh: _Shape, candidates: list[int]) -> InvalidInputError:
     """Say which latency limit binds, at the most parallel replica tried."""
-    t = candidates[-1]
-    one = _replica(req, sh, t, 1, "mid")
+    t, mode = max(candidates, key=lambda c: (c[0], c[1] == "tp"))
+    one = _replica(req, sh, t, 1, "mid", mode)
     if req.ttft_ms is not None and one.prefill_s * 1000.0 > req.ttft_ms:
         return InvalidInputError(
             f"No configuration meets ttft_ms={req.ttft_ms:g}: prefilling {sh.input_tokens:,} tokens takes "
             f"{one.prefill_s * 1000:,.0f} ms even on {t} x {req.hardware.name}. Raise the target, shorten the prompt, "
             "or use faster hardware.", field="ttft_ms", binding="ttft", best_ms=one.prefill_s * 1000.0)
     return InvalidInputError(
-        f"No batch meets tpot_ms={req.tpot_ms:g}: even one sequence takes {one.tpot_s * 1000:,.1f} ms per output "
-        f"token on {t} x {req.hardware.name} (memory-bound decode). Raise the target, use a lower precision, "
-        "or faster hardware.", field="tpot_ms", binding="tpot", best_ms=one.tpot_s * 1000.0)
+        f"No batch meets tpot_ms={req.tpot_ms:g}: {req.batch_size or 1} sequence(s) take "
+        f"{_replica(req, sh, t, req.batch_size or 1, 'mid', mode).tpot_s * 1000:,.1f} ms per output token on {t} x "
+        f"{req.hardware.name}. Raise the target, use a lower precision, more GPUs per replica or faster hardware.",
+        field="tpot_ms", binding="tpot", best_ms=one.tpot_s * 1000.0)
 
 
 # --- The estimate ------------------------------------------------------------------------------
@@ -407,11 +459,9 @@ def estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog 
     if not candidates:
         raise _fit_error(req, sh)
     best: _Replica | None = None
-    for t in candidates:
-        rep = _best_batch(req, sh, t, "mid")
-        if rep is None:
-            if req.batch_size and req.gpus_per_replica:
-                raise _fit_error(req, sh)
+    for t, mode in candidates:
+        rep = _best_batch(req, sh, t, "mid", mode)
+        if rep is None or (req.tpot_ms is not None and rep.tpot_s * 1000.0 > req.tpot_ms):
             continue
         if req.ttft_ms is not None and rep.prefill_s * 1000.0 > req.ttft_ms:
             continue
@@ -425,14 +475,12 @@ def estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog 
         if better:
             best = rep
     if best is None:
-        if req.batch_size and not any(_max_batch(req, sh, t) >= req.batch_size for t in candidates):
-            raise _fit_error(req, sh)
         raise _no_target_error(req, sh, candidates)
     t, b = best.gpus, best.batch
-    if t > hw.nvlink_domain_gpus:
-        warnings.append(f"A replica spans {t} GPUs, beyond one NVLink domain ({hw.nvlink_domain_gpus}): assumed "
-                        "pipeline/expert parallelism across nodes with communication hidden behind compute.")
-    reps = {s: (best if s == "mid" else _replica(req, sh, t, b, s)) for s in SCENARIOS}
+    if t > hw.nvlink_domain_gpus and best.mode == "tp":
+        warnings.append(f"A replica spans {t} GPUs, beyond one NVLink domain ({hw.nvlink_domain_gpus}): tensor "
+                        "parallelism inside the domain, pipeline stages across it, with the hand-over hidden.")
+    reps = {s: (best if s == "mid" else _replica(req, sh, t, b, s, best.mode)) for s in SCENARIOS}
 
     # Fleet
     if load_rps is not None:
@@ -504,6 +552,7 @@ def estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog 
         "tpot_ms": _sig(mid.tpot_s * 1000.0),
         "decode_step_ms": _sig(mid.step_s * 1000.0),
         "bound": "compute" if mid.step_compute_s >= mid.step_memory_s else "memory",
+        "parallelism": "expert" if mid.mode == "ep" else "tensor",
         "requests_per_s": _sig(mid.requests_per_s),
         "output_tokens_per_s": _sig(mid.requests_per_s * sh.output_tokens),
     }
@@ -518,7 +567,7 @@ def estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog 
                    "MLA: L x (kv_lora_rank + rope dim) x bytes" if model.attention == "mla" else "2 x L x KV heads x head dim x bytes"),
         Assumption("serving_memory_fraction", d.SERVING_MEMORY_FRACTION, "of HBM", d.SERVING_MEMORY_SOURCE),
         Assumption("peak_tflops", sh.peak_flops / d.TERA, "TFLOP/s", f"{hw.name} dense {d.SERVING_COMPUTE_PRECISION[req.precision]}: {hw.source}"),
-        Assumption("compute_fraction", d.INFERENCE_COMPUTE_FRACTION["fp8" if d.SERVING_COMPUTE_PRECISION[req.precision] in ("fp8", "fp4") else "bf16"],
+        Assumption("compute_fraction", d.INFERENCE_COMPUTE_FRACTION.get(d.SERVING_COMPUTE_PRECISION[req.precision], d.INFERENCE_COMPUTE_FRACTION["bf16"]),
                    "of peak", d.INFERENCE_COMPUTE_SOURCE),
         Assumption("bandwidth_fraction", d.BANDWIDTH_FRACTION, "of HBM bandwidth", d.BANDWIDTH_SOURCE),
         Assumption("allreduce_latency_s", d.ALLREDUCE_LATENCY_S, "s", "engineering assumption (defaults.py)"),
@@ -535,7 +584,7 @@ def estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog 
         model=model.id, hardware=hw.id, precision=req.precision, gpus_per_replica=t, replicas=replicas,
         gpu_count=gpu_count, node_count=node_count, per_replica=per_replica, memory_gb=memory,
         input_tokens=sh.input_tokens, output_tokens=sh.output_tokens, load_requests_per_s=load_rps,
-        utilisation=_sorted(utilisation), throughput_output_tokens_per_s=out_tps,
+        utilisation=_sorted(utilisation), throughput_output_tokens_per_s=_sorted(out_tps),
         cost_input=_sorted(Band(*(costs["rent_in"][s] for s in SCENARIOS))),
         cost_output=_sorted(Band(*(costs["rent_out"][s] for s in SCENARIOS))),
         own_input=_sorted(Band(*(costs["own_in"][s] for s in SCENARIOS))),

@@ -16,6 +16,8 @@ generic message (Flask logs the traceback; the client never sees it).
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -146,6 +148,18 @@ def _core_status_and_type(exc: EstimatorError) -> tuple[int, str]:
     return 422, problem_type("invalid-input")  # InvalidInputError, CatalogError and any other
 
 
+def _plain(value: object) -> object:
+    """A core error's data value as plain JSON (the error path must not fail to serialise)."""
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        return number if math.isfinite(number) else str(value)
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
 def problem_from_core(exc: EstimatorError, *, in_body: bool = True) -> ProblemError:
     """Map a core error to a problem; its ``field`` becomes the pointer, its data extra members.
 
@@ -153,7 +167,7 @@ def problem_from_core(exc: EstimatorError, *, in_body: bool = True) -> ProblemEr
     """
     status, type_ = _core_status_and_type(exc)
     pointer = ("/" + exc.field.replace(".", "/") if exc.field else "") if in_body else None
-    item = error_item(pointer, exc.message, exc.code, **exc.data)
+    item = error_item(pointer, exc.message, exc.code, **{k: _plain(v) for k, v in exc.data.items()})
     return ProblemError(status, exc.message, type_=type_, errors=[item])
 
 

@@ -314,7 +314,7 @@ def _record_field(type_name: str) -> fields.Field:
     if type_name == "tuple[str, ...]":
         return fields.List(fields.String(), required=True)
     optional = type_name.endswith(" | None")
-    base = _TYPE_FIELDS[type_name.removesuffix(" | None")]
+    base = _TYPE_FIELDS.get(type_name.removesuffix(" | None"), fields.Raw)  # Raw: a type added to the core later
     return base(allow_none=True) if optional else base(required=True)
 
 

@@ -1,0 +1,203 @@
+"""Serving estimates: MLPerf golden result, roofline limits, MoE/MLA memory, properties, bad input."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from estimator import inference as inf
+from estimator.compare import PRESETS, compare
+from estimator.cost import load_api_prices
+from estimator.errors import DoesNotFitError, InvalidInputError, UnknownIdError, UnsupportedPrecisionError
+from estimator.inputs import inference_request
+
+
+def estimate(catalog, book, **values):
+    return inf.estimate_inference(inference_request(catalog, values), book, catalog, load_api_prices())
+
+
+# --- Golden and physical limits ------------------------------------------------------------------
+def test_mlperf_llama2_70b_offline_fp8_8x_h100(catalog, book):
+    # MLPerf Inference v5.0 closed, NVIDIA DGX-H100 llama2-70b-99 Offline: 31,306.8 output tokens/s
+    # for 8 x H100-SXM-80GB in FP8 (calibration.md). About 290-294 output tokens per request
+    # (reference README: 294.45 tokens per sample); prompts "a few hundred tokens": 300 assumed.
+    # Offline = no latency limit, so maximum throughput within memory; prefill and decode share
+    # the GPUs. Tolerance ±20 % (the issue's rule): the prompt length alone moves the estimate by
+    # about ±15 % between 200 and 400 tokens.
+    est = estimate(catalog, book, model="llama-2-70b", hardware="h100-sxm", precision="fp8",
+                   input_tokens=300, output_tokens=294)
+    per_replica = est.per_replica["output_tokens_per_s"]
+    system = per_replica * 8 / est.gpus_per_replica
+    assert system == pytest.approx(31306.8, rel=0.20)
+
+
+def test_single_gpu_8b_bf16_batch_1_is_memory_bound(catalog, book, ):
+    # Decode at batch 1 must read every weight once per token: it cannot beat bytes / bandwidth.
+    est = estimate(catalog, book, model="llama-3.1-8b", hardware="h100-sxm", precision="bf16",
+                   gpus_per_replica=1, batch_size=1, input_tokens=1000, output_tokens=200)
+    weights_bytes = 8.03e9 * 2
+    floor_ms = weights_bytes / 3.35e12 * 1000
+    assert est.per_replica["bound"] == "memory"
+    assert est.per_replica["decode_step_ms"] >= floor_ms
+    assert est.per_replica["decode_step_ms"] == pytest.approx(floor_ms / (4.15 / 4.8), rel=0.05)
+
+
+def test_kv_cache_is_gqa_and_mla_aware(catalog):
+    llama = catalog.get_model("llama-3.1-70b")
+    deepseek = catalog.get_model("deepseek-v3")
+    assert inf.kv_cache_bytes_per_token(llama, 2.0) == 2 * 80 * 8 * 128 * 2  # GQA: 8 KV heads, not 64
+    assert inf.kv_cache_bytes_per_token(deepseek, 2.0) == 61 * (512 + 64) * 2  # MLA latent
+
+
+def test_moe_batch_1_reads_active_and_large_batch_reads_all(catalog):
+    ds = catalog.get_model("deepseek-v3")
+    assert inf.weight_params_touched(ds, 1) == pytest.approx(37e9)
+    assert inf.weight_params_touched(ds, 4096) == pytest.approx(671e9, rel=1e-3)
+    dense = catalog.get_model("llama-3.1-70b")
+    assert inf.weight_params_touched(dense, 1) == dense.total_params
+
+
+def test_fp4_fits_where_bf16_does_not(catalog, book):
+    with pytest.raises(DoesNotFitError):
+        estimate(catalog, book, model="llama-3.1-405b", hardware="b200", precision="bf16", gpus_per_replica=4)
+    est = estimate(catalog, book, model="llama-3.1-405b", hardware="b200", precision="fp4", gpus_per_replica=4)
+    assert est.memory_gb["weights"] == pytest.approx(405.85 / 2)
+
+
+def test_load_sizing_and_targets(catalog, book):
+    est = estimate(catalog, book, model="llama-3.1-70b", hardware="h100-sxm", precision="fp8", requests_per_s=20,
+                   input_tokens=1000, output_tokens=500, ttft_ms=2000, tpot_ms=50, peak_to_average=1.5)
+    r = est.to_dict()
+    assert r["per_replica"]["tpot_ms"] <= 50
+    assert r["per_replica"]["ttft_ms"] <= 2000
+    assert r["replicas"] * r["per_replica"]["requests_per_s"] >= 20 * 1.5
+    assert r["gpu_count"] == r["replicas"] * r["gpus_per_replica"]
+    assert set(r["memory_gb"]) >= {"weights", "kv_cache", "total", "available"}
+    assert set(r["cost_usd_per_million_tokens"]) == {"input", "output"}
+    for side in ("input", "output"):
+        for kind in ("rent", "own"):
+            band = r["cost_usd_per_million_tokens"][side][kind]
+            assert 0 < band["low"] <= band["mid"] <= band["high"]
+
+
+def test_api_price_is_shown_next_to_the_estimate(catalog, book):
+    r = estimate(catalog, book, model="deepseek-r1", hardware="h200-sxm", precision="fp8").to_dict()
+    assert r["api_price_usd_per_million_tokens"]["output"] == 2.19
+
+
+def test_article_comparison(catalog, book):
+    result = compare(catalog, book, "inference", PRESETS["article"],
+                     {"hardware": "h200-sxm", "precision": "fp8", "requests_per_s": 10}, api_prices=load_api_prices())
+    assert result["baseline"] == "llama-3.1-405b"
+    assert [r["model"] for r in result["rows"]] == list(PRESETS["article"])
+    assert result["ratios"]["llama-3.1-405b"]["output_tokens_per_gpu_hour"] == 1.0
+    # DeepSeek-V3 activates 37B of 671B parameters: more output per GPU-hour than a dense 405B.
+    assert result["ratios"]["deepseek-v3"]["output_tokens_per_gpu_hour"] > 1.0
+
+
+def test_training_comparison_tokens_per_gpu_hour(catalog, book):
+    result = compare(catalog, book, "training", ["llama-3.1-405b", "deepseek-v3"],
+                     {"hardware": "h100-sxm", "tokens": 15e12, "gpus": 16384})
+    ratio = result["ratios"]["deepseek-v3"]["tokens_per_gpu_hour"]
+    assert 5 < ratio < 15  # 405B dense vs 37B active: roughly the article's "10x for the same compute"
+
+
+def test_comparison_keeps_rows_that_do_not_fit(catalog, book):
+    result = compare(catalog, book, "inference", ["llama-3.1-8b", "llama-3.1-405b"],
+                     {"hardware": "l4", "precision": "bf16", "gpus_per_replica": 1})
+    assert result["rows"][1]["model"] == "llama-3.1-405b"
+    assert result["rows"][1]["error"]["code"] == "does_not_fit"
+    assert list(result["ratios"]) == ["llama-3.1-8b"]
+
+
+# --- Bad input -----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("values", "error", "field", "fragment"),
+    [
+        ({"requests_per_s": 0}, InvalidInputError, "requests_per_s", "'requests_per_s' must be a finite number greater than 0, got 0."),
+        ({"requests_per_s": -3}, InvalidInputError, "requests_per_s", "'requests_per_s' must be a finite number greater than 0, got -3."),
+        ({"tokens_per_day": float("nan")}, InvalidInputError, "tokens_per_day", "got nan"),
+        ({"requests_per_s": 1, "tokens_per_day": 1e9}, InvalidInputError, "requests_per_s", "not both"),
+        ({"peak_to_average": 0.5}, InvalidInputError, "peak_to_average", "cannot be below 1"),
+        ({"batch_size": 2.5}, InvalidInputError, "batch_size", "'batch_size' must be a whole number, got 2.5."),
+        ({"tpot_ms": 0.2}, InvalidInputError, "tpot_ms", "No batch meets tpot_ms=0.2: 1 sequence(s) take"),
+        ({"ttft_ms": 0.01}, InvalidInputError, "ttft_ms", "No configuration meets ttft_ms=0.01: prefilling 1,000 tokens takes"),
+        ({"hardware": "a100-80gb-sxm", "precision": "fp8"}, UnsupportedPrecisionError, "precision",
+         "has no fp8 tensor cores. Use one of: fp64, tf32, bf16, fp16, or other hardware (fp8 needs Hopper, Ada or later"),
+        ({"precision": "fp4"}, UnsupportedPrecisionError, "precision", "fp4 needs Blackwell"),
+        ({"model": "llama-3.1-405b", "hardware": "l4", "gpus_per_replica": 8}, DoesNotFitError, "gpus_per_replica",
+         "Llama 3.1 405B in bf16 needs 812 GB of weights"),
+        ({"input_tokens": 200_000}, InvalidInputError, "input_tokens", "supports at most 131,072 tokens of context"),
+        ({"model": "gpt-4-estimate"}, InvalidInputError, "model", "the KV cache cannot be sized"),
+        ({"params": 7e9, "model": None}, InvalidInputError, "params", "Serving needs the architecture"),
+    ],
+)
+def test_bad_input(catalog, book, values, error, field, fragment):
+    base = {"model": "llama-3.1-8b", "hardware": "h100-sxm", "input_tokens": 1000, "output_tokens": 500}
+    with pytest.raises(error) as info:
+        estimate(catalog, book, **{**base, **values})
+    assert info.value.field == field
+    assert fragment in str(info.value)
+
+
+def test_unknown_ids(catalog, book):
+    with pytest.raises(UnknownIdError) as info:
+        estimate(catalog, book, model="deepseek-v4", hardware="h200-sxm")
+    assert "deepseek-v3" in info.value.data["closest"]
+
+
+def test_binding_limit_is_named(catalog, book):
+    with pytest.raises(InvalidInputError) as info:
+        estimate(catalog, book, model="llama-3.1-70b", hardware="h100-sxm", tpot_ms=0.5)
+    assert info.value.data["binding"] == "tpot"
+
+
+# --- Properties ----------------------------------------------------------------------------------
+MODELS = st.sampled_from(["llama-3.1-8b", "llama-3.1-70b", "deepseek-v3", "mixtral-8x7b", "mistral-small-3"])
+
+
+def _fixed(catalog, book, model, batch, context, gpus=8):
+    return estimate(catalog, book, model=model, hardware="h200-sxm", precision="fp8", gpus_per_replica=gpus,
+                    batch_size=batch, context_tokens=context, input_tokens=min(context, 512), output_tokens=128)
+
+
+@settings(max_examples=50, deadline=None)
+@given(model=MODELS, batch=st.integers(1, 512), extra=st.integers(1, 512), context=st.integers(256, 8192))
+def test_larger_batch_never_lowers_throughput_or_tpot(catalog, book, model, batch, extra, context):
+    try:
+        small = _fixed(catalog, book, model, batch, context)
+        large = _fixed(catalog, book, model, batch + extra, context)
+    except DoesNotFitError:
+        return  # memory ran out: the property holds only until then
+    assert large.per_replica["output_tokens_per_s"] >= small.per_replica["output_tokens_per_s"] * (1 - 1e-9)
+    assert large.per_replica["tpot_ms"] >= small.per_replica["tpot_ms"]
+
+
+@settings(max_examples=50, deadline=None)
+@given(model=MODELS, batch=st.integers(1, 256), context=st.integers(256, 8192), extra=st.integers(1, 8192))
+def test_longer_context_never_makes_a_step_faster(catalog, book, model, batch, context, extra):
+    try:
+        short = _fixed(catalog, book, model, batch, context)
+        long = _fixed(catalog, book, model, batch, context + extra)
+    except (DoesNotFitError, InvalidInputError):
+        return
+    assert long.per_replica["decode_step_ms"] >= short.per_replica["decode_step_ms"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(model=MODELS, rps=st.floats(0.01, 500), factor=st.floats(1.0, 50.0))
+def test_more_load_never_needs_fewer_gpus(catalog, book, model, rps, factor):
+    base = dict(model=model, hardware="h200-sxm", precision="fp8", input_tokens=1000, output_tokens=300, tpot_ms=80)
+    low = estimate(catalog, book, requests_per_s=rps, **base)
+    high = estimate(catalog, book, requests_per_s=rps * factor, **base)
+    assert high.gpu_count >= low.gpu_count
+
+
+@settings(max_examples=40, deadline=None)
+@given(model=MODELS, rps=st.floats(0.01, 200))
+def test_bands_are_ordered(catalog, book, model, rps):
+    r = estimate(catalog, book, model=model, hardware="h100-sxm", precision="fp8", requests_per_s=rps).to_dict()
+    bands = [r["utilisation"], r["output_tokens_per_s"], r["power_kw"]["it"], r["power_kw"]["facility"],
+             r["energy_mwh_per_day"], r["co2_t_per_day"], r["joules_per_token"]]
+    bands += [r["cost_usd_per_million_tokens"][s][k] for s in ("input", "output") for k in ("rent", "own")]
+    for band in bands:
+        assert band["low"] <= band["mid"] <= band["high"]
