@@ -437,3 +437,17 @@ def test_problem_types_are_documented(client):
         assert response.status_code == 200
         assert response.get_json()["type"] == f"/problems/{slug}"
     assert client.get("/problems/nope").status_code == 404
+
+
+def test_core_error_data_is_always_plain_json(app):
+    from fractions import Fraction
+
+    from estimator.app.errors import problem_from_core
+    from estimator.errors import DoesNotFitError
+
+    exc = DoesNotFitError("no", field="gpus", ratio=Fraction(1, 4), big=float("inf"), ids=("a", "b"), other=object)
+    with app.app_context():
+        item = problem_from_core(exc).errors[0]
+        json.loads(problem_from_core(exc).to_response().get_data())
+    assert item["ratio"] == 0.25 and item["big"] == "inf" and item["ids"] == ["a", "b"]
+    assert item["other"] == "<class 'object'>"
