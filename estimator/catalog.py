@@ -9,6 +9,7 @@ raises ``UnknownIdError`` with the closest ids.
 from __future__ import annotations
 
 import csv
+import difflib
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
@@ -45,6 +46,8 @@ def _number(raw: object, name: str, *, required: bool, positive: bool = True) ->
         value = float(raw)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise CatalogError(f"'{name}' must be a number, got {raw!r}.", field=name) from None
+    except OverflowError:
+        raise CatalogError(f"'{name}' is too large to be a number of this kind.", field=name) from None
     if not math.isfinite(value):
         raise CatalogError(f"'{name}' must be finite, got {raw!r}.", field=name)
     if value < 0 or (positive and value == 0):
@@ -67,6 +70,19 @@ def _text(raw: object, name: str, *, required: bool) -> str:
     if required and not text:
         raise CatalogError(f"'{name}' is required.", field=name)
     return text
+
+
+def _reject_unknown(row: Mapping[str, object], record: type) -> None:
+    """An inline record may only use the catalog's column names (a typo must not be dropped)."""
+    known = {f.name for f in fields(record)} - {"inline"}
+    if record.__name__ == "Model":
+        known.add("params")
+    unknown = sorted(set(row) - known)
+    if unknown:
+        hint = difflib.get_close_matches(unknown[0], known, n=1)
+        suggestion = f" Did you mean '{hint[0]}'?" if hint else ""
+        raise CatalogError(f"Unknown field '{unknown[0]}'.{suggestion} Fields are the columns of seeds/README.md.",
+                           field=unknown[0])
 
 
 def _aliases(raw: object) -> tuple[str, ...]:
@@ -122,6 +138,8 @@ class Hardware:
     @classmethod
     def from_mapping(cls, row: Mapping[str, object], *, inline: bool = False) -> Hardware:
         """Build and validate a record from a CSV row or an inline JSON object."""
+        if inline:
+            _reject_unknown(row, cls)
         hw_id = _text(row.get("id"), "id", required=not inline) or "custom-hardware"
         return cls(
             id=hw_id.lower(),
@@ -213,10 +231,10 @@ class Model:
     def from_mapping(cls, row: Mapping[str, object], *, inline: bool = False) -> Model:
         """Build and validate a record from a CSV row or an inline JSON object."""
         model_id = _text(row.get("id"), "id", required=not inline) or "custom-model"
-        total = _number(row.get("total_params", row.get("params")), "total_params", required=True)
-        active_raw = row.get("active_params")
-        active = _number(active_raw, "active_params", required=False) or total
-        assert total is not None and active is not None  # required=True above
+        if inline:
+            _reject_unknown(row, cls)
+        total = _number(row.get("total_params", row.get("params")), "total_params", required=True) or 0.0
+        active = _number(row.get("active_params"), "active_params", required=False) or total
         if active > total:
             raise CatalogError(
                 f"'active_params' ({active:.4g}) cannot exceed 'total_params' ({total:.4g}).",
@@ -261,7 +279,8 @@ class Catalog:
         hw = {h.id: h for h in hardware}
         md = {m.id: m for m in models}
         alias: dict[str, str] = {}
-        for record in (*hw.values(), *md.values()):
+        records: list[Hardware | Model] = [*hw.values(), *md.values()]
+        for record in records:
             for a in record.aliases:
                 alias[a] = record.id
         return cls(hardware=hw, models=md, _alias=alias)

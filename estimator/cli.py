@@ -22,11 +22,10 @@ from typing import Any
 
 from .bands import SCENARIOS
 from .catalog import PRECISIONS, Catalog, load_catalog
-from .cost import PriceBook, load_price_book
-from .errors import EstimatorError
 from .compare import PRESETS, compare
-from .cost import load_api_prices
+from .cost import PriceBook, load_api_prices, load_price_book
 from .defaults import SERVING_PRECISIONS
+from .errors import EstimatorError
 from .inference import estimate_inference
 from .inputs import inference_request, training_request
 from .training import RECOMPUTE_MODES, estimate_training

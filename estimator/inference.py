@@ -251,7 +251,7 @@ def _shape(req: InferenceRequest) -> _Shape:
             # kv_lora_rank + rope wide, values kv_lora_rank wide (DeepSeek-V2 report, §2.1.2).
             qk, v = model.kv_lora_rank + model.qk_rope_head_dim, model.kv_lora_rank
         else:
-            qk, v = model.qk_head_dim, model.value_head_dim
+            qk, v = model.qk_head_dim or 0, model.value_head_dim or 0
         decode_attn = attention_forward_flops_per_token(layers, heads, qk, v, context_mean)
     else:
         prefill_attn = decode_attn = 0.0
@@ -412,7 +412,7 @@ def _fit_error(req: InferenceRequest, sh: _Shape) -> DoesNotFitError:
     )
 
 
-def _no_target_error(req: InferenceRequest, sh: _Shape, candidates: list[int]) -> InvalidInputError:
+def _no_target_error(req: InferenceRequest, sh: _Shape, candidates: list[tuple[int, str]]) -> InvalidInputError:
     """Say which latency limit binds, at the most parallel replica tried."""
     t, mode = max(candidates, key=lambda c: (c[0], c[1] == "tp"))
     one = _replica(req, sh, t, 1, "mid", mode)

@@ -169,12 +169,22 @@ def _check_positive(value: Any, name: str, *, integer: bool = False, upper: floa
     if value is None:
         return
     ok_type = isinstance(value, int | float) and not isinstance(value, bool)
-    if not ok_type or not math.isfinite(value) or value <= 0:
-        raise InvalidInputError(f"'{name}' must be a finite number greater than 0, got {value!r}.", field=name)
+    try:
+        finite = ok_type and math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        finite = False
+    if not finite or value <= 0:
+        raise InvalidInputError(f"'{name}' must be a finite number greater than 0, got {_show(value)}.", field=name)
     if integer and value != int(value):
-        raise InvalidInputError(f"'{name}' must be a whole number, got {value!r}.", field=name)
+        raise InvalidInputError(f"'{name}' must be a whole number, got {_show(value)}.", field=name)
     if upper is not None and value > upper:
-        raise InvalidInputError(f"'{name}' must be at most {upper:g}, got {value!r}.", field=name)
+        raise InvalidInputError(f"'{name}' must be at most {upper:g}, got {_show(value)}.", field=name)
+
+
+def _show(value: Any) -> str:
+    """A value as the user gave it, cut short if it is huge."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def validate(req: TrainingRequest) -> None:

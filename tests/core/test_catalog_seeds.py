@@ -1,6 +1,7 @@
 """The seed catalogs: sources on every row, dense (not sparse) figures, architectures that add up."""
 
 import csv
+
 import pytest
 
 from estimator.catalog import SEEDS_DIR, Hardware, parameter_count
@@ -17,7 +18,7 @@ def _rows(name):
         return list(csv.DictReader(handle))
 
 
-@pytest.mark.parametrize("name", ["hardware.csv", "models.csv", "prices.csv"])
+@pytest.mark.parametrize("name", ["hardware.csv", "models.csv", "prices.csv", "api_prices.csv"])
 def test_every_seed_row_has_a_source_and_date(name):
     rows = _rows(name)
     assert rows
@@ -116,6 +117,6 @@ def test_inline_hardware_is_validated(row, message):
 
 def test_seed_readme_documents_every_column():
     readme = (SEEDS_DIR / "README.md").read_text(encoding="utf-8")
-    for name in ("hardware.csv", "models.csv", "prices.csv"):
+    for name in ("hardware.csv", "models.csv", "prices.csv", "api_prices.csv"):
         for column in _rows(name)[0]:
             assert f"`{column}`" in readme, f"{name}: column {column} is not documented"
