@@ -125,7 +125,7 @@ BASE = {"model": "llama-3.1-8b", "tokens": 1e12, "hardware": "h100-sxm"}
         ({"tokens": float("nan")}, InvalidInputError, "tokens", "'tokens' must be a finite number greater than 0, got nan."),
         ({"tokens": float("inf")}, InvalidInputError, "tokens", "'tokens' must be a finite number greater than 0, got inf."),
         ({"tokens": 10**400}, InvalidInputError, "tokens",
-         "'tokens' must be a finite number greater than 0, got 1000000000000000000000000000000000000..."),
+         "'tokens' must be a finite number greater than 0, got 1000000000000000000000000000000000000...."),
         ({"model": {"total_params": 7e9, "layerz": 32}}, InvalidInputError, "model.layerz",
          "model: Unknown field 'layerz'. Did you mean 'layers'? Fields are the columns of seeds/README.md."),
         ({"model": {"total_params": 7e9, "active_params": 8e9}}, InvalidInputError, "model.active_params",
