@@ -151,6 +151,7 @@ class InferenceEstimate:
     node_count: int
     per_replica: dict[str, Any]
     memory_gb: dict[str, float]
+    min_gpus_per_replica: int
     input_tokens: int
     output_tokens: int
     load_requests_per_s: float | None
@@ -182,6 +183,7 @@ class InferenceEstimate:
             "node_count": self.node_count,
             "per_replica": self.per_replica,
             "memory_gb": {k: float(f"{v:.6g}") for k, v in self.memory_gb.items()},
+            "min_gpus_per_replica": self.min_gpus_per_replica,
             "request": {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
                         "requests_per_s": self.load_requests_per_s},
             "utilisation": self.utilisation.to_dict(4),
@@ -372,10 +374,18 @@ def _candidate_gpus(req: InferenceRequest, sh: _Shape) -> list[tuple[int, str]]:
             if (m == "tp" or t > 1) and _max_batch(req, sh, t, m) >= (req.batch_size or 1)]
 
 
-def _best_batch(req: InferenceRequest, sh: _Shape, gpus: int, scenario: str, mode: str = "tp") -> _Replica | None:
-    """Largest batch within memory that meets the TPOT target (throughput grows with batch)."""
-    top = req.batch_size or _max_batch(req, sh, gpus, mode)  # candidates fit at least this batch
-    if req.tpot_ms is None or req.batch_size:
+_USER_BATCH = -1
+
+
+def _best_batch(req: InferenceRequest, sh: _Shape, gpus: int, scenario: str, mode: str = "tp",
+                fixed_batch: int | None = _USER_BATCH) -> _Replica | None:
+    """Largest batch within memory that meets the TPOT target (throughput grows with batch), or
+    the fixed batch (by default the request's ``batch_size``; ``None`` ignores it)."""
+    fixed = req.batch_size if fixed_batch == _USER_BATCH else fixed_batch
+    top = fixed or _max_batch(req, sh, gpus, mode)
+    if top < 1:
+        return None
+    if req.tpot_ms is None or fixed:
         return _replica(req, sh, gpus, top, scenario, mode)
     lo, hi = 0, top
     while lo < hi:  # largest b with tpot(b) <= target; tpot grows with b
@@ -385,6 +395,43 @@ def _best_batch(req: InferenceRequest, sh: _Shape, gpus: int, scenario: str, mod
         else:
             hi = mid - 1
     return _replica(req, sh, gpus, lo, scenario, mode) if lo >= 1 else None
+
+
+def _choose(req: InferenceRequest, sh: _Shape, candidates: list[tuple[int, str]], load_rps: float | None,
+            peak: float) -> _Replica | None:
+    """The replica to deploy, on the mid scenario.
+
+    For each size, the parallelism (tensor or expert) is the one with more throughput at its own
+    best batch, so it does not change with the batch the user fixes. Among sizes that meet the
+    latency targets: with a load, the fewest GPUs in total; with a fixed batch and no load, the
+    smallest replica that holds it; otherwise the most output per GPU.
+    """
+    modes_by_size: dict[int, list[str]] = {}
+    for t, mode in candidates:
+        modes_by_size.setdefault(t, []).append(mode)
+    best: _Replica | None = None
+    for t, modes in modes_by_size.items():
+        mode = modes[0]
+        if len(modes) > 1:
+            free = {m: _best_batch(req, sh, t, "mid", m, fixed_batch=None) for m in modes}
+            mode = max(modes, key=lambda m: free[m].requests_per_s if free[m] else -1.0)  # type: ignore[union-attr]
+        rep = _best_batch(req, sh, t, "mid", mode)
+        if rep is None or (req.tpot_ms is not None and rep.tpot_s * 1000.0 > req.tpot_ms):
+            continue
+        if req.ttft_ms is not None and rep.prefill_s * 1000.0 > req.ttft_ms:
+            continue
+        if best is None:
+            best = rep
+            if req.batch_size and load_rps is None:
+                break  # sizes are ascending: the smallest replica that holds the batch
+            continue
+        if load_rps is not None:
+            better = math.ceil(load_rps * peak / rep.requests_per_s) * t < math.ceil(load_rps * peak / best.requests_per_s) * best.gpus
+        else:
+            better = rep.requests_per_s / t > best.requests_per_s / best.gpus * 1.000001
+        if better:
+            best = rep
+    return best
 
 
 def _fit_error(req: InferenceRequest, sh: _Shape) -> DoesNotFitError:
@@ -458,22 +505,7 @@ def estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog 
     candidates = _candidate_gpus(req, sh)
     if not candidates:
         raise _fit_error(req, sh)
-    best: _Replica | None = None
-    for t, mode in candidates:
-        rep = _best_batch(req, sh, t, "mid", mode)
-        if rep is None or (req.tpot_ms is not None and rep.tpot_s * 1000.0 > req.tpot_ms):
-            continue
-        if req.ttft_ms is not None and rep.prefill_s * 1000.0 > req.ttft_ms:
-            continue
-        if best is None:
-            best = rep
-            continue
-        if load_rps is not None:
-            better = math.ceil(load_rps * peak / rep.requests_per_s) * t < math.ceil(load_rps * peak / best.requests_per_s) * best.gpus
-        else:
-            better = rep.requests_per_s / t > best.requests_per_s / best.gpus * 1.000001
-        if better:
-            best = rep
+    best = _choose(req, sh, candidates, load_rps, peak)
     if best is None:
         raise _no_target_error(req, sh, candidates)
     t, b = best.gpus, best.batch
@@ -558,6 +590,7 @@ def estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog 
     }
     weights_gb = model.total_params * sh.weight_bytes_per_param / d.GIGA
     kv_gb = b * sh.context_max * sh.kv_bytes_per_token / d.GIGA
+    min_gpus = math.ceil((weights_gb + kv_gb) / (sh.usable_bytes_per_gpu / d.GIGA))
     memory = {"weights": weights_gb, "kv_cache": kv_gb, "total": weights_gb + kv_gb,
               "available": t * sh.usable_bytes_per_gpu / d.GIGA, "kv_cache_per_token_mb": sh.kv_bytes_per_token / 1e6}
 
@@ -582,7 +615,7 @@ def estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog 
     api = (api_prices or {}).get(model.id)
     return InferenceEstimate(
         model=model.id, hardware=hw.id, precision=req.precision, gpus_per_replica=t, replicas=replicas,
-        gpu_count=gpu_count, node_count=node_count, per_replica=per_replica, memory_gb=memory,
+        gpu_count=gpu_count, node_count=node_count, per_replica=per_replica, memory_gb=memory, min_gpus_per_replica=min_gpus,
         input_tokens=sh.input_tokens, output_tokens=sh.output_tokens, load_requests_per_s=load_rps,
         utilisation=_sorted(utilisation), throughput_output_tokens_per_s=_sorted(out_tps),
         cost_input=_sorted(Band(*(costs["rent_in"][s] for s in SCENARIOS))),

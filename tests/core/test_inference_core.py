@@ -63,6 +63,16 @@ def test_fp4_fits_where_bf16_does_not(catalog, book):
     assert est.memory_gb["weights"] == pytest.approx(405.85 / 2)
 
 
+def test_smallest_replica_that_holds_a_fixed_batch(catalog, book):
+    # 70B in bf16 is 141 GB of weights: two 80 GB H100s (72 GB usable each) cannot hold it with
+    # 64 x 4,096 tokens of KV cache (1.3 MB/token x 262k tokens = 86 GB); four can.
+    est = estimate(catalog, book, model="llama-3.1-70b", hardware="h100-sxm", precision="bf16", batch_size=64,
+                   context_tokens=4096, input_tokens=2048, output_tokens=512)
+    assert est.min_gpus_per_replica == 4
+    assert est.gpus_per_replica == 4
+    assert est.memory_gb["total"] <= est.memory_gb["available"]
+
+
 def test_load_sizing_and_targets(catalog, book):
     est = estimate(catalog, book, model="llama-3.1-70b", hardware="h100-sxm", precision="fp8", requests_per_s=20,
                    input_tokens=1000, output_tokens=500, ttft_ms=2000, tpot_ms=50, peak_to_average=1.5)
