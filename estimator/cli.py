@@ -54,7 +54,8 @@ def _add_training(sub: Any) -> None:
     who.add_argument("--model", help="catalog model id, e.g. llama-3.1-405b")
     who.add_argument("--params", type=_positive_float, help="total parameters, e.g. 70e9 (instead of --model)")
     p.add_argument("--active-params", type=_positive_float, help="active parameters per token (MoE), with --params")
-    p.add_argument("--tokens", type=_positive_float, required=True, help="training tokens, e.g. 15.6e12")
+    p.add_argument("--tokens", type=_positive_float,
+                   help="training tokens, e.g. 15.6e12 (default: the model's published pre-training tokens)")
     p.add_argument("--hardware", required=True, help="catalog hardware id, e.g. h100-sxm")
     p.add_argument("--precision", choices=PRECISIONS, default="bf16")
     when = p.add_mutually_exclusive_group()

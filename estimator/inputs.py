@@ -74,14 +74,21 @@ def resolve_hardware(catalog: Catalog, hardware: Any) -> Hardware:
 
 def training_request(catalog: Catalog, values: Mapping[str, Any]) -> TrainingRequest:
     """Build a ``TrainingRequest`` from plain values; the estimate itself validates the numbers."""
-    if values.get("tokens") is None:
-        raise InvalidInputError("'tokens' is required: the number of training tokens, e.g. 15.6e12.", field="tokens")
     model = resolve_model(catalog, values)
     hardware = resolve_hardware(catalog, values.get("hardware"))
+    tokens, tokens_source = values.get("tokens"), "request"
+    if tokens is None:
+        if not model.training_tokens:
+            raise InvalidInputError(
+                f"'tokens' is required: the number of training tokens, e.g. 15.6e12 ({model.name} has no published "
+                "token count to default to).",
+                field="tokens",
+            )
+        tokens, tokens_source = model.training_tokens, f"published pre-training tokens: {model.source}"
     options = {k: values[k] for k in TRAINING_OPTIONAL if values.get(k) is not None}
     if isinstance(options.get("precision"), str):
         options["precision"] = options["precision"].lower()
-    return TrainingRequest(model=model, hardware=hardware, tokens=values["tokens"], **options)
+    return TrainingRequest(model=model, hardware=hardware, tokens=tokens, tokens_source=tokens_source, **options)
 
 
 INFERENCE_OPTIONAL = (

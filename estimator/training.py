@@ -110,6 +110,7 @@ class TrainingRequest:
     usd_per_gpu_hour: float | None = None
     capex_usd_per_gpu: float | None = None
     usd_per_kwh: float | None = None
+    tokens_source: str = "request"
 
 
 @dataclass(frozen=True)
@@ -308,7 +309,10 @@ def estimate_training(req: TrainingRequest, book: PriceBook, catalog: Catalog | 
     model_flops = main_flops + attn_flops
     rc_main, rc_attn = RECOMPUTE_FACTORS[req.recompute]
     hw_main, hw_attn = main_flops * rc_main, attn_flops * rc_attn
+    if req.tokens_source != "request":
+        warnings.append(f"No 'tokens' given: used {model.name}'s published {req.tokens:.3g} pre-training tokens.")
     assumptions += [
+        Assumption("tokens", req.tokens, "tokens", req.tokens_source),
         Assumption("flops_per_token", 6 * model.active_params + attn_per_token, "FLOP/token",
                    f"6·N_active ({model.active_params:.4g}) + attention; {d.ATTENTION_SOURCE}"),
         Assumption("sequence_tokens", seq, "tokens", "request" if req.sequence_tokens else

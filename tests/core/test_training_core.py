@@ -100,6 +100,17 @@ def test_missing_price_is_a_warning_and_a_fallback(catalog, book):
     assert any("extrapolated" in a.source for a in est.assumptions if a.name == "rent_usd_per_gpu_hour")
 
 
+def test_tokens_default_to_the_published_run(catalog, book):
+    est = estimate(catalog, book, model="deepseek-v3", hardware="h800", precision="fp8", gpus=2048)
+    assert est.tokens == 14.8e12
+    assert "No 'tokens' given: used DeepSeek-V3's published 1.48e+13 pre-training tokens." in est.warnings
+    with pytest.raises(InvalidInputError) as info:
+        estimate(catalog, book, model="mixtral-8x7b", hardware="h100-sxm")
+    assert info.value.field == "tokens"
+    with pytest.raises(InvalidInputError):
+        estimate(catalog, book, params=7e9, hardware="h100-sxm")
+
+
 def test_params_only(catalog, book):
     est = estimate(catalog, book, params=70e9, active_params=13e9, tokens=1e12, hardware="h100-sxm", gpus=256)
     assert est.flops.mid == 6 * 13e9 * 1e12
