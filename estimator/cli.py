@@ -65,12 +65,17 @@ def _add_training(sub: Any) -> None:
     p.add_argument("--recompute", choices=RECOMPUTE_MODES, default="none")
     p.add_argument("--utilisation", type=_positive_float, help="override: achieved fraction of dense peak (0-1]")
     p.add_argument("--goodput", type=_positive_float, help="override: productive share of reserved time (0-1]")
+    _add_site_and_price_options(p)
+    p.add_argument("--json", action="store_true", help="print the API's JSON object")
+
+
+def _add_site_and_price_options(p: Any) -> None:
+    """Overrides shared by every workload: facility, grid and prices."""
     p.add_argument("--pue", type=_positive_float, help="override: power usage effectiveness (>= 1)")
-    p.add_argument("--grid-kg-co2-per-kwh", type=_positive_float)
+    p.add_argument("--grid-kg-co2-per-kwh", type=_positive_float, help="override: grid carbon intensity")
     p.add_argument("--usd-per-gpu-hour", type=_positive_float, help="override the rental price")
     p.add_argument("--capex-usd-per-gpu", type=_positive_float, help="override the purchase price per GPU")
     p.add_argument("--usd-per-kwh", type=_positive_float, help="override the electricity price")
-    p.add_argument("--json", action="store_true", help="print the API's JSON object")
 
 
 def _add_inference(sub: Any) -> None:
@@ -94,10 +99,7 @@ def _add_serving_options(p: Any) -> None:
     p.add_argument("--peak-to-average", type=_positive_float, help="capacity factor over the average (>= 1)")
     p.add_argument("--ttft-ms", type=_positive_float, help="target time to first token")
     p.add_argument("--tpot-ms", type=_positive_float, help="target time per output token")
-    p.add_argument("--pue", type=_positive_float)
-    p.add_argument("--usd-per-gpu-hour", type=_positive_float)
-    p.add_argument("--capex-usd-per-gpu", type=_positive_float)
-    p.add_argument("--usd-per-kwh", type=_positive_float)
+    _add_site_and_price_options(p)
 
 
 def _add_compare(sub: Any) -> None:
