@@ -46,7 +46,9 @@ PROBLEM_TYPES: dict[str, tuple[str, str]] = {
     "invalid-input": (
         "Invalid input",
         "The body is valid JSON but a value is missing, of the wrong type, out of range or "
-        "inconsistent with another value. Each item of 'errors' points at the field with a JSON Pointer.",
+        "inconsistent with another value. Each item of 'errors' points at the field with a JSON Pointer. "
+        "When no serving replica meets a latency target, the item's 'binding' says which one (ttft or tpot) "
+        "and 'best_ms' the best the hardware reaches.",
     ),
     "unknown-id": (
         "Unknown model or hardware id",
@@ -60,8 +62,9 @@ PROBLEM_TYPES: dict[str, tuple[str, str]] = {
     ),
     "does-not-fit": (
         "Workload does not fit in GPU memory",
-        "The model's training state does not fit in the memory of the GPUs given. The item's 'min_gpus' "
-        "(where present) is the fewest GPUs that hold it.",
+        "The model's training state, or its serving weights and KV cache, do not fit in the memory of the "
+        "GPUs given. The item's 'min_gpus' (training) or 'min_gpus_per_replica' (serving), where present, "
+        "is the fewest GPUs that hold it.",
     ),
 }
 
@@ -190,6 +193,11 @@ _PREFIX_CODES = (
     ("Not a valid boolean", "invalid_boolean"),
     ("Not a valid", "invalid_type"),
     ("Must not be empty", "empty"),
+    ("Length must be", "invalid_length"),
+    ("Shorter than minimum length", "invalid_length"),
+    ("Longer than maximum length", "invalid_length"),
+    ("Missing", "required"),
+    ("Conflicts with", "conflict"),
 )
 
 

@@ -11,11 +11,14 @@ never re-serialised through a schema.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from estimator.catalog import PRECISIONS, Hardware, Model
+from estimator.compare import PRESETS, WORKLOADS
+from estimator.defaults import SERVING_PRECISIONS
 from estimator.training import RECOMPUTE_MODES
 
 POSITIVE = validate.Range(min=0, min_inclusive=False)
@@ -165,31 +168,43 @@ class ModelSpecSchema(Schema):
 
 
 # --- Requests ---------------------------------------------------------------------------------------
-class TrainingRequestSchema(Schema):
-    """A pre-training run: a model (by id, inline, or by parameter count), tokens and hardware.
-
-    Give ``gpus`` to get the wall-clock time, or ``deadline_days`` to get the GPUs needed; not both.
-    Prices and efficiency factors default to the price book and the published measurements the
-    result lists under ``assumptions``.
-    """
-
+# Request schemas are composed from field groups so the JSON API, the comparison and the HTML forms
+# share one definition of each field. marshmallow lists inherited fields first, in reverse MRO
+# order, so ``class X(_PriceFields, Workload, _ModelFields)`` documents the model, then the workload,
+# then the prices; a field redefined in a subclass keeps its place.
+class _StrictSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    model = IdOrSpec(
-        ModelSpecSchema,
-        metadata=_doc("Catalog model id (GET /api/v1/catalog/models) or an inline model object", "llama-3.1-70b"),
+
+class _PriceFields(_StrictSchema):
+    """Facility, grid and price overrides shared by training and serving."""
+
+    pue = StrictFloat(validate=validate.Range(min=1), metadata=_doc("Power usage effectiveness, >= 1", 1.2))
+    grid_kg_co2_per_kwh = StrictFloat(validate=POSITIVE, metadata=_doc("Grid carbon intensity, kg CO2/kWh", 0.4))
+    usd_per_gpu_hour = StrictFloat(validate=POSITIVE, metadata=_doc("Rental price, USD per GPU-hour", 2.5))
+    capex_usd_per_gpu = StrictFloat(
+        validate=POSITIVE, metadata=_doc("Purchase price per GPU (server share), USD", 30000)
     )
-    params = StrictFloat(validate=POSITIVE, metadata=_doc("Total parameters, instead of 'model'", 7e9))
-    active_params = StrictFloat(
-        validate=POSITIVE, metadata=_doc("Parameters active per token, with 'params' (MoE)", 7e9)
-    )
-    tokens = StrictFloat(required=True, validate=POSITIVE, metadata=_doc("Training tokens", 15.6e12))
-    hardware = IdOrSpec(
+    usd_per_kwh = StrictFloat(validate=POSITIVE, metadata=_doc("Electricity price, USD per kWh", 0.08))
+
+
+def _hardware_field() -> IdOrSpec:
+    return IdOrSpec(
         HardwareSpecSchema,
         required=True,
         metadata=_doc("Catalog hardware id (GET /api/v1/catalog/hardware) or an inline GPU object", "h100-sxm"),
     )
+
+
+class TrainingWorkloadSchema(_StrictSchema):
+    """The fields of a training run other than the model and the prices."""
+
+    tokens = StrictFloat(
+        validate=POSITIVE,
+        metadata=_doc("Training tokens (default: the model's published pre-training tokens, where known)", 15.6e12),
+    )
+    hardware = _hardware_field()
     precision = fields.String(
         validate=validate.OneOf(PRECISIONS), metadata=_doc("Precision of the matrix products (default bf16)", "bf16")
     )
@@ -207,16 +222,202 @@ class TrainingRequestSchema(Schema):
         validate=FRACTION, metadata=_doc("Model FLOPs utilisation to assume instead of the calibrated range", 0.4)
     )
     goodput = StrictFloat(validate=FRACTION, metadata=_doc("Fraction of GPU time doing useful work", 0.9))
-    pue = StrictFloat(validate=validate.Range(min=1), metadata=_doc("Power usage effectiveness, >= 1", 1.2))
-    grid_kg_co2_per_kwh = StrictFloat(validate=POSITIVE, metadata=_doc("Grid carbon intensity, kg CO2/kWh", 0.4))
-    usd_per_gpu_hour = StrictFloat(validate=POSITIVE, metadata=_doc("Rental price, USD per GPU-hour", 2.5))
-    capex_usd_per_gpu = StrictFloat(
-        validate=POSITIVE, metadata=_doc("Purchase price per GPU (server share), USD", 30000)
+
+
+class InferenceWorkloadSchema(_StrictSchema):
+    """The fields of a serving deployment other than the model and the prices."""
+
+    hardware = _hardware_field()
+    precision = fields.String(
+        validate=validate.OneOf(SERVING_PRECISIONS),
+        metadata=_doc(
+            "Weights and compute precision (default bf16); int4 is weight-only 4-bit with bf16 compute", "fp8"
+        ),
     )
-    usd_per_kwh = StrictFloat(validate=POSITIVE, metadata=_doc("Electricity price, USD per kWh", 0.08))
+    gpus_per_replica = StrictInteger(
+        validate=POSITIVE, metadata=_doc("GPUs serving one copy of the model (default: the cheapest that fits)", 8)
+    )
+    batch_size = StrictInteger(
+        validate=POSITIVE,
+        metadata=_doc("Concurrent sequences per replica (default: the largest that meets 'tpot_ms' and fits)", 64),
+    )
+    context_tokens = StrictInteger(
+        validate=POSITIVE,
+        metadata=_doc("KV-cache tokens held per sequence (default: input_tokens + output_tokens)", 4096),
+    )
+    input_tokens = StrictInteger(validate=POSITIVE, metadata=_doc("Prompt tokens per request (default 1000)", 1000))
+    output_tokens = StrictInteger(validate=POSITIVE, metadata=_doc("Generated tokens per request (default 500)", 500))
+    requests_per_s = StrictFloat(
+        validate=POSITIVE, metadata=_doc("Average load in requests per second (or 'tokens_per_day', not both)", 20)
+    )
+    tokens_per_day = StrictFloat(
+        validate=POSITIVE,
+        metadata=_doc("Average load in tokens (input + output) per day (or 'requests_per_s', not both)", 1e9),
+    )
+    peak_to_average = StrictFloat(
+        validate=validate.Range(min=1),
+        metadata=_doc("Peak load / average load the fleet is sized for, >= 1 (default 1)", 2),
+    )
+    ttft_ms = StrictFloat(validate=POSITIVE, metadata=_doc("Time-to-first-token target, milliseconds", 2000))
+    tpot_ms = StrictFloat(
+        validate=POSITIVE, metadata=_doc("Time-per-output-token target, milliseconds (sets the batch)", 50)
+    )
+
+
+class _TrainingModelFields(_StrictSchema):
+    model = IdOrSpec(
+        ModelSpecSchema,
+        metadata=_doc("Catalog model id (GET /api/v1/catalog/models) or an inline model object", "llama-3.1-70b"),
+    )
+    params = StrictFloat(validate=POSITIVE, metadata=_doc("Total parameters, instead of 'model'", 7e9))
+    active_params = StrictFloat(
+        validate=POSITIVE, metadata=_doc("Parameters active per token, with 'params' (MoE)", 7e9)
+    )
+
+
+class _InferenceModelFields(_StrictSchema):
+    model = IdOrSpec(
+        ModelSpecSchema,
+        required=True,
+        metadata=_doc(
+            "Catalog model id (GET /api/v1/catalog/models) or an inline model object with its architecture "
+            "(layers, kv_heads and head_dim, or the MLA sizes) to size the KV cache",
+            "llama-3.1-70b",
+        ),
+    )
+
+
+class TrainingRequestSchema(_PriceFields, TrainingWorkloadSchema, _TrainingModelFields):
+    """A pre-training run: a model (by id, inline, or by parameter count), tokens and hardware.
+
+    Give ``gpus`` to get the wall-clock time, or ``deadline_days`` to get the GPUs needed; not both.
+    Prices and efficiency factors default to the price book and the published measurements the
+    result lists under ``assumptions``.
+    """
+
+
+class InferenceRequestSchema(_PriceFields, InferenceWorkloadSchema, _InferenceModelFields):
+    """Serving a model: the replica shape, the fleet for a load, latency, power and cost per token.
+
+    A model cannot be given by ``params`` alone: the KV cache needs the architecture. Give the load
+    as ``requests_per_s`` or ``tokens_per_day`` (not both); without one, the result is one replica.
+    ``ttft_ms`` and ``tpot_ms`` are latency targets the replica must meet.
+    """
+
+    def load(self, data: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        # 'params' is not a serving field, but the core's message says why (the KV cache needs the
+        # architecture) better than "Unknown field": set it aside and hand it on to the core.
+        if not (isinstance(data, Mapping) and "params" in data):
+            return super().load(data, **kwargs)
+        loaded = super().load({k: v for k, v in data.items() if k != "params"}, **kwargs)
+        return {**loaded, "params": data["params"]}
+
+
+_PRESET_TEXT = "; ".join(f"{name}: {', '.join(ids)}" for name, ids in PRESETS.items())
+
+
+class _CompareFields(_StrictSchema):
+    """What to compare: the workload, the models (a list or a preset) and the baseline."""
+
+    workload = fields.String(
+        required=True,
+        validate=validate.OneOf(WORKLOADS),
+        metadata=_doc("training or inference; the other fields are those of that workload, without 'model'"),
+    )
+    models = fields.List(
+        fields.String(validate=validate.Length(min=1)),
+        validate=validate.Length(min=2, max=10),
+        metadata=_doc("2 to 10 catalog model ids (or 'preset')", ["llama-3.1-405b", "deepseek-v3"]),
+    )
+    preset = fields.String(
+        validate=validate.OneOf(tuple(PRESETS)),
+        metadata=_doc(f"A named set of models instead of 'models': {_PRESET_TEXT}", "article"),
+    )
+    baseline = fields.String(
+        validate=validate.Length(min=1),
+        metadata=_doc("The model the ratios are relative to (default: the first)", "llama-3.1-405b"),
+    )
+
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def _models_or_preset(self, data: dict[str, Any], original: Any, **kwargs: Any) -> None:
+        given = [k for k in ("models", "preset") if isinstance(original, Mapping) and k in original]
+        if given == ["models", "preset"]:
+            raise ValidationError("Conflicts with 'models': give 'models' or 'preset', not both.", "preset")
+        if not given:
+            raise ValidationError(
+                f"Missing 'models' or 'preset': give 2 to 10 catalog ids, or one of {', '.join(PRESETS)}.", "models"
+            )
+
+
+class TrainingCompareRequestSchema(_PriceFields, TrainingWorkloadSchema, _CompareFields):
+    """Compare models on one training run: the training fields, without 'model'."""
+
+    workload = fields.String(
+        required=True, validate=validate.OneOf(("training",)), metadata=_doc("Always 'training' here", "training")
+    )
+
+
+class InferenceCompareRequestSchema(_PriceFields, InferenceWorkloadSchema, _CompareFields):
+    """Compare models serving one load: the inference fields, without 'model'."""
+
+    workload = fields.String(
+        required=True, validate=validate.OneOf(("inference",)), metadata=_doc("Always 'inference' here", "inference")
+    )
+
+
+COMPARE_REQUEST_SCHEMAS: dict[str, type[Schema]] = {
+    "training": TrainingCompareRequestSchema,
+    "inference": InferenceCompareRequestSchema,
+}
+#: Keys of a comparison body that are not passed on to the core as request values.
+COMPARE_KEYS = frozenset(_CompareFields().fields)
+
+
+class _WorkloadSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    workload = fields.String(required=True, validate=validate.OneOf(WORKLOADS))
+
+
+def load_compare(data: Any) -> dict[str, Any]:
+    """Check a comparison body with the schema of its 'workload' (422 at /workload if that is wrong)."""
+    workload = _WorkloadSchema().load(data)["workload"]
+    return COMPARE_REQUEST_SCHEMAS[workload]().load(data)
 
 
 TRAINING_EXAMPLE = {"model": "llama-3.1-70b", "tokens": 15.6e12, "hardware": "h100-sxm", "gpus": 1024}
+INFERENCE_EXAMPLE = {
+    "model": "llama-2-70b",
+    "hardware": "h100-sxm",
+    "precision": "fp8",
+    "input_tokens": 300,
+    "output_tokens": 294,
+    "requests_per_s": 20,
+    "tpot_ms": 50,
+}
+COMPARE_EXAMPLES = {
+    "inference-preset": {
+        "summary": "The article's models serving 20 requests/s on H200 in fp8",
+        "value": {
+            "workload": "inference",
+            "preset": "article",
+            "hardware": "h200-sxm",
+            "precision": "fp8",
+            "requests_per_s": 20,
+        },
+    },
+    "training-models": {
+        "summary": "Two models trained on the same tokens and GPUs",
+        "value": {
+            "workload": "training",
+            "models": ["llama-3.1-405b", "deepseek-v3"],
+            "tokens": 14.8e12,
+            "hardware": "h100-sxm",
+            "gpus": 2048,
+        },
+    },
+}
 
 
 # --- Responses (documentation only) -------------------------------------------------------------
@@ -283,6 +484,97 @@ class TrainingEstimateSchema(Schema):
     gpu_count_for_deadline = fields.Nested(CountBandSchema, metadata=_doc("Only when 'deadline_days' was given"))
 
 
+class RentOwnSchema(_DocSchema):
+    rent = fields.Nested(BandSchema, required=True, metadata=_doc("Renting the GPUs at the price book's rate"))
+    own = fields.Nested(BandSchema, required=True, metadata=_doc("Owning them: capex share + energy + hosting"))
+
+
+class TokenCostSchema(_DocSchema):
+    input = fields.Nested(RentOwnSchema, required=True, metadata=_doc("USD per million prompt tokens"))
+    output = fields.Nested(RentOwnSchema, required=True, metadata=_doc("USD per million generated tokens"))
+
+
+class ApiPriceSchema(_DocSchema):
+    """A public API list price for the same model, USD per million tokens, with its source."""
+
+    provider = fields.String(required=True)
+    product = fields.String(allow_none=True)
+    input = fields.Float(required=True)
+    cached_input = fields.Float(allow_none=True)
+    output = fields.Float(required=True)
+    as_of = fields.String(required=True)
+    source = fields.String(required=True)
+
+
+class RequestShapeSchema(_DocSchema):
+    input_tokens = fields.Integer(required=True)
+    output_tokens = fields.Integer(required=True)
+    requests_per_s = fields.Float(
+        required=True, allow_none=True, metadata=_doc("Average load served; null when none was given")
+    )
+
+
+class InferenceEstimateSchema(Schema):
+    """The estimate, exactly as ``estimator inference --json`` prints it."""
+
+    workload = fields.String(required=True, metadata=_doc("Always 'inference'"))
+    model = fields.String(required=True)
+    hardware = fields.String(required=True)
+    precision = fields.String(required=True)
+    gpus_per_replica = fields.Integer(required=True)
+    replicas = fields.Integer(required=True, metadata=_doc("Replicas for the load (mid estimate)"))
+    replicas_range = fields.Nested(CountBandSchema, required=True)
+    gpu_count = fields.Integer(required=True)
+    node_count = fields.Integer(required=True)
+    per_replica = fields.Dict(
+        keys=fields.String(),
+        values=fields.Raw(),
+        required=True,
+        metadata=_doc("Batch, context, TTFT, TPOT, throughput, bound and parallelism of one replica (mid)"),
+    )
+    memory_gb = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
+    min_gpus_per_replica = fields.Integer(
+        required=True, metadata=_doc("Fewest GPUs whose memory holds the weights and this batch's KV cache")
+    )
+    request = fields.Nested(RequestShapeSchema, required=True)
+    utilisation = fields.Nested(BandSchema, required=True, metadata=_doc("Share of the fleet's capacity used"))
+    output_tokens_per_s = fields.Nested(BandSchema, required=True)
+    cost_usd_per_million_tokens = fields.Nested(TokenCostSchema, required=True)
+    api_price_usd_per_million_tokens = fields.Nested(
+        ApiPriceSchema, required=True, allow_none=True, metadata=_doc("Null when no public price is known")
+    )
+    power_kw = fields.Nested(PowerSchema, required=True)
+    energy_mwh_per_day = fields.Nested(BandSchema, required=True, metadata=_doc("Facility energy per day, MWh"))
+    co2_t_per_day = fields.Nested(BandSchema, required=True, metadata=_doc("Emissions per day, tonnes CO2"))
+    joules_per_token = fields.Nested(BandSchema, required=True, metadata=_doc("IT energy per output token, J"))
+    assumptions = fields.List(fields.Nested(AssumptionSchema), required=True)
+    warnings = fields.List(fields.String(), required=True)
+
+
+class ComparisonSchema(Schema):
+    """The comparison, exactly as ``estimator compare --json`` prints it."""
+
+    workload = fields.String(required=True)
+    baseline = fields.String(required=True, metadata=_doc("Model id the ratios divide by"))
+    rows = fields.List(
+        fields.Dict(),
+        required=True,
+        metadata=_doc("Per model: its full estimate, or {model, error} when it cannot run this workload"),
+    )
+    metrics = fields.Dict(
+        keys=fields.String(),
+        values=fields.Dict(keys=fields.String(), values=fields.Float()),
+        required=True,
+        metadata=_doc("Per model that ran: the headline figures (mid estimates)"),
+    )
+    ratios = fields.Dict(
+        keys=fields.String(),
+        values=fields.Dict(keys=fields.String(), values=fields.Float(allow_none=True)),
+        required=True,
+        metadata=_doc("Per model that ran: each metric divided by the baseline's (null where that is 0)"),
+    )
+
+
 class ProblemItemSchema(Schema):
     pointer = fields.String(
         allow_none=True, metadata=_doc("JSON Pointer into the request body; null if not in the body", "/tokens")
@@ -326,6 +618,12 @@ HardwareRecordSchema = record_schema(Hardware, "HardwareRecord")
 ModelRecordSchema = record_schema(Model, "ModelRecord")
 
 __all__ = [
+    "COMPARE_REQUEST_SCHEMAS",
+    "ComparisonSchema",
+    "InferenceCompareRequestSchema",
+    "InferenceEstimateSchema",
+    "InferenceRequestSchema",
+    "TrainingCompareRequestSchema",
     "HardwareRecordSchema",
     "HardwareSpecSchema",
     "ModelRecordSchema",

@@ -1,4 +1,4 @@
-"""Helpers for the HTTP tests: a direct core call to compare with, and problem bodies."""
+"""Helpers for the HTTP tests: direct core calls to compare with, and problem bodies."""
 
 from __future__ import annotations
 
@@ -8,20 +8,53 @@ from typing import Any
 import pytest
 
 from estimator.catalog import load_catalog
-from estimator.cost import load_price_book
-from estimator.inputs import training_request
+from estimator.compare import PRESETS, compare
+from estimator.cost import load_api_prices, load_price_book
+from estimator.inference import estimate_inference
+from estimator.inputs import inference_request, training_request
 from estimator.training import estimate_training
 
 Problem = Callable[..., dict[str, Any]]
+COMPARE_KEYS = ("workload", "models", "preset", "baseline")
 
 
 @pytest.fixture(scope="session")
-def core() -> Callable[[dict[str, Any]], dict[str, Any]]:
+def seeds() -> tuple[Any, Any, Any]:
+    """The catalog, price book and API prices, loaded without the app."""
+    return load_catalog(), load_price_book(), load_api_prices()
+
+
+@pytest.fixture(scope="session")
+def core(seeds) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """``estimate_training(...).to_dict()`` computed without the app."""
-    catalog, book = load_catalog(), load_price_book()
+    catalog, book, _ = seeds
 
     def run(values: dict[str, Any]) -> dict[str, Any]:
         return estimate_training(training_request(catalog, values), book, catalog).to_dict()
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def core_inference(seeds) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """``estimate_inference(...).to_dict()`` computed without the app."""
+    catalog, book, api_prices = seeds
+
+    def run(values: dict[str, Any]) -> dict[str, Any]:
+        return estimate_inference(inference_request(catalog, values), book, catalog, api_prices).to_dict()
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def core_compare(seeds) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """``compare(...)`` for a comparison body, computed without the app."""
+    catalog, book, api_prices = seeds
+
+    def run(body: dict[str, Any]) -> dict[str, Any]:
+        models = PRESETS[body["preset"]] if "preset" in body else body["models"]
+        values = {k: v for k, v in body.items() if k not in COMPARE_KEYS}
+        return compare(catalog, book, body["workload"], models, values, body.get("baseline"), api_prices)
 
     return run
 

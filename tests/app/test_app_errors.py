@@ -93,13 +93,27 @@ def test_schema_errors(client, problem, changes, status, type_, title, detail, e
 
 
 def test_required_field_missing(client, problem):
-    response = client.post(URL, json={"model": "llama-3.1-8b", "hardware": "h100-sxm"})
+    response = client.post(URL, json={"model": "llama-3.1-8b", "tokens": 1e12})
     assert response.get_json() == problem(
         422,
         "Invalid input",
-        "tokens: Missing data for required field.",
+        "hardware: Missing data for required field.",
         type_=INVALID,
-        errors=[item("/tokens", "Missing data for required field.", "required")],
+        errors=[item("/hardware", "Missing data for required field.", "required")],
+    )
+
+
+def test_tokens_are_required_without_a_published_count(client, problem):
+    body = {"params": 8e9, "hardware": "h100-sxm"}
+    with pytest.raises(EstimatorError) as info:
+        training_request(load_catalog(), body)
+    response = client.post(URL, json=body)
+    assert response.get_json() == problem(
+        422,
+        "Invalid input",
+        info.value.message,
+        type_=INVALID,
+        errors=[item("/tokens", info.value.message, "invalid_input")],
     )
 
 

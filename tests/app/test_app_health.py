@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from estimator.app import create_app
 from estimator.catalog import load_catalog
-from estimator.cost import load_price_book
+from estimator.cost import load_api_prices, load_price_book
 
 
 def test_healthz(client):
@@ -23,6 +23,7 @@ def test_readyz_when_loaded(client):
         "models": len(catalog.models),
         "price_points": len(book.points),
         "price_book_version": "seed",
+        "api_prices": len(load_api_prices()),
     }
 
 
@@ -38,6 +39,8 @@ def test_not_ready_when_the_seeds_do_not_load(tmp_path, problem):
         client.get("/readyz"),
         client.get("/api/v1/catalog/hardware"),
         client.post("/api/v1/training", json={"params": 1e9, "tokens": 1e10, "hardware": "h100-sxm"}),
+        client.post("/api/v1/inference", json={"model": "llama-3.1-8b", "hardware": "h100-sxm"}),
+        client.post("/api/v1/compare", json={"workload": "inference", "preset": "article", "hardware": "h100-sxm"}),
     ):
         assert response.status_code == 503
         assert response.get_json() == unavailable
@@ -53,3 +56,15 @@ def test_not_ready_when_a_seed_file_is_empty(tmp_path):
 
     client = create_app({"TESTING": True, "SEEDS_DIR": str(tmp_path)}).test_client()
     assert client.get("/readyz").status_code == 503
+
+
+def test_not_ready_without_the_api_price_list(tmp_path, problem):
+    from estimator.catalog import SEEDS_DIR
+
+    for name in ("hardware.csv", "models.csv", "prices.csv"):
+        (tmp_path / name).write_bytes((SEEDS_DIR / name).read_bytes())
+
+    client = create_app({"TESTING": True, "SEEDS_DIR": str(tmp_path)}).test_client()
+    assert client.get("/readyz").status_code == 503
+    response = client.post("/api/v1/inference", json={"model": "llama-3.1-8b", "hardware": "h100-sxm"})
+    assert response.status_code == 503

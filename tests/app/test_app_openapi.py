@@ -6,9 +6,19 @@ import csv
 
 import pytest
 
-from estimator.app.schemas import HardwareSpecSchema, ModelSpecSchema, TrainingEstimateSchema, TrainingRequestSchema
+from estimator.app.schemas import (
+    ComparisonSchema,
+    HardwareSpecSchema,
+    InferenceCompareRequestSchema,
+    InferenceEstimateSchema,
+    InferenceRequestSchema,
+    ModelSpecSchema,
+    TrainingCompareRequestSchema,
+    TrainingEstimateSchema,
+    TrainingRequestSchema,
+)
 from estimator.catalog import SEEDS_DIR
-from estimator.inputs import TRAINING_OPTIONAL
+from estimator.inputs import INFERENCE_OPTIONAL, TRAINING_OPTIONAL
 
 
 @pytest.fixture
@@ -50,6 +60,8 @@ def test_every_ref_resolves(spec):
 def test_paths(spec):
     assert set(spec["paths"]) == {
         "/api/v1/training",
+        "/api/v1/inference",
+        "/api/v1/compare",
         "/api/v1/catalog/hardware",
         "/api/v1/catalog/hardware/{hardware_id}",
         "/api/v1/catalog/models",
@@ -59,16 +71,55 @@ def test_paths(spec):
     assert training["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/TrainingRequest"
     }
-    assert set(training["responses"]) == {"200", "400", "404", "413", "415", "422", "503", "default"}
-    assert "application/problem+json" in training["responses"]["422"]["content"]
+    for path in ("/api/v1/training", "/api/v1/inference", "/api/v1/compare"):
+        responses = spec["paths"][path]["post"]["responses"]
+        assert set(responses) == {"200", "400", "404", "413", "415", "422", "503", "default"}, path
+        assert "application/problem+json" in responses["422"]["content"]
+    inference = spec["paths"]["/api/v1/inference"]["post"]
+    assert inference["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/InferenceRequest"
+    }
+    assert inference["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/InferenceEstimate"
+    }
 
 
-def test_request_schema_is_documented(spec):
+def test_compare_body_is_one_schema_per_workload(spec):
+    body = spec["paths"]["/api/v1/compare"]["post"]["requestBody"]
+    assert body["required"] is True
+    content = body["content"]["application/json"]
+    refs_by_workload = {
+        "training": "#/components/schemas/TrainingCompareRequest",
+        "inference": "#/components/schemas/InferenceCompareRequest",
+    }
+    assert content["schema"]["oneOf"] == [{"$ref": ref} for ref in refs_by_workload.values()]
+    assert content["schema"]["discriminator"] == {"propertyName": "workload", "mapping": refs_by_workload}
+    for workload, ref in refs_by_workload.items():
+        schema = spec["components"]["schemas"][ref.rsplit("/", 1)[1]]
+        assert schema["properties"]["workload"]["enum"] == [workload]
+        assert "workload" in schema["required"]
+    assert {example["value"]["workload"] for example in content["examples"].values()} == set(refs_by_workload)
+
+
+@pytest.mark.parametrize(
+    ("name", "required"),
+    [
+        ("TrainingRequest", {"hardware"}),
+        ("InferenceRequest", {"model", "hardware"}),
+        ("TrainingCompareRequest", {"workload", "hardware"}),
+        ("InferenceCompareRequest", {"workload", "hardware"}),
+    ],
+)
+def test_request_schema_is_documented(spec, name, required):
+    schema = spec["components"]["schemas"][name]
+    assert set(schema["required"]) == required
+    for field, prop in schema["properties"].items():
+        assert prop.get("description"), f"{name}.{field} has no description"
+        assert "example" in prop, f"{name}.{field} has no example"
+
+
+def test_training_request_details(spec):
     schema = spec["components"]["schemas"]["TrainingRequest"]
-    assert set(schema["required"]) == {"tokens", "hardware"}
-    for name, prop in schema["properties"].items():
-        assert prop.get("description"), f"{name} has no description"
-        assert "example" in prop, f"{name} has no example"
     assert schema["properties"]["tokens"]["exclusiveMinimum"] is True
     assert schema["properties"]["hardware"]["oneOf"] == [
         {"type": "string"},
@@ -79,8 +130,24 @@ def test_request_schema_is_documented(spec):
 
 
 def test_request_schema_fields_match_the_core():
-    fields = set(TrainingRequestSchema().fields)
-    assert fields == {"model", "params", "active_params", "tokens", "hardware", *TRAINING_OPTIONAL}
+    assert set(TrainingRequestSchema().fields) == {
+        "model",
+        "params",
+        "active_params",
+        "tokens",
+        "hardware",
+        *TRAINING_OPTIONAL,
+    }
+    assert set(InferenceRequestSchema().fields) == {"model", "hardware", *INFERENCE_OPTIONAL}
+
+
+@pytest.mark.parametrize(
+    ("compare_schema", "request_schema"),
+    [(TrainingCompareRequestSchema, TrainingRequestSchema), (InferenceCompareRequestSchema, InferenceRequestSchema)],
+)
+def test_compare_takes_the_workload_fields_without_the_model(compare_schema, request_schema):
+    compare_fields = set(compare_schema().fields) - {"workload", "models", "preset", "baseline"}
+    assert compare_fields == set(request_schema().fields) - {"model", "params", "active_params"}
 
 
 @pytest.mark.parametrize(
@@ -92,11 +159,33 @@ def test_inline_objects_take_the_seed_columns(schema, csv_name):
     assert set(schema().fields) == set(columns)
 
 
-def test_documented_response_fields_exist(client):
-    """Every field the response schema documents is in the real body (to_dict) with that shape."""
-    body = client.post(
-        "/api/v1/training", json={"model": "llama-3.1-8b", "tokens": 1e12, "hardware": "h100-sxm", "deadline_days": 10}
-    ).get_json()
-    documented = set(TrainingEstimateSchema().fields)
-    assert documented <= set(body)
-    TrainingEstimateSchema(only=sorted(documented & set(body))).load({k: body[k] for k in documented})
+@pytest.mark.parametrize(
+    ("url", "body", "schema", "optional"),
+    [
+        (
+            "/api/v1/training",
+            {"model": "llama-3.1-8b", "tokens": 1e12, "hardware": "h100-sxm", "deadline_days": 10},
+            TrainingEstimateSchema,
+            set(),
+        ),
+        (
+            "/api/v1/inference",
+            {"model": "deepseek-v3", "hardware": "h200-sxm", "precision": "fp8", "requests_per_s": 5},
+            InferenceEstimateSchema,
+            set(),
+        ),
+        (
+            "/api/v1/compare",
+            {"workload": "inference", "preset": "article", "hardware": "h200-sxm", "precision": "fp8"},
+            ComparisonSchema,
+            set(),
+        ),
+    ],
+)
+def test_documented_response_fields_exist(client, url, body, schema, optional):
+    """Every field the response schema documents is in the real body, with that shape, and the
+    body has no field the schema does not document."""
+    result = client.post(url, json=body).get_json()
+    documented = set(schema().fields)
+    assert documented == set(result)
+    schema().load(result)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import http
+from collections.abc import Callable
+from typing import Any
 
 import flask_smorest
 from flask import Flask, Response
@@ -18,6 +20,28 @@ class Blueprint(flask_smorest.Blueprint):
     """flask-smorest blueprint whose JSON bodies are read by ``jsonsafe.load_json_body``."""
 
     ARGUMENTS_PARSER = StrictJSONParser()
+
+    #: Error responses every estimate endpoint documents; the 422 description is the endpoint's own.
+    COMMON_ERRORS = {
+        400: "Malformed JSON: syntax error, duplicate key or nesting too deep.",
+        404: "Unknown model or hardware id; 'closest' lists the nearest ids.",
+        413: "Body larger than the limit.",
+        415: "Body not sent as application/json.",
+        503: "The catalog or price book did not load.",
+    }
+
+    def problem_responses(self, invalid: str) -> Callable[[Any], Any]:
+        """Document an estimate endpoint's problem responses; ``invalid`` describes its 422."""
+        descriptions = {**self.COMMON_ERRORS, 422: invalid}
+
+        def decorate(view: Any) -> Any:
+            for status in sorted(descriptions):
+                view = self.alt_response(
+                    status, schema=ProblemSchema, content_type=PROBLEM_MIMETYPE, description=descriptions[status]
+                )(view)
+            return view
+
+        return decorate
 
 
 class ProblemApi(flask_smorest.Api):
@@ -43,13 +67,15 @@ class ProblemApi(flask_smorest.Api):
 
 
 def init_app(app: Flask) -> ProblemApi:
-    from . import catalog, docs, training
+    from . import catalog, compare, docs, inference, training
 
     api = ProblemApi()
     api.init_app(app)
     for function in OPENAPI_ATTRIBUTE_FUNCTIONS:
         api.ma_plugin.converter.add_attribute_function(function)
     api.register_blueprint(training.blp)
+    api.register_blueprint(inference.blp)
+    api.register_blueprint(compare.blp)
     api.register_blueprint(catalog.blp)
     app.register_blueprint(docs.bp)
     return api

@@ -33,7 +33,7 @@ def record_dict(record: Hardware | Model) -> dict[str, Any]:
 @blp.alt_response(200, schema=HardwareRecordSchema(many=True), success=True, description="All GPUs, in seed order.")
 def list_hardware() -> Response:
     """List every GPU in the catalog."""
-    catalog, _ = ready_state()
+    catalog = ready_state().catalog
     return jsonify([record_dict(h) for h in catalog.hardware.values()])
 
 
@@ -42,7 +42,7 @@ def list_hardware() -> Response:
 @blp.alt_response(404, **_NOT_FOUND)
 def get_hardware(hardware_id: str) -> Response:
     """One GPU by id or alias."""
-    catalog, _ = ready_state()
+    catalog = ready_state().catalog
     try:
         return jsonify(record_dict(catalog.get_hardware(hardware_id)))
     except UnknownIdError as exc:
@@ -53,7 +53,7 @@ def get_hardware(hardware_id: str) -> Response:
 @blp.alt_response(200, schema=ModelRecordSchema(many=True), success=True, description="All models, in seed order.")
 def list_models() -> Response:
     """List every model in the catalog."""
-    catalog, _ = ready_state()
+    catalog = ready_state().catalog
     return jsonify([record_dict(m) for m in catalog.models.values()])
 
 
@@ -62,7 +62,7 @@ def list_models() -> Response:
 @blp.alt_response(404, **_NOT_FOUND)
 def get_model(model_id: str) -> Response:
     """One model by id or alias."""
-    catalog, _ = ready_state()
+    catalog = ready_state().catalog
     try:
         return jsonify(record_dict(catalog.get_model(model_id)))
     except UnknownIdError as exc:

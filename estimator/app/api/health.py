@@ -17,12 +17,13 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> Response:
-    """Ready to estimate: the catalog and price book loaded and are not empty (503 problem otherwise)."""
-    catalog, book = ready_state()
+    """Ready to estimate: the catalog, price book and API prices loaded (503 problem otherwise)."""
+    ready = ready_state()
     return jsonify(
         status="ok",
-        hardware=len(catalog.hardware),
-        models=len(catalog.models),
-        price_points=len(book.points),
-        price_book_version=book.version,
+        hardware=len(ready.catalog.hardware),
+        models=len(ready.catalog.models),
+        price_points=len(ready.price_book.points),
+        price_book_version=ready.price_book.version,
+        api_prices=len(ready.api_prices),
     )

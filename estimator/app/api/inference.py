@@ -1,0 +1,36 @@
+"""POST /api/v1/inference: parse, call the core, return ``InferenceEstimate.to_dict()`` unchanged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify
+
+from ..run import run_inference
+from ..schemas import INFERENCE_EXAMPLE, InferenceEstimateSchema, InferenceRequestSchema
+from ..state import ready_state
+from . import Blueprint
+
+blp = Blueprint("inference", __name__, url_prefix="/api/v1", description="Estimate serving a model")
+
+
+@blp.route("/inference", methods=["POST"])
+@blp.arguments(InferenceRequestSchema, example=INFERENCE_EXAMPLE)
+@blp.alt_response(
+    200,
+    schema=InferenceEstimateSchema,
+    success=True,
+    description="The estimate; identical to what `estimator inference --json` prints.",
+)
+@blp.problem_responses(
+    "Invalid input; 'params' instead of a model; precision not supported by the hardware; model does not fit "
+    "('min_gpus_per_replica'); or latency targets that no replica meets ('binding': ttft or tpot, 'best_ms').",
+)
+def post_inference(data: dict[str, Any]) -> Response:
+    """Estimate the replicas, GPUs, latency, power, energy, CO2 and cost per million tokens of serving a model.
+
+    The replica shape (GPUs, batch) is the cheapest that fits in memory and meets the latency
+    targets; the fleet is sized for the load. Figures are low / mid / high bands; the public API
+    price of the same model, when known, is returned next to the cost per million tokens.
+    """
+    return jsonify(run_inference(ready_state(), data))

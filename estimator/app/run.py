@@ -1,0 +1,86 @@
+"""The estimates as both the JSON API and the HTML pages run them: checked values in, the core's
+own dicts out, so a page and an API call with the same values show the same numbers.
+
+The values have passed the request schemas already; the core builds and checks the records.
+Core errors propagate (``errors.py`` maps them to problems); a comparison re-points the errors the
+core reports against a single ``model`` at the field of the comparison body they came from.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from estimator.compare import PRESETS, compare
+from estimator.errors import EstimatorError, UnknownIdError
+from estimator.inference import estimate_inference
+from estimator.inputs import inference_request, training_request
+from estimator.training import estimate_training
+
+from .errors import ProblemError, pointer_from_path, problem_from_core
+from .schemas import COMPARE_KEYS
+from .state import Ready
+
+
+def run_training(ready: Ready, values: Mapping[str, Any]) -> dict[str, Any]:
+    """``estimate_training(...).to_dict()``."""
+    request = training_request(ready.catalog, values)
+    return estimate_training(request, ready.price_book, ready.catalog).to_dict()
+
+
+def run_inference(ready: Ready, values: Mapping[str, Any]) -> dict[str, Any]:
+    """``estimate_inference(...).to_dict()``, with the public API prices loaded at start-up."""
+    request = inference_request(ready.catalog, values)
+    return estimate_inference(request, ready.price_book, ready.catalog, ready.api_prices).to_dict()
+
+
+def _at(exc: EstimatorError, path: tuple[object, ...]) -> ProblemError:
+    """The core error's problem, pointing at ``path`` in the comparison body."""
+    problem = problem_from_core(exc)
+    problem.errors[0]["pointer"] = pointer_from_path(path)
+    return problem
+
+
+def _finite(value: Any) -> Any:
+    """NaN (a ratio to a baseline figure of 0) is not JSON: it becomes null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def run_compare(ready: Ready, data: Mapping[str, Any]) -> dict[str, Any]:
+    """``compare(...)`` for a body checked by ``schemas.load_compare``.
+
+    Unknown ids point at ``/models/<i>``, ``/preset`` or ``/baseline``; an error of the baseline's
+    own estimate (which fails the whole comparison) points at where the baseline came from.
+    """
+    if data.get("preset") is not None:
+        models = list(PRESETS[data["preset"]])
+        paths = [("preset",)] * len(models)
+    else:
+        models = list(data["models"])
+        paths = [("models", i) for i in range(len(models))]
+    baseline = data.get("baseline")
+    for model_id, path in zip(models, paths, strict=True):
+        try:
+            ready.catalog.get_model(model_id)
+        except UnknownIdError as exc:
+            raise _at(exc, path) from None
+    if baseline is not None:
+        try:
+            ready.catalog.get_model(baseline)
+        except UnknownIdError as exc:
+            raise _at(exc, ("baseline",)) from None
+    values = {k: v for k, v in data.items() if k not in COMPARE_KEYS}
+    try:
+        result = compare(ready.catalog, ready.price_book, data["workload"], models, values, baseline, ready.api_prices)
+    except EstimatorError as exc:
+        if exc.field != "model":
+            raise
+        raise _at(exc, ("baseline",) if baseline is not None else paths[0]) from None
+    return _finite(result)
