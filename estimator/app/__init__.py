@@ -4,7 +4,7 @@
 environment variables and then by ``test_config``; the catalog and price book loaded once
 (``state.py``); strict JSON bodies (``jsonsafe.py``); one problem-details error shape
 (``errors.py``); the JSON API under ``/api/v1`` with its OpenAPI document at
-``/api/openapi.json`` (``api/``); and ``/healthz`` and ``/readyz``.
+``/api/openapi.json`` (``api/``); the HTML pages (``web/``); and ``/healthz`` and ``/readyz``.
 
 Serve with ``gunicorn -c gunicorn.conf.py 'estimator.app:create_app()'``.
 """
@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Flask, Response
 
-from . import api, errors, state
+from . import api, errors, state, web
 from .api import health
 from .config import DefaultConfig, check_types
 from .jsonsafe import StrictJSONProvider
@@ -49,5 +49,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.register_error_handlers(app)
     api.init_app(app)  # after our handlers: flask-smorest's HTTPException handler is ours too
     app.register_blueprint(health.bp)
+    web.init_app(app)
     app.after_request(_security_headers)
     return app

@@ -9,6 +9,8 @@ Every error response, whatever raised it, has this body::
 in the body (a path parameter, a missing route). An item may carry extra members taken from the
 core error's data, such as ``closest`` ids or ``min_gpus``.
 
+The HTML pages get the same problem rendered as a page (``wants_html``).
+
 Mapping: malformed JSON 400, body too large 413, wrong media type 415, invalid input 422, unknown
 model or hardware id 404, unknown route 404, wrong method 405, anything unexpected 500 with a
 generic message (Flask logs the traceback; the client never sees it).
@@ -22,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, render_template, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -263,23 +265,59 @@ def problem_from_http(error: HTTPException) -> ProblemError:
     return ProblemError(status, detail, headers=headers)
 
 
+# --- HTML pages -----------------------------------------------------------------------------------
+#: What a reader of the HTML pages is told instead of the API-oriented detail.
+_HTML_DETAILS = {
+    404: "There is no page at this address.",
+    405: "This page does not accept that method.",
+}
+
+
+def wants_html() -> bool:
+    """The HTML pages get their errors as a page; the API, the probes and any client that does not
+    prefer text/html (no Accept header, ``*/*``) get problem JSON."""
+    if request.blueprint == "web":
+        return True
+    if request.path == "/api" or request.path.startswith("/api/"):
+        return False
+    best = request.accept_mimetypes.best_match(["application/json", PROBLEM_MIMETYPE, "text/html"])
+    return best == "text/html"
+
+
+def problem_page(problem: ProblemError) -> Response:
+    """The problem as an HTML page (same status and headers; never a traceback)."""
+    if problem.type == ABOUT_BLANK:
+        title = _phrase(problem.status)
+    else:
+        title = problem.title or PROBLEM_TYPES[problem.type.removeprefix("/problems/")][0]
+    detail = _HTML_DETAILS.get(problem.status, problem.detail) if problem.type == ABOUT_BLANK else problem.detail
+    body = render_template("error.html", status=problem.status, title=title, detail=detail)
+    response = current_app.response_class(body, status=problem.status, mimetype="text/html")
+    response.headers.update(problem.headers)
+    return response
+
+
+def respond(problem: ProblemError) -> Response:
+    return problem_page(problem) if wants_html() else problem.to_response()
+
+
 # --- Handlers -------------------------------------------------------------------------------------
 def handle_problem(exc: ProblemError) -> Response:
-    return exc.to_response()
+    return respond(exc)
 
 
 def handle_core_error(exc: EstimatorError) -> Response:
-    return problem_from_core(exc).to_response()
+    return respond(problem_from_core(exc))
 
 
 def handle_validation_error(exc: ValidationError) -> Response:
-    return problem_from_messages(exc.messages).to_response()
+    return respond(problem_from_messages(exc.messages))
 
 
 def handle_http_exception(error: HTTPException) -> Response:
     # An unhandled exception arrives here as InternalServerError after Flask has logged it with
     # its traceback (app.logger.error); the response says only that something went wrong.
-    return problem_from_http(error).to_response()
+    return respond(problem_from_http(error))
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -120,3 +120,27 @@ def test_chunked_body_over_the_limit_is_413_not_truncated(server):
     assert status == 413
     assert headers["Content-Type"] == "application/problem+json"
     assert json.loads(data)["status"] == 413
+
+
+def test_landing_page_over_real_http(server):
+    status, headers, data = request(server, "GET", "/", headers={"Accept": "text/html"})
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/html")
+    assert headers["Content-Security-Policy"] == "default-src 'self'"
+    assert b"<h1>What does AI compute cost?</h1>" in data
+
+
+def test_inference_over_real_http(server, core_inference):
+    body = {
+        "model": "llama-2-70b",
+        "hardware": "h100-sxm",
+        "precision": "fp8",
+        "input_tokens": 300,
+        "output_tokens": 294,
+    }
+    status, headers, data = request(
+        server, "POST", "/api/v1/inference", json.dumps(body).encode(), {"Content-Type": "application/json"}
+    )
+    assert status == 200
+    assert headers["Content-Type"] == "application/json"
+    assert json.loads(data) == core_inference(body)
