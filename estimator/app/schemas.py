@@ -2,7 +2,11 @@
 
 Request schemas check types and ranges and reject unknown fields (also inside the inline
 hardware and model objects: ``unknown`` does not reach nested schemas, so each one sets it).
-The core then builds and checks the records itself (``estimator.inputs.training_request``).
+The core then builds and checks the records itself (``estimator.inputs.training_request`` and
+``inference_request``). The HTML forms (``web/forms.py``) load through these same schemas.
+
+A comparison body is checked by the schema of its ``workload`` (``load_compare``); both are
+composed from the same field groups as the single-estimate schemas.
 
 Response schemas are documentation only: responses are the core's ``to_dict()`` unchanged,
 never re-serialised through a schema.
@@ -618,18 +622,25 @@ HardwareRecordSchema = record_schema(Hardware, "HardwareRecord")
 ModelRecordSchema = record_schema(Model, "ModelRecord")
 
 __all__ = [
+    "COMPARE_EXAMPLES",
+    "COMPARE_KEYS",
     "COMPARE_REQUEST_SCHEMAS",
+    "INFERENCE_EXAMPLE",
+    "OPENAPI_ATTRIBUTE_FUNCTIONS",
+    "TRAINING_EXAMPLE",
     "ComparisonSchema",
+    "HardwareRecordSchema",
+    "HardwareSpecSchema",
     "InferenceCompareRequestSchema",
     "InferenceEstimateSchema",
     "InferenceRequestSchema",
-    "TrainingCompareRequestSchema",
-    "HardwareRecordSchema",
-    "HardwareSpecSchema",
+    "InferenceWorkloadSchema",
     "ModelRecordSchema",
     "ModelSpecSchema",
     "ProblemSchema",
+    "TrainingCompareRequestSchema",
     "TrainingEstimateSchema",
     "TrainingRequestSchema",
-    "OPENAPI_ATTRIBUTE_FUNCTIONS",
+    "TrainingWorkloadSchema",
+    "load_compare",
 ]

@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 from markupsafe import escape
+from werkzeug.datastructures import MultiDict
 
 from estimator.app import create_app
 from estimator.app.schemas import COMPARE_REQUEST_SCHEMAS, InferenceRequestSchema, TrainingRequestSchema
@@ -436,3 +437,35 @@ def test_unexpected_error_on_a_page_has_no_traceback(monkeypatch):
     assert response.mimetype == "text/html"
     page = response.get_data(as_text=True)
     assert "secret" not in page and "Traceback" not in page
+
+
+class Submission(HTMLParser):
+    """What a browser would send for a page's form as it is first shown."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data: list[tuple[str, str]] = []
+        self._select: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "input" and (a.get("type") != "checkbox" or "checked" in a):
+            self.data.append((a["name"], a.get("value") or ""))
+        elif tag == "select":
+            self._select = a["name"]
+        elif tag == "option" and "selected" in a and self._select:
+            self.data.append((self._select, a.get("value") or ""))
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+
+
+@pytest.mark.parametrize("url", ["/training", "/inference", "/compare", "/compare?workload=training"])
+def test_submitting_the_defaults_gives_a_result(client, url):
+    parser = Submission()
+    parser.feed(client.get(url).get_data(as_text=True))
+    response = client.post(url.split("?")[0], data=MultiDict(parser.data))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200, re.findall(r'<p class="error-message".*?</p>', page, re.S)
+    assert '<h2 id="result-title">Result</h2>' in page

@@ -1,8 +1,8 @@
 """HTML forms that go through the API's own request schemas.
 
-A form lists schema fields by name, in fieldsets; a field's widget, label and hint come from the
-schema field (its type, its ``OneOf`` choices, its description), so a form cannot accept what the
-API would refuse. Submitted text becomes what the JSON API would receive: an empty box is a
+A form lists schema fields by name, in fieldsets; a field's widget and choices come from the
+schema field (its type, its ``OneOf`` choices), its label and hint from ``LABELS`` and ``HINTS``
+(falling back to the schema's description), so a form cannot accept what the API would refuse. Submitted text becomes what the JSON API would receive: an empty box is a
 missing field, a number typed as text becomes a number (``15.6e12``, ``16,384``), anything else
 is handed to the schema as it is and gets the schema's own message ("Not a valid number.").
 """
@@ -60,13 +60,33 @@ LABELS = {
     "models": "Models",
     "baseline": "Baseline",
 }
-#: Hints that differ from the API's descriptions (which talk about ids and endpoints).
+#: Hints for readers where the API's descriptions talk about field names and endpoints; the other
+#: fields show their schema description.
 HINTS = {
     "model": "From the catalog; the catalog page lists each model's figures and sources.",
     "hardware": "From the catalog; prices come from the price book unless you give your own below.",
     "models": "Tick 2 to 10 models, or choose a preset above instead.",
     "preset": "A named set of models; leave on 'None' to tick models below.",
-    "baseline": "Ratios are given relative to this model.",
+    "baseline": "Every figure is also given as a multiple of this model's.",
+    "tokens": "Default: the model's published pre-training tokens, where known. 15.6e12 means 15.6 trillion.",
+    "gpus": "How many GPUs run the job; gives the number of days.",
+    "deadline_days": "Instead of GPUs: the days available; gives the GPUs needed.",
+    "sequence_tokens": "Default: the model's pre-training sequence length.",
+    "utilisation": "Share of peak FLOP/s the run reaches. Default: the range measured on published runs.",
+    "goodput": "Share of reserved GPU time doing useful work. Default: the range published runs report.",
+    "gpus_per_replica": "GPUs holding one copy of the model. Default: the cheapest size that fits and meets the targets.",
+    "batch_size": "Sequences served at once by one replica. Default: the largest that fits and meets the targets.",
+    "context_tokens": "KV-cache tokens kept per sequence. Default: prompt + output tokens.",
+    "requests_per_s": "Average requests per second (or give tokens per day, not both).",
+    "tokens_per_day": "Average prompt + output tokens per day (or give requests per second, not both).",
+    "peak_to_average": "Size the fleet for peaks this many times the average load. Default: 1.",
+    "ttft_ms": "Longest acceptable wait for the first token of an answer.",
+    "tpot_ms": "Longest acceptable time between output tokens; it limits the batch size.",
+    "pue": "1 would be a datacenter with no cooling or power losses.",
+    "grid_kg_co2_per_kwh": "Emissions of the electricity used. Default: the US grid average.",
+    "usd_per_gpu_hour": "What renting one GPU for an hour costs. Default: the price book's range for this GPU.",
+    "capex_usd_per_gpu": "Server cost per GPU, spread over its useful life. Default: the price book.",
+    "usd_per_kwh": "What the datacenter pays for electricity. Default: the price book.",
 }
 _SITE = (
     "Site and prices (optional: leave empty for the sourced defaults)",
@@ -190,6 +210,11 @@ def _choices(schema_field: fields.Field) -> tuple[str, ...]:
     return ()
 
 
+def _preset_label(preset: str, catalog: Catalog) -> str:
+    names = [catalog.models[m].name if m in catalog.models else m for m in PRESETS[preset]]
+    return f"{preset}: {', '.join(names)}"
+
+
 def _form_field(name: str, schema_field: fields.Field, catalog: Catalog) -> FormField:
     label = LABELS.get(name, name.replace("_", " ").capitalize())
     hint = HINTS.get(name) or schema_field.metadata.get("description", "")
@@ -206,7 +231,7 @@ def _form_field(name: str, schema_field: fields.Field, catalog: Catalog) -> Form
         if name == "preset":
             options = (
                 Option("", "None: tick models below"),
-                *(Option(p, f"{p}: {', '.join(PRESETS[p])}") for p in choices),
+                *(Option(p, _preset_label(p, catalog)) for p in choices),
             )
         else:
             options = (Option("", "Default"), *(Option(c, c) for c in choices))

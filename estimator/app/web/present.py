@@ -302,11 +302,11 @@ def _metric_names(by_model: Mapping[str, Mapping[str, Any]]) -> list[str]:
     return names
 
 
-def _metric_head(names: Sequence[str]) -> tuple[str, ...]:
+def _metric_head(names: Sequence[str], *, units: bool) -> tuple[str, ...]:
     out = []
     for n in names:
         label, unit = METRIC_LABELS.get(n, (n.replace("_", " "), ""))
-        out.append(f"{label} ({unit})" if unit else label)
+        out.append(f"{label} ({unit})" if unit and units else label)
     return ("Model", *out)
 
 
@@ -331,7 +331,7 @@ def comparison_tables(result: Mapping[str, Any], names: Mapping[str, str]) -> li
             for model, values in by_model.items()
         )
         if rows:
-            tables.append(Table(caption, _metric_head(metric_names), rows))
+            tables.append(Table(caption, _metric_head(metric_names, units=not fmt_ratio), rows))
     return tables
 
 
@@ -371,4 +371,6 @@ def headline(kind: str, result: Mapping[str, Any], names: Mapping[str, str]) -> 
         return text + "."
     ran = len(result.get("metrics") or {})
     baseline = str(result.get("baseline", ""))
-    return f"{ran} model(s) estimated; ratios are to {names.get(baseline, baseline)}."
+    first = next((r for r in result.get("rows", ()) if isinstance(r, Mapping) and "hardware" in r), {})
+    where = f" on {names.get(first['hardware'], first['hardware'])} in {first.get('precision')}" if first else ""
+    return f"{ran} model(s) estimated{where}; ratios are to {names.get(baseline, baseline)}."
