@@ -4,8 +4,9 @@ output per unit of compute (the article's "10x more results for the same compute
 Inputs: the catalog, price book, workload ("training" or "inference"), model ids, the shared
 request values and a baseline id. Output: ``{"baseline", "workload", "rows": [result...],
 "ratios": {model: {metric: value / baseline value}}}``. A model that cannot run the workload
-on this hardware (does not fit, precision missing) gets a row with its error instead of failing
-the whole comparison; the baseline must run.
+on this hardware (does not fit, precision missing, latency targets out of reach) gets a row with
+its error instead of failing the whole comparison; the baseline must run. A ratio to a baseline
+figure of zero is None.
 
 Output per unit of compute:
 - training:  tokens per GPU-hour = tokens / GPU-hours (mid)
@@ -20,7 +21,7 @@ from typing import Any
 
 from .catalog import Catalog
 from .cost import PriceBook
-from .errors import DoesNotFitError, EstimatorError, InvalidInputError, UnsupportedPrecisionError
+from .errors import DoesNotFitError, InvalidInputError, UnknownIdError, UnsupportedPrecisionError
 from .inference import estimate_inference
 from .inputs import inference_request, training_request
 from .training import estimate_training
@@ -54,6 +55,14 @@ def _metrics(workload: str, result: Mapping[str, Any]) -> dict[str, float]:
     }
 
 
+def _model_id(catalog: Catalog, given: str, field: str) -> str:
+    try:
+        return catalog.get_model(given).id
+    except UnknownIdError as exc:
+        exc.field = field
+        raise
+
+
 def compare(
     catalog: Catalog,
     book: PriceBook,
@@ -67,10 +76,10 @@ def compare(
         raise InvalidInputError(f"'workload' must be training or inference, got {workload!r}.", field="workload")
     if len(models) < 2:
         raise InvalidInputError("A comparison needs at least two models.", field="models")
-    ids = [catalog.get_model(m).id for m in models]  # unknown ids fail here, with the closest ids
+    ids = [_model_id(catalog, m, f"models.{i}") for i, m in enumerate(models)]
     if len(set(ids)) != len(ids):
         raise InvalidInputError("Each model may appear once in a comparison.", field="models")
-    base = catalog.get_model(baseline).id if baseline else ids[0]
+    base = _model_id(catalog, baseline, "baseline") if baseline else ids[0]
     if base not in ids:
         raise InvalidInputError(f"The baseline '{base}' must be one of the compared models.", field="baseline")
     rows: list[dict[str, Any]] = []
@@ -82,17 +91,18 @@ def compare(
                 result = estimate_training(training_request(catalog, request_values), book, catalog).to_dict()
             else:
                 result = estimate_inference(inference_request(catalog, request_values), book, catalog, api_prices).to_dict()
-        except (DoesNotFitError, UnsupportedPrecisionError) as exc:
+        except (DoesNotFitError, UnsupportedPrecisionError, InvalidInputError) as exc:
+            # A model that cannot run this workload here (too big, no such precision, latency targets
+            # out of reach, context too long) keeps its row; input errors common to all rows repeat
+            # on the baseline, which must run.
             if model_id == base:
                 raise
             rows.append({"model": model_id, "error": exc.to_dict()})
             continue
-        except EstimatorError:
-            raise
         rows.append(result)
         metrics[model_id] = _metrics(workload, result)
     ratios = {
-        m: {k: v / metrics[base][k] if metrics[base][k] else float("nan") for k, v in row.items()}
+        m: {k: (v / metrics[base][k] if metrics[base][k] else None) for k, v in row.items()}
         for m, row in metrics.items()
     }
     return {"workload": workload, "baseline": base, "rows": rows, "metrics": metrics, "ratios": ratios}

@@ -290,31 +290,50 @@ def _max_batch(req: InferenceRequest, sh: _Shape, gpus: int, mode: str = "tp") -
     return max(0, min(MAX_BATCH, int(gpus * free_per_gpu // per_sequence) if free_per_gpu > 0 else 0))
 
 
+def tensor_parallel_limit(hw: Hardware) -> int:
+    """Largest tensor-parallel group: the NVLink domain, or the server over PCIe for GPUs without one."""
+    return max(hw.nvlink_domain_gpus, hw.gpus_per_node)
+
+
+def _link_bytes_per_s(hw: Hardware, tp: int) -> float:
+    """One-way bandwidth per GPU inside a tensor-parallel group: NVLink (half the bidirectional
+    figure) when the group fits its NVLink domain, PCIe Gen4 x16 otherwise."""
+    if hw.nvlink_gb_per_s and tp <= hw.nvlink_domain_gpus:
+        return hw.nvlink_gb_per_s / 2.0 * d.GIGA
+    return d.PCIE_GEN4_X16_GB_PER_S * d.GIGA
+
+
 def _replica(req: InferenceRequest, sh: _Shape, gpus: int, batch: int, scenario: str, mode: str = "tp") -> _Replica:
+    """One replica of ``gpus`` GPUs: tensor parallelism over tp GPUs, pipeline stages beyond.
+
+    With pp stages the batch runs as pp micro-batches of b/pp. A token crosses every stage, so the
+    time per output token is pp stage-times: compute b x FLOPs / (all GPUs x peak), but weights and
+    KV cache are read by each micro-batch at every stage, i.e. (weights touched by b/pp tokens +
+    (b/pp) x context x KV/token) / (tp GPUs x bandwidth). Pipelining adds memory, not speed per
+    token. A prompt alone crosses the stages one after the other (its TTFT uses tp GPUs)."""
     if mode == "ep":
         return _replica_ep(req, sh, gpus, batch, scenario)
     model, hw = req.model, req.hardware
     f_c, f_b = _fractions(req, scenario)
     hidden = model.hidden_size or 0
-    layers = model.layers or 0
-    calls = d.ALLREDUCES_PER_LAYER * layers
+    calls = d.ALLREDUCES_PER_LAYER * (model.layers or 0)
+    tp = min(gpus, tensor_parallel_limit(hw))
+    pp = max(1, gpus // tp)
+    link = _link_bytes_per_s(hw, tp)
+    micro = batch / pp
     # decode step
-    weights = weight_params_touched(model, batch) * sh.weight_bytes_per_param
-    kv = batch * sh.context_mean * sh.kv_bytes_per_token
-    comp, mem = roofline_seconds(batch * sh.decode_flops_per_token, weights + kv, gpus, sh.peak_flops, f_c,
-                                 sh.bandwidth_bytes_per_s, f_b)
-    # Tensor parallelism stays inside one NVLink domain; larger replicas add pipeline stages.
-    tp = min(gpus, hw.nvlink_domain_gpus)
-    comm = allreduce_seconds(tp, batch * hidden * 2.0, sh.link_bytes_per_s, calls)
-    step = max(comp, mem) + comm
+    comp = batch * sh.decode_flops_per_token / (gpus * sh.peak_flops * f_c)
+    mem = (weight_params_touched(model, micro) * sh.weight_bytes_per_param + micro * sh.context_mean * sh.kv_bytes_per_token) / (
+        tp * sh.bandwidth_bytes_per_s * f_b)
+    step = max(comp, mem) + allreduce_seconds(tp, micro * hidden * 2.0, link, calls)
     # Prefill of one request alone (its TTFT): a long prompt touches every expert, so weights are read once.
-    p_comp, p_mem = roofline_seconds(sh.prefill_flops, model.total_params * sh.weight_bytes_per_param, gpus,
+    p_comp, p_mem = roofline_seconds(sh.prefill_flops, model.total_params * sh.weight_bytes_per_param, tp,
                                      sh.peak_flops, f_c, sh.bandwidth_bytes_per_s, f_b)
-    p_comm = allreduce_seconds(tp, sh.input_tokens * hidden * 2.0, sh.link_bytes_per_s, calls)
+    p_comm = allreduce_seconds(tp, sh.input_tokens * hidden * 2.0, link, calls)
     prefill = max(p_comp, p_mem) + p_comm
     # Under continuous batching prompts are chunked into decode steps that read the weights anyway,
-    # so a request's prefill costs the replica only its compute (and all-reduce) time.
-    prefill_work = p_comp + p_comm
+    # so a request's prefill costs the replica only its compute (and all-reduce) time, on all stages.
+    prefill_work = (p_comp + p_comm) / pp
     tpot = step + batch / sh.output_tokens * prefill_work
     rps = batch / (sh.output_tokens * tpot)
     return _Replica(gpus, batch, step, comp, mem, prefill, prefill_work, tpot, rps, "tp")
@@ -366,9 +385,10 @@ def _candidate_gpus(req: InferenceRequest, sh: _Shape) -> list[tuple[int, str]]:
     if req.gpus_per_replica:
         options = [req.gpus_per_replica]
     else:
-        inside = [t for t in (1, 2, 4, 8, 16, 32, 64, 72) if t <= hw.nvlink_domain_gpus]
-        nodes = [n * hw.gpus_per_node for n in range(1, MAX_GPUS_PER_REPLICA // hw.gpus_per_node + 1)]
-        options = sorted({t for t in inside + nodes if t <= MAX_GPUS_PER_REPLICA})
+        limit = tensor_parallel_limit(hw)
+        inside = [t for t in (1, 2, 4, 8, 16, 32, 64, 72) if t <= limit]
+        stages = [n * limit for n in range(2, MAX_GPUS_PER_REPLICA // limit + 1)]
+        options = sorted({t for t in inside + stages if t <= MAX_GPUS_PER_REPLICA})
     modes = ("tp", "ep") if req.model.is_moe and req.model.experts_per_token else ("tp",)
     return [(t, m) for t in options for m in modes
             if (m == "tp" or t > 1) and _max_batch(req, sh, t, m) >= (req.batch_size or 1)]
@@ -509,9 +529,12 @@ def estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog 
     if best is None:
         raise _no_target_error(req, sh, candidates)
     t, b = best.gpus, best.batch
-    if t > hw.nvlink_domain_gpus and best.mode == "tp":
-        warnings.append(f"A replica spans {t} GPUs, beyond one NVLink domain ({hw.nvlink_domain_gpus}): tensor "
-                        "parallelism inside the domain, pipeline stages across it, with the hand-over hidden.")
+    if best.mode == "tp" and t > tensor_parallel_limit(hw):
+        warnings.append(f"A replica spans {t} GPUs: tensor parallelism over {tensor_parallel_limit(hw)}, "
+                        f"{t // tensor_parallel_limit(hw)} pipeline stages (hand-over between stages not modelled).")
+    elif best.mode == "tp" and t > hw.nvlink_domain_gpus:
+        warnings.append(f"Tensor parallelism over {t} GPUs crosses PCIe ({d.PCIE_GEN4_X16_GB_PER_S:g} GB/s each way): "
+                        f"{hw.name} has no NVLink domain that large.")
     reps = {s: (best if s == "mid" else _replica(req, sh, t, b, s, best.mode)) for s in SCENARIOS}
 
     # Fleet
