@@ -72,6 +72,22 @@ def _text(raw: object, name: str, *, required: bool) -> str:
     return text
 
 
+def _check_architecture(ints: Mapping[str, int | None], attention: str) -> None:
+    """Shapes that contradict each other are errors, not silent fallbacks."""
+    experts, k = ints.get("experts"), ints.get("experts_per_token")
+    if k is not None and experts is None:
+        raise CatalogError("'experts_per_token' needs 'experts' (routed experts per layer).", field="experts")
+    if experts is not None and k is not None and k > experts:
+        raise CatalogError(f"'experts_per_token' ({k}) cannot exceed 'experts' ({experts}).", field="experts_per_token")
+    heads, kv_heads = ints.get("attention_heads"), ints.get("kv_heads")
+    if heads is not None and kv_heads is not None and kv_heads > heads:
+        raise CatalogError(f"'kv_heads' ({kv_heads}) cannot exceed 'attention_heads' ({heads}).", field="kv_heads")
+    if attention == "mla":
+        missing = [n for n in ("kv_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim") if ints.get(n) is None]
+        if missing:
+            raise CatalogError(f"attention 'mla' needs {', '.join(missing)} (DeepSeek-V2/V3 latent sizes).", field=missing[0])
+
+
 def _reject_unknown(row: Mapping[str, object], record: type) -> None:
     """An inline record may only use the catalog's column names (a typo must not be dropped)."""
     known = {f.name for f in fields(record)} - {"inline"}
@@ -248,6 +264,7 @@ class Model:
         attention = _text(row.get("attention"), "attention", required=False).lower()
         if attention and attention not in ("mha", "gqa", "mla"):
             raise CatalogError(f"'attention' must be mha, gqa or mla, got {attention!r}.", field="attention")
+        _check_architecture(ints, attention)
         return cls(
             id=model_id.lower(),
             name=_text(row.get("name"), "name", required=False) or model_id,

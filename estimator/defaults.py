@@ -66,7 +66,7 @@ MFU_REFERENCE_SOURCE = (
 #: Derived from the reference run: on H100 a step takes FLOPs / (989.4 T * MFU); its matrix
 #: products take FLOPs / (989.4 T * 0.675) (sustained fraction above); the rest, expressed in
 #: H100 HBM time (3.35 TB/s), is (1/MFU - 1/0.675) * 3.35 / 989.4 bytes per FLOP
-#: (0.0030 / 0.0032 / 0.0039 for MFU 0.43 / 0.41 / 0.38). On a GPU with more FLOP/s per byte
+#: (0.0029 / 0.0032 / 0.0039 for MFU 0.43 / 0.41 / 0.38). On a GPU with more FLOP/s per byte
 #: of bandwidth this overhead weighs more, which is why A100 runs reached higher MFU (LLaMA-65B:
 #: ~47 %) than H100 runs (38-43 %); the validation report checks that on runs not used here.
 OVERHEAD_BYTES_PER_FLOP = Band(
@@ -105,14 +105,21 @@ TRAINING_STATE_BYTES_PER_PARAM = {"fp64": 32.0}
 TRAINING_STATE_BYTES_DEFAULT = 16.0
 TRAINING_STATE_SOURCE = "ZeRO (Rajbhandari et al. 2020, arXiv:1910.02054) §3.1: 2+2+12 bytes/param"
 
-#: Activations kept per layer per token with full recomputation: the layer input, 2 * h bytes
-#: in bf16; working set of the layer being recomputed: 34 * h bytes (Korthikanti et al. 2022,
-#: arXiv:2205.05198, eq. 1, with flash attention removing the 5*a*s/h term). Both divide across
-#: the tensor-parallel group (sequence parallelism), at most one NVLink domain of 8 GPUs.
+#: Activations per layer per token: 34 * h bytes kept for the backward pass (Korthikanti et al.
+#: 2022, arXiv:2205.05198, eq. 1, with flash attention removing the 5*a*s/h term); with full
+#: recomputation only the layer input, 2 * h bytes in bf16, plus one layer's 34 * h working set.
+#: They divide across tensor/sequence parallelism (at most one NVLink domain of 8 GPUs) and
+#: context parallelism (at most 64-way).
 ACTIVATION_CHECKPOINT_BYTES_PER_TOKEN_HIDDEN = 2.0
 ACTIVATION_WORKING_BYTES_PER_TOKEN_HIDDEN = 34.0
-ACTIVATION_SOURCE = "Korthikanti et al. 2022 (arXiv:2205.05198) eq. 1; full recomputation, micro-batch of 1"
+ACTIVATION_SOURCE = "Korthikanti et al. 2022 (arXiv:2205.05198) eq. 1; micro-batch of 1"
 MAX_TENSOR_PARALLEL = 8
+MAX_CONTEXT_PARALLEL = 64
+
+#: Bytes in a datasheet "GB" of GPU memory. NVIDIA's memory sizes are binary: an "80 GB" H100
+#: reports 81,559 MiB (85.5e9 bytes) in nvidia-smi and a "141 GB" H200 143,771 MiB, i.e. 80 and
+#: 141 GiB less a reserved sliver. Bandwidths (TB/s) and everything else stay decimal.
+HBM_BYTES_PER_GB = 2.0**30
 
 #: Share of HBM usable for tensors: the CUDA context, NCCL buffers and allocator fragmentation
 #: take the rest. Engineering assumption (PyTorch's caching allocator commonly reserves 5-10 %).

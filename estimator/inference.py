@@ -62,11 +62,11 @@ def weight_params_touched(model: Model, batch: Any) -> Any:
     """Parameters read in one decode step. Dense: all. MoE: everything but the routed experts,
     plus the routed experts the batch activates. Routed-expert size is implied by the published
     counts: (total - active) / (E - k) per expert (all layers), so no FFN shape is needed."""
-    if not model.is_moe or not model.experts_per_token:
-        return model.total_params
     e, k = model.experts, model.experts_per_token
-    per_expert = (model.total_params - model.active_params) / (e - k)  # type: ignore[operator]
-    always = model.total_params - e * per_expert  # type: ignore[operator]
+    if not model.is_moe or not k or not e or k >= e:
+        return model.total_params
+    per_expert = (model.total_params - model.active_params) / (e - k)
+    always = model.total_params - e * per_expert
     return always + expected_distinct_experts(e, k, batch) * per_expert
 
 
@@ -264,7 +264,7 @@ def _shape(req: InferenceRequest) -> _Shape:
         peak_flops=hw.peak_tflops(compute) * d.TERA,
         bandwidth_bytes_per_s=hw.hbm_bandwidth_tb_per_s * d.TERA,
         link_bytes_per_s=link_gb * d.GIGA,
-        usable_bytes_per_gpu=hw.hbm_gb * d.GIGA * d.SERVING_MEMORY_FRACTION,
+        usable_bytes_per_gpu=hw.hbm_gb * d.HBM_BYTES_PER_GB * d.SERVING_MEMORY_FRACTION,
         input_tokens=input_tokens,
         output_tokens=output_tokens,
         context_max=int(context_max),
@@ -284,10 +284,41 @@ def _resident_params_per_gpu(model: Model, gpus: int, mode: str) -> float:
     return always + (model.total_params - always) / gpus
 
 
+def kv_copies(model: Model, tp: int) -> float:
+    """How many times a tensor-parallel group of ``tp`` GPUs stores each token's KV cache.
+
+    GQA/MHA split the KV heads over the group, so each GPU holds 1/tp of them, until there are
+    more GPUs than KV heads: then heads are replicated (tp / kv_heads copies). MLA's latent is
+    shared by all heads, so every GPU keeps all of it (tp copies)."""
+    if model.attention == "mla":
+        return float(tp)
+    kv_heads = model.kv_heads or model.attention_heads or tp
+    return max(1.0, tp / kv_heads)
+
+
+def _parallel_shape(hw: Hardware, gpus: int) -> tuple[int, int]:
+    """(tensor-parallel size, pipeline stages) of a tensor/pipeline replica."""
+    tp = min(gpus, tensor_parallel_limit(hw))
+    return tp, max(1, gpus // tp)
+
+
+def _kv_bytes_per_sequence_per_gpu(req: InferenceRequest, sh: _Shape, gpus: int, mode: str, context: float) -> float:
+    """KV cache one sequence of ``context`` tokens puts on each GPU that holds it."""
+    per_sequence = sh.kv_bytes_per_token * context
+    if mode == "ep":
+        return per_sequence  # data-parallel attention: a sequence lives on one GPU, whole
+    tp, pp = _parallel_shape(req.hardware, gpus)
+    return per_sequence * kv_copies(req.model, tp) / tp / pp
+
+
 def _max_batch(req: InferenceRequest, sh: _Shape, gpus: int, mode: str = "tp") -> int:
     free_per_gpu = sh.usable_bytes_per_gpu - _resident_params_per_gpu(req.model, gpus, mode) * sh.weight_bytes_per_param
-    per_sequence = sh.kv_bytes_per_token * sh.context_max
-    return max(0, min(MAX_BATCH, int(gpus * free_per_gpu // per_sequence) if free_per_gpu > 0 else 0))
+    if free_per_gpu <= 0:
+        return 0
+    per_gpu = _kv_bytes_per_sequence_per_gpu(req, sh, gpus, mode, sh.context_max)
+    sequences_per_gpu_group = free_per_gpu / per_gpu  # on each GPU; EP spreads sequences over all GPUs
+    total = sequences_per_gpu_group * gpus if mode == "ep" else sequences_per_gpu_group
+    return max(0, min(MAX_BATCH, int(total)))
 
 
 def tensor_parallel_limit(hw: Hardware) -> int:
@@ -317,13 +348,13 @@ def _replica(req: InferenceRequest, sh: _Shape, gpus: int, batch: int, scenario:
     f_c, f_b = _fractions(req, scenario)
     hidden = model.hidden_size or 0
     calls = d.ALLREDUCES_PER_LAYER * (model.layers or 0)
-    tp = min(gpus, tensor_parallel_limit(hw))
-    pp = max(1, gpus // tp)
+    tp, pp = _parallel_shape(hw, gpus)
     link = _link_bytes_per_s(hw, tp)
     micro = batch / pp
-    # decode step
+    # decode step: every GPU of a stage reads its share of the weights and its copy of the KV cache
     comp = batch * sh.decode_flops_per_token / (gpus * sh.peak_flops * f_c)
-    mem = (weight_params_touched(model, micro) * sh.weight_bytes_per_param + micro * sh.context_mean * sh.kv_bytes_per_token) / (
+    kv_read = micro * sh.context_mean * sh.kv_bytes_per_token * kv_copies(model, tp)
+    mem = (weight_params_touched(model, micro) * sh.weight_bytes_per_param + kv_read) / (
         tp * sh.bandwidth_bytes_per_s * f_b)
     step = max(comp, mem) + allreduce_seconds(tp, micro * hidden * 2.0, link, calls)
     # Prefill of one request alone (its TTFT): a long prompt touches every expert, so weights are read once.
@@ -357,7 +388,7 @@ def _replica_ep(req: InferenceRequest, sh: _Shape, gpus: int, batch: int, scenar
     touched = always + (weight_params_touched(model, batch) - always) / gpus
     moe_layers = (model.layers or 0) - (model.dense_layers or 0)
     k = model.experts_per_token or 0
-    on_node = min(gpus, hw.gpus_per_node) / gpus  # share of a token's experts on its own node
+    on_node = min(gpus, hw.nvlink_domain_gpus) / gpus  # share of a token's experts inside its NVLink domain
 
     def all_to_all(tokens: float) -> float:
         moved = tokens * moe_layers * k * (model.hidden_size or 0) * d.EP_BYTES_PER_HIDDEN_VALUE
@@ -535,7 +566,18 @@ def estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog 
     elif best.mode == "tp" and t > hw.nvlink_domain_gpus:
         warnings.append(f"Tensor parallelism over {t} GPUs crosses PCIe ({d.PCIE_GEN4_X16_GB_PER_S:g} GB/s each way): "
                         f"{hw.name} has no NVLink domain that large.")
-    reps = {s: (best if s == "mid" else _replica(req, sh, t, b, s, best.mode)) for s in SCENARIOS}
+    reps: dict[str, _Replica] = {"mid": best}
+    for s in ("low", "high"):
+        # Same replica size and parallelism; each scenario's own largest batch within the targets.
+        rep = _best_batch(req, sh, t, s, best.mode)
+        if rep is None or (req.tpot_ms is not None and rep.tpot_s * 1000.0 > req.tpot_ms):
+            rep = _replica(req, sh, t, 1, s, best.mode)
+            warnings.append(f"In the {s} estimate even one sequence per replica misses tpot_ms={req.tpot_ms:g} "
+                            f"({rep.tpot_s * 1000:,.1f} ms).")
+        if req.ttft_ms is not None and rep.prefill_s * 1000.0 > req.ttft_ms:
+            warnings.append(f"In the {s} estimate the first token takes {rep.prefill_s * 1000:,.0f} ms, "
+                            f"over ttft_ms={req.ttft_ms:g}.")
+        reps[s] = rep
 
     # Fleet
     if load_rps is not None:
@@ -612,8 +654,9 @@ def estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog 
         "output_tokens_per_s": _sig(mid.requests_per_s * sh.output_tokens),
     }
     weights_gb = model.total_params * sh.weight_bytes_per_param / d.GIGA
-    kv_gb = b * sh.context_max * sh.kv_bytes_per_token / d.GIGA
-    min_gpus = math.ceil((weights_gb + kv_gb) / (sh.usable_bytes_per_gpu / d.GIGA))
+    kv_gb = b * _kv_bytes_per_sequence_per_gpu(req, sh, t, best.mode, sh.context_max) * (
+        1 if best.mode == "ep" else t) / d.GIGA  # as stored, copies included
+    min_gpus = math.ceil((weights_gb + b * sh.context_max * sh.kv_bytes_per_token / d.GIGA) / (sh.usable_bytes_per_gpu / d.GIGA))
     memory = {"weights": weights_gb, "kv_cache": kv_gb, "total": weights_gb + kv_gb,
               "available": t * sh.usable_bytes_per_gpu / d.GIGA, "kv_cache_per_token_mb": sh.kv_bytes_per_token / 1e6}
 

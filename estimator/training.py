@@ -220,46 +220,79 @@ def validate(req: TrainingRequest) -> None:
 
 
 # --- Memory ------------------------------------------------------------------------------------
-def minimum_gpus(model: Model, hw: Hardware, precision: str, sequence_tokens: int) -> tuple[int, dict[str, float], list[str]]:
-    """Fewest GPUs whose memory holds the sharded training state plus per-GPU activations."""
+def activation_bytes_per_sequence(model: Model, sequence_tokens: int, recompute: str) -> float:
+    """Activation memory of one sequence (micro-batch of 1) over all layers, before sharding.
+
+    Korthikanti et al. 2022 (arXiv:2205.05198) eq. 1 with flash attention (no 5*a*s/h term):
+    34*s*h bytes per layer kept for the backward pass; full recomputation keeps only each layer's
+    input (2*s*h) plus one layer's working set (34*s*h); selective recomputation of attention
+    saves nothing more once flash attention already avoids storing the score matrix."""
+    s_h = sequence_tokens * (model.hidden_size or 0)
+    layers = model.layers or 0
+    if recompute == "full":
+        return s_h * (layers * d.ACTIVATION_CHECKPOINT_BYTES_PER_TOKEN_HIDDEN + d.ACTIVATION_WORKING_BYTES_PER_TOKEN_HIDDEN)
+    return s_h * layers * d.ACTIVATION_WORKING_BYTES_PER_TOKEN_HIDDEN
+
+
+def _activation_split(hw: Hardware, gpus: int) -> int:
+    """GPUs one sequence's activations spread over: tensor/sequence parallelism inside the NVLink
+    domain (at most 8), times context parallelism across groups (at most 64-way; Llama 3 §3.3.2
+    trained 131K-token sequences with 16-way context parallelism)."""
+    tp = min(gpus, hw.nvlink_domain_gpus, d.MAX_TENSOR_PARALLEL)
+    return tp * min(max(1, gpus // tp), d.MAX_CONTEXT_PARALLEL)
+
+
+def minimum_gpus(model: Model, hw: Hardware, precision: str, sequence_tokens: int,
+                 recompute: str = "none") -> tuple[int, dict[str, float], list[str]]:
+    """Fewest GPUs whose memory holds the sharded training state plus each GPU's share of one
+    sequence's activations (fits(g): state/g + activations/split(g) <= usable, monotone in g)."""
     warnings: list[str] = []
     state_bytes = d.TRAINING_STATE_BYTES_PER_PARAM.get(precision, d.TRAINING_STATE_BYTES_DEFAULT) * model.total_params
-    usable_bytes = hw.hbm_gb * d.GIGA * d.USABLE_HBM_FRACTION
-    tp = min(hw.nvlink_domain_gpus, d.MAX_TENSOR_PARALLEL)
+    usable_bytes = hw.hbm_gb * d.HBM_BYTES_PER_GB * d.USABLE_HBM_FRACTION
     if model.layers and model.hidden_size:
-        act_bytes = (
-            sequence_tokens
-            * model.hidden_size
-            * (model.layers * d.ACTIVATION_CHECKPOINT_BYTES_PER_TOKEN_HIDDEN + d.ACTIVATION_WORKING_BYTES_PER_TOKEN_HIDDEN)
-            / tp
-        )
+        act_bytes = activation_bytes_per_sequence(model, sequence_tokens, recompute)
     else:
         act_bytes = 0.0
         warnings.append(f"{model.name} has no layer count or hidden size: activation memory left out of the fit check.")
-    if act_bytes >= usable_bytes:
+
+    def per_gpu(g: int) -> float:
+        return state_bytes / g + act_bytes / _activation_split(hw, g)
+
+    most = 1 << 24
+    if per_gpu(most) > usable_bytes:
+        split = _activation_split(hw, most)
+        hint = " or recompute='full'" if recompute != "full" else ""
         raise DoesNotFitError(
-            f"One {sequence_tokens:,}-token sequence of {model.name} needs {act_bytes / d.GIGA:,.0f} GB of activations "
-            f"per GPU even with full recomputation over {tp} GPUs; each {hw.name} has {usable_bytes / d.GIGA:,.0f} GB usable. "
-            f"Use a shorter 'sequence_tokens' or a GPU with more memory.",
+            f"One {sequence_tokens:,}-token sequence of {model.name} needs {act_bytes / d.GIGA:,.0f} GB of activations; "
+            f"spread over {split} GPUs (tensor x context parallel) that is {act_bytes / split / d.GIGA:,.0f} GB per GPU, "
+            f"and each {hw.name} has {usable_bytes / d.GIGA:,.0f} GB usable. Use a shorter 'sequence_tokens'{hint}, "
+            "or a GPU with more memory.",
             field="sequence_tokens",
-            activation_gb_per_gpu=act_bytes / d.GIGA,
+            activation_gb_per_gpu=act_bytes / split / d.GIGA,
             usable_gb_per_gpu=usable_bytes / d.GIGA,
         )
-    min_gpus = max(1, math.ceil(state_bytes / (usable_bytes - act_bytes)))
+    lo, hi = 1, most
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if per_gpu(mid) <= usable_bytes:
+            hi = mid
+        else:
+            lo = mid + 1
     memory = {
         "state_gb": state_bytes / d.GIGA,
-        "activation_gb_per_gpu": act_bytes / d.GIGA,
+        "activation_gb_per_sequence": act_bytes / d.GIGA,
+        "activation_gb_per_gpu": act_bytes / _activation_split(hw, lo) / d.GIGA,
         "usable_gb_per_gpu": usable_bytes / d.GIGA,
-        "min_gpus": float(min_gpus),
+        "min_gpus": float(lo),
     }
-    return min_gpus, memory, warnings
+    return lo, memory, warnings
 
 
 def _fit_error(model: Model, hw: Hardware, gpus: int, min_gpus: int, memory: dict[str, float]) -> DoesNotFitError:
     nodes = math.ceil(min_gpus / hw.gpus_per_node)
     return DoesNotFitError(
         f"{model.name} needs {memory['state_gb']:,.0f} GB for weights, gradients and optimizer states "
-        f"plus {memory['activation_gb_per_gpu']:,.1f} GB of activations per GPU; {gpus} x {hw.name} hold "
+        f"plus {memory['activation_gb_per_sequence']:,.1f} GB of activations per sequence; {gpus} x {hw.name} hold "
         f"{gpus * memory['usable_gb_per_gpu']:,.0f} GB usable. Use at least {min_gpus} GPUs ({nodes} nodes of "
         f"{hw.gpus_per_node}), or a GPU with more memory.",
         field="gpus",
@@ -360,7 +393,7 @@ def estimate_training(req: TrainingRequest, book: PriceBook, catalog: Catalog | 
     ]
 
     # Memory and GPU count
-    min_gpus, memory, mem_warnings = minimum_gpus(model, hw, req.precision, seq)
+    min_gpus, memory, mem_warnings = minimum_gpus(model, hw, req.precision, seq, req.recompute)
     warnings += mem_warnings
     assumptions += [
         Assumption("training_state_bytes_per_param", d.TRAINING_STATE_BYTES_PER_PARAM.get(req.precision, d.TRAINING_STATE_BYTES_DEFAULT),

@@ -18,7 +18,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import EXCLUDE, INCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from estimator.catalog import PRECISIONS, Hardware, Model
 from estimator.compare import PRESETS, WORKLOADS
@@ -26,7 +26,30 @@ from estimator.defaults import SERVING_PRECISIONS
 from estimator.training import RECOMPUTE_MODES
 
 POSITIVE = validate.Range(min=0, min_inclusive=False)
-FRACTION = validate.Range(min=0, max=1, min_inclusive=False)
+
+
+# --- Bounds ---------------------------------------------------------------------------------------
+# Every number has an upper bound, and those the core divides by a lower bound above 0: generous
+# (well beyond anything built or published by 2025) yet finite, so that no combination of inputs
+# takes the arithmetic past a 64-bit float. Without them 1e308 parameters, 5e-324 tokens or a GPU
+# with 1e-300 TFLOP/s overflowed or divided by zero in the core (a 500); now they are a 422 that
+# names the field. The bounds are in the OpenAPI document (minimum, maximum).
+def between(low: float, high: float, *, low_exclusive: bool = False) -> validate.Range:
+    """``low <= value <= high`` (``low < value`` with ``low_exclusive``)."""
+    return validate.Range(min=low, max=high, min_inclusive=not low_exclusive)
+
+
+def positive_up_to(high: float) -> validate.Range:
+    """``0 < value <= high``: for values the core never divides by (prices, targets)."""
+    return between(0, high, low_exclusive=True)
+
+
+FRACTION = between(0.001, 1)  # a share of time or of peak: below 0.1% the estimate means nothing
+PARAMS = between(1, 1e15)  # parameters: the largest models published have ~2e12
+TOKENS = between(1, 1e18)  # training or daily tokens: the largest runs published have ~4e13
+SEQUENCE = between(1, 100_000_000)  # tokens in one sequence: the longest contexts are ~1e7
+WIDTH = between(1, 10_000_000)  # a width or count inside a model (layers, heads, ranks, FFN size)
+TFLOPS = between(0.001, 1_000_000)  # dense tensor peak of one GPU: a B200 has 2,250 bf16
 
 
 # --- Strict fields --------------------------------------------------------------------------------
@@ -113,18 +136,18 @@ class HardwareSpecSchema(Schema):
     aliases = fields.String(metadata=_doc("Other ids, ';'-separated"))
     architecture = fields.String(metadata=_doc("ampere, hopper, ada, blackwell …", "hopper"))
     form_factor = fields.String(metadata=_doc("SXM, PCIe …", "SXM"))
-    fp64_tensor_tflops = StrictFloat(metadata=_doc("FP64 tensor-core peak, TFLOP/s"))
-    tf32_dense_tflops = StrictFloat(metadata=_doc("TF32 dense peak, TFLOP/s"))
-    bf16_dense_tflops = StrictFloat(required=True, metadata=_doc("BF16/FP16 dense peak, TFLOP/s", 989.4))
-    fp8_dense_tflops = StrictFloat(metadata=_doc("FP8 dense peak, TFLOP/s", 1978.9))
-    fp4_dense_tflops = StrictFloat(metadata=_doc("FP4 dense peak, TFLOP/s"))
-    hbm_gb = StrictFloat(required=True, metadata=_doc("Device memory, GB (10^9 bytes)", 80))
-    hbm_bandwidth_tb_per_s = StrictFloat(required=True, metadata=_doc("Memory bandwidth, TB/s", 3.35))
-    tdp_w = StrictFloat(required=True, metadata=_doc("Board power limit, W", 700))
-    nvlink_gb_per_s = StrictFloat(metadata=_doc("NVLink bandwidth per GPU, GB/s (0: none)", 900))
-    gpus_per_node = StrictInteger(metadata=_doc("GPUs per server (default 8)", 8))
-    nvlink_domain_gpus = StrictInteger(metadata=_doc("GPUs in one NVLink domain (default 1)", 8))
-    node_max_power_kw = StrictFloat(metadata=_doc("Server maximum power, kW", 10.2))
+    fp64_tensor_tflops = StrictFloat(validate=TFLOPS, metadata=_doc("FP64 tensor-core peak, TFLOP/s"))
+    tf32_dense_tflops = StrictFloat(validate=TFLOPS, metadata=_doc("TF32 dense peak, TFLOP/s"))
+    bf16_dense_tflops = StrictFloat(required=True, validate=TFLOPS, metadata=_doc("BF16/FP16 dense peak, TFLOP/s", 989.4))
+    fp8_dense_tflops = StrictFloat(validate=TFLOPS, metadata=_doc("FP8 dense peak, TFLOP/s", 1978.9))
+    fp4_dense_tflops = StrictFloat(validate=TFLOPS, metadata=_doc("FP4 dense peak, TFLOP/s"))
+    hbm_gb = StrictFloat(required=True, validate=between(0.1, 1_000_000), metadata=_doc("Device memory, GB (10^9 bytes)", 80))
+    hbm_bandwidth_tb_per_s = StrictFloat(required=True, validate=between(0.001, 10_000), metadata=_doc("Memory bandwidth, TB/s", 3.35))
+    tdp_w = StrictFloat(required=True, validate=between(1, 100_000), metadata=_doc("Board power limit, W", 700))
+    nvlink_gb_per_s = StrictFloat(validate=nvlink_bandwidth, metadata=_doc("NVLink bandwidth per GPU, GB/s (0: none)", 900))
+    gpus_per_node = StrictInteger(validate=between(1, 10_000), metadata=_doc("GPUs per server (default 8)", 8))
+    nvlink_domain_gpus = StrictInteger(validate=between(1, 1_000_000), metadata=_doc("GPUs in one NVLink domain (default 1)", 8))
+    node_max_power_kw = StrictFloat(validate=positive_up_to(10_000), metadata=_doc("Server maximum power, kW", 10.2))
     node_power_source = fields.String(metadata=_doc("Where node_max_power_kw comes from"))
     source = fields.String(metadata=_doc("Where the figures come from"))
     as_of = fields.String(metadata=_doc("Date of the source, YYYY-MM-DD", "2024-01-01"))
@@ -145,28 +168,28 @@ class ModelSpecSchema(Schema):
     attention = fields.String(
         validate=validate.OneOf(("mha", "gqa", "mla")), metadata=_doc("Attention kind: mha, gqa or mla", "gqa")
     )
-    total_params = StrictFloat(required=True, metadata=_doc("All parameters (MoE: every expert)", 70.6e9))
-    active_params = StrictFloat(metadata=_doc("Parameters used per token (default: total_params)", 70.6e9))
-    layers = StrictInteger(metadata=_doc("Transformer layers", 80))
-    hidden_size = StrictInteger(metadata=_doc("Model width", 8192))
-    attention_heads = StrictInteger(metadata=_doc("Query heads", 64))
-    kv_heads = StrictInteger(metadata=_doc("Key/value heads", 8))
-    head_dim = StrictInteger(metadata=_doc("Width of one head", 128))
-    ffn_size = StrictInteger(metadata=_doc("Dense FFN intermediate width", 28672))
-    dense_layers = StrictInteger(metadata=_doc("Layers with a dense FFN"))
-    moe_ffn_size = StrictInteger(metadata=_doc("Intermediate width of one expert"))
-    experts = StrictInteger(metadata=_doc("Routed experts per MoE layer"))
-    experts_per_token = StrictInteger(metadata=_doc("Routed experts per token"))
-    shared_experts = StrictInteger(metadata=_doc("Always-on experts per MoE layer"))
-    q_lora_rank = StrictInteger(metadata=_doc("MLA query compression rank"))
-    kv_lora_rank = StrictInteger(metadata=_doc("MLA key/value latent width"))
-    qk_rope_head_dim = StrictInteger(metadata=_doc("MLA rotary part of a query/key head"))
-    qk_nope_head_dim = StrictInteger(metadata=_doc("MLA non-rotary part of a query/key head"))
-    v_head_dim = StrictInteger(metadata=_doc("MLA value head width"))
-    vocab_size = StrictInteger(metadata=_doc("Vocabulary size, tokens", 128256))
-    max_context_tokens = StrictInteger(metadata=_doc("Longest supported context, tokens", 131072))
-    training_sequence_tokens = StrictInteger(metadata=_doc("Pre-training sequence length, tokens", 8192))
-    training_tokens = StrictFloat(metadata=_doc("Published pre-training tokens", 15.6e12))
+    total_params = StrictFloat(required=True, validate=PARAMS, metadata=_doc("All parameters (MoE: every expert)", 70.6e9))
+    active_params = StrictFloat(validate=PARAMS, metadata=_doc("Parameters used per token (default: total_params)", 70.6e9))
+    layers = StrictInteger(validate=WIDTH, metadata=_doc("Transformer layers", 80))
+    hidden_size = StrictInteger(validate=WIDTH, metadata=_doc("Model width", 8192))
+    attention_heads = StrictInteger(validate=WIDTH, metadata=_doc("Query heads", 64))
+    kv_heads = StrictInteger(validate=WIDTH, metadata=_doc("Key/value heads", 8))
+    head_dim = StrictInteger(validate=WIDTH, metadata=_doc("Width of one head", 128))
+    ffn_size = StrictInteger(validate=WIDTH, metadata=_doc("Dense FFN intermediate width", 28672))
+    dense_layers = StrictInteger(validate=between(0, 10_000_000), metadata=_doc("Layers with a dense FFN"))
+    moe_ffn_size = StrictInteger(validate=WIDTH, metadata=_doc("Intermediate width of one expert"))
+    experts = StrictInteger(validate=WIDTH, metadata=_doc("Routed experts per MoE layer"))
+    experts_per_token = StrictInteger(validate=WIDTH, metadata=_doc("Routed experts per token"))
+    shared_experts = StrictInteger(validate=between(0, 10_000_000), metadata=_doc("Always-on experts per MoE layer"))
+    q_lora_rank = StrictInteger(validate=WIDTH, metadata=_doc("MLA query compression rank"))
+    kv_lora_rank = StrictInteger(validate=WIDTH, metadata=_doc("MLA key/value latent width"))
+    qk_rope_head_dim = StrictInteger(validate=WIDTH, metadata=_doc("MLA rotary part of a query/key head"))
+    qk_nope_head_dim = StrictInteger(validate=WIDTH, metadata=_doc("MLA non-rotary part of a query/key head"))
+    v_head_dim = StrictInteger(validate=WIDTH, metadata=_doc("MLA value head width"))
+    vocab_size = StrictInteger(validate=between(1, 1_000_000_000), metadata=_doc("Vocabulary size, tokens", 128256))
+    max_context_tokens = StrictInteger(validate=between(1, 1_000_000_000), metadata=_doc("Longest supported context, tokens", 131072))
+    training_sequence_tokens = StrictInteger(validate=SEQUENCE, metadata=_doc("Pre-training sequence length, tokens", 8192))
+    training_tokens = StrictFloat(validate=TOKENS, metadata=_doc("Published pre-training tokens", 15.6e12))
     source = fields.String(metadata=_doc("Where the figures come from"))
     as_of = fields.String(metadata=_doc("Date of the source, YYYY-MM-DD"))
 
@@ -184,13 +207,13 @@ class _StrictSchema(Schema):
 class _PriceFields(_StrictSchema):
     """Facility, grid and price overrides shared by training and serving."""
 
-    pue = StrictFloat(validate=validate.Range(min=1), metadata=_doc("Power usage effectiveness, >= 1", 1.2))
-    grid_kg_co2_per_kwh = StrictFloat(validate=POSITIVE, metadata=_doc("Grid carbon intensity, kg CO2/kWh", 0.4))
-    usd_per_gpu_hour = StrictFloat(validate=POSITIVE, metadata=_doc("Rental price, USD per GPU-hour", 2.5))
+    pue = StrictFloat(validate=between(1, 10), metadata=_doc("Power usage effectiveness, >= 1", 1.2))
+    grid_kg_co2_per_kwh = StrictFloat(validate=positive_up_to(10), metadata=_doc("Grid carbon intensity, kg CO2/kWh", 0.4))
+    usd_per_gpu_hour = StrictFloat(validate=positive_up_to(10_000), metadata=_doc("Rental price, USD per GPU-hour", 2.5))
     capex_usd_per_gpu = StrictFloat(
-        validate=POSITIVE, metadata=_doc("Purchase price per GPU (server share), USD", 30000)
+        validate=positive_up_to(100_000_000), metadata=_doc("Purchase price per GPU (server share), USD", 30000)
     )
-    usd_per_kwh = StrictFloat(validate=POSITIVE, metadata=_doc("Electricity price, USD per kWh", 0.08))
+    usd_per_kwh = StrictFloat(validate=positive_up_to(100), metadata=_doc("Electricity price, USD per kWh", 0.08))
 
 
 def _hardware_field() -> IdOrSpec:
@@ -205,19 +228,19 @@ class TrainingWorkloadSchema(_StrictSchema):
     """The fields of a training run other than the model and the prices."""
 
     tokens = StrictFloat(
-        validate=POSITIVE,
+        validate=TOKENS,
         metadata=_doc("Training tokens (default: the model's published pre-training tokens, where known)", 15.6e12),
     )
     hardware = _hardware_field()
     precision = fields.String(
         validate=validate.OneOf(PRECISIONS), metadata=_doc("Precision of the matrix products (default bf16)", "bf16")
     )
-    gpus = StrictInteger(validate=POSITIVE, metadata=_doc("GPUs in the run; gives the wall-clock time", 1024))
+    gpus = StrictInteger(validate=between(1, 100_000_000), metadata=_doc("GPUs in the run; gives the wall-clock time", 1024))
     deadline_days = StrictFloat(
-        validate=POSITIVE, metadata=_doc("Wall-clock limit in days; gives the GPUs needed (instead of 'gpus')", 30)
+        validate=between(0.001, 36_525), metadata=_doc("Wall-clock limit in days; gives the GPUs needed (instead of 'gpus')", 30)
     )
     sequence_tokens = StrictInteger(
-        validate=POSITIVE, metadata=_doc("Training sequence length (default: the model's)", 8192)
+        validate=SEQUENCE, metadata=_doc("Training sequence length (default: the model's)", 8192)
     )
     recompute = fields.String(
         validate=validate.OneOf(RECOMPUTE_MODES), metadata=_doc("Activation recomputation (default none)", "none")
@@ -239,32 +262,32 @@ class InferenceWorkloadSchema(_StrictSchema):
         ),
     )
     gpus_per_replica = StrictInteger(
-        validate=POSITIVE, metadata=_doc("GPUs serving one copy of the model (default: the cheapest that fits)", 8)
+        validate=between(1, 1_000_000), metadata=_doc("GPUs serving one copy of the model (default: the cheapest that fits)", 8)
     )
     batch_size = StrictInteger(
-        validate=POSITIVE,
+        validate=between(1, 10_000_000),
         metadata=_doc("Concurrent sequences per replica (default: the largest that meets 'tpot_ms' and fits)", 64),
     )
     context_tokens = StrictInteger(
-        validate=POSITIVE,
+        validate=SEQUENCE,
         metadata=_doc("KV-cache tokens held per sequence (default: input_tokens + output_tokens)", 4096),
     )
-    input_tokens = StrictInteger(validate=POSITIVE, metadata=_doc("Prompt tokens per request (default 1000)", 1000))
-    output_tokens = StrictInteger(validate=POSITIVE, metadata=_doc("Generated tokens per request (default 500)", 500))
+    input_tokens = StrictInteger(validate=SEQUENCE, metadata=_doc("Prompt tokens per request (default 1000)", 1000))
+    output_tokens = StrictInteger(validate=SEQUENCE, metadata=_doc("Generated tokens per request (default 500)", 500))
     requests_per_s = StrictFloat(
-        validate=POSITIVE, metadata=_doc("Average load in requests per second (or 'tokens_per_day', not both)", 20)
+        validate=between(1e-6, 1e9), metadata=_doc("Average load in requests per second (or 'tokens_per_day', not both)", 20)
     )
     tokens_per_day = StrictFloat(
-        validate=POSITIVE,
+        validate=TOKENS,
         metadata=_doc("Average load in tokens (input + output) per day (or 'requests_per_s', not both)", 1e9),
     )
     peak_to_average = StrictFloat(
-        validate=validate.Range(min=1),
+        validate=between(1, 1000),
         metadata=_doc("Peak load / average load the fleet is sized for, >= 1 (default 1)", 2),
     )
-    ttft_ms = StrictFloat(validate=POSITIVE, metadata=_doc("Time-to-first-token target, milliseconds", 2000))
+    ttft_ms = StrictFloat(validate=positive_up_to(3_600_000), metadata=_doc("Time-to-first-token target, milliseconds", 2000))
     tpot_ms = StrictFloat(
-        validate=POSITIVE, metadata=_doc("Time-per-output-token target, milliseconds (sets the batch)", 50)
+        validate=positive_up_to(3_600_000), metadata=_doc("Time-per-output-token target, milliseconds (sets the batch)", 50)
     )
 
 
@@ -273,9 +296,9 @@ class _TrainingModelFields(_StrictSchema):
         ModelSpecSchema,
         metadata=_doc("Catalog model id (GET /api/v1/catalog/models) or an inline model object", "llama-3.1-70b"),
     )
-    params = StrictFloat(validate=POSITIVE, metadata=_doc("Total parameters, instead of 'model'", 7e9))
+    params = StrictFloat(validate=PARAMS, metadata=_doc("Total parameters, instead of 'model'", 7e9))
     active_params = StrictFloat(
-        validate=POSITIVE, metadata=_doc("Parameters active per token, with 'params' (MoE)", 7e9)
+        validate=PARAMS, metadata=_doc("Parameters active per token, with 'params' (MoE)", 7e9)
     )
 
 
@@ -580,6 +603,11 @@ class ComparisonSchema(Schema):
 
 
 class ProblemItemSchema(Schema):
+    """One problem; it may carry members of its own ('closest', 'min_gpus', 'line', 'column' …)."""
+
+    class Meta:
+        unknown = INCLUDE  # documented as additionalProperties: true
+
     pointer = fields.String(
         allow_none=True, metadata=_doc("JSON Pointer into the request body; null if not in the body", "/tokens")
     )

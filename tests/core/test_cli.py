@@ -38,7 +38,7 @@ def test_table_has_every_band(capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--model", "llama-3.1-405b", "--gpus", "8"], "Use at least 97 GPUs (13 nodes of 8)"),
+        (["--model", "llama-3.1-405b", "--gpus", "8"], "Use at least 92 GPUs (12 nodes of 8)"),
         (["--model", "gpt-5"], "Unknown model 'gpt-5'."),
         (["--model", "llama-3.1-8b", "--hardware", "a100-80gb-sxm", "--precision", "fp8"], "has no fp8 tensor cores"),
     ],
