@@ -82,6 +82,13 @@ def compare(
     base = _model_id(catalog, baseline, "baseline") if baseline else ids[0]
     if base not in ids:
         raise InvalidInputError(f"The baseline '{base}' must be one of the compared models.", field="baseline")
+    if workload == "training" and values.get("tokens") is None:
+        # One workload for every row: the baseline's published token count, not each model's own.
+        tokens = catalog.get_model(base).training_tokens
+        if not tokens:
+            raise InvalidInputError(
+                f"'tokens' is required to compare training runs ({base} has no published token count).", field="tokens")
+        values = {**values, "tokens": tokens}
     rows: list[dict[str, Any]] = []
     metrics: dict[str, dict[str, float]] = {}
     for model_id in ids:

@@ -36,6 +36,7 @@ KIND_UNITS = {
     "hosting": "usd_per_kw_month",
 }
 PER_GPU_KINDS = ("rent", "purchase")
+PURCHASE_SCOPES = ("gpu", "board", "server", "rack")
 STALE_AFTER_DAYS = 548  # 18 months: GPU rental prices moved by tens of percent within a year (prices.csv)
 
 
@@ -51,6 +52,7 @@ class PricePoint:
     product: str = ""
     region: str = ""
     notes: str = ""
+    scope: str = ""  # purchase rows: what the price buys, gpu | board | server | rack
 
     @classmethod
     def from_mapping(cls, row: dict[str, Any]) -> PricePoint:
@@ -66,7 +68,12 @@ class PricePoint:
             dt.date.fromisoformat(as_of)
         except ValueError:
             raise CatalogError(f"'as_of' must be a date like 2025-03-17, got {as_of!r}.", field="as_of") from None
+        scope = _text(row.get("scope"), "scope", required=kind == "purchase").lower()
+        if kind == "purchase" and scope not in PURCHASE_SCOPES:
+            raise CatalogError(f"A purchase row's 'scope' must be one of {', '.join(PURCHASE_SCOPES)}, got {scope!r}.",
+                               field="scope")
         return cls(
+            scope=scope,
             kind=kind,
             hardware_id=hardware_id,
             usd=_number(row.get("usd"), "usd", required=True),  # type: ignore[arg-type]
@@ -144,8 +151,10 @@ def quote(
         warnings = _age_warnings(points, today, label)
         if len(points) == 1:
             warnings.append(f"Only one {label} price in the price book: low = mid = high.")
-        if any("only" in p.notes.lower() and "not included" in p.notes.lower() for p in points):
-            warnings.append(f"A {label} price covers the GPU only, not its share of the server.")
+        partial = sorted({p.scope for p in points if p.scope in ("gpu", "board")})
+        if partial:
+            what = " / ".join({"gpu": "the GPU alone", "board": "the GPU baseboard (no CPUs, chassis, network)"}[x] for x in partial)
+            warnings.append(f"A {label} price covers {what}, not a whole server: the cost of owning is understated.")
         return Quote(_spread(p.usd for p in points), KIND_UNITS[kind], _describe(points), tuple(warnings))
     if kind in PER_GPU_KINDS and hardware is not None:
         return _fallback_per_gpu(book, kind, hardware, catalog)

@@ -208,6 +208,7 @@ SERVING_MEMORY_SOURCE = "vLLM default gpu_memory_utilization = 0.9"
 #: order of 10 microseconds); GPUs without NVLink use PCIe Gen4 x16, 31.5 GB/s each way.
 ALLREDUCE_LATENCY_S = 8e-6
 PCIE_GEN4_X16_GB_PER_S = 31.5
+PCIE_GEN5_X16_GB_PER_S = 63.0  # H100 PCIe and later: PCIe Gen5 x16, 63 GB/s each way
 ALLREDUCES_PER_LAYER = 2  # after attention and after the FFN (Megatron-LM tensor parallelism)
 
 #: Weight and KV-cache bytes per value when serving at each precision. int4 means weight-only
@@ -229,3 +230,7 @@ SECONDS_PER_DAY = 86400.0
 #: guide: eight ConnectX-7 400 Gb/s compute-fabric ports) = 50 GB/s each way.
 EP_BYTES_PER_HIDDEN_VALUE = 3.0
 SCALE_OUT_GB_PER_S = 50.0
+
+#: Without a load, the smallest replica whose output per GPU is within this share of the best
+#: (a 440-GPU replica for a 1 % gain is not what anyone deploys).
+REPLICA_SIZE_TOLERANCE = 0.02

@@ -162,6 +162,8 @@ class InferenceEstimate:
     own_input: Band
     own_output: Band
     power_it_kw: Band
+    provisioned_it_kw: Band
+    provisioned_facility_kw: Band
     power_facility_kw: Band
     energy_mwh_per_day: Band
     co2_t_per_day: Band
@@ -194,6 +196,7 @@ class InferenceEstimate:
             },
             "api_price_usd_per_million_tokens": self.api_price,
             "power_kw": {"it": self.power_it_kw.to_dict(), "facility": self.power_facility_kw.to_dict()},
+            "provisioned_power_kw": {"it": self.provisioned_it_kw.to_dict(), "facility": self.provisioned_facility_kw.to_dict()},
             "energy_mwh_per_day": self.energy_mwh_per_day.to_dict(),
             "co2_t_per_day": self.co2_t_per_day.to_dict(),
             "joules_per_token": self.joules_per_token.to_dict(),
@@ -221,6 +224,19 @@ def validate(req: InferenceRequest) -> None:
         raise InvalidInputError(
             f"'precision' must be one of {', '.join(d.SERVING_PRECISIONS)} for serving, got {req.precision!r}.",
             field="precision")
+    if req.gpus_per_replica:
+        limit = tensor_parallel_limit(req.hardware)
+        heads = req.model.attention_heads
+        if req.gpus_per_replica > limit and req.gpus_per_replica % limit:
+            raise InvalidInputError(
+                f"'gpus_per_replica' beyond one {req.hardware.name} tensor-parallel group ({limit}) must be a multiple "
+                f"of it (pipeline stages), got {req.gpus_per_replica}. Try {req.gpus_per_replica // limit * limit or limit} "
+                f"or {(req.gpus_per_replica // limit + 1) * limit}.", field="gpus_per_replica")
+        if req.gpus_per_replica <= limit and heads and heads % req.gpus_per_replica and not req.model.is_moe:
+            sizes = [t for t in (1, 2, 4, 8, 16, 32, 64, 72) if t <= limit and heads % t == 0]
+            raise InvalidInputError(
+                f"Tensor parallelism over {req.gpus_per_replica} GPUs must divide {req.model.name}'s {heads} attention "
+                f"heads; use one of {', '.join(map(str, sizes))}.", field="gpus_per_replica")
     compute = d.SERVING_COMPUTE_PRECISION[req.precision]
     try:
         req.hardware.peak_tflops(compute)
@@ -241,10 +257,11 @@ def _shape(req: InferenceRequest) -> _Shape:
     model, hw = req.model, req.hardware
     compute = d.SERVING_COMPUTE_PRECISION[req.precision]
     kv_bytes = d.SERVING_KV_BYTES[req.precision]
-    input_tokens = req.input_tokens or d.DEFAULT_INPUT_TOKENS
-    output_tokens = req.output_tokens or d.DEFAULT_OUTPUT_TOKENS
+    input_tokens, output_tokens = _request_shape(req)
+    # KV tokens a sequence holds at its longest (the context may include history before this prompt),
+    # and on average while its output is generated.
     context_max = req.context_tokens or input_tokens + output_tokens
-    context_mean = req.context_tokens or input_tokens + output_tokens / 2.0
+    context_mean = context_max - output_tokens / 2.0
     if model.has_attention_shape:
         heads, layers = model.attention_heads, model.layers
         prefill_attn = attention_forward_flops_per_token(layers, heads, model.qk_head_dim, model.value_head_dim, input_tokens / 2.0)
@@ -257,13 +274,13 @@ def _shape(req: InferenceRequest) -> _Shape:
         decode_attn = attention_forward_flops_per_token(layers, heads, qk, v, context_mean)
     else:
         prefill_attn = decode_attn = 0.0
-    link_gb = hw.nvlink_gb_per_s / 2.0 if hw.nvlink_gb_per_s else d.PCIE_GEN4_X16_GB_PER_S
+    link_bytes = hw.nvlink_gb_per_s / 2.0 * d.GIGA if hw.nvlink_gb_per_s else pcie_bytes_per_s(hw)
     return _Shape(
         weight_bytes_per_param=d.SERVING_WEIGHT_BYTES[req.precision],
         kv_bytes_per_token=kv_cache_bytes_per_token(model, kv_bytes),
         peak_flops=hw.peak_tflops(compute) * d.TERA,
         bandwidth_bytes_per_s=hw.hbm_bandwidth_tb_per_s * d.TERA,
-        link_bytes_per_s=link_gb * d.GIGA,
+        link_bytes_per_s=link_bytes,
         usable_bytes_per_gpu=hw.hbm_gb * d.HBM_BYTES_PER_GB * d.SERVING_MEMORY_FRACTION,
         input_tokens=input_tokens,
         output_tokens=output_tokens,
@@ -311,6 +328,23 @@ def _kv_bytes_per_sequence_per_gpu(req: InferenceRequest, sh: _Shape, gpus: int,
     return per_sequence * kv_copies(req.model, tp) / tp / pp
 
 
+def _request_shape(req: InferenceRequest) -> tuple[int, int]:
+    """(input, output) tokens per request. Defaults fill what is not given; with only a
+    ``context_tokens`` shorter than the defaults, the defaults shrink to fit it (2/3 prompt)."""
+    given_in, given_out, ctx = req.input_tokens, req.output_tokens, req.context_tokens
+    if ctx is not None and given_in is None and given_out is None and ctx < d.DEFAULT_INPUT_TOKENS + d.DEFAULT_OUTPUT_TOKENS:
+        input_tokens = max(1, math.ceil(ctx * 2 / 3))
+        return input_tokens, max(1, ctx - input_tokens)
+    input_tokens = given_in or d.DEFAULT_INPUT_TOKENS
+    output_tokens = given_out or d.DEFAULT_OUTPUT_TOKENS
+    if ctx is not None and ctx < input_tokens + output_tokens:
+        raise InvalidInputError(
+            f"'context_tokens' ({ctx:,}) is the KV cache a sequence holds, so it must be at least input + output "
+            f"tokens ({input_tokens:,} + {output_tokens:,}). Raise it, or leave it out to use input + output.",
+            field="context_tokens")
+    return input_tokens, output_tokens
+
+
 def _max_batch(req: InferenceRequest, sh: _Shape, gpus: int, mode: str = "tp") -> int:
     free_per_gpu = sh.usable_bytes_per_gpu - _resident_params_per_gpu(req.model, gpus, mode) * sh.weight_bytes_per_param
     if free_per_gpu <= 0:
@@ -328,10 +362,16 @@ def tensor_parallel_limit(hw: Hardware) -> int:
 
 def _link_bytes_per_s(hw: Hardware, tp: int) -> float:
     """One-way bandwidth per GPU inside a tensor-parallel group: NVLink (half the bidirectional
-    figure) when the group fits its NVLink domain, PCIe Gen4 x16 otherwise."""
+    figure) when the group fits its NVLink domain, PCIe otherwise (Gen5 x16 on Hopper and
+    Blackwell, Gen4 x16 before)."""
     if hw.nvlink_gb_per_s and tp <= hw.nvlink_domain_gpus:
         return hw.nvlink_gb_per_s / 2.0 * d.GIGA
-    return d.PCIE_GEN4_X16_GB_PER_S * d.GIGA
+    return pcie_bytes_per_s(hw)
+
+
+def pcie_bytes_per_s(hw: Hardware) -> float:
+    gen5 = hw.architecture in ("hopper", "blackwell")
+    return (d.PCIE_GEN5_X16_GB_PER_S if gen5 else d.PCIE_GEN4_X16_GB_PER_S) * d.GIGA
 
 
 def _replica(req: InferenceRequest, sh: _Shape, gpus: int, batch: int, scenario: str, mode: str = "tp") -> _Replica:
@@ -454,13 +494,14 @@ def _choose(req: InferenceRequest, sh: _Shape, candidates: list[tuple[int, str]]
 
     For each size, the parallelism (tensor or expert) is the one with more throughput at its own
     best batch, so it does not change with the batch the user fixes. Among sizes that meet the
-    latency targets: with a load, the fewest GPUs in total; with a fixed batch and no load, the
-    smallest replica that holds it; otherwise the most output per GPU.
+    latency targets: with a load, the fewest GPUs in total (ties: more output per GPU); with a
+    fixed batch and no load, the smallest replica that holds it; otherwise the smallest replica
+    within 2 % of the best output per GPU.
     """
     modes_by_size: dict[int, list[str]] = {}
     for t, mode in candidates:
         modes_by_size.setdefault(t, []).append(mode)
-    best: _Replica | None = None
+    viable: list[_Replica] = []
     for t, modes in modes_by_size.items():
         mode = modes[0]
         if len(modes) > 1:
@@ -471,18 +512,18 @@ def _choose(req: InferenceRequest, sh: _Shape, candidates: list[tuple[int, str]]
             continue
         if req.ttft_ms is not None and rep.prefill_s * 1000.0 > req.ttft_ms:
             continue
-        if best is None:
-            best = rep
-            if req.batch_size and load_rps is None:
-                break  # sizes are ascending: the smallest replica that holds the batch
-            continue
-        if load_rps is not None:
-            better = math.ceil(load_rps * peak / rep.requests_per_s) * t < math.ceil(load_rps * peak / best.requests_per_s) * best.gpus
-        else:
-            better = rep.requests_per_s / t > best.requests_per_s / best.gpus * 1.000001
-        if better:
-            best = rep
-    return best
+        viable.append(rep)
+        if req.batch_size and load_rps is None:
+            break  # sizes are ascending: the smallest replica that holds the batch
+    if not viable:
+        return None
+    per_gpu = {id(r): r.requests_per_s / r.gpus for r in viable}
+    if load_rps is not None:
+        # Fewest GPUs for the peak load; among equals, the most output per GPU (more headroom).
+        return min(viable, key=lambda r: (math.ceil(load_rps * peak / r.requests_per_s) * r.gpus, -per_gpu[id(r)]))
+    # Without a load: the smallest replica within 2 % of the best output per GPU.
+    top = max(per_gpu.values())
+    return min((r for r in viable if per_gpu[id(r)] >= top * (1.0 - d.REPLICA_SIZE_TOLERANCE)), key=lambda r: r.gpus)
 
 
 def _fit_error(req: InferenceRequest, sh: _Shape) -> DoesNotFitError:
@@ -616,6 +657,8 @@ def estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog 
         replica_w = gpu_w_per_replica + overhead_w
         it_kw[s] = replica_w * replicas[s] / 1000.0
         joules[s] = replica_w / (u * r.requests_per_s * sh.output_tokens)
+    provisioned_it = Band(*(replicas[s] * t * (hw.tdp_w * d.POWER_FRACTION_COMPUTE + overhead_nameplate_w
+                                                   * d.NODE_OVERHEAD_FRACTION[s]) / 1000.0 for s in SCENARIOS))
     power_it = Band(*(it_kw[s] for s in SCENARIOS))
     power_fac = Band(*(power.facility(it_kw[s], pue[s]) for s in SCENARIOS))
     energy_day = Band(*(power_fac[s] * d.HOURS_PER_DAY / 1000.0 for s in SCENARIOS))
@@ -689,6 +732,8 @@ def estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog 
         own_input=_sorted(Band(*(costs["own_in"][s] for s in SCENARIOS))),
         own_output=_sorted(Band(*(costs["own_out"][s] for s in SCENARIOS))),
         power_it_kw=_sorted(power_it), power_facility_kw=_sorted(power_fac), energy_mwh_per_day=_sorted(energy_day),
+        provisioned_it_kw=_sorted(provisioned_it),
+        provisioned_facility_kw=_sorted(Band(*(power.facility(provisioned_it[s], pue[s]) for s in SCENARIOS))),
         co2_t_per_day=_sorted(co2_day), joules_per_token=_sorted(jpt), api_price=api,
         assumptions=tuple(assumptions), warnings=tuple(warnings),
     )

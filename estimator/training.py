@@ -422,6 +422,12 @@ def estimate_training(req: TrainingRequest, book: PriceBook, catalog: Catalog | 
         )
     node_count = math.ceil(gpu_count / hw.gpus_per_node)
     days = Band(*(wall_clock_days(gpu_hours[s], gpu_count) for s in SCENARIOS))
+    sequences = req.tokens / seq
+    if sequences < gpu_count:
+        warnings.append(
+            f"{gpu_count:,} GPUs but only {sequences:,.0f} sequences of {seq:,} tokens: a step cannot keep every GPU busy, "
+            "so the wall-clock time is a lower bound."
+        )
 
     # Power and energy
     overhead_nameplate_w, w = power.node_nameplate_overhead_w_per_gpu(hw)
@@ -463,6 +469,11 @@ def estimate_training(req: TrainingRequest, book: PriceBook, catalog: Catalog | 
         Assumption("contracted_kw_per_gpu", contracted_kw, "kW", "server nameplate power per GPU (colocation is billed on contracted capacity)"),
     ]
 
+    for name, band in (("GPU-hours", gpu_hours), ("energy", energy), ("cost", rent), ("cost", own)):
+        if not all(math.isfinite(band[s]) for s in SCENARIOS):
+            raise InvalidInputError(
+                f"The {name} estimate overflows for tokens={_show(req.tokens)}: use a number of tokens a training run "
+                "could process (the largest published runs are about 1e13-1e14).", field="tokens")
     return TrainingEstimate(
         model=model.id, hardware=hw.id, precision=req.precision, tokens=req.tokens,
         flops=Band.point(model_flops), flops_dense=main_flops, flops_attention=attn_flops, gpu_hours=gpu_hours, wall_clock_days=days,

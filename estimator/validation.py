@@ -138,8 +138,9 @@ CASES: tuple[Case, ...] = (
     Case("DeepSeek-V3/R1 production, output tokens/s per 8x H800 node", "output tokens/s", "tok/s", 14800,
          "DeepSeek open-infra 'day 6' inference system overview (Feb 2025), 24 h average", "check",
          _serving_throughput("deepseek-v3", "h800-sxm", "fp8", 8, 2000, 550, tpot_ms=50.0),
-         "DeepSeek serves with expert parallelism over 18+ nodes and data-parallel attention; this model uses "
-         "tensor parallelism, whose all-reduce over H800's 400 GB/s NVLink dominates; prompt/output lengths assumed"),
+         "DeepSeek serves decode on separate nodes with expert parallelism over 18+ nodes, 56 % of prompt tokens "
+         "from its KV-cache store and a load that varies over the day; the estimate co-locates prefill and decode "
+         "in an expert-parallel replica of two nodes; prompt/output lengths (2,000 / 550) assumed"),
 )
 
 

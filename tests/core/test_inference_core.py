@@ -90,6 +90,26 @@ def test_load_sizing_and_targets(catalog, book):
             assert 0 < band["low"] <= band["mid"] <= band["high"]
 
 
+def test_provisioned_power_covers_the_peak(catalog, book):
+    r = estimate(catalog, book, model="llama-3.1-70b", hardware="h100-sxm", precision="fp8", requests_per_s=10,
+                 peak_to_average=3).to_dict()
+    for s in ("low", "mid", "high"):
+        assert r["provisioned_power_kw"]["it"][s] >= r["power_kw"]["it"][s]
+    # every provisioned GPU at its compute-bound draw (99 % of 700 W) plus its server share
+    assert r["provisioned_power_kw"]["it"]["mid"] > r["gpu_count"] * 0.99 * 0.7
+
+
+def test_mla_kv_cache_is_stored_whole_on_every_tensor_parallel_gpu(catalog, book):
+    # MLA's latent is shared by all heads, so tensor parallelism cannot split it.
+    est = estimate(catalog, book, model="deepseek-v3", hardware="h200-sxm", precision="fp8", gpus_per_replica=8,
+                   batch_size=64, context_tokens=4096, input_tokens=2048, output_tokens=512)
+    per_sequence_gb = 4096 * 61 * 576 * 1 / 1e9
+    if est.per_replica["parallelism"] == "tensor":
+        assert est.memory_gb["kv_cache"] == pytest.approx(64 * per_sequence_gb * 8, rel=1e-6)
+    else:
+        assert est.memory_gb["kv_cache"] == pytest.approx(64 * per_sequence_gb, rel=1e-6)
+
+
 def test_api_price_is_shown_next_to_the_estimate(catalog, book):
     r = estimate(catalog, book, model="deepseek-r1", hardware="h200-sxm", precision="fp8").to_dict()
     assert r["api_price_usd_per_million_tokens"]["output"] == 2.19
@@ -139,6 +159,14 @@ def test_comparison_keeps_rows_that_do_not_fit(catalog, book):
          "Llama 3.1 405B in bf16 needs 812 GB of weights"),
         ({"input_tokens": 200_000}, InvalidInputError, "input_tokens", "supports at most 131,072 tokens of context"),
         ({"model": "gpt-4-estimate"}, InvalidInputError, "model", "the KV cache cannot be sized"),
+        ({"gpus_per_replica": 12}, InvalidInputError, "gpus_per_replica",
+         "'gpus_per_replica' beyond one NVIDIA H100 80GB SXM5 tensor-parallel group (8) must be a multiple of it "
+         "(pipeline stages), got 12. Try 8 or 16."),
+        ({"gpus_per_replica": 3}, InvalidInputError, "gpus_per_replica",
+         "Tensor parallelism over 3 GPUs must divide Llama 3.1 8B's 32 attention heads; use one of 1, 2, 4, 8."),
+        ({"context_tokens": 1200}, InvalidInputError, "context_tokens",
+         "'context_tokens' (1,200) is the KV cache a sequence holds, so it must be at least input + output tokens "
+         "(1,000 + 500)."),
         ({"params": 7e9, "model": None}, InvalidInputError, "params", "Serving needs the architecture"),
     ],
 )
@@ -168,7 +196,7 @@ MODELS = st.sampled_from(["llama-3.1-8b", "llama-3.1-70b", "deepseek-v3", "mixtr
 
 def _fixed(catalog, book, model, batch, context, gpus=8):
     return estimate(catalog, book, model=model, hardware="h200-sxm", precision="fp8", gpus_per_replica=gpus,
-                    batch_size=batch, context_tokens=context, input_tokens=min(context, 512), output_tokens=128)
+                    batch_size=batch, context_tokens=context, input_tokens=min(context - 128, 512), output_tokens=128)
 
 
 @settings(max_examples=50, deadline=None)

@@ -111,6 +111,24 @@ def test_tokens_default_to_the_published_run(catalog, book):
         estimate(catalog, book, params=7e9, hardware="h100-sxm")
 
 
+def test_partial_purchase_price_is_flagged(catalog, book):
+    est = estimate(catalog, book, model="llama-3.1-8b", tokens=1e11, hardware="h200-sxm", gpus=64)
+    assert ("A purchase (NVIDIA H200 141GB SXM5) price covers the GPU baseboard (no CPUs, chassis, network), not a "
+            "whole server: the cost of owning is understated.") in est.warnings
+
+
+def test_more_gpus_than_sequences_is_flagged(catalog, book):
+    est = estimate(catalog, book, model="llama-3.1-8b", tokens=1e6, hardware="h100-sxm", gpus=1024)
+    assert any("a step cannot keep every GPU busy" in w for w in est.warnings)
+
+
+def test_training_comparison_uses_one_token_count(catalog, book):
+    from estimator.compare import compare
+
+    result = compare(catalog, book, "training", ["llama-3.1-405b", "deepseek-v3"], {"hardware": "h100-sxm", "gpus": 4096})
+    assert [row["tokens"] for row in result["rows"]] == [15.6e12, 15.6e12]
+
+
 def test_params_only(catalog, book):
     est = estimate(catalog, book, params=70e9, active_params=13e9, tokens=1e12, hardware="h100-sxm", gpus=256)
     assert est.flops.mid == 6 * 13e9 * 1e12
