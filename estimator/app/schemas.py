@@ -26,30 +26,42 @@ from estimator.defaults import SERVING_PRECISIONS
 from estimator.training import RECOMPUTE_MODES
 
 POSITIVE = validate.Range(min=0, min_inclusive=False)
+FRACTION = validate.Range(min=0, max=1, min_inclusive=False)
 
 
-# --- Bounds ---------------------------------------------------------------------------------------
-# Every number has an upper bound, and those the core divides by a lower bound above 0: generous
-# (well beyond anything built or published by 2025) yet finite, so that no combination of inputs
-# takes the arithmetic past a 64-bit float. Without them 1e308 parameters, 5e-324 tokens or a GPU
-# with 1e-300 TFLOP/s overflowed or divided by zero in the core (a 500); now they are a 422 that
-# names the field. The bounds are in the OpenAPI document (minimum, maximum).
-def between(low: float, high: float, *, low_exclusive: bool = False) -> validate.Range:
-    """``low <= value <= high`` (``low < value`` with ``low_exclusive``)."""
-    return validate.Range(min=low, max=high, min_inclusive=not low_exclusive)
+# --- Realistic ranges -----------------------------------------------------------------------------
+# Every number has an upper bound, and those the core divides by a floor above 0: generous (well
+# beyond anything built or published by 2025) yet finite, so that no combination of inputs takes the
+# arithmetic past a 64-bit float. Without them 1e308 parameters, 5e-324 tokens or a GPU with 1e-300
+# TFLOP/s overflowed or divided by zero in the core (a 500); now they are a 422 naming the field.
+# They are in the OpenAPI document (minimum with exclusiveMinimum, maximum).
+class Within(validate.Range):
+    """``low < value <= high`` (either side optional). A value <= 0 is left to the field's sign check
+    (``POSITIVE``, or the core's for inline records), whose message says what is wrong with it."""
+
+    def __init__(self, low: float | None, high: float | None) -> None:
+        super().__init__(min=low, max=high, min_inclusive=False)
+
+    def __call__(self, value: Any) -> Any:
+        return value if value <= 0 else super().__call__(value)
 
 
-def positive_up_to(high: float) -> validate.Range:
-    """``0 < value <= high``: for values the core never divides by (prices, targets)."""
-    return between(0, high, low_exclusive=True)
+def positive(high: float, *, above: float | None = None) -> list[validate.Validator]:
+    """``0 < value``, then ``above < value <= high``."""
+    return [POSITIVE, Within(above, high)]
 
 
-FRACTION = between(0.001, 1)  # a share of time or of peak: below 0.1% the estimate means nothing
-PARAMS = between(1, 1e15)  # parameters: the largest models published have ~2e12
-TOKENS = between(1, 1e18)  # training or daily tokens: the largest runs published have ~4e13
-SEQUENCE = between(1, 100_000_000)  # tokens in one sequence: the longest contexts are ~1e7
-WIDTH = between(1, 10_000_000)  # a width or count inside a model (layers, heads, ranks, FFN size)
-TFLOPS = between(0.001, 1_000_000)  # dense tensor peak of one GPU: a B200 has 2,250 bf16
+def nvlink_bandwidth(value: float) -> None:
+    """0 GB/s is no NVLink (PCIe is assumed); a sliver above 0 would be divided by (not in OpenAPI)."""
+    if 0 < value <= 1:
+        raise ValidationError("Must be greater than 1, or 0 for none.")
+
+
+PARAMS = Within(1, 1e15)  # parameters: the largest models published have ~2e12
+TOKENS = Within(1, 1e18)  # training or daily tokens: the largest runs published have ~4e13
+SEQUENCE = Within(None, 100_000_000)  # tokens in one sequence: the longest contexts are ~1e7
+WIDTH = Within(None, 10_000_000)  # a count or width inside a model: layers, heads, ranks, FFN size
+TFLOPS = Within(0.001, 1_000_000)  # dense tensor peak of one GPU, TFLOP/s: a B200 has 2,250 in bf16
 
 
 # --- Strict fields --------------------------------------------------------------------------------
@@ -108,9 +120,12 @@ def exclusive_range_openapi(converter: Any, field: fields.Field, **kwargs: Any) 
 
     (apispec writes ``minimum`` and drops the exclusivity for 3.0.)
     """
-    for validator in field.validators:
-        if isinstance(validator, validate.Range) and validator.min is not None and not validator.min_inclusive:
-            return {"exclusiveMinimum": True}
+    ranges = [v for v in field.validators if isinstance(v, validate.Range) and v.min is not None]
+    if not ranges:
+        return {}
+    floor = max(v.min for v in ranges)  # apispec documents the largest minimum
+    if any(v.min == floor and not v.min_inclusive for v in ranges):
+        return {"exclusiveMinimum": True}
     return {}
 
 
@@ -138,16 +153,27 @@ class HardwareSpecSchema(Schema):
     form_factor = fields.String(metadata=_doc("SXM, PCIe …", "SXM"))
     fp64_tensor_tflops = StrictFloat(validate=TFLOPS, metadata=_doc("FP64 tensor-core peak, TFLOP/s"))
     tf32_dense_tflops = StrictFloat(validate=TFLOPS, metadata=_doc("TF32 dense peak, TFLOP/s"))
-    bf16_dense_tflops = StrictFloat(required=True, validate=TFLOPS, metadata=_doc("BF16/FP16 dense peak, TFLOP/s", 989.4))
+    bf16_dense_tflops = StrictFloat(
+        validate=TFLOPS, required=True, metadata=_doc("BF16/FP16 dense peak, TFLOP/s", 989.4)
+    )
     fp8_dense_tflops = StrictFloat(validate=TFLOPS, metadata=_doc("FP8 dense peak, TFLOP/s", 1978.9))
     fp4_dense_tflops = StrictFloat(validate=TFLOPS, metadata=_doc("FP4 dense peak, TFLOP/s"))
-    hbm_gb = StrictFloat(required=True, validate=between(0.1, 1_000_000), metadata=_doc("Device memory, GB (10^9 bytes)", 80))
-    hbm_bandwidth_tb_per_s = StrictFloat(required=True, validate=between(0.001, 10_000), metadata=_doc("Memory bandwidth, TB/s", 3.35))
-    tdp_w = StrictFloat(required=True, validate=between(1, 100_000), metadata=_doc("Board power limit, W", 700))
-    nvlink_gb_per_s = StrictFloat(validate=nvlink_bandwidth, metadata=_doc("NVLink bandwidth per GPU, GB/s (0: none)", 900))
-    gpus_per_node = StrictInteger(validate=between(1, 10_000), metadata=_doc("GPUs per server (default 8)", 8))
-    nvlink_domain_gpus = StrictInteger(validate=between(1, 1_000_000), metadata=_doc("GPUs in one NVLink domain (default 1)", 8))
-    node_max_power_kw = StrictFloat(validate=positive_up_to(10_000), metadata=_doc("Server maximum power, kW", 10.2))
+    hbm_gb = StrictFloat(
+        validate=Within(0.1, 1_000_000), required=True, metadata=_doc("Device memory, GB (10^9 bytes)", 80)
+    )
+    hbm_bandwidth_tb_per_s = StrictFloat(
+        validate=Within(0.001, 10_000), required=True, metadata=_doc("Memory bandwidth, TB/s", 3.35)
+    )
+    tdp_w = StrictFloat(validate=Within(None, 100_000), required=True, metadata=_doc("Board power limit, W", 700))
+    nvlink_gb_per_s = StrictFloat(
+        validate=[nvlink_bandwidth, Within(None, 100_000)],
+        metadata=_doc("NVLink bandwidth per GPU, GB/s (0: none, else more than 1)", 900),
+    )
+    gpus_per_node = StrictInteger(validate=Within(None, 10_000), metadata=_doc("GPUs per server (default 8)", 8))
+    nvlink_domain_gpus = StrictInteger(
+        validate=Within(None, 1_000_000), metadata=_doc("GPUs in one NVLink domain (default 1)", 8)
+    )
+    node_max_power_kw = StrictFloat(validate=Within(None, 10_000), metadata=_doc("Server maximum power, kW", 10.2))
     node_power_source = fields.String(metadata=_doc("Where node_max_power_kw comes from"))
     source = fields.String(metadata=_doc("Where the figures come from"))
     as_of = fields.String(metadata=_doc("Date of the source, YYYY-MM-DD", "2024-01-01"))
@@ -168,27 +194,35 @@ class ModelSpecSchema(Schema):
     attention = fields.String(
         validate=validate.OneOf(("mha", "gqa", "mla")), metadata=_doc("Attention kind: mha, gqa or mla", "gqa")
     )
-    total_params = StrictFloat(required=True, validate=PARAMS, metadata=_doc("All parameters (MoE: every expert)", 70.6e9))
-    active_params = StrictFloat(validate=PARAMS, metadata=_doc("Parameters used per token (default: total_params)", 70.6e9))
+    total_params = StrictFloat(
+        validate=PARAMS, required=True, metadata=_doc("All parameters (MoE: every expert)", 70.6e9)
+    )
+    active_params = StrictFloat(
+        validate=PARAMS, metadata=_doc("Parameters used per token (default: total_params)", 70.6e9)
+    )
     layers = StrictInteger(validate=WIDTH, metadata=_doc("Transformer layers", 80))
     hidden_size = StrictInteger(validate=WIDTH, metadata=_doc("Model width", 8192))
     attention_heads = StrictInteger(validate=WIDTH, metadata=_doc("Query heads", 64))
     kv_heads = StrictInteger(validate=WIDTH, metadata=_doc("Key/value heads", 8))
     head_dim = StrictInteger(validate=WIDTH, metadata=_doc("Width of one head", 128))
     ffn_size = StrictInteger(validate=WIDTH, metadata=_doc("Dense FFN intermediate width", 28672))
-    dense_layers = StrictInteger(validate=between(0, 10_000_000), metadata=_doc("Layers with a dense FFN"))
+    dense_layers = StrictInteger(validate=WIDTH, metadata=_doc("Layers with a dense FFN"))
     moe_ffn_size = StrictInteger(validate=WIDTH, metadata=_doc("Intermediate width of one expert"))
     experts = StrictInteger(validate=WIDTH, metadata=_doc("Routed experts per MoE layer"))
     experts_per_token = StrictInteger(validate=WIDTH, metadata=_doc("Routed experts per token"))
-    shared_experts = StrictInteger(validate=between(0, 10_000_000), metadata=_doc("Always-on experts per MoE layer"))
+    shared_experts = StrictInteger(validate=WIDTH, metadata=_doc("Always-on experts per MoE layer"))
     q_lora_rank = StrictInteger(validate=WIDTH, metadata=_doc("MLA query compression rank"))
     kv_lora_rank = StrictInteger(validate=WIDTH, metadata=_doc("MLA key/value latent width"))
     qk_rope_head_dim = StrictInteger(validate=WIDTH, metadata=_doc("MLA rotary part of a query/key head"))
     qk_nope_head_dim = StrictInteger(validate=WIDTH, metadata=_doc("MLA non-rotary part of a query/key head"))
     v_head_dim = StrictInteger(validate=WIDTH, metadata=_doc("MLA value head width"))
-    vocab_size = StrictInteger(validate=between(1, 1_000_000_000), metadata=_doc("Vocabulary size, tokens", 128256))
-    max_context_tokens = StrictInteger(validate=between(1, 1_000_000_000), metadata=_doc("Longest supported context, tokens", 131072))
-    training_sequence_tokens = StrictInteger(validate=SEQUENCE, metadata=_doc("Pre-training sequence length, tokens", 8192))
+    vocab_size = StrictInteger(validate=Within(None, 1_000_000_000), metadata=_doc("Vocabulary size, tokens", 128256))
+    max_context_tokens = StrictInteger(
+        validate=Within(None, 1_000_000_000), metadata=_doc("Longest supported context, tokens", 131072)
+    )
+    training_sequence_tokens = StrictInteger(
+        validate=SEQUENCE, metadata=_doc("Pre-training sequence length, tokens", 8192)
+    )
     training_tokens = StrictFloat(validate=TOKENS, metadata=_doc("Published pre-training tokens", 15.6e12))
     source = fields.String(metadata=_doc("Where the figures come from"))
     as_of = fields.String(metadata=_doc("Date of the source, YYYY-MM-DD"))
@@ -207,13 +241,15 @@ class _StrictSchema(Schema):
 class _PriceFields(_StrictSchema):
     """Facility, grid and price overrides shared by training and serving."""
 
-    pue = StrictFloat(validate=between(1, 10), metadata=_doc("Power usage effectiveness, >= 1", 1.2))
-    grid_kg_co2_per_kwh = StrictFloat(validate=positive_up_to(10), metadata=_doc("Grid carbon intensity, kg CO2/kWh", 0.4))
-    usd_per_gpu_hour = StrictFloat(validate=positive_up_to(10_000), metadata=_doc("Rental price, USD per GPU-hour", 2.5))
-    capex_usd_per_gpu = StrictFloat(
-        validate=positive_up_to(100_000_000), metadata=_doc("Purchase price per GPU (server share), USD", 30000)
+    pue = StrictFloat(
+        validate=[validate.Range(min=1), Within(None, 10)], metadata=_doc("Power usage effectiveness, >= 1", 1.2)
     )
-    usd_per_kwh = StrictFloat(validate=positive_up_to(100), metadata=_doc("Electricity price, USD per kWh", 0.08))
+    grid_kg_co2_per_kwh = StrictFloat(validate=positive(10), metadata=_doc("Grid carbon intensity, kg CO2/kWh", 0.4))
+    usd_per_gpu_hour = StrictFloat(validate=positive(10_000), metadata=_doc("Rental price, USD per GPU-hour", 2.5))
+    capex_usd_per_gpu = StrictFloat(
+        validate=positive(100_000_000), metadata=_doc("Purchase price per GPU (server share), USD", 30000)
+    )
+    usd_per_kwh = StrictFloat(validate=positive(100), metadata=_doc("Electricity price, USD per kWh", 0.08))
 
 
 def _hardware_field() -> IdOrSpec:
@@ -228,27 +264,33 @@ class TrainingWorkloadSchema(_StrictSchema):
     """The fields of a training run other than the model and the prices."""
 
     tokens = StrictFloat(
-        validate=TOKENS,
+        validate=[POSITIVE, TOKENS],
         metadata=_doc("Training tokens (default: the model's published pre-training tokens, where known)", 15.6e12),
     )
     hardware = _hardware_field()
     precision = fields.String(
         validate=validate.OneOf(PRECISIONS), metadata=_doc("Precision of the matrix products (default bf16)", "bf16")
     )
-    gpus = StrictInteger(validate=between(1, 100_000_000), metadata=_doc("GPUs in the run; gives the wall-clock time", 1024))
+    gpus = StrictInteger(
+        validate=positive(100_000_000), metadata=_doc("GPUs in the run; gives the wall-clock time", 1024)
+    )
     deadline_days = StrictFloat(
-        validate=between(0.001, 36_525), metadata=_doc("Wall-clock limit in days; gives the GPUs needed (instead of 'gpus')", 30)
+        validate=positive(36_525, above=0.001),
+        metadata=_doc("Wall-clock limit in days; gives the GPUs needed (instead of 'gpus')", 30),
     )
     sequence_tokens = StrictInteger(
-        validate=SEQUENCE, metadata=_doc("Training sequence length (default: the model's)", 8192)
+        validate=[POSITIVE, SEQUENCE], metadata=_doc("Training sequence length (default: the model's)", 8192)
     )
     recompute = fields.String(
         validate=validate.OneOf(RECOMPUTE_MODES), metadata=_doc("Activation recomputation (default none)", "none")
     )
     utilisation = StrictFloat(
-        validate=FRACTION, metadata=_doc("Model FLOPs utilisation to assume instead of the calibrated range", 0.4)
+        validate=[FRACTION, Within(0.001, None)],
+        metadata=_doc("Model FLOPs utilisation to assume instead of the calibrated range", 0.4),
     )
-    goodput = StrictFloat(validate=FRACTION, metadata=_doc("Fraction of GPU time doing useful work", 0.9))
+    goodput = StrictFloat(
+        validate=[FRACTION, Within(0.001, None)], metadata=_doc("Fraction of GPU time doing useful work", 0.9)
+    )
 
 
 class InferenceWorkloadSchema(_StrictSchema):
@@ -262,32 +304,38 @@ class InferenceWorkloadSchema(_StrictSchema):
         ),
     )
     gpus_per_replica = StrictInteger(
-        validate=between(1, 1_000_000), metadata=_doc("GPUs serving one copy of the model (default: the cheapest that fits)", 8)
+        validate=positive(1_000_000),
+        metadata=_doc("GPUs serving one copy of the model (default: the cheapest that fits)", 8),
     )
     batch_size = StrictInteger(
-        validate=between(1, 10_000_000),
+        validate=positive(10_000_000),
         metadata=_doc("Concurrent sequences per replica (default: the largest that meets 'tpot_ms' and fits)", 64),
     )
     context_tokens = StrictInteger(
-        validate=SEQUENCE,
+        validate=[POSITIVE, SEQUENCE],
         metadata=_doc("KV-cache tokens held per sequence (default: input_tokens + output_tokens)", 4096),
     )
-    input_tokens = StrictInteger(validate=SEQUENCE, metadata=_doc("Prompt tokens per request (default 1000)", 1000))
-    output_tokens = StrictInteger(validate=SEQUENCE, metadata=_doc("Generated tokens per request (default 500)", 500))
+    input_tokens = StrictInteger(
+        validate=[POSITIVE, SEQUENCE], metadata=_doc("Prompt tokens per request (default 1000)", 1000)
+    )
+    output_tokens = StrictInteger(
+        validate=[POSITIVE, SEQUENCE], metadata=_doc("Generated tokens per request (default 500)", 500)
+    )
     requests_per_s = StrictFloat(
-        validate=between(1e-6, 1e9), metadata=_doc("Average load in requests per second (or 'tokens_per_day', not both)", 20)
+        validate=positive(1e9, above=1e-6),
+        metadata=_doc("Average load in requests per second (or 'tokens_per_day', not both)", 20),
     )
     tokens_per_day = StrictFloat(
-        validate=TOKENS,
+        validate=[POSITIVE, TOKENS],
         metadata=_doc("Average load in tokens (input + output) per day (or 'requests_per_s', not both)", 1e9),
     )
     peak_to_average = StrictFloat(
-        validate=between(1, 1000),
+        validate=[validate.Range(min=1), Within(None, 1000)],
         metadata=_doc("Peak load / average load the fleet is sized for, >= 1 (default 1)", 2),
     )
-    ttft_ms = StrictFloat(validate=positive_up_to(3_600_000), metadata=_doc("Time-to-first-token target, milliseconds", 2000))
+    ttft_ms = StrictFloat(validate=positive(3_600_000), metadata=_doc("Time-to-first-token target, milliseconds", 2000))
     tpot_ms = StrictFloat(
-        validate=positive_up_to(3_600_000), metadata=_doc("Time-per-output-token target, milliseconds (sets the batch)", 50)
+        validate=positive(3_600_000), metadata=_doc("Time-per-output-token target, milliseconds (sets the batch)", 50)
     )
 
 
@@ -296,9 +344,9 @@ class _TrainingModelFields(_StrictSchema):
         ModelSpecSchema,
         metadata=_doc("Catalog model id (GET /api/v1/catalog/models) or an inline model object", "llama-3.1-70b"),
     )
-    params = StrictFloat(validate=PARAMS, metadata=_doc("Total parameters, instead of 'model'", 7e9))
+    params = StrictFloat(validate=[POSITIVE, PARAMS], metadata=_doc("Total parameters, instead of 'model'", 7e9))
     active_params = StrictFloat(
-        validate=PARAMS, metadata=_doc("Parameters active per token, with 'params' (MoE)", 7e9)
+        validate=[POSITIVE, PARAMS], metadata=_doc("Parameters active per token, with 'params' (MoE)", 7e9)
     )
 
 
