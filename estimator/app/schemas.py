@@ -618,7 +618,12 @@ class InferenceEstimateSchema(Schema):
     api_price_usd_per_million_tokens = fields.Nested(
         ApiPriceSchema, required=True, allow_none=True, metadata=_doc("Null when no public price is known")
     )
-    power_kw = fields.Nested(PowerSchema, required=True)
+    power_kw = fields.Nested(PowerSchema, required=True, metadata=_doc("At the average load"))
+    provisioned_power_kw = fields.Nested(
+        PowerSchema,
+        required=True,
+        metadata=_doc("Every provisioned GPU compute-bound: what the site must supply"),
+    )
     energy_mwh_per_day = fields.Nested(BandSchema, required=True, metadata=_doc("Facility energy per day, MWh"))
     co2_t_per_day = fields.Nested(BandSchema, required=True, metadata=_doc("Emissions per day, tonnes CO2"))
     joules_per_token = fields.Nested(BandSchema, required=True, metadata=_doc("IT energy per output token, J"))
