@@ -59,8 +59,8 @@ def nvlink_bandwidth(value: float) -> None:
 
 PARAMS = Within(1, 1e15)  # parameters: the largest models published have ~2e12
 TOKENS = Within(1, 1e18)  # training or daily tokens: the largest runs published have ~4e13
-SEQUENCE = Within(None, 100_000_000)  # tokens in one sequence: the longest contexts are ~1e7
-WIDTH = Within(None, 10_000_000)  # a count or width inside a model: layers, heads, ranks, FFN size
+SEQUENCE = Within(0, 100_000_000)  # tokens in one sequence: the longest contexts are ~1e7
+WIDTH = Within(0, 10_000_000)  # a count or width inside a model: layers, heads, ranks, FFN size
 TFLOPS = Within(0.001, 1_000_000)  # dense tensor peak of one GPU, TFLOP/s: a B200 has 2,250 in bf16
 
 
@@ -164,7 +164,7 @@ class HardwareSpecSchema(Schema):
     hbm_bandwidth_tb_per_s = StrictFloat(
         validate=Within(0.001, 10_000), required=True, metadata=_doc("Memory bandwidth, TB/s", 3.35)
     )
-    tdp_w = StrictFloat(validate=Within(None, 100_000), required=True, metadata=_doc("Board power limit, W", 700))
+    tdp_w = StrictFloat(validate=Within(0, 100_000), required=True, metadata=_doc("Board power limit, W", 700))
     nvlink_gb_per_s = StrictFloat(
         validate=[nvlink_bandwidth, Within(None, 100_000)],
         metadata=_doc("NVLink bandwidth per GPU, GB/s (0: none, else more than 1)", 900),
@@ -173,7 +173,7 @@ class HardwareSpecSchema(Schema):
     nvlink_domain_gpus = StrictInteger(
         validate=Within(None, 1_000_000), metadata=_doc("GPUs in one NVLink domain (default 1)", 8)
     )
-    node_max_power_kw = StrictFloat(validate=Within(None, 10_000), metadata=_doc("Server maximum power, kW", 10.2))
+    node_max_power_kw = StrictFloat(validate=Within(0, 10_000), metadata=_doc("Server maximum power, kW", 10.2))
     node_power_source = fields.String(metadata=_doc("Where node_max_power_kw comes from"))
     source = fields.String(metadata=_doc("Where the figures come from"))
     as_of = fields.String(metadata=_doc("Date of the source, YYYY-MM-DD", "2024-01-01"))
@@ -206,19 +206,23 @@ class ModelSpecSchema(Schema):
     kv_heads = StrictInteger(validate=WIDTH, metadata=_doc("Key/value heads", 8))
     head_dim = StrictInteger(validate=WIDTH, metadata=_doc("Width of one head", 128))
     ffn_size = StrictInteger(validate=WIDTH, metadata=_doc("Dense FFN intermediate width", 28672))
-    dense_layers = StrictInteger(validate=WIDTH, metadata=_doc("Layers with a dense FFN"))
+    dense_layers = StrictInteger(
+        validate=Within(None, 10_000_000), metadata=_doc("Layers with a dense FFN (0 or more)")
+    )
     moe_ffn_size = StrictInteger(validate=WIDTH, metadata=_doc("Intermediate width of one expert"))
     experts = StrictInteger(validate=WIDTH, metadata=_doc("Routed experts per MoE layer"))
     experts_per_token = StrictInteger(validate=WIDTH, metadata=_doc("Routed experts per token"))
-    shared_experts = StrictInteger(validate=WIDTH, metadata=_doc("Always-on experts per MoE layer"))
+    shared_experts = StrictInteger(
+        validate=Within(None, 10_000_000), metadata=_doc("Always-on experts per MoE layer (0 or more)")
+    )
     q_lora_rank = StrictInteger(validate=WIDTH, metadata=_doc("MLA query compression rank"))
     kv_lora_rank = StrictInteger(validate=WIDTH, metadata=_doc("MLA key/value latent width"))
     qk_rope_head_dim = StrictInteger(validate=WIDTH, metadata=_doc("MLA rotary part of a query/key head"))
     qk_nope_head_dim = StrictInteger(validate=WIDTH, metadata=_doc("MLA non-rotary part of a query/key head"))
     v_head_dim = StrictInteger(validate=WIDTH, metadata=_doc("MLA value head width"))
-    vocab_size = StrictInteger(validate=Within(None, 1_000_000_000), metadata=_doc("Vocabulary size, tokens", 128256))
+    vocab_size = StrictInteger(validate=Within(0, 1_000_000_000), metadata=_doc("Vocabulary size, tokens", 128256))
     max_context_tokens = StrictInteger(
-        validate=Within(None, 1_000_000_000), metadata=_doc("Longest supported context, tokens", 131072)
+        validate=Within(0, 1_000_000_000), metadata=_doc("Longest supported context, tokens", 131072)
     )
     training_sequence_tokens = StrictInteger(
         validate=SEQUENCE, metadata=_doc("Pre-training sequence length, tokens", 8192)

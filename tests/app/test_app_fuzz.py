@@ -1,0 +1,175 @@
+"""Property-based fuzzing of the JSON API: no request gets a 500 or a traceback, and every error is
+the one problem shape.
+
+schemathesis reads ``/api/openapi.json`` and calls the app in-process (WSGI), twice:
+
+- ``test_api_never_fails_and_speaks_problem_details``: every operation of the published document,
+  with its examples, the invalid "coverage" cases (each field just outside its minimum or maximum,
+  missing required fields, wrong types, undeclared methods and media types) and hypothesis-generated
+  requests, valid (positive) and invalid (negative);
+- ``test_estimates_with_catalog_ids_never_fail``: the three estimates again with valid requests only,
+  the model and hardware ids narrowed to the catalog's and one field of each exclusive pair dropped,
+  so that the boundary values of every number (at its minimum, at its maximum) reach the core's
+  arithmetic instead of stopping at a 404 for an unknown id or a 422 for 'model' and 'params' both.
+
+Each response goes through schemathesis's checks and ``problem_details`` below. Left out:
+``positive_data_acceptance``: a body that matches the document can still get a 422 the document
+lists (a model that does not fit in the GPUs, latency targets no replica meets, exclusive fields),
+rules an OpenAPI schema cannot express.
+
+Bounded for CI: ``MAX_EXAMPLES`` generated requests per operation and run, plus the examples and
+coverage cases (about 3,000 requests, 30 s); deterministic (derandomized, no example database, so
+nothing is written to ``.hypothesis/``). ``ESTIMATOR_FUZZ_EXAMPLES=2000`` digs deeper locally.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import zlib
+from typing import Any
+
+import schemathesis
+from schemathesis import GenerationMode
+from schemathesis.checks import (
+    allow_header_conformance,
+    content_type_conformance,
+    negative_data_rejection,
+    not_a_server_error,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+    unsupported_method,
+)
+from schemathesis.config import SchemathesisConfig
+
+from estimator.app import create_app
+from estimator.app.errors import PROBLEM_MIMETYPE, PROBLEM_TYPES
+from estimator.catalog import load_catalog
+from estimator.compare import PRESETS
+
+MAX_EXAMPLES = int(os.environ.get("ESTIMATOR_FUZZ_EXAMPLES", "40"))
+PROBLEM_KEYS = {"type", "title", "status", "detail", "errors"}
+PROBLEM_TYPE_URIS = {"about:blank"} | {f"/problems/{slug}" for slug in PROBLEM_TYPES}
+#: What the client is told instead of a traceback (errors.py); seeing it means the app crashed.
+SERVER_ERROR_DETAIL = "An unexpected error occurred on the server. It has been logged."
+
+# The app as gunicorn serves it: an unhandled exception becomes a 500 problem (Flask logs the
+# traceback, which pytest shows with the failure) instead of propagating into the test.
+APP = create_app({"TESTING": True, "PROPAGATE_EXCEPTIONS": False})
+# An explicit config: a schemathesis.toml found by discovery must not change what CI runs.
+schema = schemathesis.openapi.from_wsgi("/api/openapi.json", APP, config=SchemathesisConfig())
+schema.config.generation.update(
+    modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
+    max_examples=MAX_EXAMPLES,
+    deterministic=True,  # hypothesis derandomize=True: the same requests on every run
+    database="none",
+)
+# The valid boundary cases are generated below, with ids that reach the core.
+schema.config.phases.coverage.generation.update(modes=[GenerationMode.NEGATIVE])
+
+
+def with_catalog_ids(document: dict[str, Any]) -> dict[str, Any]:
+    """The document with every model and hardware id narrowed to the seed catalog's ids.
+
+    Random strings are unknown ids (a 404 before any arithmetic), so the published document alone
+    rarely gets a request into the core; with real ids, the boundary values of every number reach
+    the estimate itself.
+    """
+    catalog = load_catalog()
+    models, hardware = (
+        {"type": "string", "enum": list(catalog.models)},
+        {"type": "string", "enum": list(catalog.hardware)},
+    )
+    document = copy.deepcopy(document)
+    for component in document["components"]["schemas"].values():
+        properties = component.get("properties", {})
+        for name, ids in (("model", models), ("hardware", hardware)):
+            if "oneOf" in properties.get(name, {}):
+                properties[name]["oneOf"][0] = ids
+        if "models" in properties:
+            properties["models"]["items"] = models
+        if "baseline" in properties:
+            properties["baseline"] = {**properties["baseline"], **models}
+    return document
+
+
+# The estimates again, with catalog ids: valid requests only (the invalid ones are above), so that
+# every generated request that the cross-field rules let through is computed by the core.
+with APP.test_client() as client:
+    catalog_schema = schemathesis.openapi.from_dict(
+        with_catalog_ids(client.get("/api/openapi.json").get_json()), config=SchemathesisConfig()
+    )
+catalog_schema.app = APP  # as from_wsgi does: requests go to the app in-process
+catalog_schema.config.generation.update(
+    modes=[GenerationMode.POSITIVE], max_examples=MAX_EXAMPLES, deterministic=True, database="none"
+)
+catalog_schema = catalog_schema.include(method="POST")
+
+#: Fields a body may not give together, which the document cannot say: one of each pair is dropped.
+EXCLUSIVE = (("model", "params"), ("gpus", "deadline_days"), ("requests_per_s", "tokens_per_day"), ("models", "preset"))
+
+
+def consistent(body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` with one field of each exclusive pair, chosen by a checksum of the body (so either
+    can stay, the same on every run), and a baseline only if it is among the compared models."""
+    body = dict(body)
+    checksum = zlib.crc32(json.dumps(body, sort_keys=True).encode())
+    for bit, pair in enumerate(EXCLUSIVE):
+        if all(name in body for name in pair):
+            del body[pair[checksum >> bit & 1]]
+    if "params" not in body:
+        body.pop("active_params", None)  # it goes with 'params' only
+    if body.get("baseline") not in body.get("models", PRESETS.get(body.get("preset", ""), ())):
+        body.pop("baseline", None)
+    return body
+
+
+def problem_details(ctx: Any, response: Any, case: Any) -> None:
+    """Every 4xx and 5xx is RFC 9457 problem JSON in the one shape, and never a traceback."""
+    if response.status_code < 400:
+        return
+    assert "Traceback" not in response.text, "a traceback reached the client"
+    media_type = response.headers.get("content-type", [""])[0].split(";")[0].strip()
+    assert media_type == PROBLEM_MIMETYPE, f"{response.status_code} answered with {media_type!r}"
+    body = response.json()
+    assert isinstance(body, dict) and set(body) == PROBLEM_KEYS, f"not the problem shape: {body!r}"
+    assert body["status"] == response.status_code, body
+    assert body["type"] in PROBLEM_TYPE_URIS, body
+    assert isinstance(body["title"], str) and body["title"], body
+    assert isinstance(body["detail"], str) and body["detail"], body
+    assert isinstance(body["errors"], list), body
+    for item in body["errors"]:
+        assert isinstance(item, dict), body
+        assert isinstance(item.get("detail"), str) and item["detail"], body
+        assert isinstance(item.get("code"), str) and item["code"], body
+        pointer = item.get("pointer", "missing")
+        assert pointer is None or (isinstance(pointer, str) and (pointer == "" or pointer.startswith("/"))), body
+    if response.status_code >= 500:
+        assert body["detail"] == SERVER_ERROR_DETAIL or response.status_code == 503, body
+
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+    unsupported_method,
+    allow_header_conformance,
+    problem_details,
+]
+
+
+@schema.parametrize()
+def test_api_never_fails_and_speaks_problem_details(case):
+    case.call_and_validate(checks=CHECKS)
+
+
+@catalog_schema.parametrize()
+def test_estimates_with_catalog_ids_never_fail(case):
+    if isinstance(case.body, dict):
+        case.body = consistent(case.body)
+    case.call_and_validate(checks=CHECKS)
