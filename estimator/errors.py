@@ -39,7 +39,8 @@ class UnknownIdError(EstimatorError, LookupError):
 
     def __init__(self, kind: str, given: str, known: Iterable[str], *, field: str) -> None:
         known = sorted(known)
-        closest = difflib.get_close_matches(given.lower(), known, n=3, cutoff=0.4)
+        closest = difflib.get_close_matches(given.lower()[:100], known, n=3, cutoff=0.4)
+        given = given if len(given) <= 80 else given[:77] + "..."
         hint = f" Closest: {', '.join(closest)}." if closest else ""
         listing = "hardware" if kind == "hardware" else "models"
         super().__init__(
@@ -66,3 +67,13 @@ class CatalogError(EstimatorError, ValueError):
     """A seed or uploaded catalog row is malformed."""
 
     code = "catalog_error"
+
+
+def out_of_range(exc: ArithmeticError) -> InvalidInputError:
+    """A division by zero or an overflow deep in a formula means an input far outside anything
+    physical (5e-324 tokens, 1e308 requests/s); say so instead of crashing."""
+    return InvalidInputError(
+        "An input is too large or too small for the estimate to be computed "
+        f"({type(exc).__name__}): use values in the range of real workloads and hardware.",
+        field=None,
+    )

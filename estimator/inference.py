@@ -31,11 +31,12 @@ from . import power
 from .bands import SCENARIOS, Assumption, Band
 from .catalog import Catalog, Hardware, Model
 from .cost import PriceBook
-from .errors import DoesNotFitError, InvalidInputError, UnsupportedPrecisionError
+from .errors import DoesNotFitError, InvalidInputError, UnsupportedPrecisionError, out_of_range
 from .training import _check_positive, _overrides, attention_forward_flops_per_token, ceil
 
 MAX_BATCH = 4096  # serving engines cap concurrent sequences (vLLM max_num_seqs defaults to 256-1024)
-MAX_GPUS_PER_REPLICA = 512
+MAX_GPUS_PER_REPLICA = 512  # largest replica the search tries
+MAX_GPUS_PER_REPLICA_GIVEN = 4096  # largest replica a request may ask for
 
 
 # --- Formulas (scalar or numpy) ----------------------------------------------------------------
@@ -224,6 +225,10 @@ def validate(req: InferenceRequest) -> None:
         raise InvalidInputError(
             f"'precision' must be one of {', '.join(d.SERVING_PRECISIONS)} for serving, got {req.precision!r}.",
             field="precision")
+    if req.gpus_per_replica and req.gpus_per_replica > MAX_GPUS_PER_REPLICA_GIVEN:
+        raise InvalidInputError(
+            f"'gpus_per_replica' must be at most {MAX_GPUS_PER_REPLICA_GIVEN:,} (the largest serving replicas published, "
+            f"DeepSeek's, span 144 GPUs), got {req.gpus_per_replica:.4g}.", field="gpus_per_replica")
     if req.gpus_per_replica:
         limit = tensor_parallel_limit(req.hardware)
         heads = req.model.attention_heads
@@ -506,11 +511,10 @@ def _choose(req: InferenceRequest, sh: _Shape, candidates: list[tuple[int, str]]
         mode = modes[0]
         if len(modes) > 1:
             free = {m: _best_batch(req, sh, t, "mid", m, fixed_batch=None) for m in modes}
-            mode = max(modes, key=lambda m: free[m].requests_per_s if free[m] else -1.0)  # type: ignore[union-attr]
+            passing = [m for m in modes if _meets_targets(req, free[m])] or modes
+            mode = max(passing, key=lambda m: free[m].requests_per_s if free[m] else -1.0)  # type: ignore[union-attr]
         rep = _best_batch(req, sh, t, "mid", mode)
-        if rep is None or (req.tpot_ms is not None and rep.tpot_s * 1000.0 > req.tpot_ms):
-            continue
-        if req.ttft_ms is not None and rep.prefill_s * 1000.0 > req.ttft_ms:
+        if rep is None or not _meets_targets(req, rep):
             continue
         viable.append(rep)
         if req.batch_size and load_rps is None:
@@ -551,25 +555,54 @@ def _fit_error(req: InferenceRequest, sh: _Shape) -> DoesNotFitError:
     )
 
 
+def _meets_targets(req: InferenceRequest, rep: _Replica | None) -> bool:
+    if rep is None:
+        return False
+    if req.tpot_ms is not None and rep.tpot_s * 1000.0 > req.tpot_ms:
+        return False
+    return req.ttft_ms is None or rep.prefill_s * 1000.0 <= req.ttft_ms
+
+
 def _no_target_error(req: InferenceRequest, sh: _Shape, candidates: list[tuple[int, str]]) -> InvalidInputError:
-    """Say which latency limit binds, at the most parallel replica tried."""
-    t, mode = max(candidates, key=lambda c: (c[0], c[1] == "tp"))
-    one = _replica(req, sh, t, 1, "mid", mode)
-    if req.ttft_ms is not None and one.prefill_s * 1000.0 > req.ttft_ms:
+    """Say which latency limit binds: the best first-token time any replica reaches, else the best
+    time per output token at the smallest batch."""
+    batch = req.batch_size or 1
+    tries = [_replica(req, sh, t, batch, "mid", mode) for t, mode in candidates]
+    fastest_first = min(tries, key=lambda r: r.prefill_s)
+    if req.ttft_ms is not None and fastest_first.prefill_s * 1000.0 > req.ttft_ms:
         return InvalidInputError(
-            f"No configuration meets ttft_ms={req.ttft_ms:g}: prefilling {sh.input_tokens:,} tokens takes "
-            f"{one.prefill_s * 1000:,.0f} ms even on {t} x {req.hardware.name}. Raise the target, shorten the prompt, "
-            "or use faster hardware.", field="ttft_ms", binding="ttft", best_ms=one.prefill_s * 1000.0)
+            f"No configuration meets ttft_ms={req.ttft_ms:g}: prefilling {sh.input_tokens:,} tokens takes at least "
+            f"{fastest_first.prefill_s * 1000:,.0f} ms (on {fastest_first.gpus} x {req.hardware.name}). Raise the target, "
+            "shorten the prompt, or use faster hardware.",
+            field="ttft_ms", binding="ttft", best_ms=fastest_first.prefill_s * 1000.0)
+    within_ttft = [r for r in tries if req.ttft_ms is None or r.prefill_s * 1000.0 <= req.ttft_ms]
+    fastest = min(within_ttft, key=lambda r: r.tpot_s)
+    target = f"tpot_ms={req.tpot_ms:g}" if req.tpot_ms is not None else "the targets"
+    extra = f" within ttft_ms={req.ttft_ms:g}" if req.ttft_ms is not None else ""
     return InvalidInputError(
-        f"No batch meets tpot_ms={req.tpot_ms:g}: {req.batch_size or 1} sequence(s) take "
-        f"{_replica(req, sh, t, req.batch_size or 1, 'mid', mode).tpot_s * 1000:,.1f} ms per output token on {t} x "
-        f"{req.hardware.name}. Raise the target, use a lower precision, more GPUs per replica or faster hardware.",
-        field="tpot_ms", binding="tpot", best_ms=one.tpot_s * 1000.0)
+        f"No batch meets {target}{extra}: {batch} sequence(s) take at least {fastest.tpot_s * 1000:,.1f} ms per output "
+        f"token (on {fastest.gpus} x {req.hardware.name}). Raise the target, use a lower precision, more GPUs per "
+        "replica or faster hardware.",
+        field="tpot_ms" if req.tpot_ms is not None else "ttft_ms", binding="tpot", best_ms=fastest.tpot_s * 1000.0)
 
 
 # --- The estimate ------------------------------------------------------------------------------
 def estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog | None = None,
                        api_prices: dict[str, dict[str, Any]] | None = None) -> InferenceEstimate:
+    """The serving estimate (formulas in the module docstring)."""
+    try:
+        estimate = _estimate_inference(req, book, catalog, api_prices)
+    except (ZeroDivisionError, OverflowError) as exc:
+        raise out_of_range(exc) from None
+    bands = (estimate.cost_input, estimate.cost_output, estimate.own_input, estimate.own_output, estimate.power_it_kw,
+             estimate.provisioned_it_kw, estimate.energy_mwh_per_day, estimate.joules_per_token, estimate.replicas)
+    if not all(math.isfinite(b[s]) for b in bands for s in SCENARIOS):
+        raise out_of_range(OverflowError("non-finite result"))
+    return estimate
+
+
+def _estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog | None,
+                        api_prices: dict[str, dict[str, Any]] | None) -> InferenceEstimate:
     validate(req)
     model, hw = req.model, req.hardware
     warnings: list[str] = []

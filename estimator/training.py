@@ -31,7 +31,7 @@ from . import power
 from .bands import SCENARIOS, Assumption, Band
 from .catalog import BYTES_PER_VALUE, PRECISIONS, Catalog, Hardware, Model
 from .cost import PriceBook
-from .errors import DoesNotFitError, InvalidInputError
+from .errors import DoesNotFitError, InvalidInputError, out_of_range
 
 RECOMPUTE_MODES = ("none", "selective", "full")
 LOW_PRECISIONS = ("fp8", "fp4")
@@ -313,6 +313,14 @@ def _gemm_fraction(precision: str) -> tuple[float, str | None]:
 
 
 def estimate_training(req: TrainingRequest, book: PriceBook, catalog: Catalog | None = None) -> TrainingEstimate:
+    """The training estimate (formulas in the module docstring)."""
+    try:
+        return _estimate_training(req, book, catalog)
+    except (ZeroDivisionError, OverflowError) as exc:
+        raise out_of_range(exc) from None
+
+
+def _estimate_training(req: TrainingRequest, book: PriceBook, catalog: Catalog | None) -> TrainingEstimate:
     validate(req)
     model, hw = req.model, req.hardware
     warnings: list[str] = []

@@ -194,7 +194,7 @@ CORE_CASES = {
         "Workload does not fit in GPU memory",
         "does_not_fit",
         "/gpus",
-        {"min_gpus": 97},
+        {"min_gpus": 92},
     ),
     "fp8-on-a100": (
         {**INFERENCE, "hardware": "a100-80gb-sxm"},

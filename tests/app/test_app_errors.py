@@ -181,7 +181,7 @@ CORE_CASES = {
         "Workload does not fit in GPU memory",
         "does_not_fit",
         "/gpus",
-        {"min_gpus": 97, "given_gpus": 8},
+        {"min_gpus": 92, "given_gpus": 8},
     ),
     "gpus-and-deadline": (
         {"gpus": 8, "deadline_days": 30},

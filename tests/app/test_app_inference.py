@@ -215,7 +215,7 @@ CORE_CASES = {
         "Workload does not fit in GPU memory",
         "does_not_fit",
         "/gpus_per_replica",
-        {"min_gpus_per_replica": 38},
+        {"min_gpus_per_replica": 36},
     ),
     "prompt-beyond-context": (
         {**BASE, "input_tokens": 200_000},

@@ -120,3 +120,9 @@ def test_seed_readme_documents_every_column():
     for name in ("hardware.csv", "models.csv", "prices.csv", "api_prices.csv"):
         for column in _rows(name)[0]:
             assert f"`{column}`" in readme, f"{name}: column {column} is not documented"
+
+
+def test_unknown_long_id_is_cut_short(catalog):
+    with pytest.raises(UnknownIdError) as info:
+        catalog.get_model("x" * 10_000)
+    assert len(str(info.value)) < 300

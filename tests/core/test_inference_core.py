@@ -184,6 +184,24 @@ def test_unknown_ids(catalog, book):
     assert "deepseek-v3" in info.value.data["closest"]
 
 
+def test_ttft_target_picks_a_parallelism_that_meets_it(catalog, book):
+    # Found by API fuzzing: expert parallelism wins on throughput but misses the first-token target;
+    # the tensor-parallel layout meets it and must be chosen instead of failing.
+    est = estimate(catalog, book, model="deepseek-v3", hardware="h100-sxm", precision="fp8", ttft_ms=50)
+    assert est.per_replica["ttft_ms"] <= 50
+
+
+@pytest.mark.parametrize(
+    "values",
+    [{"requests_per_s": 5e-324}, {"requests_per_s": 1e308}, {"requests_per_s": 1, "peak_to_average": 1e308},
+     {"batch_size": 10**300}],
+)
+def test_absurd_numbers_are_clean_errors(catalog, book, values):
+    with pytest.raises(InvalidInputError) as info:
+        estimate(catalog, book, model="llama-3.1-8b", hardware="h100-sxm", **values)
+    assert "too large or too small" in str(info.value) or "must be" in str(info.value)
+
+
 def test_binding_limit_is_named(catalog, book):
     with pytest.raises(InvalidInputError) as info:
         estimate(catalog, book, model="llama-3.1-70b", hardware="h100-sxm", tpot_ms=0.5)
