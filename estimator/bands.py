@@ -27,6 +27,12 @@ class Band:
     def __getitem__(self, scenario: str) -> Any:
         return getattr(self, scenario)
 
+    def ascending(self) -> Band:
+        """The three values in ascending order, for reporting an output. Scenario values can cross
+        where opposing effects meet (a slower run idles more and draws less power per GPU-hour)."""
+        low, mid, high = sorted((self.low, self.mid, self.high))
+        return Band(low, mid, high)
+
     def to_dict(self, digits: int = 6) -> dict[str, float]:
         return {s: _round(self[s], digits) for s in SCENARIOS}
 

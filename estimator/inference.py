@@ -640,6 +640,13 @@ def _estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog
     elif best.mode == "tp" and t > hw.nvlink_domain_gpus:
         warnings.append(f"Tensor parallelism over {t} GPUs crosses PCIe ({d.PCIE_GEN4_X16_GB_PER_S:g} GB/s each way): "
                         f"{hw.name} has no NVLink domain that large.")
+    other = "ep" if best.mode == "tp" else "tp"
+    if req.batch_size and req.model.is_moe and (other == "tp" or t > 1) and _max_batch(req, sh, t, other) < req.batch_size:
+        alt = _best_batch(req, sh, t, "mid", other, fixed_batch=None)
+        if alt is not None and alt.requests_per_s > best.requests_per_s:
+            names = {"tp": "tensor", "ep": "expert"}
+            warnings.append(f"{names[other].capitalize()} parallelism would serve more on {t} GPUs but cannot hold "
+                            f"batch_size={req.batch_size}; {names[best.mode]} parallelism is used.")
     reps: dict[str, _Replica] = {"mid": best}
     for s in ("low", "high"):
         # Same replica size and parallelism; each scenario's own largest batch within the targets.
@@ -721,18 +728,20 @@ def _estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog
         "context_tokens": sh.context_max,
         "prefill_tokens_per_s": _sig(sh.input_tokens / mid.prefill_s),
         "decode_tokens_per_s": _sig(b / mid.step_s),
-        "ttft_ms": _sig(mid.prefill_s * 1000.0),
-        "tpot_ms": _sig(mid.tpot_s * 1000.0),
+        "ttft_ms": _sig_down(mid.prefill_s * 1000.0),
+        "tpot_ms": _sig_down(mid.tpot_s * 1000.0),
         "decode_step_ms": _sig(mid.step_s * 1000.0),
         "bound": "compute" if mid.step_compute_s >= mid.step_memory_s else "memory",
         "parallelism": "expert" if mid.mode == "ep" else "tensor",
         "requests_per_s": _sig(mid.requests_per_s),
         "output_tokens_per_s": _sig(mid.requests_per_s * sh.output_tokens),
     }
-    weights_gb = model.total_params * sh.weight_bytes_per_param / d.GIGA
+    # as stored: under expert parallelism every GPU keeps its own copy of the shared weights
+    weights_gb = _resident_params_per_gpu(model, t, best.mode) * t * sh.weight_bytes_per_param / d.GIGA
     kv_gb = b * _kv_bytes_per_sequence_per_gpu(req, sh, t, best.mode, sh.context_max) * (
         1 if best.mode == "ep" else t) / d.GIGA  # as stored, copies included
-    min_gpus = math.ceil((weights_gb + b * sh.context_max * sh.kv_bytes_per_token / d.GIGA) / (sh.usable_bytes_per_gpu / d.GIGA))
+    min_gpus = math.ceil((model.total_params * sh.weight_bytes_per_param + b * sh.context_max * sh.kv_bytes_per_token)
+                         / sh.usable_bytes_per_gpu)
     memory = {"weights": weights_gb, "kv_cache": kv_gb, "total": weights_gb + kv_gb,
               "available": t * sh.usable_bytes_per_gpu / d.GIGA, "kv_cache_per_token_mb": sh.kv_bytes_per_token / 1e6}
 
@@ -776,8 +785,17 @@ def _sig(value: float) -> float:
     return float(f"{value:.6g}")
 
 
+def _sig_down(value: float) -> float:
+    """6 significant digits, never above the value (a latency that meets its target must not be
+    rounded past it)."""
+    rounded = _sig(value)
+    if rounded <= value:
+        return rounded
+    exponent = math.floor(math.log10(abs(value))) - 5 if value else 0
+    return rounded - 10.0**exponent
+
+
 def _sorted(band: Band) -> Band:
     """Report a scalar band in ascending order (scenario values can cross, e.g. fewer replicas
     at higher efficiency run hotter)."""
-    low, mid, high = sorted((band.low, band.mid, band.high))
-    return Band(low, mid, high)
+    return band.ascending()

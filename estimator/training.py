@@ -485,7 +485,7 @@ def _estimate_training(req: TrainingRequest, book: PriceBook, catalog: Catalog |
     return TrainingEstimate(
         model=model.id, hardware=hw.id, precision=req.precision, tokens=req.tokens,
         flops=Band.point(model_flops), flops_dense=main_flops, flops_attention=attn_flops, gpu_hours=gpu_hours, wall_clock_days=days,
-        gpu_count=gpu_count, node_count=node_count, power_it_kw=power_it, power_facility_kw=power_fac,
+        gpu_count=gpu_count, node_count=node_count, power_it_kw=power_it.ascending(), power_facility_kw=power_fac.ascending(),
         energy_mwh=energy, co2_t=co2, rent_usd=rent, own_usd=own, utilisation=_descending(utilisation),
         memory=memory, gpu_count_for_deadline=deadline_gpus, assumptions=tuple(assumptions), warnings=tuple(warnings),
     )

@@ -110,6 +110,25 @@ def test_mla_kv_cache_is_stored_whole_on_every_tensor_parallel_gpu(catalog, book
         assert est.memory_gb["kv_cache"] == pytest.approx(64 * per_sequence_gb, rel=1e-6)
 
 
+def test_a_forced_switch_of_parallelism_is_said(catalog, book):
+    # Found by property search: past expert parallelism's memory the batch still fits tensor
+    # parallelism, at lower throughput; that must not happen silently.
+    values = dict(model="mixtral-8x7b", hardware="h100-sxm", precision="bf16", gpus_per_replica=8)
+    fits = estimate(catalog, book, batch_size=2554, **values)
+    forced = estimate(catalog, book, batch_size=2555, **values)
+    assert fits.per_replica["parallelism"] == "expert"
+    assert forced.per_replica["parallelism"] == "tensor"
+    assert ("Expert parallelism would serve more on 8 GPUs but cannot hold batch_size=2555; tensor parallelism is "
+            "used.") in forced.warnings
+
+
+def test_reported_latency_never_rounds_past_its_target(catalog, book):
+    est = estimate(catalog, book, model="mixtral-8x7b", hardware="gb200", precision="fp4", output_tokens=2267,
+                   gpus_per_replica=4, ttft_ms=1.62085837914, tpot_ms=18.9688810311)
+    assert est.per_replica["ttft_ms"] <= 1.62085837914
+    assert est.per_replica["tpot_ms"] <= 18.9688810311
+
+
 def test_api_price_is_shown_next_to_the_estimate(catalog, book):
     r = estimate(catalog, book, model="deepseek-r1", hardware="h200-sxm", precision="fp8").to_dict()
     assert r["api_price_usd_per_million_tokens"]["output"] == 2.19

@@ -213,7 +213,8 @@ def test_not_fit_error_carries_min_gpus(catalog, book):
 
 # --- Properties ----------------------------------------------------------------------------------
 MODELS = st.sampled_from(["llama-3.1-8b", "llama-3.1-70b", "deepseek-v3", "mixtral-8x7b", "mistral-small-3"])
-HARDWARE = st.sampled_from([("h100-sxm", "bf16"), ("h200-sxm", "fp8"), ("a100-80gb-sxm", "bf16"), ("b200", "fp4")])
+HARDWARE = st.sampled_from([("h100-sxm", "bf16"), ("h200-sxm", "fp8"), ("a100-80gb-sxm", "bf16"), ("b200", "fp4"),
+                            ("gb200", "bf16"), ("gb300", "fp8")])
 TOKENS = st.floats(min_value=1e6, max_value=1e14, allow_nan=False)
 
 
