@@ -81,6 +81,12 @@ LLAMA2_13B = {"id": "llama-2-13b", "total_params": 13.0e9, "layers": 40, "hidden
               "kv_heads": 40, "head_dim": 128, "training_sequence_tokens": 4096}
 LLAMA_65B = {"id": "llama-65b", "total_params": 65.2e9, "layers": 80, "hidden_size": 8192, "attention_heads": 64,
              "kv_heads": 64, "head_dim": 128, "training_sequence_tokens": 2048}
+LLAMA_7B = {"id": "llama-7b", "total_params": 6.7e9, "layers": 32, "hidden_size": 4096, "attention_heads": 32,
+            "kv_heads": 32, "head_dim": 128, "training_sequence_tokens": 2048}
+LLAMA_33B = {"id": "llama-33b", "total_params": 32.5e9, "layers": 60, "hidden_size": 6656, "attention_heads": 52,
+             "kv_heads": 52, "head_dim": 128, "training_sequence_tokens": 2048}
+BLOOM_176B = {"id": "bloom-176b", "total_params": 176.2e9, "layers": 70, "hidden_size": 14336, "attention_heads": 112,
+              "kv_heads": 112, "head_dim": 128, "training_sequence_tokens": 2048}
 PALM_540B = {"id": "palm-540b", "total_params": 540.35e9, "layers": 118, "hidden_size": 18432, "attention_heads": 48,
              "kv_heads": 1, "head_dim": 256, "training_sequence_tokens": 2048}
 TPU_V4 = {"id": "tpu-v4", "name": "Google TPU v4", "bf16_dense_tflops": 275, "hbm_gb": 32, "hbm_bandwidth_tb_per_s": 1.2,
@@ -113,6 +119,15 @@ CASES: tuple[Case, ...] = (
     Case("Llama 3.1 8B, 15.6T tokens, H100 SXM bf16", "GPU-hours", "GPU-h", 1.46e6, LLAMA3_CARD, "check",
          _training("llama-3.1-8b", "h100-sxm", 15.6e12),
          "implies 14.5 % MFU: small models on large clusters run far below the 405B's utilisation, which this model does not capture"),
+    Case("BLOOM 176B, 366B tokens, A100 80GB", "GPU-hours", "GPU-h", 1082990,
+         "Luccioni et al. 2022, arXiv:2211.02001 (1,082,990 GPU-hours); Le Scao et al. 2022, arXiv:2211.05100", "calibration",
+         _training(BLOOM_176B, "a100-80gb-sxm", 366e9), "the high estimate's goodput (0.66) was derived from this run"),
+    Case("LLaMA 7B, 1T tokens, A100 80GB", "GPU-hours", "GPU-h", 82432,
+         "Touvron et al. 2023, 'LLaMA', arXiv:2302.13971, Table 15", "check",
+         _training(LLAMA_7B, "a100-80gb-sxm", 1.0e12), "architecture given inline (arXiv:2302.13971 Table 2)"),
+    Case("LLaMA 33B, 1.4T tokens, A100 80GB", "GPU-hours", "GPU-h", 530432,
+         "Touvron et al. 2023, 'LLaMA', arXiv:2302.13971, Table 15", "check",
+         _training(LLAMA_33B, "a100-80gb-sxm", 1.4e12), "architecture given inline (arXiv:2302.13971 Table 2)"),
     Case("PaLM 540B, 780B tokens, TPU v4", "chip-hours", "chip-h", 8.4e6,
          "Chowdhery et al. 2022, arXiv:2204.02311 §4 (calibration.md: ~8.4M chip-hours)", "check",
          _training(PALM_540B, TPU_V4, 780e9),
