@@ -67,3 +67,18 @@ def problem() -> Problem:
         return {"type": type_, "title": title, "status": status, "detail": detail, "errors": list(errors)}
 
     return build
+
+
+@pytest.fixture(scope="session")
+def assert_core_problem(problem) -> Callable[..., None]:
+    """Check that a response carries the core error ``exc`` in the one problem shape, with the
+    data the core attached (closest ids, min_gpus, binding limit, ...) as extra members."""
+
+    def check(response, exc, status: int, type_: str, title: str, code: str, pointer: str | None, extra: dict) -> None:
+        assert response.status_code == status
+        assert response.mimetype == "application/problem+json"
+        assert exc.data.items() >= extra.items()  # the data the item must carry
+        error = {"pointer": pointer, "detail": exc.message, "code": code, **exc.data}
+        assert response.get_json() == problem(status, title, exc.message, type_=type_, errors=[error])
+
+    return check
