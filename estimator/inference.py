@@ -768,15 +768,15 @@ def _estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog
         model=model.id, hardware=hw.id, precision=req.precision, gpus_per_replica=t, replicas=replicas,
         gpu_count=gpu_count, node_count=node_count, per_replica=per_replica, memory_gb=memory, min_gpus_per_replica=min_gpus,
         input_tokens=sh.input_tokens, output_tokens=sh.output_tokens, load_requests_per_s=load_rps,
-        utilisation=_sorted(utilisation), throughput_output_tokens_per_s=_sorted(out_tps),
-        cost_input=_sorted(Band(*(costs["rent_in"][s] for s in SCENARIOS))),
-        cost_output=_sorted(Band(*(costs["rent_out"][s] for s in SCENARIOS))),
-        own_input=_sorted(Band(*(costs["own_in"][s] for s in SCENARIOS))),
-        own_output=_sorted(Band(*(costs["own_out"][s] for s in SCENARIOS))),
-        power_it_kw=_sorted(power_it), power_facility_kw=_sorted(power_fac), energy_mwh_per_day=_sorted(energy_day),
-        provisioned_it_kw=_sorted(provisioned_it),
-        provisioned_facility_kw=_sorted(Band(*(power.facility(provisioned_it[s], pue[s]) for s in SCENARIOS))),
-        co2_t_per_day=_sorted(co2_day), joules_per_token=_sorted(jpt), api_price=api,
+        utilisation=utilisation.ascending(), throughput_output_tokens_per_s=out_tps.ascending(),
+        cost_input=Band(*(costs["rent_in"][s] for s in SCENARIOS)).ascending(),
+        cost_output=Band(*(costs["rent_out"][s] for s in SCENARIOS)).ascending(),
+        own_input=Band(*(costs["own_in"][s] for s in SCENARIOS)).ascending(),
+        own_output=Band(*(costs["own_out"][s] for s in SCENARIOS)).ascending(),
+        power_it_kw=power_it.ascending(), power_facility_kw=power_fac.ascending(), energy_mwh_per_day=energy_day.ascending(),
+        provisioned_it_kw=provisioned_it.ascending(),
+        provisioned_facility_kw=Band(*(power.facility(provisioned_it[s], pue[s]) for s in SCENARIOS)).ascending(),
+        co2_t_per_day=co2_day.ascending(), joules_per_token=jpt.ascending(), api_price=api,
         assumptions=tuple(assumptions), warnings=tuple(warnings),
     )
 
@@ -793,9 +793,3 @@ def _sig_down(value: float) -> float:
         return rounded
     exponent = math.floor(math.log10(abs(value))) - 5 if value else 0
     return rounded - 10.0**exponent
-
-
-def _sorted(band: Band) -> Band:
-    """Report a scalar band in ascending order (scenario values can cross, e.g. fewer replicas
-    at higher efficiency run hotter)."""
-    return band.ascending()

@@ -486,7 +486,7 @@ def _estimate_training(req: TrainingRequest, book: PriceBook, catalog: Catalog |
         model=model.id, hardware=hw.id, precision=req.precision, tokens=req.tokens,
         flops=Band.point(model_flops), flops_dense=main_flops, flops_attention=attn_flops, gpu_hours=gpu_hours, wall_clock_days=days,
         gpu_count=gpu_count, node_count=node_count, power_it_kw=power_it.ascending(), power_facility_kw=power_fac.ascending(),
-        energy_mwh=energy, co2_t=co2, rent_usd=rent, own_usd=own, utilisation=_descending(utilisation),
+        energy_mwh=energy, co2_t=co2, rent_usd=rent, own_usd=own, utilisation=utilisation.ascending(),
         memory=memory, gpu_count_for_deadline=deadline_gpus, assumptions=tuple(assumptions), warnings=tuple(warnings),
     )
 
@@ -494,11 +494,6 @@ def _estimate_training(req: TrainingRequest, book: PriceBook, catalog: Catalog |
 def _overrides(req: Any) -> dict[str, float | None]:
     """Prices the request gives itself (None: take the price book's)."""
     return {"rent": req.usd_per_gpu_hour, "purchase": req.capex_usd_per_gpu, "electricity": req.usd_per_kwh, "hosting": None}
-
-
-def _descending(band: Band) -> Band:
-    """Utilisation is highest in the low estimate: report it low <= mid <= high like every band."""
-    return Band(band.high, band.mid, band.low)
 
 
 __all__ = ["TrainingRequest", "TrainingEstimate", "estimate_training", "minimum_gpus", "BYTES_PER_VALUE"]
