@@ -58,15 +58,19 @@ def _add_training(sub: Any) -> None:
                    help="training tokens, e.g. 15.6e12 (default: the model's published pre-training tokens)")
     p.add_argument("--hardware", required=True, help="catalog hardware id, e.g. h100-sxm")
     p.add_argument("--precision", choices=PRECISIONS, default="bf16")
-    when = p.add_mutually_exclusive_group()
-    when.add_argument("--gpus", type=_positive_int, help="GPU count -> wall-clock days")
-    when.add_argument("--deadline-days", type=_positive_float, help="deadline -> GPUs needed")
+    _add_gpus_or_deadline(p)
     p.add_argument("--sequence-tokens", type=_positive_int, help="pre-training sequence length")
     p.add_argument("--recompute", choices=RECOMPUTE_MODES, default="none")
     p.add_argument("--utilisation", type=_positive_float, help="override: achieved fraction of dense peak (0-1]")
     p.add_argument("--goodput", type=_positive_float, help="override: productive share of reserved time (0-1]")
     _add_site_and_price_options(p)
     p.add_argument("--json", action="store_true", help="print the API's JSON object")
+
+
+def _add_gpus_or_deadline(p: Any) -> None:
+    when = p.add_mutually_exclusive_group()
+    when.add_argument("--gpus", type=_positive_int, help="GPU count -> wall-clock days")
+    when.add_argument("--deadline-days", type=_positive_float, help="deadline -> GPUs needed")
 
 
 def _add_site_and_price_options(p: Any) -> None:
@@ -112,9 +116,7 @@ def _add_compare(sub: Any) -> None:
     p.add_argument("--hardware", required=True)
     p.add_argument("--precision", help="training: fp64|tf32|bf16|fp16|fp8|fp4; serving: bf16|fp16|fp8|fp4|int4")
     p.add_argument("--tokens", type=_positive_float, help="training tokens")
-    when = p.add_mutually_exclusive_group()
-    when.add_argument("--gpus", type=_positive_int)
-    when.add_argument("--deadline-days", type=_positive_float)
+    _add_gpus_or_deadline(p)
     _add_serving_options(p)
     p.add_argument("--json", action="store_true")
 
