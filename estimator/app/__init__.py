@@ -4,7 +4,7 @@
 environment variables and then by ``test_config``; the catalog and price book loaded once
 (``state.py``); strict JSON bodies (``jsonsafe.py``); one problem-details error shape
 (``errors.py``); the JSON API under ``/api/v1`` with its OpenAPI document at
-``/api/openapi.json`` (``api/``); the HTML pages (``web/``); and ``/healthz`` and ``/readyz``.
+``/api/v1/openapi.json`` and its docs page at ``/api/v1/docs`` (``api/``); the HTML pages (``web/``); and ``/healthz`` and ``/readyz``.
 
 Serve with ``gunicorn -c gunicorn.conf.py 'estimator.app:create_app()'``.
 """

@@ -23,12 +23,12 @@ class DefaultConfig:
     #: Directory holding hardware.csv, models.csv and prices.csv.
     SEEDS_DIR: str = str(SEEDS_DIR)
 
-    # flask-smorest: the OpenAPI document only, served at /api/openapi.json. No CDN-hosted UI:
-    # the docs page at /api/docs is served from files vendored into static/swagger-ui/.
+    # flask-smorest: the OpenAPI document only, served at /api/v1/openapi.json. No CDN-hosted UI:
+    # the docs page at /api/v1/docs is served from files vendored into static/swagger-ui/.
     API_TITLE: str = "Datacenter compute-cost estimator"
     API_VERSION: str = __version__
     OPENAPI_VERSION: str = "3.0.3"
-    OPENAPI_URL_PREFIX: str = "/api"
+    OPENAPI_URL_PREFIX: str = "/api/v1"
     OPENAPI_JSON_PATH: str = "openapi.json"
 
 

@@ -55,7 +55,7 @@ PROBLEM_TYPES: dict[str, tuple[str, str]] = {
     "unknown-id": (
         "Unknown model or hardware id",
         "A model or hardware id is not in the catalog. The item's 'closest' lists the nearest known ids; "
-        "GET /api/v1/catalog/models or /api/v1/catalog/hardware lists them all.",
+        "GET /api/v1/models or /api/v1/hardware lists them all.",
     ),
     "unsupported-precision": (
         "Precision not supported by the hardware",
@@ -239,7 +239,7 @@ def problem_from_messages(messages: object) -> ProblemError:
 
 # --- HTTP errors (routing, 413, 415, flask-smorest's abort) ---------------------------------------
 _HTTP_DETAILS = {
-    404: "No such endpoint. The API lives under /api/v1; its OpenAPI document is /api/openapi.json.",
+    404: "No such endpoint. The API lives under /api/v1; its OpenAPI document is /api/v1/openapi.json.",
     405: "This endpoint does not accept that method.",
     413: "The request body is larger than the limit of {limit:,} bytes.",
     415: "The request body must be JSON, sent with 'Content-Type: application/json'.",

@@ -254,13 +254,21 @@ class _PriceFields(_StrictSchema):
         validate=positive(100_000_000), metadata=_doc("Purchase price per GPU (server share), USD", 30000)
     )
     usd_per_kwh = StrictFloat(validate=positive(100), metadata=_doc("Electricity price, USD per kWh", 0.08))
+    pricing_table = fields.String(
+        validate=validate.Regexp(
+            r"^[a-z0-9][a-z0-9_-]{0,62}(@[1-9][0-9]{0,8})?$",
+            error="Must be a pricing table name like 'seed' or 'acme', optionally with a version: 'acme@3'.",
+        ),
+        metadata=_doc("Pricing table to take prices from: 'name' (its active version) or 'name@version'. "
+                      "Default: the built-in 'seed' table (GET /api/v1/pricing-tables).", "seed"),
+    )
 
 
 def _hardware_field() -> IdOrSpec:
     return IdOrSpec(
         HardwareSpecSchema,
         required=True,
-        metadata=_doc("Catalog hardware id (GET /api/v1/catalog/hardware) or an inline GPU object", "h100-sxm"),
+        metadata=_doc("Catalog hardware id (GET /api/v1/hardware) or an inline GPU object", "h100-sxm"),
     )
 
 
@@ -346,7 +354,7 @@ class InferenceWorkloadSchema(_StrictSchema):
 class _TrainingModelFields(_StrictSchema):
     model = IdOrSpec(
         ModelSpecSchema,
-        metadata=_doc("Catalog model id (GET /api/v1/catalog/models) or an inline model object", "llama-3.1-70b"),
+        metadata=_doc("Catalog model id (GET /api/v1/models) or an inline model object", "llama-3.1-70b"),
     )
     params = StrictFloat(validate=[POSITIVE, PARAMS], metadata=_doc("Total parameters, instead of 'model'", 7e9))
     active_params = StrictFloat(
@@ -359,7 +367,7 @@ class _InferenceModelFields(_StrictSchema):
         ModelSpecSchema,
         required=True,
         metadata=_doc(
-            "Catalog model id (GET /api/v1/catalog/models) or an inline model object with its architecture "
+            "Catalog model id (GET /api/v1/models) or an inline model object with its architecture "
             "(layers, kv_heads and head_dim, or the MLA sizes) to size the KV cache",
             "llama-3.1-70b",
         ),

@@ -1,4 +1,4 @@
-"""GET /api/v1/catalog/...: every field of every record, with its source."""
+"""GET /api/v1/...: every field of every record, with its source."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def as_json(record):
 
 @pytest.mark.parametrize(("kind", "attr"), [("hardware", "hardware"), ("models", "models")])
 def test_list_is_every_record_with_every_field(client, kind, attr):
-    response = client.get(f"/api/v1/catalog/{kind}")
+    response = client.get(f"/api/v1/{kind}")
     records = list(getattr(load_catalog(), attr).values())
 
     assert response.status_code == 200
@@ -33,7 +33,7 @@ def test_list_covers_every_seed_row_and_column(client, kind, csv_name, record_ty
         reader = csv.DictReader(handle)
         ids = [row["id"] for row in reader]
         columns = set(reader.fieldnames or ())
-    rows = client.get(f"/api/v1/catalog/{kind}").get_json()
+    rows = client.get(f"/api/v1/{kind}").get_json()
     assert [r["id"] for r in rows] == ids
     assert columns <= set(rows[0]) == {f.name for f in dataclasses.fields(record_type)}
 
@@ -41,10 +41,10 @@ def test_list_covers_every_seed_row_and_column(client, kind, csv_name, record_ty
 @pytest.mark.parametrize(
     ("path", "expected_id"),
     [
-        ("/api/v1/catalog/hardware/h100-sxm", "h100-sxm"),
-        ("/api/v1/catalog/hardware/A100", "a100-80gb-sxm"),
-        ("/api/v1/catalog/models/llama-3.1-405b", "llama-3.1-405b"),
-        ("/api/v1/catalog/models/llama-3-8b", "llama-3.1-8b"),
+        ("/api/v1/hardware/h100-sxm", "h100-sxm"),
+        ("/api/v1/hardware/A100", "a100-80gb-sxm"),
+        ("/api/v1/models/llama-3.1-405b", "llama-3.1-405b"),
+        ("/api/v1/models/llama-3-8b", "llama-3.1-8b"),
     ],
 )
 def test_one_record_by_id_or_alias(client, path, expected_id):
@@ -58,8 +58,8 @@ def test_one_record_by_id_or_alias(client, path, expected_id):
 @pytest.mark.parametrize(
     ("path", "kind", "given"),
     [
-        ("/api/v1/catalog/models/llama-3.1-450b", "model", "llama-3.1-450b"),
-        ("/api/v1/catalog/hardware/h1000", "hardware", "h1000"),
+        ("/api/v1/models/llama-3.1-450b", "model", "llama-3.1-450b"),
+        ("/api/v1/hardware/h1000", "hardware", "h1000"),
     ],
 )
 def test_unknown_id_is_404_with_closest(client, problem, path, kind, given):

@@ -10,7 +10,7 @@ from estimator.app import create_app
 def test_defaults(app):
     assert app.config["MAX_CONTENT_LENGTH"] == 1_000_000
     assert app.config["MAX_JSON_DEPTH"] == 32
-    assert app.config["OPENAPI_URL_PREFIX"] == "/api"
+    assert app.config["OPENAPI_URL_PREFIX"] == "/api/v1"
 
 
 def test_environment_overrides_defaults(monkeypatch):
@@ -19,9 +19,9 @@ def test_environment_overrides_defaults(monkeypatch):
     app = create_app({"TESTING": True})
     assert app.config["MAX_CONTENT_LENGTH"] == 2000
     client = app.test_client()
-    response = client.post("/api/v1/training", json={"padding": "x" * 2000})
+    response = client.post("/api/v1/estimates/training", json={"padding": "x" * 2000})
     assert response.status_code == 413
-    response = client.post("/api/v1/training", json={"a": [[[[1]]]]})
+    response = client.post("/api/v1/estimates/training", json={"a": [[[[1]]]]})
     assert response.status_code == 400
     assert response.get_json()["detail"] == "The JSON body is nested more than 4 levels deep."
 

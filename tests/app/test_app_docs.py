@@ -44,7 +44,7 @@ def test_vendored_files_are_unchanged(name):
 
 
 def test_docs_page_loads_only_local_files(client):
-    response = client.get("/api/docs")
+    response = client.get("/api/v1/docs")
     assert response.status_code == 200
     assert response.mimetype == "text/html"
     assert response.headers["Content-Security-Policy"] == "default-src 'self'"
@@ -60,9 +60,25 @@ def test_docs_page_loads_only_local_files(client):
     for asset in assets:
         with client.get(asset) as served:
             assert served.status_code == 200, asset
-    assert 'data-spec-url="/api/openapi.json"' in page
+    assert 'data-spec-url="/api/v1/openapi.json"' in page
 
 
 def test_swagger_ui_never_calls_the_online_validator():
     script = (APP_DIR / "static" / "api-docs.js").read_text(encoding="utf-8")
     assert re.search(r"validatorUrl:\s*null", script)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("/api/docs", "/api/v1/docs"),
+        ("/api/openapi.json", "/api/v1/openapi.json"),
+        ("/api/openapi.json?x=1", "/api/v1/openapi.json?x=1"),
+    ],
+)
+def test_old_docs_addresses_redirect_permanently(client, old, new):
+    response = client.get(old)
+    assert response.status_code == 308
+    assert response.headers["Location"] == new
+    assert response.get_data() == b""
+    assert client.get(old, follow_redirects=True).status_code == 200

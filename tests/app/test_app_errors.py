@@ -15,7 +15,7 @@ from estimator.errors import EstimatorError
 from estimator.inputs import training_request
 from estimator.training import estimate_training
 
-URL = "/api/v1/training"
+URL = "/api/v1/estimates/training"
 BASE = {"model": "llama-3.1-8b", "tokens": 1e12, "hardware": "h100-sxm"}
 INVALID = "/problems/invalid-input"
 BAD_JSON = "/problems/invalid-json"
@@ -403,11 +403,11 @@ def test_body_shorter_than_content_length_is_400(client):
 
 
 def test_unknown_route_is_404(client, problem):
-    response = client.get("/api/v1/trainings")
+    response = client.get("/api/v1/estimates/trainings")
     assert response.status_code == 404
     assert response.mimetype == "application/problem+json"
     assert response.get_json() == problem(
-        404, "Not Found", "No such endpoint. The API lives under /api/v1; its OpenAPI document is /api/openapi.json."
+        404, "Not Found", "No such endpoint. The API lives under /api/v1; its OpenAPI document is /api/v1/openapi.json."
     )
 
 

@@ -1,7 +1,7 @@
 """Property-based fuzzing of the JSON API: no request gets a 500 or a traceback, and every error is
 the one problem shape.
 
-schemathesis reads ``/api/openapi.json`` and calls the app in-process (WSGI), twice:
+schemathesis reads ``/api/v1/openapi.json`` and calls the app in-process (WSGI), twice:
 
 - ``test_api_never_fails_and_speaks_problem_details``: every operation of the published document,
   with its examples, the invalid "coverage" cases (each field just outside its minimum or maximum,
@@ -60,7 +60,7 @@ SERVER_ERROR_DETAIL = "An unexpected error occurred on the server. It has been l
 # traceback, which pytest shows with the failure) instead of propagating into the test.
 APP = create_app({"TESTING": True, "PROPAGATE_EXCEPTIONS": False})
 # An explicit config: a schemathesis.toml found by discovery must not change what CI runs.
-schema = schemathesis.openapi.from_wsgi("/api/openapi.json", APP, config=SchemathesisConfig())
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", APP, config=SchemathesisConfig())
 schema.config.generation.update(
     modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
     max_examples=MAX_EXAMPLES,
@@ -100,7 +100,7 @@ def with_catalog_ids(document: dict[str, Any]) -> dict[str, Any]:
 # every generated request that the cross-field rules let through is computed by the core.
 with APP.test_client() as client:
     catalog_schema = schemathesis.openapi.from_dict(
-        with_catalog_ids(client.get("/api/openapi.json").get_json()), config=SchemathesisConfig()
+        with_catalog_ids(client.get("/api/v1/openapi.json").get_json()), config=SchemathesisConfig()
     )
 catalog_schema.app = APP  # as from_wsgi does: requests go to the app in-process
 catalog_schema.config.generation.update(
@@ -184,35 +184,35 @@ SERVING = {"model": "llama-2-70b", "hardware": "h100-sxm", "requests_per_s": 20}
 #: every one was a 500 (overflow or division by zero in the core, or a non-finite figure that the
 #: JSON encoder refused).
 OUT_OF_RANGE = {
-    "params-1e308": ("/api/v1/training", {**TRAINING, "model": None, "params": 1e308}, "/params"),
-    "tokens-5e-324": ("/api/v1/training", {**TRAINING, "tokens": 5e-324}, "/tokens"),
-    "pue-1e308": ("/api/v1/training", {**TRAINING, "pue": 1e308}, "/pue"),
-    "price-1e308": ("/api/v1/training", {**TRAINING, "usd_per_gpu_hour": 1e308}, "/usd_per_gpu_hour"),
-    "deadline-1e-300": ("/api/v1/training", {**TRAINING, "gpus": None, "deadline_days": 1e-300}, "/deadline_days"),
-    "utilisation-1e-300": ("/api/v1/training", {**TRAINING, "utilisation": 1e-300}, "/utilisation"),
+    "params-1e308": ("/api/v1/estimates/training", {**TRAINING, "model": None, "params": 1e308}, "/params"),
+    "tokens-5e-324": ("/api/v1/estimates/training", {**TRAINING, "tokens": 5e-324}, "/tokens"),
+    "pue-1e308": ("/api/v1/estimates/training", {**TRAINING, "pue": 1e308}, "/pue"),
+    "price-1e308": ("/api/v1/estimates/training", {**TRAINING, "usd_per_gpu_hour": 1e308}, "/usd_per_gpu_hour"),
+    "deadline-1e-300": ("/api/v1/estimates/training", {**TRAINING, "gpus": None, "deadline_days": 1e-300}, "/deadline_days"),
+    "utilisation-1e-300": ("/api/v1/estimates/training", {**TRAINING, "utilisation": 1e-300}, "/utilisation"),
     "inline-gpu-slow": (
-        "/api/v1/training",
+        "/api/v1/estimates/training",
         {**TRAINING, "hardware": {**H100, "bf16_dense_tflops": 1e-300}},
         "/hardware/bf16_dense_tflops",
     ),
-    "inline-model-huge": ("/api/v1/training", {**TRAINING, "model": {"total_params": 1e308}}, "/model/total_params"),
+    "inline-model-huge": ("/api/v1/estimates/training", {**TRAINING, "model": {"total_params": 1e308}}, "/model/total_params"),
     "inline-model-wide": (
-        "/api/v1/training",
+        "/api/v1/estimates/training",
         {**TRAINING, "model": {"total_params": 7e9, "layers": 32, "attention_heads": 32, "head_dim": 10**300}},
         "/model/head_dim",
     ),
-    "load-1e308": ("/api/v1/inference", {**SERVING, "requests_per_s": 1e308}, "/requests_per_s"),
-    "load-5e-324": ("/api/v1/inference", {**SERVING, "requests_per_s": 5e-324}, "/requests_per_s"),
-    "peak-1e308": ("/api/v1/inference", {**SERVING, "peak_to_average": 1e308}, "/peak_to_average"),
-    "replica-10e300": ("/api/v1/inference", {**SERVING, "gpus_per_replica": 10**300}, "/gpus_per_replica"),
-    "batch-10e300": ("/api/v1/inference", {**SERVING, "batch_size": 10**300}, "/batch_size"),
+    "load-1e308": ("/api/v1/estimates/inference", {**SERVING, "requests_per_s": 1e308}, "/requests_per_s"),
+    "load-5e-324": ("/api/v1/estimates/inference", {**SERVING, "requests_per_s": 5e-324}, "/requests_per_s"),
+    "peak-1e308": ("/api/v1/estimates/inference", {**SERVING, "peak_to_average": 1e308}, "/peak_to_average"),
+    "replica-10e300": ("/api/v1/estimates/inference", {**SERVING, "gpus_per_replica": 10**300}, "/gpus_per_replica"),
+    "batch-10e300": ("/api/v1/estimates/inference", {**SERVING, "batch_size": 10**300}, "/batch_size"),
     "inline-gpu-no-memory": (
-        "/api/v1/inference",
+        "/api/v1/estimates/inference",
         {**SERVING, "hardware": {**H100, "hbm_gb": 5e-324}},
         "/hardware/hbm_gb",
     ),
     "inline-gpu-nvlink-sliver": (
-        "/api/v1/inference",
+        "/api/v1/estimates/inference",
         {**SERVING, "hardware": {**H100, "nvlink_gb_per_s": 5e-324}},
         "/hardware/nvlink_gb_per_s",
     ),

@@ -86,7 +86,7 @@ def request(port, method, path, body=None, headers=None, chunked=False):
 
 def test_training_over_real_http(server, core):
     status, headers, data = request(
-        server, "POST", "/api/v1/training", json.dumps(BODY).encode(), {"Content-Type": "application/json"}
+        server, "POST", "/api/v1/estimates/training", json.dumps(BODY).encode(), {"Content-Type": "application/json"}
     )
     assert status == 200
     assert headers["Content-Security-Policy"] == "default-src 'self'"
@@ -103,7 +103,7 @@ def test_chunked_body_is_read_whole(server, core):
     status, _, data = request(
         server,
         "POST",
-        "/api/v1/training",
+        "/api/v1/estimates/training",
         json.dumps(BODY).encode(),
         {"Content-Type": "application/json"},
         chunked=True,
@@ -115,7 +115,7 @@ def test_chunked_body_is_read_whole(server, core):
 def test_chunked_body_over_the_limit_is_413_not_truncated(server):
     body = json.dumps({**BODY, "padding": "x" * LIMIT}).encode()
     status, headers, data = request(
-        server, "POST", "/api/v1/training", body, {"Content-Type": "application/json"}, chunked=True
+        server, "POST", "/api/v1/estimates/training", body, {"Content-Type": "application/json"}, chunked=True
     )
     assert status == 413
     assert headers["Content-Type"] == "application/problem+json"
@@ -139,7 +139,7 @@ def test_inference_over_real_http(server, core_inference):
         "output_tokens": 294,
     }
     status, headers, data = request(
-        server, "POST", "/api/v1/inference", json.dumps(body).encode(), {"Content-Type": "application/json"}
+        server, "POST", "/api/v1/estimates/inference", json.dumps(body).encode(), {"Content-Type": "application/json"}
     )
     assert status == 200
     assert headers["Content-Type"] == "application/json"

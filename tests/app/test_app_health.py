@@ -37,9 +37,9 @@ def test_not_ready_when_the_seeds_do_not_load(tmp_path, problem):
     assert client.get("/healthz").status_code == 200  # alive, just not ready
     for response in (
         client.get("/readyz"),
-        client.get("/api/v1/catalog/hardware"),
-        client.post("/api/v1/training", json={"params": 1e9, "tokens": 1e10, "hardware": "h100-sxm"}),
-        client.post("/api/v1/inference", json={"model": "llama-3.1-8b", "hardware": "h100-sxm"}),
+        client.get("/api/v1/hardware"),
+        client.post("/api/v1/estimates/training", json={"params": 1e9, "tokens": 1e10, "hardware": "h100-sxm"}),
+        client.post("/api/v1/estimates/inference", json={"model": "llama-3.1-8b", "hardware": "h100-sxm"}),
         client.post("/api/v1/compare", json={"workload": "inference", "preset": "article", "hardware": "h100-sxm"}),
     ):
         assert response.status_code == 503
@@ -66,5 +66,5 @@ def test_not_ready_without_the_api_price_list(tmp_path, problem):
 
     client = create_app({"TESTING": True, "SEEDS_DIR": str(tmp_path)}).test_client()
     assert client.get("/readyz").status_code == 503
-    response = client.post("/api/v1/inference", json={"model": "llama-3.1-8b", "hardware": "h100-sxm"})
+    response = client.post("/api/v1/estimates/inference", json={"model": "llama-3.1-8b", "hardware": "h100-sxm"})
     assert response.status_code == 503

@@ -1,4 +1,4 @@
-"""POST /api/v1/inference: the body is exactly the core's ``to_dict()``; errors are whole problems."""
+"""POST /api/v1/estimates/inference: the body is exactly the core's ``to_dict()``; errors are whole problems."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 from estimator.errors import EstimatorError
 
-URL = "/api/v1/inference"
+URL = "/api/v1/estimates/inference"
 BASE = {"model": "llama-3.1-70b", "hardware": "h100-sxm"}
 #: The MLPerf Inference Llama 2 70B shape (mean 294 output tokens for ~300 input).
 GOLDEN = {"model": "llama-2-70b", "hardware": "h100-sxm", "precision": "fp8", "input_tokens": 300, "output_tokens": 294}

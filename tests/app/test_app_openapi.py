@@ -23,7 +23,7 @@ from estimator.inputs import INFERENCE_OPTIONAL, TRAINING_OPTIONAL
 
 @pytest.fixture
 def spec(client):
-    response = client.get("/api/openapi.json")
+    response = client.get("/api/v1/openapi.json")
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     return response.get_json()
@@ -59,23 +59,23 @@ def test_every_ref_resolves(spec):
 
 def test_paths(spec):
     assert set(spec["paths"]) == {
-        "/api/v1/training",
-        "/api/v1/inference",
+        "/api/v1/estimates/training",
+        "/api/v1/estimates/inference",
         "/api/v1/compare",
-        "/api/v1/catalog/hardware",
-        "/api/v1/catalog/hardware/{hardware_id}",
-        "/api/v1/catalog/models",
-        "/api/v1/catalog/models/{model_id}",
+        "/api/v1/hardware",
+        "/api/v1/hardware/{hardware_id}",
+        "/api/v1/models",
+        "/api/v1/models/{model_id}",
     }
-    training = spec["paths"]["/api/v1/training"]["post"]
+    training = spec["paths"]["/api/v1/estimates/training"]["post"]
     assert training["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/TrainingRequest"
     }
-    for path in ("/api/v1/training", "/api/v1/inference", "/api/v1/compare"):
+    for path in ("/api/v1/estimates/training", "/api/v1/estimates/inference", "/api/v1/compare"):
         responses = spec["paths"][path]["post"]["responses"]
         assert set(responses) == {"200", "400", "404", "413", "415", "422", "503", "default"}, path
         assert "application/problem+json" in responses["422"]["content"]
-    inference = spec["paths"]["/api/v1/inference"]["post"]
+    inference = spec["paths"]["/api/v1/estimates/inference"]["post"]
     assert inference["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/InferenceRequest"
     }
@@ -163,13 +163,13 @@ def test_inline_objects_take_the_seed_columns(schema, csv_name):
     ("url", "body", "schema", "optional"),
     [
         (
-            "/api/v1/training",
+            "/api/v1/estimates/training",
             {"model": "llama-3.1-8b", "tokens": 1e12, "hardware": "h100-sxm", "deadline_days": 10},
             TrainingEstimateSchema,
             set(),
         ),
         (
-            "/api/v1/inference",
+            "/api/v1/estimates/inference",
             {"model": "deepseek-v3", "hardware": "h200-sxm", "precision": "fp8", "requests_per_s": 5},
             InferenceEstimateSchema,
             set(),

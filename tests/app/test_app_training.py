@@ -1,4 +1,4 @@
-"""POST /api/v1/training: the body is exactly the core's ``to_dict()``."""
+"""POST /api/v1/estimates/training: the body is exactly the core's ``to_dict()``."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ BASE = {"model": "llama-3.1-70b", "tokens": 15.6e12, "hardware": "h100-sxm"}
     ],
 )
 def test_body_equals_core_to_dict(client, core, body):
-    response = client.post("/api/v1/training", json=body)
+    response = client.post("/api/v1/estimates/training", json=body)
 
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.mimetype == "application/json"
@@ -64,27 +64,27 @@ def test_body_equals_core_to_dict(client, core, body):
 
 def test_key_order_is_the_cores(client, core):
     body = {**BASE, "gpus": 1024}
-    assert list(client.post("/api/v1/training", json=body).get_json()) == list(core(body))
+    assert list(client.post("/api/v1/estimates/training", json=body).get_json()) == list(core(body))
 
 
 def test_deadline_gives_gpu_counts(client):
-    result = client.post("/api/v1/training", json={**BASE, "deadline_days": 60}).get_json()
+    result = client.post("/api/v1/estimates/training", json={**BASE, "deadline_days": 60}).get_json()
     assert set(result["gpu_count_for_deadline"]) == {"low", "mid", "high"}
 
 
 def test_content_type_with_charset_is_json(client, core):
     body = {**BASE, "gpus": 1024}
-    response = client.post("/api/v1/training", data=json.dumps(body), content_type="application/json; charset=utf-8")
+    response = client.post("/api/v1/estimates/training", data=json.dumps(body), content_type="application/json; charset=utf-8")
     assert response.status_code == 200
     assert response.get_json() == core(body)
 
 
 def test_security_headers(client):
     for response in (
-        client.post("/api/v1/training", json={**BASE, "gpus": 1024}),
+        client.post("/api/v1/estimates/training", json={**BASE, "gpus": 1024}),
         client.get("/healthz"),
         client.get("/no-such-page"),
-        client.get("/api/openapi.json"),
+        client.get("/api/v1/openapi.json"),
     ):
         assert response.headers["Content-Security-Policy"] == "default-src 'self'"
         assert response.headers["X-Content-Type-Options"] == "nosniff"

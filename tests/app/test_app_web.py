@@ -133,7 +133,7 @@ def test_page_renders(client, url, heading):
 
 def test_landing_page_links_everywhere(client):
     page = client.get("/").get_data(as_text=True)
-    for href in ("/training", "/inference", "/compare", "/catalog", "/api/docs"):
+    for href in ("/training", "/inference", "/compare", "/catalog", "/api/v1/docs"):
         assert f'href="{href}"' in page
     with client.get("/static/site.css") as stylesheet:
         assert stylesheet.status_code == 200

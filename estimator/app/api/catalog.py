@@ -1,4 +1,4 @@
-"""GET /api/v1/catalog/{hardware,models}[/<id>]: the seed records with their sources."""
+"""GET /api/v1/{hardware,models}[/<id>]: the seed records with their sources."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from ..schemas import HardwareRecordSchema, ModelRecordSchema, ProblemSchema
 from ..state import ready_state
 from . import Blueprint
 
-blp = Blueprint("catalog", __name__, url_prefix="/api/v1/catalog", description="Hardware and model records")
+blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="Hardware and model records")
 
 _NOT_FOUND = {
     "schema": ProblemSchema,

@@ -1,4 +1,4 @@
-"""POST /api/v1/inference: parse, call the core, return ``InferenceEstimate.to_dict()`` unchanged."""
+"""POST /api/v1/estimates/inference: parse, call the core, return ``InferenceEstimate.to_dict()`` unchanged."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from ..schemas import INFERENCE_EXAMPLE, InferenceEstimateSchema, InferenceReque
 from ..state import ready_state
 from . import Blueprint
 
-blp = Blueprint("inference", __name__, url_prefix="/api/v1", description="Estimate serving a model")
+blp = Blueprint("inference", __name__, url_prefix="/api/v1/estimates", description="Estimate serving a model")
 
 
 @blp.route("/inference", methods=["POST"])

@@ -1,4 +1,4 @@
-"""POST /api/v1/training: parse, call the core, return ``TrainingEstimate.to_dict()`` unchanged."""
+"""POST /api/v1/estimates/training: parse, call the core, return ``TrainingEstimate.to_dict()`` unchanged."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from ..schemas import TRAINING_EXAMPLE, TrainingEstimateSchema, TrainingRequestS
 from ..state import ready_state
 from . import Blueprint
 
-blp = Blueprint("training", __name__, url_prefix="/api/v1", description="Estimate a training run")
+blp = Blueprint("training", __name__, url_prefix="/api/v1/estimates", description="Estimate a training run")
 
 
 @blp.route("/training", methods=["POST"])

@@ -1,4 +1,4 @@
-// Starts the vendored Swagger UI on /api/docs. A file, not an inline script, so the page works
+// Starts the vendored Swagger UI on /api/v1/docs. A file, not an inline script, so the page works
 // under Content-Security-Policy: default-src 'self'.
 window.addEventListener("load", function () {
   var root = document.getElementById("swagger-ui");
