@@ -188,14 +188,22 @@ OUT_OF_RANGE = {
     "tokens-5e-324": ("/api/v1/estimates/training", {**TRAINING, "tokens": 5e-324}, "/tokens"),
     "pue-1e308": ("/api/v1/estimates/training", {**TRAINING, "pue": 1e308}, "/pue"),
     "price-1e308": ("/api/v1/estimates/training", {**TRAINING, "usd_per_gpu_hour": 1e308}, "/usd_per_gpu_hour"),
-    "deadline-1e-300": ("/api/v1/estimates/training", {**TRAINING, "gpus": None, "deadline_days": 1e-300}, "/deadline_days"),
+    "deadline-1e-300": (
+        "/api/v1/estimates/training",
+        {**TRAINING, "gpus": None, "deadline_days": 1e-300},
+        "/deadline_days",
+    ),
     "utilisation-1e-300": ("/api/v1/estimates/training", {**TRAINING, "utilisation": 1e-300}, "/utilisation"),
     "inline-gpu-slow": (
         "/api/v1/estimates/training",
         {**TRAINING, "hardware": {**H100, "bf16_dense_tflops": 1e-300}},
         "/hardware/bf16_dense_tflops",
     ),
-    "inline-model-huge": ("/api/v1/estimates/training", {**TRAINING, "model": {"total_params": 1e308}}, "/model/total_params"),
+    "inline-model-huge": (
+        "/api/v1/estimates/training",
+        {**TRAINING, "model": {"total_params": 1e308}},
+        "/model/total_params",
+    ),
     "inline-model-wide": (
         "/api/v1/estimates/training",
         {**TRAINING, "model": {"total_params": 7e9, "layers": 32, "attention_heads": 32, "head_dim": 10**300}},

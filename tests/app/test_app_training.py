@@ -74,7 +74,9 @@ def test_deadline_gives_gpu_counts(client):
 
 def test_content_type_with_charset_is_json(client, core):
     body = {**BASE, "gpus": 1024}
-    response = client.post("/api/v1/estimates/training", data=json.dumps(body), content_type="application/json; charset=utf-8")
+    response = client.post(
+        "/api/v1/estimates/training", data=json.dumps(body), content_type="application/json; charset=utf-8"
+    )
     assert response.status_code == 200
     assert response.get_json() == core(body)
 
