@@ -5,6 +5,7 @@
 - ``FileTooLarge`` (413): over the upload limit (or truncated: never imported as a shorter table).
 - ``UnknownPricingTable`` / ``UnknownVersion`` (404): with the names or versions that exist.
 - ``PricingTableError`` (422): a bad table name, a write to the read-only seed table, and so on.
+- ``PricingStoreUnavailable`` (503): the store's database cannot be reached, or stayed busy past its timeout.
 """
 
 from __future__ import annotations
@@ -88,3 +89,9 @@ class UnknownPricingTable(PricingError, LookupError):
 
 class UnknownVersion(PricingError, LookupError):
     code = "unknown_version"
+
+
+class PricingStoreUnavailable(PricingError, RuntimeError):
+    """The pricing store's database cannot be reached, or stayed locked past the busy timeout."""
+
+    code = "pricing_store_unavailable"
