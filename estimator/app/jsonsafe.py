@@ -25,6 +25,7 @@ from typing import Any
 from flask import current_app, g, request
 from flask.json.provider import DefaultJSONProvider
 from webargs.flaskparser import FlaskParser
+from werkzeug.exceptions import ClientDisconnected
 
 from .errors import ProblemError, error_item, pointer_from_path, problem_type
 
@@ -178,12 +179,15 @@ def read_body(limit: int) -> bytes:
     stream = request.stream  # raises 413 up front when Content-Length exceeds MAX_CONTENT_LENGTH
     chunks: list[bytes] = []
     size = 0
-    while chunk := stream.read(_CHUNK_BYTES):  # werkzeug raises 413 when a chunked body passes the limit
-        size += len(chunk)
-        if size > limit:
-            raise ProblemError(413, f"The request body is larger than the limit of {limit:,} bytes.")
-        chunks.append(chunk)
     declared = request.content_length
+    try:
+        while chunk := stream.read(_CHUNK_BYTES):  # werkzeug raises 413 when a chunked body passes the limit
+            size += len(chunk)
+            if size > limit:
+                raise ProblemError(413, f"The request body is larger than the limit of {limit:,} bytes.")
+            chunks.append(chunk)
+    except ClientDisconnected:  # werkzeug's stream: fewer bytes than Content-Length, then EOF
+        pass
     if declared is not None and size != declared:
         raise ProblemError(400, f"The request body ended after {size:,} of the {declared:,} bytes announced.")
     return b"".join(chunks)

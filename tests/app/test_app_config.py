@@ -35,11 +35,19 @@ def test_test_config_overrides_environment(monkeypatch):
     ("name", "value", "error"),
     [
         ("ESTIMATOR_MAX_CONTENT_LENGTH", '"big"', TypeError),
+        ("ESTIMATOR_MAX_CONTENT_LENGTH", "1mb", TypeError),  # not JSON: stays a string
+        ("ESTIMATOR_MAX_CONTENT_LENGTH", "2.5e6", TypeError),  # a float where an int belongs
         ("ESTIMATOR_MAX_JSON_DEPTH", "true", TypeError),
+        ("ESTIMATOR_MAX_JSON_DEPTH", "null", TypeError),
+        ("ESTIMATOR_SEEDS_DIR", "42", TypeError),
+        ("ESTIMATOR_API_TITLE", "[]", TypeError),
         ("ESTIMATOR_MAX_JSON_DEPTH", "0", ValueError),
     ],
 )
 def test_wrong_setting_fails_at_start_up(monkeypatch, name, value, error):
+    """The message names the setting and its environment variable."""
     monkeypatch.setenv(name, value)
-    with pytest.raises(error, match=name.removeprefix("ESTIMATOR_")):
+    with pytest.raises(error, match=name.removeprefix("ESTIMATOR_")) as info:
         create_app()
+    if error is TypeError:
+        assert f"(env {name})" in str(info.value)
