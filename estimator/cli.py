@@ -23,7 +23,7 @@ from typing import Any
 from .bands import SCENARIOS
 from .catalog import PRECISIONS, Catalog, load_catalog
 from .compare import PRESETS, compare
-from .cost import PriceBook, load_api_prices, load_price_book
+from .cost import PriceBook, load_price_book
 from .defaults import SERVING_PRECISIONS
 from .errors import EstimatorError
 from .inference import estimate_inference
@@ -258,14 +258,14 @@ def run(argv: Sequence[str] | None = None, *, catalog: Catalog | None = None, bo
             out(json.dumps(result, indent=2) if args.json else training_table(result))
         elif args.command == "inference":
             values = {k: v for k, v in vars(args).items() if k not in ("command", "json")}
-            est = estimate_inference(inference_request(catalog, values), book, catalog, load_api_prices())
+            est = estimate_inference(inference_request(catalog, values), book, catalog)
             result = est.to_dict()
             out(json.dumps(result, indent=2) if args.json else inference_table(result))
         elif args.command == "compare":
             models = PRESETS[args.preset] if args.preset else [m.strip() for m in args.models.split(",") if m.strip()]
             skip = ("command", "json", "preset", "models", "baseline", "workload")
             values = {k: v for k, v in vars(args).items() if k not in skip and v is not None}
-            result = compare(catalog, book, args.workload, models, values, args.baseline, load_api_prices())
+            result = compare(catalog, book, args.workload, models, values, args.baseline)
             out(json.dumps(result, indent=2) if args.json else compare_table(result))
         elif args.command == "catalog":
             out(json.dumps(catalog_records(args.kind, catalog), indent=2) if args.json else _catalog_table(args.kind, catalog))

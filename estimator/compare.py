@@ -70,7 +70,6 @@ def compare(
     models: Sequence[str],
     values: Mapping[str, Any],
     baseline: str | None = None,
-    api_prices: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     if workload not in WORKLOADS:
         raise InvalidInputError(f"'workload' must be training or inference, got {workload!r}.", field="workload")
@@ -97,7 +96,7 @@ def compare(
             if workload == "training":
                 result = estimate_training(training_request(catalog, request_values), book, catalog).to_dict()
             else:
-                result = estimate_inference(inference_request(catalog, request_values), book, catalog, api_prices).to_dict()
+                result = estimate_inference(inference_request(catalog, request_values), book, catalog).to_dict()
         except (DoesNotFitError, UnsupportedPrecisionError, InvalidInputError) as exc:
             # A model that cannot run this workload here (too big, no such precision, latency targets
             # out of reach, context too long) keeps its row; input errors common to all rows repeat

@@ -1,7 +1,8 @@
 """Price book and the two cost models: rent and own.
 
-Inputs: a ``PriceBook`` (dated price points with sources; the default is built from
-``seeds/prices.csv``), the hardware, GPU-hours and energy. Outputs: a ``Quote`` per price kind
+Inputs: a ``PriceBook`` — one version of a pricing table (dated price points with sources; the
+built-in ``seed`` table is ``seeds/pricing/*.csv``, uploaded tables come from ``pricing.store``) —
+the hardware, GPU-hours and energy. Outputs: a ``Quote`` per price kind
 as a low / mid / high ``Band`` (min / median / max of the book's points) with its sources and
 warnings, and the costs:
 
@@ -10,8 +11,10 @@ warnings, and the costs:
            + facility kWh x $/kWh                                   (energy)
            + hosting $/kW-month x contracted kW/GPU x GPU-hours / 730.5 h   (colocation)
 
+- capex $/GPU = a hardware_costs row's usd_capex / gpus_per_unit
+
 A missing price is never a silent zero: it falls back to the book's median price per dense
-bf16 TFLOP/s scaled to this GPU, and says so.
+bf16 TFLOP/s scaled to this GPU, or to the seed table, or to a stated default, and says so.
 """
 
 from __future__ import annotations
@@ -19,8 +22,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import statistics
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,23 +32,29 @@ from .bands import Assumption, Band
 from .catalog import SEEDS_DIR, Catalog, Hardware, _number, _text
 from .errors import CatalogError
 
+#: The sheets of a pricing table the core reads (declared in full, with validation, in pricing/tables.py).
+SHEETS = ("gpu_prices", "hardware_costs", "energy", "colocation", "api_prices")
 KIND_UNITS = {
     "rent": "usd_per_gpu_hour",
     "purchase": "usd_per_gpu",
     "electricity": "usd_per_kwh",
     "hosting": "usd_per_kw_month",
+    "pue": "",
+    "grid": "kg_co2_per_kwh",
 }
 PER_GPU_KINDS = ("rent", "purchase")
-PURCHASE_SCOPES = ("gpu", "board", "server", "rack")
-STALE_AFTER_DAYS = 548  # 18 months: GPU rental prices moved by tens of percent within a year (prices.csv)
+#: GPU rental prices moved by tens of percent within a year (seeds/pricing/gpu_prices.csv): a price
+#: older than 18 months gets a warning. The app makes it configurable (ESTIMATOR_PRICE_STALE_AFTER_DAYS).
+STALE_AFTER_DAYS = 548
 
 
 @dataclass(frozen=True)
 class PricePoint:
-    kind: str
+    """One dated price (or facility figure) from a pricing table, with where it came from."""
+
+    kind: str  # a key of KIND_UNITS
     hardware_id: str
-    usd: float
-    unit: str
+    value: float
     as_of: str
     source: str
     provider: str = ""
@@ -53,38 +62,22 @@ class PricePoint:
     region: str = ""
     notes: str = ""
     scope: str = ""  # purchase rows: what the price buys, gpu | board | server | rack
+    pricing_model: str = ""  # rent rows: on_demand, reserved_1y, ...
+    life_years: float | None = None  # purchase rows: the row's own amortisation period
 
-    @classmethod
-    def from_mapping(cls, row: dict[str, Any]) -> PricePoint:
-        kind = _text(row.get("kind"), "kind", required=True).lower()
-        if kind not in KIND_UNITS:
-            raise CatalogError(f"'kind' must be one of {', '.join(KIND_UNITS)}, got {kind!r}.", field="kind")
-        unit = _text(row.get("unit"), "unit", required=False) or KIND_UNITS[kind]
-        if unit != KIND_UNITS[kind]:
-            raise CatalogError(f"A {kind} price must be in {KIND_UNITS[kind]}, got {unit!r}.", field="unit")
-        hardware_id = _text(row.get("hardware_id"), "hardware_id", required=kind in PER_GPU_KINDS).lower()
-        as_of = _text(row.get("as_of"), "as_of", required=True)
-        try:
-            dt.date.fromisoformat(as_of)
-        except ValueError:
-            raise CatalogError(f"'as_of' must be a date like 2025-03-17, got {as_of!r}.", field="as_of") from None
-        scope = _text(row.get("scope"), "scope", required=kind == "purchase").lower()
-        if kind == "purchase" and scope not in PURCHASE_SCOPES:
-            raise CatalogError(f"A purchase row's 'scope' must be one of {', '.join(PURCHASE_SCOPES)}, got {scope!r}.",
-                               field="scope")
-        return cls(
-            scope=scope,
-            kind=kind,
-            hardware_id=hardware_id,
-            usd=_number(row.get("usd"), "usd", required=True),  # type: ignore[arg-type]
-            unit=unit,
-            as_of=as_of,
-            source=_text(row.get("source"), "source", required=True),
-            provider=_text(row.get("provider"), "provider", required=False),
-            product=_text(row.get("product"), "product", required=False),
-            region=_text(row.get("region"), "region", required=False),
-            notes=_text(row.get("notes"), "notes", required=False),
-        )
+    @property
+    def unit(self) -> str:
+        return KIND_UNITS[self.kind]
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "value": self.value, "unit": self.unit,
+                               "effective_date": self.as_of, "source": self.source}
+        for name in ("hardware_id", "provider", "product", "region", "scope", "pricing_model"):
+            if getattr(self, name):
+                out[name] = getattr(self, name)
+        if self.life_years is not None:
+            out["amortization_years"] = self.life_years
+        return out
 
 
 @dataclass(frozen=True)
@@ -95,27 +88,137 @@ class Quote:
     unit: str
     source: str
     warnings: tuple[str, ...] = ()
+    points: tuple[PricePoint, ...] = ()
 
 
 @dataclass(frozen=True)
 class PriceBook:
+    """One version of a pricing table, as the core uses it.
+
+    ``table`` and ``version`` name it (the built-in ``seed`` table has no version number);
+    ``fallback`` (the seed book) supplies a kind of price the table has none of, with a warning.
+    """
+
     points: tuple[PricePoint, ...]
-    version: str = "seed"
+    api_prices: dict[str, dict[str, Any]] = field(default_factory=dict)
+    table: str = "seed"
+    version: int | None = None
+    stale_after_days: int = STALE_AFTER_DAYS
+    fallback: PriceBook | None = None
+
+    @property
+    def ref(self) -> str:
+        return self.table if self.version is None else f"{self.table}@{self.version}"
+
+    def api_price(self, model_id: str) -> dict[str, Any] | None:
+        """The public API price of a model: this table's, else the fallback table's."""
+        if not self.api_prices and self.fallback is not None:
+            return self.fallback.api_price(model_id)
+        return self.api_prices.get(model_id)
 
     def find(self, kind: str, hardware_id: str = "") -> list[PricePoint]:
         return [p for p in self.points if p.kind == kind and (not hardware_id or p.hardware_id == hardware_id)]
 
+    @classmethod
+    def from_sheets(cls, sheets: Mapping[str, Sequence[Mapping[str, Any]]], *, table: str = "seed",
+                    version: int | None = None, fallback: PriceBook | None = None,
+                    stale_after_days: int = STALE_AFTER_DAYS) -> PriceBook:
+        """Build the book from a pricing table's sheets (rows as mappings of column to value;
+        numbers may be numbers or text). Raises CatalogError naming the sheet and row."""
+        points: list[PricePoint] = []
+        api: dict[str, dict[str, Any]] = {}
+        for sheet in SHEETS:
+            for line, row in enumerate(sheets.get(sheet, ()), start=2):
+                try:
+                    if sheet == "api_prices":
+                        model, entry = _api_price(row)
+                        if model not in api or entry["as_of"] >= api[model]["as_of"]:
+                            api[model] = entry
+                    else:
+                        points.extend(_points(sheet, row))
+                except CatalogError as exc:
+                    raise CatalogError(f"{sheet} row {line}: {exc.message}", field=exc.field) from None
+        return cls(tuple(points), api, table=table, version=version, fallback=fallback,
+                   stale_after_days=stale_after_days)
 
-def load_price_book(path: Path = SEEDS_DIR / "prices.csv", version: str = "seed") -> PriceBook:
-    with path.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    points = []
-    for line, row in enumerate(rows, start=2):
-        try:
-            points.append(PricePoint.from_mapping(row))
-        except CatalogError as exc:
-            raise CatalogError(f"{path.name} row {line}: {exc.message}", field=exc.field) from None
-    return PriceBook(tuple(points), version=version)
+
+def _date(row: Mapping[str, Any]) -> str:
+    as_of = _text(row.get("effective_date"), "effective_date", required=True)
+    try:
+        dt.date.fromisoformat(as_of)
+    except ValueError:
+        raise CatalogError(f"'effective_date' must be a date like 2025-03-17, got {as_of!r}.",
+                           field="effective_date") from None
+    return as_of
+
+
+def _common(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {"as_of": _date(row), "source": _text(row.get("source"), "source", required=True),
+            "notes": _text(row.get("notes"), "notes", required=False),
+            "product": _text(row.get("product"), "product", required=False)}
+
+
+def _points(sheet: str, row: Mapping[str, Any]) -> list[PricePoint]:
+    """The price points one row of a pricing sheet stands for."""
+    common = _common(row)
+    region = _text(row.get("region"), "region", required=False)
+    if sheet == "gpu_prices":
+        return [PricePoint("rent", _text(row.get("gpu"), "gpu", required=True).lower(),
+                           _number(row.get("usd_per_gpu_hour"), "usd_per_gpu_hour", required=True),  # type: ignore[arg-type]
+                           provider=_text(row.get("provider"), "provider", required=True), region=region,
+                           pricing_model=_text(row.get("pricing_model"), "pricing_model", required=True).lower(),
+                           **common)]
+    if sheet == "hardware_costs":
+        capex = _number(row.get("usd_capex"), "usd_capex", required=True)
+        gpus = _number(row.get("gpus_per_unit"), "gpus_per_unit", required=True)
+        return [PricePoint("purchase", _text(row.get("item"), "item", required=True).lower(),
+                           capex / gpus,  # type: ignore[operator]
+                           provider=_text(row.get("vendor"), "vendor", required=False),
+                           scope=_text(row.get("scope"), "scope", required=True).lower(),
+                           life_years=_number(row.get("amortization_years"), "amortization_years", required=False),
+                           **common)]
+    if sheet == "energy":
+        out = [PricePoint("electricity", "", _number(row.get("usd_per_kwh"), "usd_per_kwh", required=True),  # type: ignore[arg-type]
+                          region=_text(row.get("region"), "region", required=True), **common)]
+        for kind, column, positive in (("pue", "pue", True), ("grid", "grid_kgco2_per_kwh", False)):
+            value = _number(row.get(column), column, required=False, positive=positive)
+            if value is not None:
+                out.append(PricePoint(kind, "", value, region=region, **common))
+        return out
+    if sheet == "colocation":
+        return [PricePoint("hosting", "", _number(row.get("usd_per_kw_month"), "usd_per_kw_month", required=True),  # type: ignore[arg-type]
+                           provider=_text(row.get("provider"), "provider", required=False), region=region, **common)]
+    raise CatalogError(f"Unknown pricing sheet {sheet!r}; the sheets are {', '.join(SHEETS)}.", field="sheet")
+
+
+def _api_price(row: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    common = _common(row)
+    return _text(row.get("model"), "model", required=True).lower(), {
+        "provider": _text(row.get("provider"), "provider", required=True),
+        "product": common["product"],
+        "input": _number(row.get("usd_per_million_input_tokens"), "usd_per_million_input_tokens", required=True),
+        "cached_input": _number(row.get("usd_per_million_cached_input_tokens"), "usd_per_million_cached_input_tokens",
+                                required=False),
+        "output": _number(row.get("usd_per_million_output_tokens"), "usd_per_million_output_tokens", required=True),
+        "as_of": common["as_of"],
+        "source": common["source"],
+    }
+
+
+def read_sheets(directory: Path) -> dict[str, list[dict[str, str]]]:
+    """The pricing sheets stored as ``<sheet>.csv`` files in ``directory`` (absent files: no rows)."""
+    sheets: dict[str, list[dict[str, str]]] = {}
+    for sheet in SHEETS:
+        path = directory / f"{sheet}.csv"
+        if path.exists():
+            with path.open(newline="", encoding="utf-8") as handle:
+                sheets[sheet] = list(csv.DictReader(handle))
+    return sheets
+
+
+def load_price_book(directory: Path = SEEDS_DIR / "pricing", *, stale_after_days: int = STALE_AFTER_DAYS) -> PriceBook:
+    """The built-in ``seed`` pricing table (seeds/pricing/*.csv)."""
+    return PriceBook.from_sheets(read_sheets(directory), table="seed", stale_after_days=stale_after_days)
 
 
 def _spread(values: Iterable[float]) -> Band:
@@ -123,15 +226,17 @@ def _spread(values: Iterable[float]) -> Band:
     return Band(ordered[0], statistics.median(ordered), ordered[-1])
 
 
-def _describe(points: list[PricePoint]) -> str:
-    parts = [f"{p.provider or p.source} {p.product} ({p.as_of}): {p.usd:g}" for p in points]
-    return "; ".join(parts) + f" [{points[0].unit}; low/mid/high = min/median/max]"
+def _describe(points: Sequence[PricePoint]) -> str:
+    parts = [f"{p.provider or p.region or p.source} {p.product} ({p.as_of}): {p.value:g}".replace("  ", " ")
+             for p in points]
+    unit = f"{points[0].unit}; " if points[0].unit else ""
+    return "; ".join(parts) + f" [{unit}low/mid/high = min/median/max]"
 
 
-def _age_warnings(points: list[PricePoint], today: dt.date, label: str) -> list[str]:
+def _age_warnings(points: Sequence[PricePoint], today: dt.date, label: str, stale_after_days: int) -> list[str]:
     newest = max(dt.date.fromisoformat(p.as_of) for p in points)
-    if (today - newest).days > STALE_AFTER_DAYS:
-        return [f"The newest {label} price is from {newest.isoformat()}, more than 18 months old."]
+    if (today - newest).days > stale_after_days:
+        return [f"The newest {label} price is from {newest.isoformat()}, more than {stale_after_days} days old."]
     return []
 
 
@@ -142,20 +247,30 @@ def quote(
     catalog: Catalog | None = None,
     today: dt.date | None = None,
 ) -> Quote:
-    """The book's price of ``kind`` (for ``hardware`` when per GPU) as a Quote."""
+    """The book's price of ``kind`` (for ``hardware`` when per GPU) as a Quote.
+
+    Order of resort: the book's own points; for a per-GPU price, the book's other GPUs scaled by
+    dense bf16 TFLOP/s; the fallback (seed) book when this book has no price of the kind at all;
+    a stated default constant. Every resort past the first adds a warning.
+    """
     today = today or dt.date.today()
     hw_id = hardware.id if hardware is not None and kind in PER_GPU_KINDS else ""
     label = f"{kind} ({hardware.name})" if hw_id and hardware else kind
     points = book.find(kind, hw_id)
     if points:
-        warnings = _age_warnings(points, today, label)
+        warnings = _age_warnings(points, today, label, book.stale_after_days)
         if len(points) == 1:
-            warnings.append(f"Only one {label} price in the price book: low = mid = high.")
+            warnings.append(f"Only one {label} price in pricing table {book.ref}: low = mid = high.")
         partial = sorted({p.scope for p in points if p.scope in ("gpu", "board")})
         if partial:
             what = " / ".join({"gpu": "the GPU alone", "board": "the GPU baseboard (no CPUs, chassis, network)"}[x] for x in partial)
             warnings.append(f"A {label} price covers {what}, not a whole server: the cost of owning is understated.")
-        return Quote(_spread(p.usd for p in points), KIND_UNITS[kind], _describe(points), tuple(warnings))
+        return Quote(_spread(p.value for p in points), KIND_UNITS[kind], _describe(points), tuple(warnings),
+                     tuple(points))
+    if not book.find(kind) and book.fallback is not None:
+        q = quote(book.fallback, kind, hardware, catalog, today)
+        return replace(q, warnings=(f"Pricing table {book.ref} has no {kind} prices: used the {book.fallback.ref} "
+                                    f"table's.",) + q.warnings, source=f"{book.fallback.ref}: {q.source}")
     if kind in PER_GPU_KINDS and hardware is not None:
         return _fallback_per_gpu(book, kind, hardware, catalog)
     fallback = {"electricity": (d.ELECTRICITY_FALLBACK, d.ELECTRICITY_FALLBACK_SOURCE),
@@ -164,32 +279,30 @@ def quote(
         Band.point(fallback[0]),
         KIND_UNITS[kind],
         fallback[1],
-        (f"No {kind} price in the price book (version {book.version}); used {fallback[0]:g} {KIND_UNITS[kind]} from {fallback[1]}.",),
+        (f"No {kind} price in pricing table {book.ref}; used {fallback[0]:g} {KIND_UNITS[kind]} from {fallback[1]}.",),
     )
 
 
 def _fallback_per_gpu(book: PriceBook, kind: str, hw: Hardware, catalog: Catalog | None) -> Quote:
     """Median price per dense bf16 TFLOP/s over the book's other GPUs, scaled to ``hw``."""
-    per_tflops = [
-        p.usd / catalog.hardware[p.hardware_id].bf16_dense_tflops
-        for p in book.find(kind)
-        if catalog is not None and p.hardware_id in catalog.hardware
-    ]
+    used = [p for p in book.find(kind) if catalog is not None and p.hardware_id in catalog.hardware]
+    per_tflops = [p.value / catalog.hardware[p.hardware_id].bf16_dense_tflops for p in used]  # type: ignore[union-attr]
     unit = KIND_UNITS[kind]
     if not per_tflops:
         raise CatalogError(
-            f"The price book has no {kind} price for {hw.name} and none to extrapolate from; "
+            f"Pricing table {book.ref} has no {kind} price for {hw.name} and none to extrapolate from; "
             f"add a {kind} row or pass the price explicitly.",
             field="hardware",
         )
     band = _spread(v * hw.bf16_dense_tflops for v in per_tflops)
-    source = f"extrapolated: price book {kind} prices per dense bf16 TFLOP/s x {hw.bf16_dense_tflops:g} TFLOP/s"
+    source = f"extrapolated: {kind} prices per dense bf16 TFLOP/s x {hw.bf16_dense_tflops:g} TFLOP/s"
     return Quote(
         band,
         unit,
         source,
-        (f"No {kind} price for {hw.name} in the price book: extrapolated from other GPUs' {unit} "
+        (f"No {kind} price for {hw.name} in pricing table {book.ref}: extrapolated from other GPUs' {unit} "
          f"per bf16 TFLOP/s (mid {band.mid:.4g}). Pass your own price for a real quote.",),
+        tuple(used),
     )
 
 
@@ -217,39 +330,77 @@ PRICE_NAMES = {"rent": "rent_usd_per_gpu_hour", "purchase": "capex_usd_per_gpu",
                "electricity": "electricity_usd_per_kwh", "hosting": "hosting_usd_per_kw_month"}
 
 
-def price_bands(book: PriceBook, hardware: Hardware, catalog: Catalog | None, overrides: dict[str, float | None],
-                warnings: list[str], assumptions: list[Assumption]) -> dict[str, Band]:
-    """Rent, purchase, electricity and hosting prices: an override where given, else the book's
-    quote; appends the quotes' warnings and one assumption per price."""
-    out: dict[str, Band] = {}
+@dataclass(frozen=True)
+class Prices:
+    """Everything an estimate takes from the pricing table (or the request), as bands.
+
+    ``life_years`` and the other bands hold the value behind the low / mid / high *cost*: the low
+    scenario amortises over the longest life. ``used`` lists every price point that went in.
+    """
+
+    rent: Band
+    purchase: Band
+    electricity: Band
+    hosting: Band
+    life_years: Band
+    pue: Band
+    grid_kg_co2_per_kwh: Band
+    table: str
+    version: int | None
+    used: tuple[PricePoint, ...]
+
+    def pricing_dict(self) -> dict[str, Any]:
+        """The result's ``pricing`` section: the table, its version, and each price used."""
+        return {"table": self.table, "version": self.version, "prices": [p.to_dict() for p in self.used]}
+
+
+def prices_for(book: PriceBook, hardware: Hardware, catalog: Catalog | None, request: Any,
+               warnings: list[str], assumptions: list[Assumption]) -> Prices:
+    """Prices, amortisation life, PUE and grid intensity for one estimate.
+
+    The request's own figure wins (``usd_per_gpu_hour``, ``capex_usd_per_gpu``, ``usd_per_kwh``,
+    ``pue``, ``grid_kg_co2_per_kwh``); otherwise the pricing table's quote; otherwise the default
+    band from defaults.py. Appends the quotes' warnings and one assumption per figure.
+    """
+    overrides = {"rent": request.usd_per_gpu_hour, "purchase": request.capex_usd_per_gpu,
+                 "electricity": request.usd_per_kwh, "hosting": None}
+    bands: dict[str, Band] = {}
+    used: list[PricePoint] = []
     for kind, name in PRICE_NAMES.items():
-        override = overrides.get(kind)
+        override = overrides[kind]
         if override:
-            out[kind] = Band.point(override)
-            assumptions.append(Assumption(name, out[kind], KIND_UNITS[kind], "request"))
+            bands[kind] = Band.point(override)
+            assumptions.append(Assumption(name, bands[kind], KIND_UNITS[kind], "request"))
             continue
         q = quote(book, kind, hardware, catalog)
         warnings.extend(q.warnings)
-        out[kind] = q.band
-        assumptions.append(Assumption(name, q.band, q.unit, f"price book {book.version}: {q.source}"))
-    return out
+        used.extend(q.points)
+        bands[kind] = q.band
+        assumptions.append(Assumption(name, q.band, q.unit, f"pricing table {book.ref}: {q.source}"))
 
+    life = d.CAPEX_LIFE_YEARS
+    life_source = d.CAPEX_LIFE_SOURCE
+    rows = [p for p in book.find("purchase", hardware.id) if p.life_years is not None]
+    if not request.capex_usd_per_gpu and rows:
+        spread = _spread(p.life_years for p in rows)  # type: ignore[misc]
+        life = Band(spread.high, spread.mid, spread.low)  # the longest life gives the lowest cost
+        life_source = f"pricing table {book.ref}: amortization_years of the {hardware.name} purchase rows"
+    assumptions.append(Assumption("capex_life_years", life, "years", life_source))
 
-def load_api_prices(path: Path = SEEDS_DIR / "api_prices.csv") -> dict[str, dict[str, Any]]:
-    """Public API list prices per model id ($ per 1M tokens), with source and date."""
-    out: dict[str, dict[str, Any]] = {}
-    with path.open(newline="", encoding="utf-8") as handle:
-        for line, row in enumerate(csv.DictReader(handle), start=2):
-            try:
-                out[_text(row.get("model_id"), "model_id", required=True).lower()] = {
-                    "provider": _text(row.get("provider"), "provider", required=True),
-                    "product": _text(row.get("product"), "product", required=False),
-                    "input": _number(row.get("input_usd_per_million"), "input_usd_per_million", required=True),
-                    "cached_input": _number(row.get("cached_input_usd_per_million"), "cached_input_usd_per_million", required=False),
-                    "output": _number(row.get("output_usd_per_million"), "output_usd_per_million", required=True),
-                    "as_of": _text(row.get("as_of"), "as_of", required=True),
-                    "source": _text(row.get("source"), "source", required=True),
-                }
-            except CatalogError as exc:
-                raise CatalogError(f"{path.name} row {line}: {exc.message}", field=exc.field) from None
-    return out
+    facility: dict[str, tuple[Band, str]] = {}
+    for kind, name, value, default, default_source in (
+        ("pue", "pue", request.pue, d.PUE, d.PUE_SOURCE),
+        ("grid", "grid_kg_co2_per_kwh", request.grid_kg_co2_per_kwh, Band.point(d.GRID_KG_CO2_PER_KWH), d.GRID_SOURCE),
+    ):
+        points = book.find(kind)
+        if value:
+            facility[kind] = (Band.point(value), "request")
+        elif points:
+            used.extend(points)
+            facility[kind] = (_spread(p.value for p in points), f"pricing table {book.ref}: {_describe(points)}")
+        else:
+            facility[kind] = (default, default_source)
+        assumptions.append(Assumption(name, facility[kind][0], KIND_UNITS[kind] or "", facility[kind][1]))
+    return Prices(rent=bands["rent"], purchase=bands["purchase"], electricity=bands["electricity"],
+                  hosting=bands["hosting"], life_years=life, pue=facility["pue"][0],
+                  grid_kg_co2_per_kwh=facility["grid"][0], table=book.table, version=book.version, used=tuple(used))

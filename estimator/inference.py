@@ -32,7 +32,7 @@ from .bands import SCENARIOS, Assumption, Band
 from .catalog import Catalog, Hardware, Model
 from .cost import PriceBook
 from .errors import DoesNotFitError, InvalidInputError, UnsupportedPrecisionError, out_of_range
-from .training import _check_positive, _overrides, attention_forward_flops_per_token, ceil
+from .training import _check_positive, attention_forward_flops_per_token, ceil
 
 MAX_BATCH = 4096  # serving engines cap concurrent sequences (vLLM max_num_seqs defaults to 256-1024)
 MAX_GPUS_PER_REPLICA = 512  # largest replica the search tries
@@ -172,6 +172,8 @@ class InferenceEstimate:
     api_price: dict[str, Any] | None
     assumptions: tuple[Assumption, ...]
     warnings: tuple[str, ...] = field(default=())
+    #: The pricing table and version behind the costs, and every price point used (source, date).
+    pricing: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -203,6 +205,7 @@ class InferenceEstimate:
             "joules_per_token": self.joules_per_token.to_dict(),
             "assumptions": [a.to_dict() for a in self.assumptions],
             "warnings": list(self.warnings),
+            "pricing": self.pricing,
         }
 
 
@@ -587,11 +590,10 @@ def _no_target_error(req: InferenceRequest, sh: _Shape, candidates: list[tuple[i
 
 
 # --- The estimate ------------------------------------------------------------------------------
-def estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog | None = None,
-                       api_prices: dict[str, dict[str, Any]] | None = None) -> InferenceEstimate:
+def estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog | None = None) -> InferenceEstimate:
     """The serving estimate (formulas in the module docstring)."""
     try:
-        estimate = _estimate_inference(req, book, catalog, api_prices)
+        estimate = _estimate_inference(req, book, catalog)
     except (ZeroDivisionError, OverflowError) as exc:
         raise out_of_range(exc) from None
     bands = (estimate.cost_input, estimate.cost_output, estimate.own_input, estimate.own_output, estimate.power_it_kw,
@@ -601,8 +603,7 @@ def estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog 
     return estimate
 
 
-def _estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog | None,
-                        api_prices: dict[str, dict[str, Any]] | None) -> InferenceEstimate:
+def _estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog | None) -> InferenceEstimate:
     validate(req)
     model, hw = req.model, req.hardware
     warnings: list[str] = []
@@ -678,8 +679,8 @@ def _estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog
     overhead_nameplate_w, w = power.node_nameplate_overhead_w_per_gpu(hw)
     if w:
         warnings.append(w)
-    pue = Band.point(req.pue) if req.pue else d.PUE
-    grid = req.grid_kg_co2_per_kwh or d.GRID_KG_CO2_PER_KWH
+    prices = cost_mod.prices_for(book, hw, catalog, req, warnings, assumptions)
+    pue, grid = prices.pue, prices.grid_kg_co2_per_kwh
     it_kw: dict[str, float] = {}
     joules: dict[str, float] = {}
     for s in SCENARIOS:
@@ -702,11 +703,10 @@ def _estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog
     power_it = Band(*(it_kw[s] for s in SCENARIOS))
     power_fac = Band(*(power.facility(it_kw[s], pue[s]) for s in SCENARIOS))
     energy_day = Band(*(power_fac[s] * d.HOURS_PER_DAY / 1000.0 for s in SCENARIOS))
-    co2_day = Band(*(power.co2_tonnes(energy_day[s], grid) for s in SCENARIOS))
+    co2_day = Band(*(power.co2_tonnes(energy_day[s], grid[s]) for s in SCENARIOS))
     jpt = Band(*(joules[s] for s in SCENARIOS))
 
     # Cost per million tokens: fleet cost per hour split by GPU-time share of prefill and decode
-    prices = cost_mod.price_bands(book, hw, catalog, _overrides(req), warnings, assumptions)
     contracted_kw = power.node_max_power_w_per_gpu(hw) / 1000.0
     costs: dict[str, dict[str, float]] = {"rent_in": {}, "rent_out": {}, "own_in": {}, "own_out": {}}
     for s in SCENARIOS:
@@ -715,9 +715,9 @@ def _estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog
         prefill_share = r.prefill_work_s / (r.prefill_work_s + sh.output_tokens * r.step_s / r.batch)
         in_tokens_per_hour = rps_band[s] * sh.input_tokens * d.SECONDS_PER_HOUR
         out_tokens_per_hour = rps_band[s] * sh.output_tokens * d.SECONDS_PER_HOUR
-        rent_per_hour = cost_mod.rent_usd(gpu_hours_per_hour, prices["rent"][s])
-        own_per_hour = cost_mod.own_usd(gpu_hours_per_hour, prices["purchase"][s], d.CAPEX_LIFE_YEARS[s],
-                                        power_fac[s], prices["electricity"][s], prices["hosting"][s], contracted_kw)
+        rent_per_hour = cost_mod.rent_usd(gpu_hours_per_hour, prices.rent[s])
+        own_per_hour = cost_mod.own_usd(gpu_hours_per_hour, prices.purchase[s], prices.life_years[s],
+                                        power_fac[s], prices.electricity[s], prices.hosting[s], contracted_kw)
         for kind, per_hour in (("rent", rent_per_hour), ("own", own_per_hour)):
             costs[f"{kind}_in"][s] = per_hour * prefill_share / in_tokens_per_hour * 1e6
             costs[f"{kind}_out"][s] = per_hour * (1.0 - prefill_share) / out_tokens_per_hour * 1e6
@@ -758,12 +758,9 @@ def _estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog
         Assumption("input_tokens", sh.input_tokens, "tokens", "request" if req.input_tokens else "default"),
         Assumption("output_tokens", sh.output_tokens, "tokens", "request" if req.output_tokens else "default"),
         Assumption("peak_to_average", peak, "", "request" if req.peak_to_average else "default (average load)"),
-        Assumption("pue", pue, "", "request" if req.pue else d.PUE_SOURCE),
         Assumption("server_overhead_fraction", d.NODE_OVERHEAD_FRACTION, "of nameplate", d.NODE_OVERHEAD_SOURCE),
-        Assumption("grid_kg_co2_per_kwh", grid, "kg/kWh", "request" if req.grid_kg_co2_per_kwh else d.GRID_SOURCE),
-        Assumption("capex_life_years", d.CAPEX_LIFE_YEARS, "years", d.CAPEX_LIFE_SOURCE),
     ]
-    api = (api_prices or {}).get(model.id)
+    api = book.api_price(model.id)
     return InferenceEstimate(
         model=model.id, hardware=hw.id, precision=req.precision, gpus_per_replica=t, replicas=replicas,
         gpu_count=gpu_count, node_count=node_count, per_replica=per_replica, memory_gb=memory, min_gpus_per_replica=min_gpus,
@@ -777,6 +774,7 @@ def _estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog
         provisioned_it_kw=provisioned_it.ascending(),
         provisioned_facility_kw=Band(*(power.facility(provisioned_it[s], pue[s]) for s in SCENARIOS)).ascending(),
         co2_t_per_day=co2_day.ascending(), joules_per_token=jpt.ascending(), api_price=api,
+        pricing=prices.pricing_dict(),
         assumptions=tuple(assumptions), warnings=tuple(warnings),
     )
 

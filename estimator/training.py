@@ -137,6 +137,8 @@ class TrainingEstimate:
     gpu_count_for_deadline: Band | None
     assumptions: tuple[Assumption, ...]
     warnings: tuple[str, ...] = field(default=())
+    #: The pricing table and version behind the costs, and every price point used (source, date).
+    pricing: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -159,6 +161,7 @@ class TrainingEstimate:
             "memory": {k: float(f"{v:.6g}") for k, v in self.memory.items()},
             "assumptions": [a.to_dict() for a in self.assumptions],
             "warnings": list(self.warnings),
+            "pricing": self.pricing,
         }
         if self.gpu_count_for_deadline is not None:
             out["gpu_count_for_deadline"] = {s: int(self.gpu_count_for_deadline[s]) for s in SCENARIOS}
@@ -441,8 +444,8 @@ def _estimate_training(req: TrainingRequest, book: PriceBook, catalog: Catalog |
     overhead_nameplate_w, w = power.node_nameplate_overhead_w_per_gpu(hw)
     if w:
         warnings.append(w)
-    pue = Band.point(req.pue) if req.pue else d.PUE
-    grid = req.grid_kg_co2_per_kwh or d.GRID_KG_CO2_PER_KWH
+    prices = cost_mod.prices_for(book, hw, catalog, req, warnings, assumptions)
+    pue, grid = prices.pue, prices.grid_kg_co2_per_kwh
     it_wh: dict[str, Any] = {}
     for s in SCENARIOS:
         busy_h = (gemm_s[s] + other_s[s]) / d.SECONDS_PER_HOUR
@@ -451,7 +454,7 @@ def _estimate_training(req: TrainingRequest, book: PriceBook, catalog: Catalog |
     power_it = Band(*(it_wh[s] / gpu_hours[s] * gpu_count / 1000.0 for s in SCENARIOS))
     power_fac = Band(*(power.facility(power_it[s], pue[s]) for s in SCENARIOS))
     energy = Band(*(power.facility(it_wh[s], pue[s]) / 1e6 for s in SCENARIOS))
-    co2 = Band(*(power.co2_tonnes(energy[s], grid) for s in SCENARIOS))
+    co2 = Band(*(power.co2_tonnes(energy[s], grid[s]) for s in SCENARIOS))
     assumptions += [
         Assumption("gpu_power_fraction_compute_bound", d.POWER_FRACTION_COMPUTE, "of TDP", "H200 measured 695 W at a 700 W limit (calibration.md)"),
         Assumption("gpu_power_fraction_memory_bound", d.POWER_FRACTION_MEMORY, "of TDP", "H200 measured 555 W during memory copies"),
@@ -459,21 +462,17 @@ def _estimate_training(req: TrainingRequest, book: PriceBook, catalog: Catalog |
         Assumption("gpu_tdp_w", hw.tdp_w, "W", hw.source),
         Assumption("server_overhead_nameplate_w_per_gpu", overhead_nameplate_w, "W", hw.node_power_source or "extrapolated (DGX H100 ratio)"),
         Assumption("server_overhead_fraction", d.NODE_OVERHEAD_FRACTION, "of nameplate", d.NODE_OVERHEAD_SOURCE),
-        Assumption("pue", pue, "", "request" if req.pue else d.PUE_SOURCE),
-        Assumption("grid_kg_co2_per_kwh", grid, "kg/kWh", "request" if req.grid_kg_co2_per_kwh else d.GRID_SOURCE),
     ]
 
     # Cost
-    prices = cost_mod.price_bands(book, hw, catalog, _overrides(req), warnings, assumptions)
     contracted_kw = power.node_max_power_w_per_gpu(hw) / 1000.0
-    rent = Band(*(cost_mod.rent_usd(gpu_hours[s], prices["rent"][s]) for s in SCENARIOS))
+    rent = Band(*(cost_mod.rent_usd(gpu_hours[s], prices.rent[s]) for s in SCENARIOS))
     own = Band(*(
-        cost_mod.own_usd(gpu_hours[s], prices["purchase"][s], d.CAPEX_LIFE_YEARS[s], energy[s] * 1000.0,
-                         prices["electricity"][s], prices["hosting"][s], contracted_kw)
+        cost_mod.own_usd(gpu_hours[s], prices.purchase[s], prices.life_years[s], energy[s] * 1000.0,
+                         prices.electricity[s], prices.hosting[s], contracted_kw)
         for s in SCENARIOS
     ))
     assumptions += [
-        Assumption("capex_life_years", d.CAPEX_LIFE_YEARS, "years", d.CAPEX_LIFE_SOURCE),
         Assumption("contracted_kw_per_gpu", contracted_kw, "kW", "server nameplate power per GPU (colocation is billed on contracted capacity)"),
     ]
 
@@ -488,12 +487,8 @@ def _estimate_training(req: TrainingRequest, book: PriceBook, catalog: Catalog |
         gpu_count=gpu_count, node_count=node_count, power_it_kw=power_it.ascending(), power_facility_kw=power_fac.ascending(),
         energy_mwh=energy, co2_t=co2, rent_usd=rent, own_usd=own, utilisation=utilisation.ascending(),
         memory=memory, gpu_count_for_deadline=deadline_gpus, assumptions=tuple(assumptions), warnings=tuple(warnings),
+        pricing=prices.pricing_dict(),
     )
-
-
-def _overrides(req: Any) -> dict[str, float | None]:
-    """Prices the request gives itself (None: take the price book's)."""
-    return {"rent": req.usd_per_gpu_hour, "purchase": req.capex_usd_per_gpu, "electricity": req.usd_per_kwh, "hosting": None}
 
 
 __all__ = ["TrainingRequest", "TrainingEstimate", "estimate_training", "minimum_gpus", "BYTES_PER_VALUE"]

@@ -190,3 +190,27 @@ TABLES: dict[str, Table] = {t.name: t for t in (GPU_PRICES, HARDWARE_COSTS, ENER
 
 #: The pricing table every estimate uses unless it names another; read from seeds/pricing/.
 SEED_TABLE = "seed"
+
+
+def markdown() -> str:
+    """Every table's columns as Markdown (seeds/README.md embeds it; a test keeps it current)."""
+    lines: list[str] = []
+    for table in TABLES.values():
+        lines += [f"### `{table.name}` — {table.description}", "",
+                  "| column | type | unit | required | meaning |", "|---|---|---|---|---|"]
+        for c in table.columns:
+            kind = f"one of {', '.join(f'`{x}`' for x in c.choices)}" if c.choices else c.type
+            lines.append(f"| `{c.name}` | {kind} | {c.unit} | {'yes' if c.required else ''} | {c.description} |")
+        lines += ["", f"Rows are unique by {', '.join(f'`{k}`' for k in table.key)}.", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+if __name__ == "__main__":  # python -m pricing.tables: refresh the column block of seeds/README.md
+    import re
+    from pathlib import Path
+
+    readme = Path(__file__).resolve().parent.parent / "seeds" / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    block = f"<!-- pricing-columns:start -->\n{markdown()}<!-- pricing-columns:end -->"
+    readme.write_text(re.sub(r"<!-- pricing-columns:start -->.*<!-- pricing-columns:end -->", lambda _: block, text,
+                             flags=re.S), encoding="utf-8")

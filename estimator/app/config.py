@@ -20,8 +20,10 @@ class DefaultConfig:
     MAX_CONTENT_LENGTH: int = 1_000_000
     #: Deepest nesting of arrays and objects accepted in a JSON body.
     MAX_JSON_DEPTH: int = 32
-    #: Directory holding hardware.csv, models.csv and prices.csv.
+    #: Directory holding hardware.csv, models.csv and the seed pricing table in pricing/*.csv.
     SEEDS_DIR: str = str(SEEDS_DIR)
+    #: A price whose newest point is older than this many days gets a warning in the estimate.
+    PRICE_STALE_AFTER_DAYS: int = 548
 
     # flask-smorest: the OpenAPI document only, served at /api/v1/openapi.json. No CDN-hosted UI:
     # the docs page at /api/v1/docs is served from files vendored into static/swagger-ui/.
@@ -30,6 +32,10 @@ class DefaultConfig:
     OPENAPI_VERSION: str = "3.0.3"
     OPENAPI_URL_PREFIX: str = "/api/v1"
     OPENAPI_JSON_PATH: str = "openapi.json"
+
+    #: Signs the session cookie that holds the pages' CSRF token. Empty: a random key is made per
+    #: process, with a warning; several workers or instances must share one ESTIMATOR_SECRET_KEY.
+    SECRET_KEY: str = ""
 
 
 def _settings() -> dict[str, type]:

@@ -34,6 +34,7 @@ from estimator.errors import (
     UnknownIdError,
     UnsupportedPrecisionError,
 )
+from pricing.errors import FileTooLarge, ImportRejected, UnknownPricingTable, UnknownVersion, UnsupportedFile
 
 PROBLEM_MIMETYPE = "application/problem+json"
 ABOUT_BLANK = "about:blank"
@@ -56,6 +57,18 @@ PROBLEM_TYPES: dict[str, tuple[str, str]] = {
         "Unknown model or hardware id",
         "A model or hardware id is not in the catalog. The item's 'closest' lists the nearest known ids; "
         "GET /api/v1/models or /api/v1/hardware lists them all.",
+    ),
+    "unknown-pricing-table": (
+        "Unknown pricing table or version",
+        "The pricing table, or the version of it, does not exist. The item's 'closest' lists the nearest "
+        "table names; GET /api/v1/pricing-tables lists the tables and /api/v1/pricing-tables/<name>/versions "
+        "their versions.",
+    ),
+    "import-rejected": (
+        "Pricing file rejected",
+        "The uploaded pricing file has problems and nothing was imported. Each item of 'errors' is one "
+        "problem: 'code', 'detail', and where it is as the spreadsheet shows it: 'sheet', 'row' (the header "
+        "is row 1), 'column' (the header as written), 'column_letter' and the raw 'value'.",
     ),
     "unsupported-precision": (
         "Precision not supported by the hardware",
@@ -146,6 +159,14 @@ def problem_response(
 def _core_status_and_type(exc: EstimatorError) -> tuple[int, str]:
     if isinstance(exc, UnknownIdError):
         return 404, problem_type("unknown-id")
+    if isinstance(exc, UnknownPricingTable | UnknownVersion):
+        return 404, problem_type("unknown-pricing-table")
+    if isinstance(exc, UnsupportedFile):
+        return 415, ABOUT_BLANK
+    if isinstance(exc, FileTooLarge):
+        return 413, ABOUT_BLANK
+    if isinstance(exc, ImportRejected):
+        return 422, problem_type("import-rejected")
     if isinstance(exc, UnsupportedPrecisionError):
         return 422, problem_type("unsupported-precision")
     if isinstance(exc, DoesNotFitError):

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from estimator.compare import PRESETS, compare
+from estimator.cost import PriceBook
 from estimator.errors import EstimatorError, UnknownIdError
 from estimator.inference import estimate_inference
 from estimator.inputs import inference_request, training_request
@@ -23,16 +24,27 @@ from .schemas import COMPARE_KEYS
 from .state import Ready
 
 
+def _book(ready: Ready, values: Mapping[str, Any]) -> tuple[PriceBook, dict[str, Any]]:
+    """The price book the request names (``pricing_table``) and the other values."""
+    rest = {k: v for k, v in values.items() if k != "pricing_table"}
+    try:
+        return ready.price_book(values.get("pricing_table")), rest
+    except EstimatorError as exc:
+        raise _at(exc, ("pricing_table",)) from None
+
+
 def run_training(ready: Ready, values: Mapping[str, Any]) -> dict[str, Any]:
-    """``estimate_training(...).to_dict()``."""
+    """``estimate_training(...).to_dict()`` with the named pricing table."""
+    book, values = _book(ready, values)
     request = training_request(ready.catalog, values)
-    return estimate_training(request, ready.price_book, ready.catalog).to_dict()
+    return estimate_training(request, book, ready.catalog).to_dict()
 
 
 def run_inference(ready: Ready, values: Mapping[str, Any]) -> dict[str, Any]:
-    """``estimate_inference(...).to_dict()``, with the public API prices loaded at start-up."""
+    """``estimate_inference(...).to_dict()`` with the named pricing table."""
+    book, values = _book(ready, values)
     request = inference_request(ready.catalog, values)
-    return estimate_inference(request, ready.price_book, ready.catalog, ready.api_prices).to_dict()
+    return estimate_inference(request, book, ready.catalog).to_dict()
 
 
 def _at(exc: EstimatorError, path: tuple[object, ...]) -> ProblemError:
@@ -76,9 +88,9 @@ def run_compare(ready: Ready, data: Mapping[str, Any]) -> dict[str, Any]:
             ready.catalog.get_model(baseline)
         except UnknownIdError as exc:
             raise _at(exc, ("baseline",)) from None
-    values = {k: v for k, v in data.items() if k not in COMPARE_KEYS}
+    book, values = _book(ready, {k: v for k, v in data.items() if k not in COMPARE_KEYS})
     try:
-        result = compare(ready.catalog, ready.price_book, data["workload"], models, values, baseline, ready.api_prices)
+        result = compare(ready.catalog, book, data["workload"], models, values, baseline)
     except EstimatorError as exc:
         if exc.field != "model":
             raise

@@ -544,6 +544,28 @@ class AssumptionSchema(_DocSchema):
     source = fields.String(required=True)
 
 
+class PricePointSchema(_DocSchema):
+    kind = fields.String(required=True, metadata=_doc("rent, purchase, electricity, hosting, pue or grid"))
+    value = fields.Float(required=True)
+    unit = fields.String(required=True)
+    effective_date = fields.String(required=True, metadata=_doc("ISO date the price applies from"))
+    source = fields.String(required=True)
+    hardware_id = fields.String()
+    provider = fields.String()
+    product = fields.String()
+    region = fields.String()
+    scope = fields.String(metadata=_doc("purchase: gpu, board, server or rack"))
+    pricing_model = fields.String(metadata=_doc("rent: on_demand, reserved_1y, reserved_3y, spot, capacity_block"))
+    amortization_years = fields.Float()
+
+
+class PricingSchema(_DocSchema):
+    table = fields.String(required=True, metadata=_doc("Pricing table name ('seed': built in)"))
+    version = fields.Integer(required=True, allow_none=True, metadata=_doc("Its version (null for 'seed')"))
+    prices = fields.List(fields.Nested(PricePointSchema), required=True,
+                         metadata=_doc("Every price point behind the costs, with its source and date"))
+
+
 class TrainingEstimateSchema(Schema):
     """The estimate, exactly as ``estimator training --json`` prints it."""
 
@@ -568,6 +590,7 @@ class TrainingEstimateSchema(Schema):
     memory = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
     assumptions = fields.List(fields.Nested(AssumptionSchema), required=True)
     warnings = fields.List(fields.String(), required=True)
+    pricing = fields.Nested(PricingSchema, required=True, metadata=_doc("The pricing table behind the costs"))
     gpu_count_for_deadline = fields.Nested(CountBandSchema, metadata=_doc("Only when 'deadline_days' was given"))
 
 
@@ -641,6 +664,7 @@ class InferenceEstimateSchema(Schema):
     joules_per_token = fields.Nested(BandSchema, required=True, metadata=_doc("IT energy per output token, J"))
     assumptions = fields.List(fields.Nested(AssumptionSchema), required=True)
     warnings = fields.List(fields.String(), required=True)
+    pricing = fields.Nested(PricingSchema, required=True, metadata=_doc("The pricing table behind the costs"))
 
 
 class ComparisonSchema(Schema):

@@ -1,25 +1,53 @@
-"""The data the app loads once at start-up, kept on ``app.extensions``: the catalog, the price
-book and the public API price list."""
+"""The data the app loads once at start-up, kept on ``app.extensions``: the catalog, the built-in
+``seed`` pricing table, and the store of uploaded pricing tables.
+
+An estimate names its pricing table as ``name`` (the active version) or ``name@version``; the
+book for it is built from the stored version once and cached (versions never change).
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
 
 from estimator.catalog import Catalog, load_catalog
-from estimator.cost import PriceBook, load_api_prices, load_price_book
+from estimator.cost import PriceBook, load_price_book
 from estimator.errors import EstimatorError
+from pricing.errors import UnknownPricingTable
+from pricing.tables import SEED_TABLE
 
 from .errors import ProblemError
 
 EXTENSION = "estimator"
+BOOK_CACHE_SIZE = 64
 log = logging.getLogger(__name__)
 
-ApiPrices = dict[str, dict[str, Any]]
+
+@dataclass
+class _BookCache:
+    """Price books of stored versions by (table, version): immutable, so never stale."""
+
+    books: OrderedDict[tuple[str, int], PriceBook] = field(default_factory=OrderedDict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self, key: tuple[str, int]) -> PriceBook | None:
+        with self.lock:
+            book = self.books.get(key)
+            if book is not None:
+                self.books.move_to_end(key)
+            return book
+
+    def put(self, key: tuple[str, int], book: PriceBook) -> None:
+        with self.lock:
+            self.books[key] = book
+            while len(self.books) > BOOK_CACHE_SIZE:
+                self.books.popitem(last=False)
 
 
 @dataclass(frozen=True)
@@ -27,16 +55,40 @@ class Ready:
     """What an estimate needs, all loaded."""
 
     catalog: Catalog
-    price_book: PriceBook
-    api_prices: ApiPrices
+    seed_book: PriceBook
+    store: Any = None  # pricing.store.PricingStore, or None when the app runs without one
+    cache: _BookCache = field(default_factory=_BookCache, compare=False)
+
+    def price_book(self, ref: str | None = None) -> PriceBook:
+        """The price book for ``ref`` (``name`` or ``name@version``; None or 'seed': the seed table)."""
+        if ref is None or ref == SEED_TABLE:
+            return self.seed_book
+        if self.store is None:
+            name = ref.split("@", 1)[0]
+            raise UnknownPricingTable(name, [SEED_TABLE])
+        from pricing.store import parse_ref
+
+        name, number = parse_ref(ref)
+        if name == SEED_TABLE:
+            return self.seed_book
+        if number is None:
+            number = self.store.active_version(name)
+        book = self.cache.get((name, number))
+        if book is None:
+            stored = self.store.version(name, number)
+            book = PriceBook.from_sheets(stored.sheets, table=name, version=stored.info.number,
+                                         fallback=self.seed_book, stale_after_days=self.seed_book.stale_after_days)
+            self.cache.put((name, number), book)
+        return book
 
 
 @dataclass(frozen=True)
 class EstimatorState:
     catalog: Catalog | None
-    price_book: PriceBook | None
-    api_prices: ApiPrices | None = None
+    seed_book: PriceBook | None
+    store: Any = None
     load_error: str | None = None
+    cache: _BookCache = field(default_factory=_BookCache, compare=False)
 
     @property
     def ready(self) -> bool:
@@ -44,9 +96,8 @@ class EstimatorState:
             self.catalog is not None
             and self.catalog.hardware
             and self.catalog.models
-            and self.price_book is not None
-            and self.price_book.points
-            and self.api_prices is not None
+            and self.seed_book is not None
+            and self.seed_book.points
         )
 
 
@@ -55,12 +106,11 @@ def load_state(app: Flask) -> EstimatorState:
     seeds = Path(app.config["SEEDS_DIR"])
     try:
         catalog = load_catalog(seeds)
-        book = load_price_book(seeds / "prices.csv")
-        api_prices = load_api_prices(seeds / "api_prices.csv")
+        book = load_price_book(seeds / "pricing", stale_after_days=app.config["PRICE_STALE_AFTER_DAYS"])
     except (OSError, EstimatorError) as exc:
-        log.error("Could not load the catalog, price book and API prices from %s: %s", seeds, exc)
-        return EstimatorState(None, None, None, load_error=f"{type(exc).__name__}: {exc}")
-    return EstimatorState(catalog, book, api_prices)
+        log.error("Could not load the catalog and seed pricing table from %s: %s", seeds, exc)
+        return EstimatorState(None, None, load_error=f"{type(exc).__name__}: {exc}")
+    return EstimatorState(catalog, book, store=app.extensions.get("pricing_store"))
 
 
 def init_app(app: Flask) -> None:
@@ -74,6 +124,6 @@ def current_state() -> EstimatorState:
 def ready_state() -> Ready:
     """The loaded data, or a 503 problem when it did not load."""
     state = current_state()
-    if not state.ready or state.catalog is None or state.price_book is None or state.api_prices is None:
+    if not state.ready or state.catalog is None or state.seed_book is None:
         raise ProblemError(503, "The catalog or price book did not load at start-up; see the server log.")
-    return Ready(state.catalog, state.price_book, state.api_prices)
+    return Ready(state.catalog, state.seed_book, state.store, state.cache)

@@ -9,7 +9,7 @@ import pytest
 
 from estimator.catalog import load_catalog
 from estimator.compare import PRESETS, compare
-from estimator.cost import load_api_prices, load_price_book
+from estimator.cost import load_price_book
 from estimator.inference import estimate_inference
 from estimator.inputs import inference_request, training_request
 from estimator.training import estimate_training
@@ -20,8 +20,9 @@ COMPARE_KEYS = ("workload", "models", "preset", "baseline")
 
 @pytest.fixture(scope="session")
 def seeds() -> tuple[Any, Any, Any]:
-    """The catalog, price book and API prices, loaded without the app."""
-    return load_catalog(), load_price_book(), load_api_prices()
+    """The catalog, the seed price book and its API prices, loaded without the app."""
+    book = load_price_book()
+    return load_catalog(), book, book.api_prices
 
 
 @pytest.fixture(scope="session")
@@ -38,10 +39,10 @@ def core(seeds) -> Callable[[dict[str, Any]], dict[str, Any]]:
 @pytest.fixture(scope="session")
 def core_inference(seeds) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """``estimate_inference(...).to_dict()`` computed without the app."""
-    catalog, book, api_prices = seeds
+    catalog, book, _ = seeds
 
     def run(values: dict[str, Any]) -> dict[str, Any]:
-        return estimate_inference(inference_request(catalog, values), book, catalog, api_prices).to_dict()
+        return estimate_inference(inference_request(catalog, values), book, catalog).to_dict()
 
     return run
 
@@ -49,12 +50,12 @@ def core_inference(seeds) -> Callable[[dict[str, Any]], dict[str, Any]]:
 @pytest.fixture(scope="session")
 def core_compare(seeds) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """``compare(...)`` for a comparison body, computed without the app."""
-    catalog, book, api_prices = seeds
+    catalog, book, _ = seeds
 
     def run(body: dict[str, Any]) -> dict[str, Any]:
         models = PRESETS[body["preset"]] if "preset" in body else body["models"]
         values = {k: v for k, v in body.items() if k not in COMPARE_KEYS}
-        return compare(catalog, book, body["workload"], models, values, body.get("baseline"), api_prices)
+        return compare(catalog, book, body["workload"], models, values, body.get("baseline"))
 
     return run
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from estimator.app import create_app
 from estimator.catalog import load_catalog
-from estimator.cost import load_api_prices, load_price_book
+from estimator.cost import SHEETS, load_price_book
 
 
 def test_healthz(client):
@@ -23,7 +23,7 @@ def test_readyz_when_loaded(client):
         "models": len(catalog.models),
         "price_points": len(book.points),
         "price_book_version": "seed",
-        "api_prices": len(load_api_prices()),
+        "api_prices": len(book.api_prices),
     }
 
 
@@ -51,17 +51,19 @@ def test_not_ready_when_a_seed_file_is_empty(tmp_path):
 
     for name in ("hardware.csv", "models.csv"):
         (tmp_path / name).write_bytes((SEEDS_DIR / name).read_bytes())
-    header = (SEEDS_DIR / "prices.csv").read_text(encoding="utf-8").splitlines()[0]
-    (tmp_path / "prices.csv").write_text(header + "\n", encoding="utf-8")
+    (tmp_path / "pricing").mkdir()
+    for sheet in SHEETS:  # every sheet with its header and no rows
+        header = (SEEDS_DIR / "pricing" / f"{sheet}.csv").read_text(encoding="utf-8").splitlines()[0]
+        (tmp_path / "pricing" / f"{sheet}.csv").write_text(header + "\n", encoding="utf-8")
 
     client = create_app({"TESTING": True, "SEEDS_DIR": str(tmp_path)}).test_client()
     assert client.get("/readyz").status_code == 503
 
 
-def test_not_ready_without_the_api_price_list(tmp_path, problem):
+def test_not_ready_without_the_seed_pricing_table(tmp_path, problem):
     from estimator.catalog import SEEDS_DIR
 
-    for name in ("hardware.csv", "models.csv", "prices.csv"):
+    for name in ("hardware.csv", "models.csv"):
         (tmp_path / name).write_bytes((SEEDS_DIR / name).read_bytes())
 
     client = create_app({"TESTING": True, "SEEDS_DIR": str(tmp_path)}).test_client()

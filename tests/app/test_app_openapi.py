@@ -137,8 +137,9 @@ def test_request_schema_fields_match_the_core():
         "tokens",
         "hardware",
         *TRAINING_OPTIONAL,
+        "pricing_table",  # chosen by the app (run.py), not a field of the core's request
     }
-    assert set(InferenceRequestSchema().fields) == {"model", "hardware", *INFERENCE_OPTIONAL}
+    assert set(InferenceRequestSchema().fields) == {"model", "hardware", *INFERENCE_OPTIONAL, "pricing_table"}
 
 
 @pytest.mark.parametrize(

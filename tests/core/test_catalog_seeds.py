@@ -5,6 +5,7 @@ import csv
 import pytest
 
 from estimator.catalog import SEEDS_DIR, Hardware, parameter_count
+from estimator.cost import SHEETS
 from estimator.errors import CatalogError, UnknownIdError, UnsupportedPrecisionError
 
 REQUIRED_HARDWARE = ["a100-40gb-sxm", "a100-80gb-sxm", "h100-sxm", "h100-pcie", "h800-sxm", "h20", "h200-sxm",
@@ -18,13 +19,22 @@ def _rows(name):
         return list(csv.DictReader(handle))
 
 
-@pytest.mark.parametrize("name", ["hardware.csv", "models.csv", "prices.csv", "api_prices.csv"])
+@pytest.mark.parametrize("name", ["hardware.csv", "models.csv"])
 def test_every_seed_row_has_a_source_and_date(name):
     rows = _rows(name)
     assert rows
     for row in rows:
         assert row["source"].strip(), row
         assert row["as_of"].strip(), row
+
+
+@pytest.mark.parametrize("sheet", SHEETS)
+def test_every_seed_price_has_a_source_and_date(sheet):
+    rows = _rows(f"pricing/{sheet}.csv")
+    assert rows
+    for row in rows:
+        assert row["source"].strip(), row
+        assert row["effective_date"].strip(), row
 
 
 def test_required_records_exist(catalog):
@@ -117,7 +127,7 @@ def test_inline_hardware_is_validated(row, message):
 
 def test_seed_readme_documents_every_column():
     readme = (SEEDS_DIR / "README.md").read_text(encoding="utf-8")
-    for name in ("hardware.csv", "models.csv", "prices.csv", "api_prices.csv"):
+    for name in ("hardware.csv", "models.csv", *(f"pricing/{sheet}.csv" for sheet in SHEETS)):
         for column in _rows(name)[0]:
             assert f"`{column}`" in readme, f"{name}: column {column} is not documented"
 

@@ -6,13 +6,12 @@ from hypothesis import strategies as st
 
 from estimator import inference as inf
 from estimator.compare import PRESETS, compare
-from estimator.cost import load_api_prices
 from estimator.errors import DoesNotFitError, InvalidInputError, UnknownIdError, UnsupportedPrecisionError
 from estimator.inputs import inference_request
 
 
 def estimate(catalog, book, **values):
-    return inf.estimate_inference(inference_request(catalog, values), book, catalog, load_api_prices())
+    return inf.estimate_inference(inference_request(catalog, values), book, catalog)
 
 
 # --- Golden and physical limits ------------------------------------------------------------------
@@ -136,7 +135,7 @@ def test_api_price_is_shown_next_to_the_estimate(catalog, book):
 
 def test_article_comparison(catalog, book):
     result = compare(catalog, book, "inference", PRESETS["article"],
-                     {"hardware": "h200-sxm", "precision": "fp8", "requests_per_s": 10}, api_prices=load_api_prices())
+                     {"hardware": "h200-sxm", "precision": "fp8", "requests_per_s": 10})
     assert result["baseline"] == "llama-3.1-405b"
     assert [r["model"] for r in result["rows"]] == list(PRESETS["article"])
     assert result["ratios"]["llama-3.1-405b"]["output_tokens_per_gpu_hour"] == 1.0

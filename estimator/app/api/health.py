@@ -23,7 +23,7 @@ def readyz() -> Response:
         status="ok",
         hardware=len(ready.catalog.hardware),
         models=len(ready.catalog.models),
-        price_points=len(ready.price_book.points),
-        price_book_version=ready.price_book.version,
-        api_prices=len(ready.api_prices),
+        price_points=len(ready.seed_book.points),
+        price_book_version=ready.seed_book.ref,
+        api_prices=len(ready.seed_book.api_prices),
     )

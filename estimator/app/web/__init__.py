@@ -140,7 +140,7 @@ def catalog() -> str:
         "catalog.html",
         hardware=list(ready.catalog.hardware.values()),
         models=list(ready.catalog.models.values()),
-        api_prices=ready.api_prices,
+        api_prices=ready.seed_book.api_prices,
         names=_names(ready),
     )
 

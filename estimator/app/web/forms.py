@@ -114,6 +114,7 @@ _COMPARE_FIELDSET = ("What to compare", ("preset", "models", "baseline"))
 NOT_ON_FORMS = {
     "params": "the forms pick models from the catalog",
     "active_params": "the forms pick models from the catalog",
+    "pricing_table": "the seed table until the pricing page lands",
 }
 #: What a page shows before anything is submitted.
 DEFAULTS: dict[str, dict[str, str | list[str]]] = {
