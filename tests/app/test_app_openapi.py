@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 
 import pytest
+from openapi_spec_validator import OpenAPIV30SpecValidator, validate
 
 from estimator.app.schemas import (
     ComparisonSchema,
@@ -44,6 +45,17 @@ def refs(node):
 def test_document_header(spec):
     assert spec["openapi"] == "3.0.3"
     assert spec["info"]["title"] and spec["info"]["version"]
+
+
+def test_document_passes_openapi_spec_validator(spec):
+    """The document as served is valid OpenAPI 3.0 (openapi-spec-validator raises on the first error)."""
+    validate(spec, cls=OpenAPIV30SpecValidator)
+
+
+def test_old_document_address_redirects_to_the_valid_one(client, spec):
+    response = client.get("/api/openapi.json", follow_redirects=True)
+    assert response.request.path == "/api/v1/openapi.json"
+    assert response.get_json() == spec
 
 
 def test_every_ref_resolves(spec):
