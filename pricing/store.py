@@ -1,0 +1,771 @@
+"""The versioned pricing store: named pricing tables, each a series of immutable versions.
+
+SQLAlchemy Core over SQLite (the default: ``pricing.sqlite3`` in the Flask instance folder) or
+PostgreSQL (``postgresql+psycopg://…``, for several app instances sharing one store).
+
+Schema (four tables; nothing is ever updated except ``pricing_tables.active_version``, nothing is
+ever deleted)::
+
+    pricing_tables       name PK, active_version (NULL until one is activated), created_at
+    pricing_versions     (table_name, number) PK, created_at (UTC), created_by (token name),
+                         file_name, row_counts (JSON text, per sheet), note
+    pricing_rows         (table_name, version, sheet, position) PK, data (JSON text of one row)
+    pricing_activations  id PK, table_name, version, action (import/activate/rollback),
+                         restores (id of the entry a rollback returns to), activated_at, activated_by
+
+Rows are stored as JSON text rather than the dialects' JSON types: the bytes are the same on both
+backends, the row's column order survives, and rows are only ever read whole.
+
+The activation log is a stack kept in the log itself: every entry points (``restores``) at the
+entry that was current before it, and a rollback writes a new entry that points where the entry
+it undoes pointed. So the latest entry is always the current state, rolling back twice goes back
+two activations (not back and forth), and nothing in the log is rewritten.
+
+Concurrency:
+
+- SQLite: WAL (readers never wait for the writer), ``busy_timeout``, foreign keys on; the driver's
+  own transaction handling is switched off and SQLAlchemy emits ``BEGIN IMMEDIATE`` for writes
+  (the write lock is taken up front, so two writers queue on the busy timeout instead of failing
+  with "database is locked" when both try to upgrade a read lock) and plain ``BEGIN`` for reads
+  (one snapshot for every SELECT of a read).
+- PostgreSQL: a write locks the table's ``pricing_tables`` row (``SELECT … FOR UPDATE``, after an
+  ``INSERT … ON CONFLICT DO NOTHING`` for a first import), so writes to one pricing table are
+  serialised across processes and the next version number is read under the lock; the primary key
+  (table_name, number) is the backstop. Reads run in REPEATABLE READ: one snapshot.
+- Both: a version row, its rows and its activation are committed in one transaction, so a reader
+  sees a version whole or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    create_engine,
+    event,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.pool import StaticPool
+
+from pricing.errors import PricingStoreUnavailable, PricingTableError, UnknownPricingTable, UnknownVersion
+from pricing.tables import SEED_TABLE, TABLES
+
+__all__ = [
+    "NAME_PATTERN",
+    "Diff",
+    "PricingStore",
+    "RowChange",
+    "SheetDiff",
+    "StoredVersion",
+    "TableInfo",
+    "VersionInfo",
+    "parse_ref",
+    "validate_name",
+]
+
+#: A pricing table name: what users type after ``pricing_table=`` and in URLs.
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+FILE_NAME_MAX = 255
+CREATED_BY_MAX = 100
+NOTE_MAX = 2000
+_MAX_VERSION = 2**31 - 1  # an INTEGER column; larger numbers cannot exist
+_SCALARS = (str, int, float, bool, type(None))
+_SHEET_ORDER = {name: i for i, name in enumerate(TABLES)}
+
+
+# --- schema -------------------------------------------------------------------------------------
+
+
+class _UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on both backends (SQLite stores naive UTC text)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("pricing store timestamps must be timezone-aware")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData()
+
+pricing_tables = Table(
+    "pricing_tables", metadata,
+    Column("name", String(63), primary_key=True),
+    # No foreign key to pricing_versions: the two tables would reference each other. The store
+    # only ever sets it to a version it has just read or written in the same transaction.
+    Column("active_version", Integer, nullable=True),
+    Column("created_at", _UTCDateTime, nullable=False),
+)
+
+pricing_versions = Table(
+    "pricing_versions", metadata,
+    Column("table_name", String(63), ForeignKey("pricing_tables.name"), primary_key=True),
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("created_at", _UTCDateTime, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("file_name", Text, nullable=False),
+    Column("row_counts", Text, nullable=False),
+    Column("note", Text, nullable=True),
+)
+
+pricing_rows = Table(
+    "pricing_rows", metadata,
+    Column("table_name", String(63), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("sheet", String(32), primary_key=True),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("data", Text, nullable=False),
+    ForeignKeyConstraint(["table_name", "version"], ["pricing_versions.table_name", "pricing_versions.number"]),
+)
+
+pricing_activations = Table(
+    "pricing_activations", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("table_name", String(63), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("restores", Integer, ForeignKey("pricing_activations.id"), nullable=True),
+    Column("activated_at", _UTCDateTime, nullable=False),
+    Column("activated_by", Text, nullable=True),
+    ForeignKeyConstraint(["table_name", "version"], ["pricing_versions.table_name", "pricing_versions.number"]),
+)
+
+
+# --- results ------------------------------------------------------------------------------------
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    table: str
+    number: int
+    created_at: datetime
+    created_by: str
+    file_name: str
+    #: Rows per sheet, in the order of ``pricing.tables.TABLES``.
+    row_counts: dict[str, int]
+    note: str | None
+    active: bool
+
+    @property
+    def ref(self) -> str:
+        return f"{self.table}@{self.number}"
+
+    @property
+    def rows(self) -> int:
+        return sum(self.row_counts.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "number": self.number,
+            "ref": self.ref,
+            "created_at": _iso(self.created_at),
+            "created_by": self.created_by,
+            "file_name": self.file_name,
+            "row_counts": dict(self.row_counts),
+            "rows": self.rows,
+            "note": self.note,
+            "active": self.active,
+        }
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    name: str
+    active_version: int | None
+    latest_version: int
+    versions: int
+    created_at: datetime
+    #: The latest import or activation.
+    updated_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "active_version": self.active_version,
+            "latest_version": self.latest_version,
+            "versions": self.versions,
+            "created_at": _iso(self.created_at),
+            "updated_at": _iso(self.updated_at),
+        }
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    info: VersionInfo
+    #: Sheet name → rows (fresh dicts on every read), sheets in ``TABLES`` order.
+    sheets: dict[str, list[dict[str, Any]]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.info.to_dict(), "sheets": {name: [dict(r) for r in rows] for name, rows in self.sheets.items()}}
+
+
+@dataclass(frozen=True)
+class RowChange:
+    """A row present in both versions under the same key, with different values."""
+
+    #: The sheet's key columns and their values.
+    key: dict[str, Any]
+    #: Changed column → (before, after).
+    changes: dict[str, tuple[Any, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": dict(self.key),
+            "changes": {col: {"before": b, "after": a} for col, (b, a) in self.changes.items()},
+        }
+
+
+@dataclass(frozen=True)
+class SheetDiff:
+    sheet: str
+    in_from: bool
+    in_to: bool
+    added: tuple[dict[str, Any], ...] = ()
+    removed: tuple[dict[str, Any], ...] = ()
+    changed: tuple[RowChange, ...] = ()
+    unchanged: int = 0
+
+    @property
+    def identical(self) -> bool:
+        return self.in_from == self.in_to and not (self.added or self.removed or self.changed)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "in_from": self.in_from,
+            "in_to": self.in_to,
+            "added": [dict(r) for r in self.added],
+            "removed": [dict(r) for r in self.removed],
+            "changed": [c.to_dict() for c in self.changed],
+            "unchanged": self.unchanged,
+        }
+
+
+@dataclass(frozen=True)
+class Diff:
+    table: str
+    from_version: int
+    to_version: int
+    #: Every sheet in either version, in ``TABLES`` order.
+    sheets: tuple[SheetDiff, ...] = field(default_factory=tuple)
+
+    @property
+    def identical(self) -> bool:
+        return all(s.identical for s in self.sheets)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "from_version": self.from_version,
+            "to_version": self.to_version,
+            "identical": self.identical,
+            "summary": {
+                "added": sum(len(s.added) for s in self.sheets),
+                "removed": sum(len(s.removed) for s in self.sheets),
+                "changed": sum(len(s.changed) for s in self.sheets),
+            },
+            "sheets": {s.sheet: s.to_dict() for s in self.sheets},
+        }
+
+
+# --- names and refs -----------------------------------------------------------------------------
+
+_NAME_RULE = ("1 to 63 characters: lower-case letters, digits, '-' and '_', starting with a letter or digit "
+              "(e.g. 'acme-2026q3')")
+
+
+def _shown(value: str) -> str:
+    return value if len(value) <= 80 else value[:77] + "..."
+
+
+def validate_name(name: object, *, field: str = "name") -> str:
+    """Return ``name`` if it is a well-formed pricing table name, else raise ``PricingTableError``."""
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+        given = _shown(name) if isinstance(name, str) else repr(name)
+        fixed = name.strip().lower() if isinstance(name, str) else ""
+        hint = f" Try '{fixed}'." if NAME_PATTERN.fullmatch(fixed) else ""
+        shown = repr(given) if isinstance(name, str) else given  # repr: a stray newline or tab shows
+        raise PricingTableError(f"Invalid pricing table name {shown}: use {_NAME_RULE}.{hint}",
+                                field=field, given=given)
+    return name
+
+
+def parse_ref(ref: str) -> tuple[str, int | None]:
+    """``"acme@3"`` → ``("acme", 3)``; ``"acme"`` → ``("acme", None)`` (the active version)."""
+    if not isinstance(ref, str) or not ref.strip():
+        raise PricingTableError(
+            "Empty pricing table reference: give a table name ('acme') or a name and version ('acme@3').",
+            field="pricing_table", given="")
+    ref = ref.strip()
+    name, sep, number = ref.partition("@")
+    if not NAME_PATTERN.fullmatch(name):
+        raise PricingTableError(
+            f"Invalid pricing table reference '{_shown(ref)}': the name before '@' must be {_NAME_RULE}; "
+            "write 'name' for the active version or 'name@3' for version 3.",
+            field="pricing_table", given=_shown(ref))
+    if not sep:
+        return name, None
+    if not re.fullmatch(r"[0-9]{1,9}", number) or int(number) < 1:
+        raise PricingTableError(
+            f"Invalid version in pricing table reference '{_shown(ref)}': versions are whole numbers from 1 "
+            f"('{name}@1'); write '{name}' for the active version.",
+            field="pricing_table", given=_shown(ref))
+    return name, int(number)
+
+
+def _check_text(value: object, what: str, *, maximum: int, required: bool) -> str:
+    if not isinstance(value, str):
+        raise PricingTableError(f"{what} must be text, not {type(value).__name__}.", field=what)
+    if required and not value.strip():
+        raise PricingTableError(f"{what} must not be blank.", field=what)
+    if len(value) > maximum:
+        raise PricingTableError(f"{what} is {len(value)} characters long; at most {maximum} are kept.",
+                                field=what)
+    if "\x00" in value:
+        raise PricingTableError(f"{what} contains a NUL character.", field=what)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise PricingTableError(f"{what} is not valid Unicode text.", field=what) from None
+    return value
+
+
+def _encode_sheets(sheets: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, list[str]]:
+    """Check sheet names and row values; return each sheet's rows as JSON text, in TABLES order."""
+    if not isinstance(sheets, Mapping):
+        raise PricingTableError("sheets must map sheet names to lists of rows.", field="sheets")
+    unknown = [s for s in sheets if s not in TABLES]
+    if unknown:
+        shown = ", ".join(f"'{_shown(str(s))}'" for s in unknown)
+        raise PricingTableError(
+            f"Unknown sheet{'s' if len(unknown) > 1 else ''} {shown}: a pricing table holds the sheets "
+            f"{', '.join(TABLES)}. Nothing was imported.",
+            field="sheets", given=[_shown(str(s)) for s in unknown])
+    if not sheets:
+        raise PricingTableError(
+            f"No sheets to import: a pricing table version holds at least one of {', '.join(TABLES)}.",
+            field="sheets")
+    encoded: dict[str, list[str]] = {}
+    for sheet in sorted(sheets, key=_SHEET_ORDER.__getitem__):
+        rows = sheets[sheet]
+        if isinstance(rows, str | bytes | Mapping) or not isinstance(rows, Sequence):
+            raise PricingTableError(f"Sheet {sheet}: rows must be a list of mappings.", field="sheets")
+        out = []
+        for index, row in enumerate(rows):
+            if not isinstance(row, Mapping):
+                raise PricingTableError(f"Sheet {sheet}, row index {index}: a row must be a mapping of "
+                                        f"column to value, not {type(row).__name__}.", field="sheets")
+            for column, value in row.items():
+                if not isinstance(column, str):
+                    raise PricingTableError(f"Sheet {sheet}, row index {index}: column names must be text, "
+                                            f"not {column!r}.", field="sheets")
+                if not isinstance(value, _SCALARS) or (isinstance(value, float) and not math.isfinite(value)):
+                    raise PricingTableError(
+                        f"Sheet {sheet}, row index {index}, column {column}: {value!r} cannot be stored; values "
+                        "are text, finite numbers, booleans or empty (dates as ISO text, '2025-03-01').",
+                        field="sheets")
+            out.append(json.dumps(dict(row), allow_nan=False, separators=(",", ":")))
+        encoded[sheet] = out
+    return encoded
+
+
+def _refuse_seed(name: str) -> None:
+    if name == SEED_TABLE:
+        raise PricingTableError(
+            f"The '{SEED_TABLE}' pricing table is built in and read-only (it is read from seeds/pricing/): "
+            "import your prices under another name, e.g. 'acme-2026q3'.",
+            field="name", given=name)
+
+
+def _versions_phrase(name: str, latest: int, active: int | None) -> str:
+    if latest == 0:
+        return f"'{name}' has no versions"
+    span = "version 1" if latest == 1 else f"versions 1 to {latest}"
+    state = f"{active} is active" if active is not None else "none is active"
+    return f"'{name}' has {span} ({state})"
+
+
+# --- the store ----------------------------------------------------------------------------------
+
+
+class PricingStore:
+    """Named pricing tables, each a series of immutable versions. Thread-safe; one per process."""
+
+    def __init__(self, url: str | URL, *, busy_timeout_ms: int = 15_000) -> None:
+        self.url = make_url(url)
+        backend = self.url.get_backend_name()
+        if backend not in ("sqlite", "postgresql"):
+            raise PricingTableError(
+                f"Unsupported pricing store database '{backend}': use sqlite:///path/to/pricing.sqlite3 or "
+                "postgresql+psycopg://user@host/dbname.", field="database_url")
+        self.backend = backend
+        if backend == "sqlite":
+            self.engine = self._sqlite_engine(busy_timeout_ms)
+        else:
+            self.engine = create_engine(self.url, pool_pre_ping=True)
+
+    @classmethod
+    def for_instance(cls, instance_path: str | os.PathLike[str], **kwargs: Any) -> PricingStore:
+        """The default store: ``pricing.sqlite3`` in the Flask instance folder (created if missing)."""
+        folder = Path(instance_path)
+        folder.mkdir(parents=True, exist_ok=True)
+        return cls(URL.create("sqlite+pysqlite", database=str(folder / "pricing.sqlite3")), **kwargs)
+
+    def _sqlite_engine(self, busy_timeout_ms: int) -> Engine:
+        in_memory = self.url.database in (None, "", ":memory:")
+        if in_memory:
+            engine = create_engine(self.url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+        else:
+            engine = create_engine(self.url)
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            # Switch off the driver's own BEGIN handling; SQLAlchemy's "begin" event emits ours.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+                cursor.execute("PRAGMA foreign_keys = ON")
+                if not in_memory:
+                    cursor.execute("PRAGMA journal_mode = WAL")
+            finally:
+                cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("pricing_write") else "BEGIN")
+
+        return engine
+
+    def __repr__(self) -> str:
+        return f"PricingStore({self.url.render_as_string(hide_password=True)!r})"
+
+    def __enter__(self) -> PricingStore:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.dispose()
+
+    def dispose(self) -> None:
+        """Close every pooled connection (call on shutdown and in tests)."""
+        self.engine.dispose()
+
+    # --- transactions ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _unavailable_as_error(self) -> Iterator[None]:
+        try:
+            yield
+        except (sa_exc.OperationalError, sa_exc.InterfaceError) as exc:
+            reason = str(getattr(exc, "orig", exc) or type(exc).__name__).strip().splitlines()[0]
+            raise PricingStoreUnavailable(
+                f"The pricing store ({self.url.render_as_string(hide_password=True)}) is unavailable: {reason}. "
+                "Try again shortly; if it persists, check the database.",
+                field=None,
+            ) from exc
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """One write transaction: BEGIN IMMEDIATE on SQLite; row locks taken by the caller on PostgreSQL."""
+        with self._unavailable_as_error(), self.engine.connect() as conn:
+            conn.execution_options(pricing_write=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        """One read transaction on one snapshot."""
+        with self._unavailable_as_error(), self.engine.connect() as conn:
+            if self.backend == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
+
+    # --- administration -------------------------------------------------------------------------
+
+    def create_schema(self) -> None:
+        """Create the store's tables if missing (idempotent; safe from several processes at once)."""
+        with self._write() as conn:
+            if self.backend == "postgresql":
+                # create_all checks then creates: serialise concurrent callers on one advisory lock.
+                conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('pricing_store.create_schema'))"))
+            metadata.create_all(conn)
+
+    def ping(self) -> None:
+        """A cheap readiness check: the database answers and the schema exists. Raises if not."""
+        try:
+            with self._read() as conn:
+                conn.execute(select(pricing_tables.c.name).limit(1)).all()
+        except sa_exc.ProgrammingError as exc:  # PostgreSQL: relation does not exist
+            raise PricingStoreUnavailable(
+                "The pricing store has no schema yet: create it (PricingStore.create_schema()).", field=None,
+            ) from exc
+        except PricingStoreUnavailable as exc:
+            if "no such table" in str(exc):  # SQLite reports a missing table as an OperationalError
+                raise PricingStoreUnavailable(
+                    "The pricing store has no schema yet: create it (PricingStore.create_schema()).", field=None,
+                ) from exc
+            raise
+
+    # --- writes ---------------------------------------------------------------------------------
+
+    def import_version(
+        self,
+        name: str,
+        sheets: Mapping[str, Sequence[Mapping[str, Any]]],
+        *,
+        file_name: str,
+        created_by: str,
+        activate: bool = True,
+        note: str | None = None,
+    ) -> VersionInfo:
+        """Store ``sheets`` as the next version of ``name`` (created on first import), atomically."""
+        validate_name(name)
+        _refuse_seed(name)
+        _check_text(file_name, "file_name", maximum=FILE_NAME_MAX, required=False)
+        _check_text(created_by, "created_by", maximum=CREATED_BY_MAX, required=True)
+        if note is not None:
+            _check_text(note, "note", maximum=NOTE_MAX, required=False)
+        encoded = _encode_sheets(sheets)
+        row_counts = {sheet: len(rows) for sheet, rows in encoded.items()}
+        now = datetime.now(UTC)
+        with self._write() as conn:
+            insert = (postgresql.insert if self.backend == "postgresql" else sqlite.insert)(pricing_tables)
+            conn.execute(insert.values(name=name, active_version=None, created_at=now)
+                         .on_conflict_do_nothing(index_elements=["name"]))
+            active = self._lock_table(conn, name).active_version
+            number = self._latest(conn, name) + 1
+            conn.execute(pricing_versions.insert().values(
+                table_name=name, number=number, created_at=now, created_by=created_by, file_name=file_name,
+                row_counts=json.dumps(row_counts), note=note))
+            batch = [{"table_name": name, "version": number, "sheet": sheet, "position": position, "data": data}
+                     for sheet, rows in encoded.items() for position, data in enumerate(rows)]
+            if batch:
+                conn.execute(pricing_rows.insert(), batch)
+            if activate:
+                self._set_active(conn, name, number, action="import", by=created_by, now=now)
+                active = number
+        return VersionInfo(table=name, number=number, created_at=now, created_by=created_by, file_name=file_name,
+                           row_counts=row_counts, note=note, active=active == number)
+
+    def activate(self, name: str, number: int, *, activated_by: str | None = None) -> VersionInfo:
+        """Make version ``number`` the one estimates use; a no-op if it already is."""
+        _refuse_seed(name)
+        with self._write() as conn:
+            table = self._lock_table(conn, name)
+            info = self._version_info(conn, name, number, table.active_version)
+            if table.active_version != number:
+                self._set_active(conn, name, number, action="activate", by=activated_by, now=datetime.now(UTC))
+        return replace(info, active=True)
+
+    def rollback(self, name: str, *, activated_by: str | None = None) -> VersionInfo:
+        """Activate the version that was active before the current one (undoing one activation)."""
+        _refuse_seed(name)
+        with self._write() as conn:
+            table = self._lock_table(conn, name)
+            log = pricing_activations
+            current = conn.execute(select(log).where(log.c.table_name == name)
+                                   .order_by(log.c.id.desc()).limit(1)).first()
+            if current is None or current.restores is None:
+                state = (f"version {current.version} is the first version of '{name}' that was active"
+                         if current is not None else f"no version of '{name}' has been active yet")
+                raise PricingTableError(
+                    f"Nothing to roll back to: {state}. Activate a version by number instead "
+                    f"({_versions_phrase(name, self._latest(conn, name), table.active_version)}).",
+                    field="pricing_table", table=name)
+            target = conn.execute(select(log).where(log.c.id == current.restores)).one()
+            now = datetime.now(UTC)
+            conn.execute(log.insert().values(table_name=name, version=target.version, action="rollback",
+                                             restores=target.restores, activated_at=now, activated_by=activated_by))
+            conn.execute(update(pricing_tables).where(pricing_tables.c.name == name)
+                         .values(active_version=target.version))
+            info = self._version_info(conn, name, target.version, target.version)
+        return info
+
+    def _lock_table(self, conn: Connection, name: str) -> Any:
+        """The table's row, locked until commit on PostgreSQL (SQLite holds the whole write lock)."""
+        row = conn.execute(select(pricing_tables).where(pricing_tables.c.name == name).with_for_update()).first()
+        if row is None:
+            raise UnknownPricingTable(name, self._names(conn))
+        return row
+
+    def _set_active(self, conn: Connection, name: str, number: int, *, action: str, by: str | None,
+                    now: datetime) -> None:
+        log = pricing_activations
+        current = conn.execute(select(log.c.id).where(log.c.table_name == name)
+                               .order_by(log.c.id.desc()).limit(1)).scalar()
+        conn.execute(log.insert().values(table_name=name, version=number, action=action, restores=current,
+                                         activated_at=now, activated_by=by))
+        conn.execute(update(pricing_tables).where(pricing_tables.c.name == name).values(active_version=number))
+
+    # --- reads ----------------------------------------------------------------------------------
+
+    def tables(self) -> list[TableInfo]:
+        """Every stored pricing table (the built-in seed table is not stored here), by name."""
+        v, a, t = pricing_versions, pricing_activations, pricing_tables
+        versions = (select(v.c.table_name, func.max(v.c.number).label("latest"), func.count().label("count"),
+                           func.max(v.c.created_at).label("last_import"))
+                    .group_by(v.c.table_name).subquery())
+        activations = (select(a.c.table_name, func.max(a.c.activated_at).label("last_activation"))
+                       .group_by(a.c.table_name).subquery())
+        query = (select(t.c.name, t.c.active_version, t.c.created_at, versions.c.latest, versions.c.count,
+                        versions.c.last_import, activations.c.last_activation)
+                 .join(versions, versions.c.table_name == t.c.name)
+                 .outerjoin(activations, activations.c.table_name == t.c.name)
+                 .order_by(t.c.name))
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+        return [TableInfo(name=r.name, active_version=r.active_version, latest_version=r.latest, versions=r.count,
+                          created_at=r.created_at,
+                          updated_at=max(x for x in (r.last_import, r.last_activation) if x is not None))
+                for r in rows]
+
+    def versions(self, name: str) -> list[VersionInfo]:
+        """Every version of ``name``, oldest first."""
+        with self._read() as conn:
+            active = self._table(conn, name).active_version
+            rows = conn.execute(select(pricing_versions).where(pricing_versions.c.table_name == name)
+                                .order_by(pricing_versions.c.number)).all()
+        return [_version_from_row(r, active) for r in rows]
+
+    def version(self, name: str, number: int | None = None) -> StoredVersion:
+        """Version ``number`` of ``name`` with all its rows; ``None``: the active version."""
+        with self._read() as conn:
+            return self._stored(conn, name, number)
+
+    def diff(self, name: str, a: int, b: int) -> Diff:
+        """What changed from version ``a`` to version ``b``: per sheet, rows added, removed and changed.
+
+        Rows are matched by the sheet's key columns (``Table.key``). Should a key occur more than
+        once in a sheet, its rows are paired in sheet order.
+        """
+        with self._read() as conn:
+            before = self._stored(conn, name, a)
+            after = self._stored(conn, name, b)
+        sheets = sorted(set(before.sheets) | set(after.sheets), key=_SHEET_ORDER.__getitem__)
+        return Diff(table=name, from_version=a, to_version=b,
+                    sheets=tuple(_diff_sheet(s, before.sheets.get(s), after.sheets.get(s)) for s in sheets))
+
+    def _names(self, conn: Connection) -> list[str]:
+        return list(conn.execute(select(pricing_tables.c.name)).scalars())
+
+    def _table(self, conn: Connection, name: str) -> Any:
+        row = conn.execute(select(pricing_tables).where(pricing_tables.c.name == name)).first()
+        if row is None:
+            raise UnknownPricingTable(str(name), self._names(conn))
+        return row
+
+    def _latest(self, conn: Connection, name: str) -> int:
+        return conn.execute(select(func.max(pricing_versions.c.number))
+                            .where(pricing_versions.c.table_name == name)).scalar() or 0
+
+    def _version_info(self, conn: Connection, name: str, number: int, active: int | None) -> VersionInfo:
+        row = None
+        if isinstance(number, int) and not isinstance(number, bool) and 1 <= number <= _MAX_VERSION:
+            row = conn.execute(select(pricing_versions).where(
+                pricing_versions.c.table_name == name, pricing_versions.c.number == number)).first()
+        if row is None:
+            phrase = _versions_phrase(name, self._latest(conn, name), active)
+            raise UnknownVersion(
+                f"Pricing table '{name}' has no version {_shown(str(number))}: {phrase}. "
+                f"Use '{name}@N' with one of those, or '{name}' for the active version.",
+                field="pricing_table", table=name, given=_shown(str(number)),
+                versions=list(range(1, self._latest(conn, name) + 1)), active_version=active)
+        return _version_from_row(row, active)
+
+    def _stored(self, conn: Connection, name: str, number: int | None) -> StoredVersion:
+        active = self._table(conn, name).active_version
+        if number is None:
+            if active is None:
+                raise PricingTableError(
+                    f"Pricing table '{name}' has no active version: activate one "
+                    f"({_versions_phrase(name, self._latest(conn, name), None)}) or name it as '{name}@N'.",
+                    field="pricing_table", table=name)
+            number = active
+        info = self._version_info(conn, name, number, active)
+        r = pricing_rows
+        result = conn.execute(select(r.c.sheet, r.c.data)
+                              .where(r.c.table_name == name, r.c.version == number)
+                              .order_by(r.c.sheet, r.c.position))
+        sheets: dict[str, list[dict[str, Any]]] = {sheet: [] for sheet in info.row_counts}
+        for sheet, data in result:
+            sheets[sheet].append(json.loads(data))
+        return StoredVersion(info=info, sheets=sheets)
+
+
+def _version_from_row(row: Any, active: int | None) -> VersionInfo:
+    counts = json.loads(row.row_counts)
+    return VersionInfo(table=row.table_name, number=row.number, created_at=row.created_at,
+                       created_by=row.created_by, file_name=row.file_name,
+                       row_counts={s: counts[s] for s in sorted(counts, key=_SHEET_ORDER.__getitem__)},
+                       note=row.note, active=row.number == active)
+
+
+def _diff_sheet(sheet: str, before: list[dict[str, Any]] | None, after: list[dict[str, Any]] | None) -> SheetDiff:
+    key_columns = TABLES[sheet].key
+    declared = TABLES[sheet].column_names
+
+    def grouped(rows: list[dict[str, Any]]) -> dict[tuple[Any, ...], list[dict[str, Any]]]:
+        groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+        for row in rows:
+            groups.setdefault(tuple(row.get(c) for c in key_columns), []).append(row)
+        return groups
+
+    old, new = grouped(before or []), grouped(after or [])
+    added: list[dict[str, Any]] = []
+    removed: list[dict[str, Any]] = []
+    changed: list[RowChange] = []
+    unchanged = 0
+    for key in list(old) + [k for k in new if k not in old]:
+        olds, news = old.get(key, []), new.get(key, [])
+        for o, n in zip(olds, news, strict=False):
+            columns = [c for c in declared if c in o or c in n]
+            columns += sorted((set(o) | set(n)) - set(declared))
+            changes = {c: (o.get(c), n.get(c)) for c in columns if o.get(c) != n.get(c)}
+            if changes:
+                changed.append(RowChange(key=dict(zip(key_columns, key, strict=True)), changes=changes))
+            else:
+                unchanged += 1
+        removed.extend(olds[len(news):])
+        added.extend(news[len(olds):])
+    return SheetDiff(sheet=sheet, in_from=before is not None, in_to=after is not None, added=tuple(added),
+                     removed=tuple(removed), changed=tuple(changed), unchanged=unchanged)
