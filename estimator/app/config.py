@@ -24,6 +24,16 @@ class DefaultConfig:
     SEEDS_DIR: str = str(SEEDS_DIR)
     #: A price whose newest point is older than this many days gets a warning in the estimate.
     PRICE_STALE_AFTER_DAYS: int = 548
+    #: The pricing store. Empty: SQLite ``pricing.sqlite3`` in the instance folder (under TESTING: a
+    #: private in-memory database). ``postgresql+psycopg://user@host/db`` lets several instances share one.
+    DATABASE_URL: str = ""
+    #: Bearer token that allows writes to the pricing store (imports, activation, rollback). Empty:
+    #: writes answer 403 saying how to enable them. Reads are open.
+    ADMIN_TOKEN: str = ""
+    #: The name recorded as ``created_by`` for versions written with ADMIN_TOKEN.
+    ADMIN_TOKEN_NAME: str = "admin"
+    #: Largest pricing upload in bytes (checked against what is actually read, chunked bodies included).
+    MAX_UPLOAD_BYTES: int = 16 * 1024 * 1024
 
     # flask-smorest: the OpenAPI document only, served at /api/v1/openapi.json. No CDN-hosted UI:
     # the docs page at /api/v1/docs is served from files vendored into static/swagger-ui/.

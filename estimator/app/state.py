@@ -12,14 +12,15 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from flask import Flask, current_app
+from sqlalchemy.exc import ArgumentError
 
 from estimator.catalog import Catalog, load_catalog
 from estimator.cost import PriceBook, load_price_book
 from estimator.errors import EstimatorError
-from pricing.errors import UnknownPricingTable
+from pricing.errors import PricingTableError, UnknownPricingTable
+from pricing.store import PricingStore, parse_ref
 from pricing.tables import SEED_TABLE
 
 from .errors import ProblemError
@@ -56,7 +57,7 @@ class Ready:
 
     catalog: Catalog
     seed_book: PriceBook
-    store: Any = None  # pricing.store.PricingStore, or None when the app runs without one
+    store: PricingStore | None = None
     cache: _BookCache = field(default_factory=_BookCache, compare=False)
 
     def price_book(self, ref: str | None = None) -> PriceBook:
@@ -66,13 +67,11 @@ class Ready:
         if self.store is None:
             name = ref.split("@", 1)[0]
             raise UnknownPricingTable(name, [SEED_TABLE])
-        from pricing.store import parse_ref
-
         name, number = parse_ref(ref)
         if name == SEED_TABLE:
             return self.seed_book
         if number is None:
-            number = self.store.active_version(name)
+            number = self._active_version(name)
         book = self.cache.get((name, number))
         if book is None:
             stored = self.store.version(name, number)
@@ -82,11 +81,25 @@ class Ready:
         return book
 
 
+    def _active_version(self, name: str) -> int:
+        assert self.store is not None
+        tables = {t.name: t for t in self.store.tables()}
+        if name not in tables:
+            raise UnknownPricingTable(name, [SEED_TABLE, *tables])
+        active = tables[name].active_version
+        if active is None:
+            raise PricingTableError(
+                f"Pricing table '{name}' has no active version: activate one "
+                f"(POST /api/v1/pricing-tables/{name}/active) or name a version as '{name}@<n>'.",
+                field="pricing_table")
+        return active
+
+
 @dataclass(frozen=True)
 class EstimatorState:
     catalog: Catalog | None
     seed_book: PriceBook | None
-    store: Any = None
+    store: PricingStore | None = None
     load_error: str | None = None
     cache: _BookCache = field(default_factory=_BookCache, compare=False)
 
@@ -113,7 +126,24 @@ def load_state(app: Flask) -> EstimatorState:
     return EstimatorState(catalog, book, store=app.extensions.get("pricing_store"))
 
 
+def open_store(app: Flask) -> PricingStore | None:
+    """The pricing store named by DATABASE_URL (default: SQLite in the instance folder), with its
+    schema created. A store that cannot be opened is logged and leaves uploaded tables unavailable
+    (/readyz 503) while the seed table keeps working."""
+    url = app.config["DATABASE_URL"] or ("sqlite://" if app.testing else "")
+    try:
+        store = PricingStore(url) if url else PricingStore.for_instance(app.instance_path)
+    except (EstimatorError, ArgumentError) as exc:
+        raise ValueError(f"Setting DATABASE_URL (env ESTIMATOR_DATABASE_URL) is not usable: {exc}") from None
+    try:
+        store.create_schema()
+    except EstimatorError as exc:
+        log.error("The pricing store %r is unavailable at start-up: %s", store, exc)
+    return store
+
+
 def init_app(app: Flask) -> None:
+    app.extensions["pricing_store"] = open_store(app)
     app.extensions[EXTENSION] = load_state(app)
 
 
