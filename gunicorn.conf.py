@@ -14,7 +14,8 @@ workers get ``graceful_timeout`` (25 s) to finish their requests, inside that pe
 
 import os
 
-bind = os.environ.get("ESTIMATOR_BIND", "0.0.0.0:8000")
+# Loopback unless told otherwise (the Dockerfile sets ESTIMATOR_BIND=0.0.0.0:8000 inside the container).
+bind = os.environ.get("ESTIMATOR_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))

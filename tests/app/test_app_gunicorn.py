@@ -1,10 +1,16 @@
-"""The real server: gunicorn with gunicorn.conf.py on a free local port."""
+"""The real server: the Dockerfile's CMD (gunicorn with gunicorn.conf.py) on a free loopback port.
+
+The smoke test proper: start it, wait for /readyz, one estimate of each kind (training, inference,
+compare), stop it with SIGTERM. The other tests use the same server for what only a real HTTP
+server shows (chunked bodies, headers on the wire).
+"""
 
 from __future__ import annotations
 
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -20,6 +26,16 @@ ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 BODY = {"model": "llama-3.1-8b", "tokens": 1e12, "hardware": "h100-sxm", "gpus": 64}
 LIMIT = 4000  # ESTIMATOR_MAX_CONTENT_LENGTH for this server, so the chunked test stays small
+
+
+def image_command() -> list[str]:
+    """The exec-form CMD of the Dockerfile: the command this test runs is the one the image runs."""
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    commands = re.findall(r"^CMD (\[.*\])$", text, re.MULTILINE)
+    assert len(commands) == 1, "one exec-form CMD"
+    command = json.loads(commands[0])
+    assert command[:3] == ["gunicorn", "-c", "gunicorn.conf.py"], command
+    return command
 
 
 def free_port() -> int:
@@ -42,7 +58,7 @@ def server(tmp_path_factory):
     log_path = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [str(GUNICORN), "-c", "gunicorn.conf.py", "estimator.app:create_app()"],
+            [str(GUNICORN), *image_command()[1:]],
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -53,7 +69,7 @@ def server(tmp_path_factory):
         deadline = time.monotonic() + 30
         while True:
             try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
+                with urllib.request.urlopen(f"{base}/readyz", timeout=2) as response:
                     if response.status == 200:
                         break
             except (urllib.error.URLError, ConnectionError, TimeoutError):
@@ -65,10 +81,12 @@ def server(tmp_path_factory):
     finally:
         process.send_signal(signal.SIGTERM)
         try:
-            process.wait(timeout=30)
+            code = process.wait(timeout=30)  # graceful_timeout is 25 s
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+            pytest.fail("gunicorn did not stop within 30 s of SIGTERM")
+    assert code == 0, f"gunicorn exited with {code}:\n{log_path.read_text(errors='replace')}"
 
 
 def request(port, method, path, body=None, headers=None, chunked=False):
@@ -144,3 +162,13 @@ def test_inference_over_real_http(server, core_inference):
     assert status == 200
     assert headers["Content-Type"] == "application/json"
     assert json.loads(data) == core_inference(body)
+
+
+def test_compare_over_real_http(server, core_compare):
+    body = {"workload": "inference", "preset": "article", "hardware": "h200-sxm", "precision": "fp8"}
+    status, headers, data = request(
+        server, "POST", "/api/v1/compare", json.dumps(body).encode(), {"Content-Type": "application/json"}
+    )
+    assert status == 200
+    assert headers["Content-Type"] == "application/json"
+    assert json.loads(data) == core_compare(body)
