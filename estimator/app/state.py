@@ -8,8 +8,6 @@ book for it is built from the stored version once and cached (versions never cha
 from __future__ import annotations
 
 import logging
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,36 +17,13 @@ from sqlalchemy.exc import ArgumentError
 from estimator.catalog import Catalog, load_catalog
 from estimator.cost import PriceBook, load_price_book
 from estimator.errors import EstimatorError
-from pricing.errors import PricingTableError, UnknownPricingTable
-from pricing.store import PricingStore, parse_ref
-from pricing.tables import SEED_TABLE
+from pricing.books import BookCache, resolve
+from pricing.store import PricingStore
 
 from .errors import ProblemError
 
 EXTENSION = "estimator"
-BOOK_CACHE_SIZE = 64
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class _BookCache:
-    """Price books of stored versions by (table, version): immutable, so never stale."""
-
-    books: OrderedDict[tuple[str, int], PriceBook] = field(default_factory=OrderedDict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def get(self, key: tuple[str, int]) -> PriceBook | None:
-        with self.lock:
-            book = self.books.get(key)
-            if book is not None:
-                self.books.move_to_end(key)
-            return book
-
-    def put(self, key: tuple[str, int], book: PriceBook) -> None:
-        with self.lock:
-            self.books[key] = book
-            while len(self.books) > BOOK_CACHE_SIZE:
-                self.books.popitem(last=False)
 
 
 @dataclass(frozen=True)
@@ -58,41 +33,11 @@ class Ready:
     catalog: Catalog
     seed_book: PriceBook
     store: PricingStore | None = None
-    cache: _BookCache = field(default_factory=_BookCache, compare=False)
+    cache: BookCache = field(default_factory=BookCache, compare=False)
 
     def price_book(self, ref: str | None = None) -> PriceBook:
         """The price book for ``ref`` (``name`` or ``name@version``; None or 'seed': the seed table)."""
-        if ref is None or ref == SEED_TABLE:
-            return self.seed_book
-        if self.store is None:
-            name = ref.split("@", 1)[0]
-            raise UnknownPricingTable(name, [SEED_TABLE])
-        name, number = parse_ref(ref)
-        if name == SEED_TABLE:
-            return self.seed_book
-        if number is None:
-            number = self._active_version(name)
-        book = self.cache.get((name, number))
-        if book is None:
-            stored = self.store.version(name, number)
-            book = PriceBook.from_sheets(stored.sheets, table=name, version=stored.info.number,
-                                         fallback=self.seed_book, stale_after_days=self.seed_book.stale_after_days)
-            self.cache.put((name, number), book)
-        return book
-
-
-    def _active_version(self, name: str) -> int:
-        assert self.store is not None
-        tables = {t.name: t for t in self.store.tables()}
-        if name not in tables:
-            raise UnknownPricingTable(name, [SEED_TABLE, *tables])
-        active = tables[name].active_version
-        if active is None:
-            raise PricingTableError(
-                f"Pricing table '{name}' has no active version: activate one "
-                f"(POST /api/v1/pricing-tables/{name}/active) or name a version as '{name}@<n>'.",
-                field="pricing_table")
-        return active
+        return resolve(ref, self.seed_book, self.store, self.cache)
 
 
 @dataclass(frozen=True)
@@ -101,7 +46,7 @@ class EstimatorState:
     seed_book: PriceBook | None
     store: PricingStore | None = None
     load_error: str | None = None
-    cache: _BookCache = field(default_factory=_BookCache, compare=False)
+    cache: BookCache = field(default_factory=BookCache, compare=False)
 
     @property
     def ready(self) -> bool:

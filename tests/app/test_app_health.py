@@ -24,6 +24,7 @@ def test_readyz_when_loaded(client):
         "price_points": len(book.points),
         "price_book_version": "seed",
         "api_prices": len(book.api_prices),
+        "pricing_store": "sqlite",
     }
 
 
@@ -70,3 +71,18 @@ def test_not_ready_without_the_seed_pricing_table(tmp_path, problem):
     assert client.get("/readyz").status_code == 503
     response = client.post("/api/v1/estimates/inference", json={"model": "llama-3.1-8b", "hardware": "h100-sxm"})
     assert response.status_code == 503
+
+
+def test_not_ready_when_the_pricing_store_is_unreachable(problem):
+    # Nothing listens on port 1 of loopback: the connection is refused at once.
+    app = create_app({"TESTING": True, "DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/test"})
+    client = app.test_client()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["detail"].startswith("The pricing store is not reachable: The pricing store "
+                                     "(postgresql+psycopg://postgres@127.0.0.1:1/test) is unavailable:")
+    assert client.get("/healthz").status_code == 200
+    # The seed table needs no store: estimates still work.
+    estimate = client.post("/api/v1/estimates/training", json={"model": "llama-3.1-8b", "hardware": "h100-sxm"})
+    assert estimate.status_code == 200

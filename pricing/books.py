@@ -1,0 +1,79 @@
+"""From a pricing-table reference to the core's ``PriceBook``: the one place both the app and the
+CLI resolve ``pricing_table`` (``name`` = its active version, ``name@version``, or ``seed``).
+
+Stored versions are immutable, so the book built from one is cached by (name, number) for as
+long as the process lives (least recently used first out).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+from estimator.cost import PriceBook
+
+from .errors import PricingTableError, UnknownPricingTable
+from .store import PricingStore, parse_ref
+from .tables import SEED_TABLE
+
+CACHE_SIZE = 64
+
+
+class BookCache:
+    """Price books of stored versions by (table, version); thread-safe."""
+
+    def __init__(self, size: int = CACHE_SIZE) -> None:
+        self.size = size
+        self._books: OrderedDict[tuple[str, int], PriceBook] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, int]) -> PriceBook | None:
+        with self._lock:
+            book = self._books.get(key)
+            if book is not None:
+                self._books.move_to_end(key)
+            return book
+
+    def put(self, key: tuple[str, int], book: PriceBook) -> None:
+        with self._lock:
+            self._books[key] = book
+            while len(self._books) > self.size:
+                self._books.popitem(last=False)
+
+
+def active_version(store: PricingStore, name: str) -> int:
+    """The active version of ``name``, or an error saying how to get one."""
+    tables = {t.name: t for t in store.tables()}
+    if name not in tables:
+        raise UnknownPricingTable(name, [SEED_TABLE, *tables])
+    active = tables[name].active_version
+    if active is None:
+        raise PricingTableError(
+            f"Pricing table '{name}' has no active version: activate one "
+            f"(POST /api/v1/pricing-tables/{name}/active, or `estimator pricing activate {name} <n>`) "
+            f"or name a version as '{name}@<n>'.",
+            field="pricing_table")
+    return active
+
+
+def resolve(ref: str | None, seed: PriceBook, store: PricingStore | None, cache: BookCache | None = None) -> PriceBook:
+    """The price book ``ref`` names; uploaded tables fall back to ``seed`` for what they lack."""
+    if ref is None or ref == SEED_TABLE:
+        return seed
+    name, number = parse_ref(ref)
+    if name == SEED_TABLE:
+        if number is not None:
+            raise PricingTableError("The seed table has no versions: use 'seed'.", field="pricing_table")
+        return seed
+    if store is None:
+        raise UnknownPricingTable(name, [SEED_TABLE])
+    if number is None:
+        number = active_version(store, name)
+    book = cache.get((name, number)) if cache is not None else None
+    if book is None:
+        stored = store.version(name, number)
+        book = PriceBook.from_sheets(stored.sheets, table=name, version=stored.info.number, fallback=seed,
+                                     stale_after_days=seed.stale_after_days)
+        if cache is not None:
+            cache.put((name, number), book)
+    return book
