@@ -6,6 +6,8 @@
     estimator compare --preset article --workload inference --hardware h200-sxm --precision fp8 --requests-per-s 20
     estimator catalog hardware|models [--json]
     estimator validate [--output docs/validation.md]
+    estimator pricing list|import|versions|show|diff|activate|rollback|export|template …
+    (every estimate takes --pricing-table NAME[@VERSION]; see pricing/cli.py)
 
 Exit status: 0 on success, 2 for bad input (with the reason on stderr, never a traceback).
 """
@@ -21,7 +23,7 @@ from dataclasses import asdict
 from typing import Any
 
 from .bands import SCENARIOS
-from .catalog import PRECISIONS, Catalog, load_catalog
+from .catalog import PRECISIONS, SEEDS_DIR, Catalog, load_catalog
 from .compare import PRESETS, compare
 from .cost import PriceBook, load_price_book
 from .defaults import SERVING_PRECISIONS
@@ -80,6 +82,9 @@ def _add_site_and_price_options(p: Any) -> None:
     p.add_argument("--usd-per-gpu-hour", type=_positive_float, help="override the rental price")
     p.add_argument("--capex-usd-per-gpu", type=_positive_float, help="override the purchase price per GPU")
     p.add_argument("--usd-per-kwh", type=_positive_float, help="override the electricity price")
+    from pricing.cli import add_pricing_table_option
+
+    add_pricing_table_option(p)
 
 
 def _add_inference(sub: Any) -> None:
@@ -236,6 +241,10 @@ def catalog_records(kind: str, catalog: Catalog) -> list[dict[str, Any]]:
     return [{k: list(v) if isinstance(v, tuple) else v for k, v in asdict(r).items()} for r in records]
 
 
+#: Options that choose where the estimate's inputs come from, not values of the request itself.
+NOT_REQUEST_VALUES = ("command", "json", "pricing_table", "database_url")
+
+
 def run(argv: Sequence[str] | None = None, *, catalog: Catalog | None = None, book: PriceBook | None = None,
         out: Callable[[str], None] = print) -> int:
     parser = argparse.ArgumentParser(prog="estimator", description="Datacenter compute-cost estimator")
@@ -248,22 +257,29 @@ def run(argv: Sequence[str] | None = None, *, catalog: Catalog | None = None, bo
     cat.add_argument("--json", action="store_true")
     val = sub.add_parser("validate", help="write the validation report against published runs")
     val.add_argument("--output", default="docs/validation.md")
+    from pricing import cli as pricing_cli
+
+    pricing_cli.add_parser(sub)
     args = parser.parse_args(argv)
     catalog = catalog or load_catalog()
     book = book or load_price_book()
     try:
+        if args.command == "pricing":
+            return pricing_cli.run(args, catalog, SEEDS_DIR, out, lambda line: print(line, file=sys.stderr))
+        if args.command in ("training", "inference", "compare"):
+            book = pricing_cli.book_for(args.pricing_table, args.database_url, book)
         if args.command == "training":
-            values = {k: v for k, v in vars(args).items() if k not in ("command", "json")}
+            values = {k: v for k, v in vars(args).items() if k not in NOT_REQUEST_VALUES}
             result = estimate_training(training_request(catalog, values), book, catalog).to_dict()
             out(json.dumps(result, indent=2) if args.json else training_table(result))
         elif args.command == "inference":
-            values = {k: v for k, v in vars(args).items() if k not in ("command", "json")}
+            values = {k: v for k, v in vars(args).items() if k not in NOT_REQUEST_VALUES}
             est = estimate_inference(inference_request(catalog, values), book, catalog)
             result = est.to_dict()
             out(json.dumps(result, indent=2) if args.json else inference_table(result))
         elif args.command == "compare":
             models = PRESETS[args.preset] if args.preset else [m.strip() for m in args.models.split(",") if m.strip()]
-            skip = ("command", "json", "preset", "models", "baseline", "workload")
+            skip = (*NOT_REQUEST_VALUES, "preset", "models", "baseline", "workload")
             values = {k: v for k, v in vars(args).items() if k not in skip and v is not None}
             result = compare(catalog, book, args.workload, models, values, args.baseline)
             out(json.dumps(result, indent=2) if args.json else compare_table(result))
