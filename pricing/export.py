@@ -1,0 +1,231 @@
+"""Export a pricing table version as xlsx or CSV, and the empty template with its README sheet.
+
+- ``to_xlsx(sheets)``: one sheet per table, in the order of ``pricing.tables.TABLES``, columns in
+  their declared order, header in row 1. Numbers and whole numbers are number cells, dates are
+  real date cells shown as ``yyyy-mm-dd`` (a spreadsheet user can sort and filter them; the
+  importer reads them back as ``2025-03-01``), text is always a text cell: XlsxWriter's
+  ``strings_to_formulas``, ``strings_to_urls`` and ``strings_to_numbers`` are off, so ``=cmd()``
+  stays text and ``00123`` keeps its zeros.
+- ``to_csv(sheet_name, rows)``: UTF-8 with a byte-order mark (so Excel reads non-ASCII text
+  correctly; the importer accepts it), comma-separated, CRLF line ends (RFC 4180). A text cell
+  starting with ``= + - @`` (or a tab or carriage return) gets a leading ``'`` so no spreadsheet
+  runs it as a formula; the importer removes that apostrophe again.
+- ``template_xlsx()``: the five sheets with their header rows only (a note on every header cell,
+  drop-down lists for choice columns, date format on date columns) and a final ``README`` sheet
+  documenting every column from ``pricing.tables``.
+
+Round trip: ``parse_upload(to_xlsx(rows))`` and ``parse_upload(to_csv(name, rows), table=name)``
+give back the rows that ``parse_upload`` returned.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import xlsxwriter
+
+from pricing.tables import TABLES, Column, Table
+
+WORKBOOK_OPTIONS = {
+    "in_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+}
+
+README_SHEET = "README"
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _table(name: str) -> Table:
+    try:
+        return TABLES[name]
+    except KeyError:
+        raise ValueError(f"unknown pricing sheet {name!r}; the sheets are: {', '.join(TABLES)}") from None
+
+
+def _ordered(sheets: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[tuple[Table, Sequence[Mapping[str, Any]]]]:
+    for name in sheets:
+        _table(name)
+    return [(table, sheets[name]) for name, table in TABLES.items() if name in sheets]
+
+
+def _width(column: Column) -> int:
+    if column.type == "date":
+        return 12
+    if column.name in ("source", "notes", "description"):
+        return 48
+    return max(12, min(40, len(column.name) + 2))
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def to_xlsx(sheets: Mapping[str, Sequence[Mapping[str, Any]]]) -> bytes:
+    """The sheets (table name → rows as returned by ``parse_upload``) as an xlsx workbook."""
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS)
+    bold = workbook.add_format({"bold": True})
+    date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    for table, rows in _ordered(sheets):
+        sheet = workbook.add_worksheet(table.name)
+        for col, column in enumerate(table.columns):
+            sheet.write_string(0, col, column.name, bold)
+            sheet.set_column(col, col, _width(column), date_format if column.type == "date" else None)
+        sheet.freeze_panes(1, 0)
+        for r, row in enumerate(rows, start=1):
+            for col, column in enumerate(table.columns):
+                _write_cell(sheet, r, col, column, row.get(column.name), date_format)
+    workbook.close()
+    return buffer.getvalue()
+
+
+def _write_cell(sheet: Any, r: int, col: int, column: Column, value: Any, date_format: Any) -> None:
+    if value is None or value == "":
+        return
+    if column.type in ("number", "integer") and isinstance(value, int | float) and not isinstance(value, bool):
+        sheet.write_number(r, col, value)
+        return
+    if column.type == "date":
+        day = _as_date(value)
+        if day is not None:
+            sheet.write_datetime(r, col, dt.datetime(day.year, day.month, day.day), date_format)
+            return
+    sheet.write_string(r, col, value if isinstance(value, str) else str(value))
+
+
+def _csv_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e16 else repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()[:10]
+    text = str(value)
+    if text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+def to_csv(sheet_name: str, rows: Sequence[Mapping[str, Any]], *, table_column: bool = False) -> bytes:
+    """One sheet as CSV bytes (UTF-8 with BOM). ``table_column`` adds a first column ``table``
+    naming the sheet, so the file imports without naming its table."""
+    table = _table(sheet_name)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    names = table.column_names
+    writer.writerow((["table"] if table_column else []) + list(names))
+    lead = [table.name] if table_column else []
+    for row in rows:
+        writer.writerow(lead + [_csv_text(row.get(name)) for name in names])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _allowed(column: Column) -> str:
+    if column.choices:
+        return "one of: " + ", ".join(column.choices)
+    bounds = []
+    if column.exclusive_minimum is not None:
+        bounds.append(f"> {column.exclusive_minimum:g}")
+    if column.minimum is not None:
+        bounds.append(f">= {column.minimum:g}")
+    if column.maximum is not None:
+        bounds.append(f"<= {column.maximum:g}")
+    if column.type == "date":
+        bounds.append("YYYY-MM-DD or a date cell, not in the future")
+    if column.type == "gpu":
+        bounds.append("a hardware id or alias of the catalog (estimator catalog hardware)")
+    if column.type == "id":
+        bounds.append("lower-case letters, digits and . _ - : / +")
+    return ", ".join(bounds)
+
+
+README_COLUMNS = ("table", "column", "type", "unit", "required", "allowed values", "description", "example")
+
+
+def template_xlsx() -> bytes:
+    """An empty workbook: one sheet per table (header row only) and a README sheet that documents
+    every column (table, column, type, unit, required, allowed values, description, example)."""
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS)
+    bold = workbook.add_format({"bold": True})
+    wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
+    date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    for table in TABLES.values():
+        sheet = workbook.add_worksheet(table.name)
+        for col, column in enumerate(table.columns):
+            sheet.write_string(0, col, column.name, bold)
+            sheet.set_column(col, col, _width(column), date_format if column.type == "date" else None)
+            unit = f" Unit: {column.unit}." if column.unit else ""
+            need = "Required." if column.required else "Optional."
+            sheet.write_comment(0, col, f"{column.description}{unit} {need}"[:1000], {"x_scale": 2, "y_scale": 1.5})
+            if column.choices:
+                sheet.data_validation(
+                    1,
+                    col,
+                    100_000,
+                    col,
+                    {
+                        "validate": "list",
+                        "source": list(column.choices),
+                        "error_title": column.name,
+                        "error_message": _allowed(column)[:255],
+                    },
+                )
+        sheet.freeze_panes(1, 0)
+    readme = workbook.add_worksheet(README_SHEET)
+    for col, title in enumerate(README_COLUMNS):
+        readme.write_string(0, col, title, bold)
+    widths = (16, 36, 10, 16, 10, 40, 70, 28)
+    for col, width in enumerate(widths):
+        readme.set_column(col, col, width, wrap)
+    r = 1
+    for table in TABLES.values():
+        for column in table.columns:
+            readme.write_row(
+                r,
+                0,
+                [
+                    table.name,
+                    column.name,
+                    column.type,
+                    column.unit,
+                    "yes" if column.required else "no",
+                    _allowed(column),
+                    column.description,
+                    column.example,
+                ],
+            )
+            r += 1
+    r += 1
+    readme.write_string(r, 0, "Notes", bold)
+    notes = [
+        "Each sheet is one table; keep the sheet names. Row 1 holds the column names (case, spaces and a unit "
+        "in brackets do not matter). Sheets you leave empty are ignored; the README sheet is never imported.",
+        "Rows must be unique by: " + "; ".join(f"{t.name}: {', '.join(t.key)}" for t in TABLES.values()) + ".",
+        "Numbers use a decimal point (2.5); thousands separators (1,234.5) are fine, a decimal comma is not.",
+    ]
+    for note in notes:
+        r += 1
+        readme.write_string(r, 0, note)
+    readme.freeze_panes(1, 0)
+    workbook.close()
+    return buffer.getvalue()

@@ -1,0 +1,691 @@
+"""Read an uploaded pricing file (xlsx, ods or csv) into raw sheets of cell text.
+
+``read_upload(data, file_name)`` returns a ``RawFile``: its kind and, for each sheet, the sheet's
+name, its header cells (row 1) and its data rows, each with the row number the user sees in a
+spreadsheet program (the header is row 1; a blank line or row keeps its number). Every cell is
+text, the way a spreadsheet user would type it: a date cell reads ``2025-03-01``, the number 2.5
+reads ``2.5`` and 8.0 reads ``8``; a formula reads as its last computed value, and a formula
+error (``#N/A``) as blank. Nothing is validated here (``pricing.validate`` does that).
+
+Engines: xlsx and ods go through ``pandas.read_excel(engine="calamine")``; an xlsx that calamine
+cannot read is tried once more with ``engine="openpyxl"``. CSV is decoded as UTF-8 (with or
+without a byte-order mark) and read with ``pandas.read_csv(dtype=str, keep_default_na=False,
+skip_blank_lines=False)`` so that a blank line keeps the row numbers true; its delimiter is the
+comma, or the semicolon or tab when the header line has no comma (European spreadsheet exports).
+
+Safety (see ``Limits``), checked before any spreadsheet engine sees the file:
+- the upload's size;
+- for a zip container (xlsx, ods): the number of entries, the total unpacked size and the
+  compression ratio, counted by inflating every entry ourselves (declared sizes can lie), and
+  the last row and column that hold a value in every sheet, found by scanning the sheet XML.
+  Calamine allocates one cell for every position between A1 and the last cell that holds a
+  value, whatever the ``<dimension>`` tag says: a 1.6 KB xlsx with values in A1 and XFD1048576
+  makes it ask for 512 GiB and abort the process, and an ods row repeated 100,000 times over
+  1,000 columns does the same. So the caps are enforced on the XML, before calamine reads it.
+- for CSV: rows and columns are counted while reading and capped the same way.
+
+Errors: ``FileTooLarge`` (413) for anything over a size, row or column cap; ``UnsupportedFile``
+(415) for an unknown or mismatched extension or content, an encoding other than UTF-8, a
+corrupt or suspicious zip (ratio, lying sizes, encryption, odd compression); ``ImportRejected``
+(422) with code ``malformed_csv`` for a CSV that does not parse to its end (a quote that never
+closes: a truncated upload must never import as a shorter table).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+import re
+import struct
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Any, NamedTuple
+
+from pricing.errors import FileTooLarge, ImportRejected, Problem, UnsupportedFile
+
+ACCEPTED = ".xlsx (Excel), .ods (LibreOffice / OpenDocument) or .csv (UTF-8)"
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps on what an upload may hold. The defaults suit a pricing table by a wide margin."""
+
+    #: Size of the uploaded file itself (the HTTP layer enforces its own limit too).
+    max_file_bytes: int = 16 * MiB
+    #: Data rows per sheet (the header row is not counted).
+    max_rows: int = 200_000
+    #: Columns per sheet.
+    max_columns: int = 100
+    #: Sheets per workbook.
+    max_sheets: int = 50
+    #: Entries in a zip container (xlsx, ods).
+    max_zip_entries: int = 2_000
+    #: Total size of a zip container's entries once inflated.
+    max_unpacked_bytes: int = 200 * MiB
+    #: Inflated size / packed size over the whole container, checked once it inflates past 1 MiB.
+    #: Spreadsheet XML packs about 5-30 times; a zip bomb hundreds or thousands of times.
+    max_compression_ratio: float = 200.0
+    #: Problems reported for one file; past it the report ends with ``too_many_problems``.
+    max_problems: int = 10_000
+
+
+DEFAULT_LIMITS = Limits()
+
+
+class RawRow(NamedTuple):
+    number: int
+    """The row number the user sees (the header is row 1)."""
+    cells: list[str]
+    """Cell text, one per column of the sheet (padded with '' to the sheet's width)."""
+
+
+@dataclass(frozen=True)
+class RawSheet:
+    name: str
+    """The sheet's name in the workbook; '' for a CSV file."""
+    header: list[str]
+    """Row 1, padded with '' to the sheet's width."""
+    rows: list[RawRow]
+    """Rows 2 … n, blank rows included (they keep their numbers)."""
+
+
+@dataclass(frozen=True)
+class RawFile:
+    kind: str
+    """'xlsx', 'ods' or 'csv'."""
+    sheets: list[RawSheet]
+
+
+def read_upload(data: bytes, file_name: str, *, limits: Limits = DEFAULT_LIMITS) -> RawFile:
+    """Read an uploaded file into raw sheets of text; raise UnsupportedFile / FileTooLarge."""
+    if len(data) > limits.max_file_bytes:
+        raise FileTooLarge(
+            f"'{_shown(file_name)}' is {len(data):,} bytes; the limit is {limits.max_file_bytes:,} bytes. "
+            "Split the table into several files or remove rows.",
+            field="file",
+            limit=limits.max_file_bytes,
+        )
+    kind = detect_kind(data, file_name)
+    if kind == "csv":
+        return RawFile("csv", [read_csv(data, file_name, limits)])
+    check_zip(data, kind, file_name, limits)
+    return RawFile(kind, read_workbook(data, kind, file_name, limits))
+
+
+# --- What kind of file -------------------------------------------------------------------------
+
+
+def _shown(file_name: str) -> str:
+    return file_name if len(file_name) <= 80 else file_name[:77] + "..."
+
+
+def _content_kind(data: bytes) -> str:
+    """'xlsx', 'ods', 'zip' (another zip), 'xls', 'utf16', 'binary' or 'text'."""
+    if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                names = set(zf.namelist())
+                if "mimetype" in names and zf.read("mimetype").strip() == ODS_MIMETYPE:
+                    return "ods"
+                if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
+                    return "xlsx"
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, ValueError, OSError):
+            return "zip"
+        return "zip"
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "xls"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf16"
+    if b"\x00" in data[:8192]:
+        return "binary"
+    return "text"
+
+
+def detect_kind(data: bytes, file_name: str) -> str:
+    """The file's kind by extension *and* content; anything else is an UnsupportedFile."""
+    name = _shown(file_name)
+    extension = PurePath(file_name).suffix.lower()
+    content = _content_kind(data)
+    by_extension = {".xlsx": "xlsx", ".ods": "ods", ".csv": "csv"}.get(extension)
+    if by_extension is None:
+        hint = " (an old Excel .xls: save it as .xlsx)" if content == "xls" else ""
+        raise UnsupportedFile(
+            f"'{name}' has the extension '{extension or '(none)'}'{hint}. Accepted: {ACCEPTED}.",
+            field="file",
+            accepted=["xlsx", "ods", "csv"],
+        )
+    found = {
+        "xlsx": "an Excel workbook (xlsx)",
+        "ods": "an OpenDocument spreadsheet (ods)",
+        "zip": "a zip archive that is no spreadsheet",
+        "xls": "an old Excel .xls workbook",
+        "utf16": "UTF-16 text",
+        "binary": "binary data",
+        "text": "text",
+    }[content]
+    if content == "utf16" and by_extension == "csv":
+        raise UnsupportedFile(
+            f"'{name}' is encoded as UTF-16; only UTF-8 is read. In Excel use 'Save As' > 'CSV UTF-8 "
+            "(Comma delimited)'; in LibreOffice choose the character set 'Unicode (UTF-8)'.",
+            field="file",
+            accepted=["xlsx", "ods", "csv"],
+        )
+    expected = "text" if by_extension == "csv" else by_extension
+    if content != expected:
+        raise UnsupportedFile(
+            f"'{name}' is named {extension} but holds {found}. Accepted: {ACCEPTED}; "
+            "the extension must match the content (save the file again in one of these formats).",
+            field="file",
+            accepted=["xlsx", "ods", "csv"],
+        )
+    return by_extension
+
+
+# --- Zip containers: sizes, ratio, and the extent of every sheet --------------------------------
+
+
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
+
+
+def _inflate(data: bytes, info: zipfile.ZipInfo, budget: int, file_name: str) -> Iterator[bytes]:
+    """Yield an entry's inflated bytes in chunks, never more than ``budget`` bytes in all (and
+    never more than the entry says it holds), without trusting the sizes it declares."""
+    if info.flag_bits & 0x1:
+        raise UnsupportedFile(
+            f"'{_shown(file_name)}' is encrypted (password-protected); save it without a password.", field="file"
+        )
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise UnsupportedFile(
+            f"'{_shown(file_name)}' uses an unusual zip compression ({info.compress_type}); "
+            "save it again from a spreadsheet program.",
+            field="file",
+        )
+    start = info.header_offset
+    header = data[start : start + _LOCAL_HEADER.size]
+    if len(header) < _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
+        raise UnsupportedFile(f"'{_shown(file_name)}' is a damaged zip container; save it again.", field="file")
+    fields = _LOCAL_HEADER.unpack(header)
+    offset = start + _LOCAL_HEADER.size + fields[-2] + fields[-1]
+    packed = data[offset : offset + info.compress_size]
+    limit = min(budget, info.file_size) + 1
+    if info.compress_type == zipfile.ZIP_STORED:
+        if len(packed) > limit - 1:
+            raise _too_big_unpacked(file_name, budget, info, lying=info.file_size < len(packed))
+        yield packed
+        return
+    inflater = zlib.decompressobj(-15)
+    produced = 0
+    step = 1 << 20
+    try:
+        for pos in range(0, len(packed), step):
+            chunk = packed[pos : pos + step]
+            while chunk:
+                out = inflater.decompress(chunk, step)
+                chunk = inflater.unconsumed_tail
+                produced += len(out)
+                if produced >= limit:
+                    raise _too_big_unpacked(file_name, budget, info, lying=produced > info.file_size)
+                if out:
+                    yield out
+        out = inflater.flush()
+    except zlib.error:
+        raise UnsupportedFile(
+            f"'{_shown(file_name)}' is a damaged zip container; save it again.", field="file"
+        ) from None
+    produced += len(out)
+    if produced >= limit:
+        raise _too_big_unpacked(file_name, budget, info, lying=produced > info.file_size)
+    if out:
+        yield out
+
+
+def _too_big_unpacked(file_name: str, budget: int, info: zipfile.ZipInfo, *, lying: bool) -> Exception:
+    if lying:
+        return UnsupportedFile(
+            f"'{_shown(file_name)}' is a suspicious zip container: its part '{info.filename[:80]}' inflates past "
+            "the size it declares. Save the file again from a spreadsheet program.",
+            field="file",
+        )
+    return FileTooLarge(
+        f"'{_shown(file_name)}' unpacks to more than {budget // MiB:,} MiB (the limit); "
+        "split the table into several files or remove rows.",
+        field="file",
+    )
+
+
+class _Extent:
+    """The last row and column that hold a value, per sheet, scanned from the sheet XML."""
+
+    def __init__(self, file_name: str, limits: Limits) -> None:
+        self.file_name = file_name
+        self.max_row = limits.max_rows + 1  # the header is row 1
+        self.max_column = limits.max_columns
+
+    def check(self, part: str, row: int, column: int, sheet: str | None = None) -> None:
+        where = f"sheet '{sheet[:80]}'" if sheet else f"a sheet ({part[:80]})"
+        if row > self.max_row:
+            raise FileTooLarge(
+                f"'{_shown(self.file_name)}': {where} holds a value in row {row:,}; at most {self.max_row:,} rows "
+                f"are read (the header and {self.max_row - 1:,} data rows). Delete the rows below the table "
+                "(select them, then 'Delete rows') or split the table.",
+                field="file",
+                limit=self.max_row - 1,
+            )
+        if column > self.max_column:
+            raise FileTooLarge(
+                f"'{_shown(self.file_name)}': {where} holds a value in column {column_letter(column - 1)} "
+                f"(column {column:,}); at most {self.max_column} columns are read. Delete the columns to the right "
+                "of the table.",
+                field="file",
+                limit=self.max_column,
+            )
+
+
+_XLSX_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])([^>]*)>")
+_XLSX_REF = re.compile(rb"""\sr\s*=\s*["']\$?([A-Za-z]*)\$?([0-9]*)["']""")
+
+
+class _XlsxScanner:
+    """Feed a worksheet part's XML in chunks; checks every cell that holds a value."""
+
+    def __init__(self, part: str, extent: _Extent) -> None:
+        self.part, self.extent = part, extent
+        self.row = 0
+        self.column = 0
+        self.carry = b""
+
+    def feed(self, chunk: bytes, final: bool = False) -> None:
+        buf = self.carry + chunk
+        cut = len(buf)
+        if not final:
+            lt = buf.rfind(b"<")
+            if lt >= 0 and buf.find(b">", lt) < 0:
+                cut = lt
+        self.carry = buf[cut:]
+        if len(self.carry) > 4 * MiB:
+            raise UnsupportedFile(
+                f"'{_shown(self.extent.file_name)}' has malformed XML in '{self.part[:80]}'.", field="file"
+            )
+        max_row, max_column = 0, 0
+        row, column = self.row, self.column
+        for m in _XLSX_TAG.finditer(buf, 0, cut):
+            attrs = m.group(2)
+            ref = _XLSX_REF.search(attrs)
+            if m.group(1) == b"row":
+                row = int(ref.group(2)) if ref and ref.group(2) else row + 1
+                column = 0
+                continue
+            if ref and ref.group(1):
+                column = column_index(ref.group(1).decode("ascii")) + 1
+                if ref.group(2):
+                    row = int(ref.group(2))
+            else:
+                column += 1
+            if not attrs.endswith(b"/"):  # <c .../> holds no value (calamine skips it too)
+                if row > max_row:
+                    max_row = row
+                if column > max_column:
+                    max_column = column
+        self.row, self.column = row, column
+        self.extent.check(self.part, max(max_row, 1), max(max_column, 1))
+
+
+_ODS_TAG = re.compile(rb"<(/?)(?:[A-Za-z_][\w.-]*:)(table|table-row|table-cell|covered-table-cell)(?=[\s/>])([^>]*)>")
+_ODS_NAME = re.compile(rb"""[\s:]name\s*=\s*["']([^"']*)["']""")
+_ODS_ROWS_REPEATED = re.compile(rb"""number-rows-repeated\s*=\s*["']([0-9]+)["']""")
+_ODS_COLUMNS_REPEATED = re.compile(rb"""number-columns-repeated\s*=\s*["']([0-9]+)["']""")
+
+
+class _OdsScanner:
+    """Feed content.xml in chunks; expands repeated rows and cells (arithmetically, never in
+    memory) and checks every one that holds a value."""
+
+    def __init__(self, part: str, extent: _Extent) -> None:
+        self.part, self.extent = part, extent
+        self.sheet: str | None = None
+        self.row = 0  # rows before the current one
+        self.repeat = 1
+        self.column = 0
+        self.row_has_value = False
+        self.carry = b""
+
+    def feed(self, chunk: bytes, final: bool = False) -> None:
+        buf = self.carry + chunk
+        cut = len(buf)
+        if not final:
+            lt = buf.rfind(b"<")
+            if lt >= 0 and buf.find(b">", lt) < 0:
+                cut = lt
+        self.carry = buf[cut:]
+        if len(self.carry) > 4 * MiB:
+            raise UnsupportedFile(
+                f"'{_shown(self.extent.file_name)}' has malformed XML in '{self.part[:80]}'.", field="file"
+            )
+        for m in _ODS_TAG.finditer(buf, 0, cut):
+            closing, tag, attrs = m.group(1), m.group(2), m.group(3)
+            if tag == b"table":
+                if not closing:
+                    name = _ODS_NAME.search(attrs)
+                    self.sheet = name.group(1).decode("utf-8", "replace") if name else None
+                    self.row, self.column = 0, 0
+                continue
+            if tag == b"table-row":
+                if closing:
+                    self._end_row()
+                    continue
+                rep = _ODS_ROWS_REPEATED.search(attrs)
+                self.repeat = max(1, int(rep.group(1))) if rep else 1
+                self.column = 0
+                self.row_has_value = False
+                if attrs.endswith(b"/"):
+                    self._end_row()
+                continue
+            if closing:
+                continue
+            rep = _ODS_COLUMNS_REPEATED.search(attrs)
+            count = max(1, int(rep.group(1))) if rep else 1
+            if not attrs.endswith(b"/") or b"value-type" in attrs:
+                self.row_has_value = True
+                self.extent.check(self.part, self.row + 1, self.column + count, self.sheet)
+            self.column += count
+
+    def _end_row(self) -> None:
+        if self.row_has_value:
+            self.extent.check(self.part, self.row + self.repeat, 1, self.sheet)
+        self.row += self.repeat
+        self.repeat = 1
+        self.row_has_value = False
+
+
+def check_zip(data: bytes, kind: str, file_name: str, limits: Limits = DEFAULT_LIMITS) -> None:
+    """Check an xlsx / ods container before any engine reads it (see the module docstring)."""
+    name = _shown(file_name)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, ValueError, OSError):
+        raise UnsupportedFile(f"'{name}' is a damaged {kind} file; save it again.", field="file") from None
+    if len(infos) > limits.max_zip_entries:
+        raise UnsupportedFile(
+            f"'{name}' holds {len(infos):,} parts; a {kind} workbook has far fewer "
+            f"(the limit is {limits.max_zip_entries:,}).",
+            field="file",
+        )
+    declared = sum(i.file_size for i in infos)
+    if declared > limits.max_unpacked_bytes:
+        raise FileTooLarge(
+            f"'{name}' unpacks to {declared // MiB:,} MiB; the limit is "
+            f"{limits.max_unpacked_bytes // MiB:,} MiB. Split the table into several files or remove "
+            "rows.",
+            field="file",
+            limit=limits.max_unpacked_bytes,
+        )
+    packed_total = max(1, sum(i.compress_size for i in infos))
+    extent = _Extent(file_name, limits)
+    unpacked = 0
+    for info in infos:
+        if info.is_dir():
+            continue
+        scanner: _XlsxScanner | _OdsScanner | None = None
+        if info.filename.lower().endswith(".xml"):
+            if kind == "ods" and info.filename == "content.xml":
+                scanner = _OdsScanner(info.filename, extent)
+            elif kind == "xlsx":
+                scanner = _XlsxScanner(info.filename, extent)
+        for chunk in _inflate(data, info, limits.max_unpacked_bytes - unpacked, file_name):
+            unpacked += len(chunk)
+            if unpacked > MiB and unpacked / packed_total > limits.max_compression_ratio:
+                raise UnsupportedFile(
+                    f"'{name}' is a suspicious zip container: it inflates more than "
+                    f"{limits.max_compression_ratio:g} times (a zip bomb?). Save the file again from a spreadsheet "
+                    "program.",
+                    field="file",
+                )
+            if scanner is not None:
+                scanner.feed(chunk)
+        if scanner is not None:
+            scanner.feed(b"", final=True)
+
+
+# --- Workbooks ----------------------------------------------------------------------------------
+
+
+def _float_text(value: float) -> str:
+    if not math.isfinite(value):
+        return str(value)  # 'inf' / 'nan': the validator says it is not a finite number
+    if value.is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    text = repr(value)
+    # What a spreadsheet shows: 15 significant digits (0.1 + 0.2 shows as 0.3, not 0.30000000000000004).
+    if sum(ch.isdigit() for ch in text.split("e")[0].lstrip("-0.")) > 15:
+        text = f"{value:.15g}"
+    return text
+
+
+def cell_text(value: Any) -> str:
+    """A cell value as the text a spreadsheet user would expect to see (and type)."""
+    kind = type(value)
+    if kind is str:
+        return value  # type: ignore[no-any-return]
+    if kind is float:
+        return _float_text(value)
+    if kind is bool:
+        return "TRUE" if value else "FALSE"
+    if kind is int:
+        return str(value)
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        if value != value:  # NaT
+            return ""
+        if value.hour == value.minute == value.second == value.microsecond == 0:
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, float):  # numpy float64
+        return _float_text(float(value))
+    if isinstance(value, int):  # numpy integers
+        return str(int(value))
+    return str(value)
+
+
+def _sheet_from_values(name: str, values: list[list[Any]]) -> RawSheet:
+    width = max((len(r) for r in values), default=0)
+    rows: list[RawRow] = []
+    header: list[str] = []
+    for index, raw in enumerate(values):
+        cells = [cell_text(v) for v in raw]
+        if len(cells) < width:
+            cells += [""] * (width - len(cells))
+        if index == 0:
+            header = cells
+        else:
+            rows.append(RawRow(index + 1, cells))
+    return RawSheet(name, header, rows)
+
+
+def read_workbook(data: bytes, kind: str, file_name: str, limits: Limits = DEFAULT_LIMITS) -> list[RawSheet]:
+    """Every worksheet of an xlsx / ods workbook (call ``check_zip`` first)."""
+    import pandas as pd
+
+    engines = ["calamine", "openpyxl"] if kind == "xlsx" else ["calamine"]
+    frames: dict[str, Any] | None = None
+    failure: Exception | None = None
+    for engine in engines:
+        try:
+            frames = pd.read_excel(
+                io.BytesIO(data),
+                sheet_name=None,
+                header=None,
+                dtype=object,
+                engine=engine,
+                na_filter=False,
+                nrows=limits.max_rows + 2,
+            )
+            break
+        except Exception as exc:  # noqa: BLE001 - any engine failure: try the next, then report
+            failure = exc
+    if frames is None:
+        detail = str(failure).splitlines()[0][:200] if failure and str(failure) else type(failure).__name__
+        raise UnsupportedFile(
+            f"'{_shown(file_name)}' could not be read as {kind} ({detail}); open it in a "
+            "spreadsheet program and save it again.",
+            field="file",
+        )
+    if len(frames) > limits.max_sheets:
+        raise FileTooLarge(
+            f"'{_shown(file_name)}' has {len(frames)} sheets; at most {limits.max_sheets} are read.",
+            field="file",
+            limit=limits.max_sheets,
+        )
+    sheets = []
+    extent = _Extent(file_name, limits)
+    for name, frame in frames.items():
+        values = frame.to_numpy(dtype=object).tolist() if frame.size else []
+        # Trailing blank rows (formatted, never filled) are no part of the table.
+        while values and all(v == "" or v is None for v in values[-1]):
+            values.pop()
+        extent.check("", len(values), frame.shape[1] if values else 0, str(name))
+        sheets.append(_sheet_from_values(str(name), values))
+    return sheets
+
+
+# --- CSV ----------------------------------------------------------------------------------------
+
+
+def _decode(data: bytes, file_name: str) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise UnsupportedFile(
+            f"'{_shown(file_name)}' is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); it was probably "
+            "saved as Windows-1252 / Latin-1. In Excel use 'Save As' > 'CSV UTF-8 (Comma delimited)'; in LibreOffice "
+            "choose the character set 'Unicode (UTF-8)'.",
+            field="file",
+            accepted=["xlsx", "ods", "csv"],
+        ) from None
+
+
+def _delimiter(text: str) -> str:
+    first = text.split("\n", 1)[0]
+    if "," in first:
+        return ","
+    if ";" in first:
+        return ";"
+    if "\t" in first:
+        return "\t"
+    return ","
+
+
+_EXPECTED_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
+def read_csv(data: bytes, file_name: str, limits: Limits = DEFAULT_LIMITS) -> RawSheet:
+    """A UTF-8 CSV file (BOM or not) as one raw sheet named ''."""
+    import pandas as pd
+
+    text = _decode(data, file_name)
+    if not text.strip():
+        return RawSheet("", [], [])
+    sep = _delimiter(text)
+    options: dict[str, Any] = dict(
+        sep=sep,
+        header=None,
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+        skip_blank_lines=False,
+        nrows=limits.max_rows + 2,
+        engine="c",
+    )
+    try:
+        try:
+            frame = pd.read_csv(io.StringIO(text), **options)
+        except pd.errors.ParserError as exc:
+            found = _EXPECTED_FIELDS.search(str(exc))
+            if not found:
+                raise
+            # A row longer than the header: read again with room for the widest row.
+            widest = max((len(r) for r in csv.reader(io.StringIO(text), delimiter=sep)), default=0)
+            if widest > limits.max_columns:
+                raise _too_many_columns(file_name, widest, limits) from None
+            frame = pd.read_csv(io.StringIO(text), names=list(range(widest)), **options)
+    except pd.errors.ParserError as exc:
+        message = str(exc).strip().splitlines()[-1] if str(exc).strip() else "unreadable"
+        message = message.removeprefix("Error tokenizing data. ").removeprefix("C error: ")
+        start = re.search(r"starting at row (\d+)", message)
+        row = int(start.group(1)) + 1 if start else None  # pandas counts records from 0
+        if start:
+            message = f"a quoted cell starting in row {row} never closes"
+        raise ImportRejected(
+            [
+                Problem(
+                    "malformed_csv",
+                    f'The CSV could not be read to its end ({message}). A quote (") that never closes usually means the '
+                    'file was cut short or a cell holds an unpaired quote: write it as two quotes ("") inside a quoted '
+                    "cell, or save the file again from a spreadsheet program.",
+                    row=row,
+                )
+            ],
+            file_name=file_name,
+        ) from None
+    if len(frame) > limits.max_rows + 1:
+        raise FileTooLarge(
+            f"'{_shown(file_name)}' has more than {limits.max_rows:,} data rows (the limit); split the table into "
+            "several files.",
+            field="file",
+            limit=limits.max_rows,
+        )
+    if frame.shape[1] > limits.max_columns:
+        raise _too_many_columns(file_name, frame.shape[1], limits)
+    values = frame.to_numpy(dtype=object).tolist()
+    # A blank line reads as a row of missing values (None, or NaN when rows differ in length).
+    for row in values:
+        for i, v in enumerate(row):
+            if type(v) is not str:
+                row[i] = ""
+    width = frame.shape[1]
+    header = values[0] if values else []
+    rows = [RawRow(i + 2, r) for i, r in enumerate(values[1:])]
+    return RawSheet("", header + [""] * (width - len(header)), rows)
+
+
+def _too_many_columns(file_name: str, count: int, limits: Limits) -> FileTooLarge:
+    return FileTooLarge(
+        f"'{_shown(file_name)}' has {count:,} columns; at most {limits.max_columns} are read.",
+        field="file",
+        limit=limits.max_columns,
+    )
+
+
+# --- Column letters -----------------------------------------------------------------------------
+
+
+def column_letter(index: int) -> str:
+    """0 → 'A', 25 → 'Z', 26 → 'AA' (spreadsheet column letters)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def column_index(letters: str) -> int:
+    """'A' → 0, 'AA' → 26 (the inverse of ``column_letter``)."""
+    index = 0
+    for ch in letters.upper():
+        index = index * 26 + (ord(ch) - 64)
+    return index - 1
