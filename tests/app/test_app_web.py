@@ -188,7 +188,7 @@ def test_catalog_page_lists_records_with_sources(client, seeds):
 
 # --- Results are the core's numbers -----------------------------------------------------------------
 def test_training_result_is_the_cores(client, core):
-    response = client.post("/training", data=TRAINING_FORM)
+    response = client.get("/training", query_string=TRAINING_FORM)
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     result = core(TRAINING_VALUES)
@@ -205,7 +205,7 @@ def test_training_result_is_the_cores(client, core):
 
 
 def test_inference_result_is_the_cores(client, core_inference):
-    response = client.post("/inference", data=INFERENCE_FORM)
+    response = client.get("/inference", query_string=INFERENCE_FORM)
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     result = core_inference(INFERENCE_VALUES)
@@ -231,7 +231,7 @@ def test_inference_result_is_the_cores(client, core_inference):
 
 
 def test_compare_result_is_the_cores(client, core_compare):
-    response = client.post("/compare", data=COMPARE_FORM)
+    response = client.get("/compare", query_string=COMPARE_FORM)
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     result = core_compare(COMPARE_VALUES)
@@ -243,7 +243,7 @@ def test_compare_result_is_the_cores(client, core_compare):
 
 def test_compare_training_shows_rows_that_cannot_run(client, core_compare):
     form = {"workload": "training", "models": ["llama-3.1-8b", "llama-3.1-405b"], "hardware": "h100-sxm"}
-    response = client.post("/compare", data={**form, "tokens": "1e12", "gpus": "8"})
+    response = client.get("/compare", query_string={**form, "tokens": "1e12", "gpus": "8"})
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     result = core_compare({**form, "tokens": 1e12, "gpus": 8})
@@ -254,13 +254,15 @@ def test_compare_training_shows_rows_that_cannot_run(client, core_compare):
 
 def test_empty_boxes_are_missing_fields(client, core):
     empty = dict.fromkeys(layout_names("training"), "")
-    response = client.post("/training", data={**empty, **TRAINING_FORM})
+    response = client.get("/training", query_string={**empty, **TRAINING_FORM}, follow_redirects=True)
     assert response.status_code == 200
     assert_page_shows(response.get_data(as_text=True), core(TRAINING_VALUES))
 
 
 def test_numbers_typed_as_people_write_them(client, core):
-    response = client.post("/training", data={**TRAINING_FORM, "tokens": " 15,600,000,000,000 ", "gpus": "16,384"})
+    response = client.get(
+        "/training", query_string={**TRAINING_FORM, "tokens": " 15,600,000,000,000 ", "gpus": "16,384"}
+    )
     assert response.status_code == 200
     assert_page_shows(response.get_data(as_text=True), core(TRAINING_VALUES))
 
@@ -325,7 +327,7 @@ def test_number_from_text(text, integer, expected):
     ],
 )
 def test_schema_error_next_to_the_field(client, url, form, field, message):
-    response = client.post(url, data=form)
+    response = client.get(url, query_string=form, follow_redirects=True)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert field_error(page, field) == f"Error: {message}"
@@ -369,7 +371,7 @@ def core_message(run, values) -> str:
 )
 def test_core_error_next_to_the_field(client, core, core_inference, url, form, values, field):
     message = core_message(core if url == "/training" else core_inference, values)
-    response = client.post(url, data=form)
+    response = client.get(url, query_string=form)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert field_error(page, field) == f"Error: {message}"
@@ -377,20 +379,24 @@ def test_core_error_next_to_the_field(client, core, core_inference, url, form, v
 
 
 def test_compare_unknown_model_is_a_page_error(client):
-    response = client.post("/compare", data={**COMPARE_FORM, "preset": "", "models": ["deepseek-v3", "gpt-7"]})
+    response = client.get(
+        "/compare",
+        query_string={**COMPARE_FORM, "preset": "", "models": ["deepseek-v3", "gpt-7"]},
+        follow_redirects=True,
+    )
     assert response.status_code == 422
     assert field_error(response.get_data(as_text=True), "models").startswith("Error: Unknown model 'gpt-7'.")
 
 
 def test_a_value_sent_twice_is_an_error(client):
-    response = client.post("/training", data={**TRAINING_FORM, "gpus": ["8", "16"]})
+    response = client.get("/training", query_string={**TRAINING_FORM, "gpus": ["8", "16"]})
     assert response.status_code == 422
     assert field_error(response.get_data(as_text=True), "gpus") == "Error: Give one value, not several."
 
 
 def test_submitted_text_is_escaped_when_shown_back(client):
     attack = '"><script>alert(1)</script>'
-    response = client.post("/training", data={**TRAINING_FORM, "tokens": attack, "model": attack})
+    response = client.get("/training", query_string={**TRAINING_FORM, "tokens": attack, "model": attack})
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "<script" not in page
@@ -411,12 +417,17 @@ def test_wrong_method_on_a_page(client):
     response = client.put("/training", headers=BROWSER)
     assert response.status_code == 405
     assert response.mimetype == "text/html"
-    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "POST", "OPTIONS"}
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+    assert client.post("/training", data=TRAINING_FORM, headers=BROWSER).status_code == 405  # the forms use GET
 
 
 def test_pages_when_not_ready_are_503_pages(tmp_path):
     client = create_app({"TESTING": True, "SEEDS_DIR": str(tmp_path)}).test_client()
-    for response in (client.get("/training"), client.post("/inference", data=INFERENCE_FORM), client.get("/catalog")):
+    for response in (
+        client.get("/training"),
+        client.get("/inference", query_string=INFERENCE_FORM),
+        client.get("/catalog"),
+    ):
         assert response.status_code == 503
         assert response.mimetype == "text/html"
         assert "did not load" in response.get_data(as_text=True)
@@ -432,7 +443,7 @@ def test_unexpected_error_on_a_page_has_no_traceback(monkeypatch):
         raise RuntimeError("secret internals")
 
     monkeypatch.setitem(web._RUN, "training", boom)
-    response = app.test_client().post("/training", data=TRAINING_FORM)
+    response = app.test_client().get("/training", query_string=TRAINING_FORM)
     assert response.status_code == 500
     assert response.mimetype == "text/html"
     page = response.get_data(as_text=True)
@@ -465,7 +476,7 @@ class Submission(HTMLParser):
 def test_submitting_the_defaults_gives_a_result(client, url):
     parser = Submission()
     parser.feed(client.get(url).get_data(as_text=True))
-    response = client.post(url.split("?")[0], data=MultiDict(parser.data))
+    response = client.get(url.split("?")[0], query_string=MultiDict(parser.data), follow_redirects=True)
     page = response.get_data(as_text=True)
     assert response.status_code == 200, re.findall(r'<p class="error-message".*?</p>', page, re.S)
     assert '<h2 id="result-title">Result</h2>' in page

@@ -1,18 +1,28 @@
 """The HTML pages: a landing page, a form per estimate, and the catalog.
 
-Server-rendered, no JavaScript, nothing from elsewhere (the stylesheet is ``static/site.css``).
-A form's values go through the JSON API's request schemas and then the same core calls
-(``run.py``), so a page shows the numbers the API returns; schema and core errors are shown next
-to the fields they concern, with status 422.
+Server-rendered, no JavaScript, nothing from elsewhere (the stylesheet is ``static/site.css``,
+the charts are inline SVG drawn by ``charts.py``). A form's values go through the JSON API's
+request schemas and then the same core calls (``run.py``), so a page shows the numbers the API
+returns; schema and core errors are shown next to the fields they concern, with status 422.
+
+The estimate forms submit with GET, so a result's address reproduces it (its permalink). A
+submitted query with empty or unused fields is redirected to its canonical form (non-empty
+fields in form order), and a bare name of an uploaded pricing table in the permalink is pinned to
+the version the result used. ``?format=csv`` or ``?format=xlsx`` on a result's address downloads
+it (``export.py``). State-changing forms (the pricing page's) carry a CSRF token (``csrf.py``).
 """
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, current_app, render_template, request
+from flask import Blueprint, Flask, Response, current_app, redirect, render_template, request, url_for
 from marshmallow import ValidationError
+from werkzeug.datastructures import MultiDict
 
 from estimator.compare import PRESETS
 from estimator.errors import EstimatorError
@@ -20,8 +30,9 @@ from estimator.errors import EstimatorError
 from ..errors import ProblemError, problem_from_core, problem_from_messages
 from ..run import run_compare, run_inference, run_training
 from ..state import Ready, ready_state
-from . import present
-from .forms import build_form
+from . import csrf, export, present, summary
+from .charts import charts_html
+from .forms import Option, build_form, default_query
 
 bp = Blueprint("web", __name__)
 
@@ -78,17 +89,114 @@ def _names(ready: Ready) -> dict[str, str]:
     }
 
 
-def _estimate_page(kind: str) -> tuple[str, int]:
+SEED_TABLE = "seed"
+FORMATS = ("csv", "xlsx")
+log = logging.getLogger(__name__)
+
+
+def pricing_table_options(ready: Ready) -> list[Option]:
+    """The pricing tables an estimate can use: the built-in one (the default), then each stored
+    table with an active version."""
+    options = [Option("", "seed: the built-in prices, with their sources (default)")]
+    if ready.store is None:
+        return options
+    try:
+        tables = ready.store.tables()
+    except Exception:  # a store that cannot be read must not take the estimate pages down
+        log.exception("Could not list the pricing tables for the estimate forms")
+        return options
+    for table in tables:
+        if table.active_version is not None:
+            options.append(Option(table.name, f"{table.name}: active version {table.active_version}", "Uploaded"))
+    return options
+
+
+def _pinned(pairs: list[tuple[str, str]], result: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The permalink's query with a bare stored table name pinned to the version the result used,
+    so the link keeps giving this result after another version is activated."""
+    pricing = result.get("pricing")
+    if not isinstance(pricing, Mapping) or pricing.get("version") is None:
+        return pairs
+    used = f"{pricing.get('table')}@{pricing.get('version')}"
+    return [
+        (k, used if k == "pricing_table" and v == pricing.get("table") and v != SEED_TABLE else v) for k, v in pairs
+    ]
+
+
+def _preset_links(ready: Ready, workload: str | None) -> list[tuple[str, str, str]]:
+    """(name, models, address) of each comparison preset run on the page's default workload."""
+    links = []
+    for name, models in PRESETS.items():
+        form = build_form(
+            "compare", ready.catalog, MultiDict(default_query("compare", workload, preset=name)), workload
+        )
+        label = " vs ".join(ready.catalog.models[m].name if m in ready.catalog.models else m for m in models)
+        links.append((name, label, f"{url_for('web.compare')}?{urlencode(form.query())}"))
+    return links
+
+
+def _url(pairs: list[tuple[str, str]]) -> str:
+    path = url_for(request.endpoint or "web.index")
+    return f"{path}?{urlencode(pairs)}" if pairs else path
+
+
+def _download(
+    kind: str,
+    fmt: str,
+    values: Mapping[str, Any],
+    result: Mapping[str, Any],
+    permalink: str,
+    tables: list[present.Table],
+    names: Mapping[str, str],
+) -> Response:
+    records = export.header_records(request.host_url.rstrip("/") + permalink, values, current_app.config["API_VERSION"])
+    if kind == "compare":
+        records += export.comparison_records(result, names)
+        records += export.note_records("Models that cannot run this workload", present.comparison_errors(result, names))
+        common, own = present.comparison_warnings(result, names)
+        records += export.note_records("Warnings", [("All models", w) for w in common])
+        records += export.note_records("Warnings", [(model, w) for model, ws in own for w in ws])
+    else:
+        records += export.table_records(tables)
+        records += export.assumption_records(result.get("assumptions", ()))
+        records += export.note_records("Warnings", [("", str(w)) for w in result.get("warnings", ())])
+    subject = result.get("model") if kind != "compare" else result.get("workload")
+    stem = re.sub(r"[^a-z0-9.-]+", "-", f"{kind}-{subject or 'estimate'}".lower()).strip("-")[:80]
+    if fmt == "csv":
+        body, mimetype = export.to_csv(records), "text/csv"
+    else:
+        body, mimetype = export.to_xlsx(records), export.XLSX_MIMETYPE
+    response = current_app.response_class(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{stem}.{fmt}"'
+    return response
+
+
+def _estimate_page(kind: str) -> Response | tuple[str, int]:
     ready = ready_state()
-    posted = request.method == "POST"
-    workload = request.values.get("workload") if kind == "compare" else kind
-    form = build_form(kind, ready.catalog, request.form if posted else None, workload)
+    args = request.args
+    workload = args.get("workload") if kind == "compare" else kind
+    choices = {"pricing_table": pricing_table_options(ready)}
+    blank = build_form(kind, ready.catalog, None, workload, choices)
+    submitted = blank.is_submission(args)
+    form = build_form(kind, ready.catalog, args, workload, choices) if submitted else blank
     if kind == "compare":
         workload = form.hidden["workload"]
+    fmt = args.get("format")
+    if fmt is not None and fmt not in FORMATS:
+        raise ProblemError(400, f"Unknown download format {fmt[:20]!r}: use csv or xlsx.")
+    if fmt is not None and not submitted:
+        raise ProblemError(400, "Nothing to download: fill in the form and use the download links under the result.")
+    if submitted:
+        canonical = form.query() + ([("format", fmt)] if fmt else [])
+        if sorted(canonical) != sorted(args.items(multi=True)):
+            return redirect(_url(canonical), 302)
+
+    values: dict[str, Any] = {}
     result: dict[str, Any] | None = None
-    if posted:
+    if submitted:
         try:
-            result = _RUN[kind](ready, form.load())
+            values = form.load()
+            result = _RUN[kind](ready, values)
         except ValidationError as exc:
             form.add_problem(problem_from_messages(exc.messages))
         except ProblemError as exc:
@@ -96,40 +204,66 @@ def _estimate_page(kind: str) -> tuple[str, int]:
         except EstimatorError as exc:
             form.add_problem(problem_from_core(exc))
     names = _names(ready)
+    model = values.get("model")
+    if result is not None and isinstance(model, Mapping):
+        names[str(result.get("model"))] = str(model.get("name") or result.get("model"))
+    hardware = values.get("hardware")
+    if result is not None and isinstance(hardware, Mapping):
+        shown = str(result.get("hardware") or (result.get("rows") or [{}])[0].get("hardware", ""))
+        names[shown] = str(hardware.get("name") or shown)
+
     tables: list[present.Table] = []
     row_errors: list[tuple[str, str]] = []
-    if result is not None and kind == "compare":
-        tables = present.comparison_tables(result, names)
-        row_errors = present.comparison_errors(result, names)
-    elif result is not None:
-        tables = present.training_tables(result) if kind == "training" else present.inference_tables(result)
+    warnings_common: list[str] = []
+    warnings_own: list[tuple[str, list[str]]] = []
+    permalink = ""
+    if result is not None:
+        permalink = _url(_pinned(form.query(), result))
+        if kind == "compare":
+            tables = present.comparison_tables(result, names)
+            row_errors = present.comparison_errors(result, names)
+            warnings_common, warnings_own = present.comparison_warnings(result, names)
+        else:
+            tables = present.training_tables(result) if kind == "training" else present.inference_tables(result)
+            warnings_common = [str(w) for w in result.get("warnings", ())]
+        if fmt is not None:
+            return _download(kind, fmt, values, result, permalink, tables, names)
+
     page = render_template(
         "estimate.html",
         kind=kind,
+        presets=_preset_links(ready, workload) if kind == "compare" else [],
         workload=workload,
         page=PAGES[kind],
         form=form,
         result=result,
         tables=tables,
         row_errors=row_errors,
+        warnings_common=warnings_common,
+        warnings_own=warnings_own,
+        stats=summary.stats(kind, result) if result else [],
+        charts=charts_html(summary.charts(kind, result, names)) if result else [],
+        prices=present.prices_table(result) if result and kind != "compare" else None,
+        permalink=permalink,
+        downloads=[(f, f"{permalink}&{urlencode({'format': f})}") for f in FORMATS] if permalink else [],
         assumptions=present.assumptions_table(result.get("assumptions", ())) if result and kind != "compare" else None,
         headline=present.headline(kind, result, names) if result else "",
     )
     return page, 422 if form.has_errors else 200
 
 
-@bp.route("/training", methods=["GET", "POST"])
-def training() -> tuple[str, int]:
+@bp.get("/training")
+def training() -> Response | tuple[str, int]:
     return _estimate_page("training")
 
 
-@bp.route("/inference", methods=["GET", "POST"])
-def inference() -> tuple[str, int]:
+@bp.get("/inference")
+def inference() -> Response | tuple[str, int]:
     return _estimate_page("inference")
 
 
-@bp.route("/compare", methods=["GET", "POST"])
-def compare() -> tuple[str, int]:
+@bp.get("/compare")
+def compare() -> Response | tuple[str, int]:
     return _estimate_page("compare")
 
 
@@ -146,5 +280,6 @@ def catalog() -> str:
 
 
 def init_app(app: Flask) -> None:
+    csrf.init_app(app)
     app.register_blueprint(bp)
     app.add_template_filter(present.fmt, "fmt")

@@ -2,15 +2,25 @@
 
 A form lists schema fields by name, in fieldsets; a field's widget and choices come from the
 schema field (its type, its ``OneOf`` choices), its label and hint from ``LABELS`` and ``HINTS``
-(falling back to the schema's description), so a form cannot accept what the API would refuse. Submitted text becomes what the JSON API would receive: an empty box is a
-missing field, a number typed as text becomes a number (``15.6e12``, ``16,384``), anything else
-is handed to the schema as it is and gets the schema's own message ("Not a valid number.").
+(falling back to the schema's description), so a form cannot accept what the API would refuse.
+Submitted text becomes what the JSON API would receive: an empty box is a missing field, a
+number typed as text becomes a number (``15.6e12``, ``16,384``), anything else is handed to the
+schema as it is and gets the schema's own message ("Not a valid number.").
+
+The forms submit with GET: the query string is the whole request, so a result's address is its
+permalink (``Form.query`` gives the canonical one: non-empty fields only, in form order).
+
+A catalog pick (``model``, ``hardware``) can be ``custom``: the fields named ``model.<field>``
+(or ``hardware.<field>``) in the "custom" fieldset then become the inline record the API takes
+in its place (``ModelSpecSchema``, ``HardwareSpecSchema``), and the schema's errors for
+``/model/<field>`` show next to those fields. Choices that depend on the app's state (the
+pricing tables) are handed to ``build_form``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,8 +33,10 @@ from estimator.compare import PRESETS
 from ..errors import ProblemError
 from ..schemas import (
     COMPARE_REQUEST_SCHEMAS,
+    HardwareSpecSchema,
     IdOrSpec,
     InferenceRequestSchema,
+    ModelSpecSchema,
     StrictInteger,
     TrainingRequestSchema,
 )
@@ -59,12 +71,13 @@ LABELS = {
     "preset": "Preset",
     "models": "Models",
     "baseline": "Baseline",
+    "pricing_table": "Pricing table",
 }
 #: Hints for readers where the API's descriptions talk about field names and endpoints; the other
 #: fields show their schema description.
 HINTS = {
     "model": "From the catalog; the catalog page lists each model's figures and sources.",
-    "hardware": "From the catalog; prices come from the price book unless you give your own below.",
+    "hardware": "From the catalog; prices come from the pricing table unless you give your own below.",
     "models": "Tick 2 to 10 models, or choose a preset above instead.",
     "preset": "A named set of models; leave on 'None' to tick models below.",
     "baseline": "Every figure is also given as a multiple of this model's.",
@@ -87,10 +100,12 @@ HINTS = {
     "usd_per_gpu_hour": "What renting one GPU for an hour costs. Default: the price book's range for this GPU.",
     "capex_usd_per_gpu": "Server cost per GPU, spread over its useful life. Default: the price book.",
     "usd_per_kwh": "What the datacenter pays for electricity. Default: the price book.",
+    "pricing_table": "Where the prices below come from when you leave them empty: the built-in table, or an "
+    "uploaded one (its active version; the result's permalink keeps the version used).",
 }
 _SITE = (
     "Site and prices (optional: leave empty for the sourced defaults)",
-    ("pue", "grid_kg_co2_per_kwh", "usd_per_gpu_hour", "capex_usd_per_gpu", "usd_per_kwh"),
+    ("pricing_table", "pue", "grid_kg_co2_per_kwh", "usd_per_gpu_hour", "capex_usd_per_gpu", "usd_per_kwh"),
 )
 LAYOUTS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     "training": (
@@ -112,9 +127,112 @@ LAYOUTS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
 _COMPARE_FIELDSET = ("What to compare", ("preset", "models", "baseline"))
 #: Fields of the API schemas that the forms leave out, with the reason.
 NOT_ON_FORMS = {
-    "params": "the forms pick models from the catalog",
-    "active_params": "the forms pick models from the catalog",
-    "pricing_table": "the seed table until the pricing page lands",
+    "params": "the forms give a model by its catalog id or as a custom architecture",
+    "active_params": "the forms give a model by its catalog id or as a custom architecture",
+}
+
+#: The option of a catalog pick that takes the inline record from the "custom" fields.
+CUSTOM = "custom"
+
+
+@dataclass(frozen=True)
+class Spec:
+    """The inline record a catalog pick can be given as instead of an id."""
+
+    schema: type[Schema]
+    legend: str
+    option: str
+    fields: tuple[str, ...]
+
+
+#: The inline records the forms offer, and the fields of each they show (the seed CSV columns
+#: that change an estimate; ids, sources and dates are left to the API).
+SPECS: dict[str, Spec] = {
+    "model": Spec(
+        ModelSpecSchema,
+        "Custom model (when Model is 'Custom')",
+        "Custom: give its architecture below",
+        (
+            "name",
+            "total_params",
+            "active_params",
+            "attention",
+            "layers",
+            "hidden_size",
+            "attention_heads",
+            "kv_heads",
+            "head_dim",
+            "ffn_size",
+            "dense_layers",
+            "experts",
+            "experts_per_token",
+            "shared_experts",
+            "moe_ffn_size",
+            "q_lora_rank",
+            "kv_lora_rank",
+            "qk_rope_head_dim",
+            "qk_nope_head_dim",
+            "v_head_dim",
+            "vocab_size",
+            "max_context_tokens",
+            "training_sequence_tokens",
+            "training_tokens",
+        ),
+    ),
+    "hardware": Spec(
+        HardwareSpecSchema,
+        "Custom GPU (when GPU is 'Custom')",
+        "Custom: give its specifications below",
+        (
+            "name",
+            "bf16_dense_tflops",
+            "fp8_dense_tflops",
+            "fp4_dense_tflops",
+            "hbm_gb",
+            "hbm_bandwidth_tb_per_s",
+            "tdp_w",
+            "nvlink_gb_per_s",
+            "nvlink_domain_gpus",
+            "gpus_per_node",
+            "node_max_power_kw",
+        ),
+    ),
+}
+SPEC_LABELS = {
+    "name": "Name",
+    "total_params": "Parameters (all, MoE: every expert)",
+    "active_params": "Parameters active per token",
+    "attention": "Attention",
+    "layers": "Layers",
+    "hidden_size": "Hidden size (model width)",
+    "attention_heads": "Query heads",
+    "kv_heads": "Key/value heads",
+    "head_dim": "Head width",
+    "ffn_size": "Dense FFN width",
+    "dense_layers": "Layers with a dense FFN (MoE)",
+    "experts": "Routed experts per MoE layer",
+    "experts_per_token": "Routed experts per token",
+    "shared_experts": "Shared experts per MoE layer",
+    "moe_ffn_size": "Expert FFN width",
+    "q_lora_rank": "MLA query rank",
+    "kv_lora_rank": "MLA key/value latent width",
+    "qk_rope_head_dim": "MLA rotary head width",
+    "qk_nope_head_dim": "MLA non-rotary head width",
+    "v_head_dim": "MLA value head width",
+    "vocab_size": "Vocabulary (tokens)",
+    "max_context_tokens": "Longest context (tokens)",
+    "training_sequence_tokens": "Pre-training sequence length (tokens)",
+    "training_tokens": "Published pre-training tokens",
+    "bf16_dense_tflops": "BF16 dense peak (TFLOP/s)",
+    "fp8_dense_tflops": "FP8 dense peak (TFLOP/s)",
+    "fp4_dense_tflops": "FP4 dense peak (TFLOP/s)",
+    "hbm_gb": "Memory (GB)",
+    "hbm_bandwidth_tb_per_s": "Memory bandwidth (TB/s)",
+    "tdp_w": "Board power (W)",
+    "nvlink_gb_per_s": "NVLink bandwidth per GPU (GB/s)",
+    "nvlink_domain_gpus": "GPUs in one NVLink domain",
+    "gpus_per_node": "GPUs per server",
+    "node_max_power_kw": "Server maximum power (kW)",
 }
 #: What a page shows before anything is submitted.
 DEFAULTS: dict[str, dict[str, str | list[str]]] = {
@@ -167,7 +285,7 @@ class FormField:
     name: str
     label: str
     hint: str
-    widget: str  # "number", "select" or "checkboxes"
+    widget: str  # "number", "text", "select" or "checkboxes"
     required: bool = False
     integer: bool = False
     options: tuple[Option, ...] = ()
@@ -176,7 +294,7 @@ class FormField:
 
     @property
     def id(self) -> str:
-        return f"field-{self.name}"
+        return "field-" + self.name.replace(".", "-")
 
     def selected(self, option: Option) -> bool:
         return option.value in self.value if isinstance(self.value, list) else option.value == self.value
@@ -188,6 +306,16 @@ class FormField:
         for option in self.options:
             out.setdefault(option.group, []).append(option)
         return list(out.items())
+
+
+@dataclass
+class Fieldset:
+    """A group of fields; a custom record's (``parent`` set) is folded away unless in use."""
+
+    legend: str
+    fields: list[FormField]
+    parent: str = ""
+    open: bool = True
 
 
 def _model_options(catalog: Catalog) -> tuple[Option, ...]:
@@ -216,28 +344,56 @@ def _preset_label(preset: str, catalog: Catalog) -> str:
     return f"{preset}: {', '.join(names)}"
 
 
-def _form_field(name: str, schema_field: fields.Field, catalog: Catalog) -> FormField:
+def _form_field(
+    name: str, schema_field: fields.Field, catalog: Catalog, choices: Mapping[str, Sequence[Option]]
+) -> FormField:
     label = LABELS.get(name, name.replace("_", " ").capitalize())
     hint = HINTS.get(name) or schema_field.metadata.get("description", "")
     required = schema_field.required or name == "model"
+    if name in choices:
+        return FormField(name, label, hint, "select", required=required, options=tuple(choices[name]))
     if name == "models":
         return FormField(name, label, hint, "checkboxes", options=_model_options(catalog))
     if name == "baseline":
         return FormField(name, label, hint, "select", options=(Option("", "The first model"), *_model_options(catalog)))
     if isinstance(schema_field, IdOrSpec):
         options = _model_options(catalog) if name == "model" else _hardware_options(catalog)
+        if name in SPECS:
+            options = (*options, Option(CUSTOM, SPECS[name].option, "Your own"))
         return FormField(name, label, hint, "select", required=required, options=options)
-    choices = _choices(schema_field)
-    if choices:
+    found = _choices(schema_field)
+    if found:
         if name == "preset":
             options = (
                 Option("", "None: tick models below"),
-                *(Option(p, _preset_label(p, catalog)) for p in choices),
+                *(Option(p, _preset_label(p, catalog)) for p in found),
             )
         else:
-            options = (Option("", "Default"), *(Option(c, c) for c in choices))
+            options = (Option("", "Default"), *(Option(c, c) for c in found))
         return FormField(name, label, hint, "select", required=required, options=options)
-    return FormField(name, label, hint, "number", required=required, integer=isinstance(schema_field, StrictInteger))
+    if isinstance(schema_field, fields.Number):
+        return FormField(
+            name, label, hint, "number", required=required, integer=isinstance(schema_field, StrictInteger)
+        )
+    return FormField(name, label, hint, "text", required=required)
+
+
+def _spec_field(parent: str, name: str, schema_field: fields.Field) -> FormField:
+    """A field of an inline record, named ``<parent>.<name>``; the schema's example is the hint."""
+    description = schema_field.metadata.get("description", "")
+    example = schema_field.metadata.get("example")
+    hint = f"{description}. Example: {example:,}" if isinstance(example, int) else description
+    if isinstance(example, float):
+        hint = f"{description}. Example: {example:g}"
+    label = SPEC_LABELS.get(name, name.replace("_", " ").capitalize())
+    full = f"{parent}.{name}"
+    found = _choices(schema_field)
+    if found:
+        return FormField(full, label, hint, "select", options=(Option("", "Not given"), *(Option(c, c) for c in found)))
+    if isinstance(schema_field, fields.Number):
+        integer = isinstance(schema_field, StrictInteger)
+        return FormField(full, label, hint, "number", required=schema_field.required, integer=integer)
+    return FormField(full, label, hint, "text", required=schema_field.required)
 
 
 @dataclass
@@ -245,14 +401,14 @@ class Form:
     """A page's form: its schema, fieldsets of fields, hidden values and the errors to show."""
 
     schema: type[Schema]
-    fieldsets: list[tuple[str, list[FormField]]]
+    fieldsets: list[Fieldset]
     hidden: dict[str, str] = field(default_factory=dict)
     general_errors: list[str] = field(default_factory=list)
     submitted: MultiDict[str, str] | None = None
 
     @property
     def fields(self) -> dict[str, FormField]:
-        return {f.name: f for _, group in self.fieldsets for f in group}
+        return {f.name: f for group in self.fieldsets for f in group.fields}
 
     @property
     def has_errors(self) -> bool:
@@ -266,12 +422,37 @@ class Form:
             out.extend((f.id, f"{f.label}: {message}") for message in f.errors)
         return out
 
+    def is_submission(self, args: Mapping[str, Any]) -> bool:
+        """A query naming any of the form's fields is a submission (a bare ``?workload=`` is not)."""
+        return any(name in args for name in self.fields)
+
+    def _custom(self, parent: str) -> bool:
+        f = self.fields.get(parent)
+        return f is not None and f.value == CUSTOM
+
+    def _in_use(self, name: str) -> bool:
+        """A custom record's field counts only while its pick is 'custom'."""
+        parent, dot, _ = name.partition(".")
+        return not dot or self._custom(parent)
+
+    def query(self) -> list[tuple[str, str]]:
+        """The canonical query of what was submitted: the hidden values, then every non-empty field in
+        form order (a field sent twice stays twice, for the error to show)."""
+        pairs = list(self.hidden.items())
+        if self.submitted is None:
+            return pairs
+        for name in self.fields:
+            if self._in_use(name):
+                pairs.extend((name, v) for v in self.submitted.getlist(name) if v.strip())
+        return pairs
+
     def values(self) -> dict[str, Any]:
         """What the JSON API would receive; a field sent more than once is a schema error."""
         data: dict[str, Any] = dict(self.hidden)
         if self.submitted is None:
             return data
         repeated: dict[str, list[str]] = {}
+        records: dict[str, dict[str, Any]] = {parent: {} for parent in SPECS if self._custom(parent)}
         for name, f in self.fields.items():
             if f.widget == "checkboxes":
                 chosen = [v for v in self.submitted.getlist(name) if v.strip()]
@@ -284,9 +465,16 @@ class Form:
             text = sent[0] if sent else ""
             if not text.strip():
                 continue
-            data[name] = number_from_text(text, integer=f.integer) if f.widget == "number" else text.strip()
+            value = number_from_text(text, integer=f.integer) if f.widget == "number" else text.strip()
+            parent, dot, sub = name.partition(".")
+            if dot:
+                if parent in records:
+                    records[parent][sub] = value
+            elif parent not in records:
+                data[name] = value
         if repeated:
             raise ValidationError(repeated)
+        data.update(records)
         return data
 
     def load(self) -> dict[str, Any]:
@@ -294,27 +482,52 @@ class Form:
         return self.schema().load(self.values())
 
     def add_problem(self, problem: ProblemError) -> None:
-        """Show each item of a problem next to its field, or at the top when it has no field here."""
+        """Show each item of a problem next to its field (``/model/layers`` next to ``model.layers``
+        where the form has it, else next to ``model``), or at the top when it has no field here."""
         fields_by_name = self.fields
         for item in problem.errors or [{"pointer": None, "detail": problem.detail}]:
             pointer = item.get("pointer") or ""
-            name = pointer.split("/")[1] if pointer.startswith("/") else ""
-            if name in fields_by_name:
+            parts = pointer.split("/")[1:] if pointer.startswith("/") else []
+            candidates = [".".join(parts[:2]), parts[0]] if parts else []
+            name = next((c for c in candidates if c in fields_by_name), "")
+            if name:
                 fields_by_name[name].errors.append(str(item["detail"]))
             else:
                 self.general_errors.append(str(item["detail"]))
+        for group in self.fieldsets:
+            if group.parent and any(f.errors for f in group.fields):
+                group.open = True
 
 
 def _fieldsets(
-    schema: type[Schema], layout: Iterable[tuple[str, Sequence[str]]], catalog: Catalog
-) -> list[tuple[str, list[FormField]]]:
+    schema: type[Schema],
+    layout: Iterable[tuple[str, Sequence[str]]],
+    catalog: Catalog,
+    choices: Mapping[str, Sequence[Option]],
+) -> list[Fieldset]:
     schema_fields = schema().fields
-    return [(legend, [_form_field(n, schema_fields[n], catalog) for n in names]) for legend, names in layout]
+    out = []
+    for legend, names in layout:
+        out.append(Fieldset(legend, [_form_field(n, schema_fields[n], catalog, choices) for n in names]))
+        for parent in names:
+            spec = SPECS.get(parent)
+            if spec is not None and isinstance(schema_fields[parent], IdOrSpec):
+                spec_fields = spec.schema().fields
+                group = [_spec_field(parent, n, spec_fields[n]) for n in spec.fields]
+                out.append(Fieldset(spec.legend, group, parent=parent, open=False))
+    return out
 
 
-def build_form(kind: str, catalog: Catalog, submitted: MultiDict[str, str] | None, workload: str | None = None) -> Form:
+def build_form(
+    kind: str,
+    catalog: Catalog,
+    submitted: MultiDict[str, str] | None,
+    workload: str | None = None,
+    choices: Mapping[str, Sequence[Option]] | None = None,
+) -> Form:
     """The form of page ``kind`` (training, inference or compare, with its ``workload``), showing
-    the submitted text or, on a first visit, the defaults."""
+    the submitted text or, on a first visit, the defaults. ``choices`` gives the options of
+    fields whose choices depend on the app's state (``pricing_table``)."""
     if kind == "compare":
         workload = workload if workload in COMPARE_REQUEST_SCHEMAS else DEFAULT_COMPARE_WORKLOAD
         schema = COMPARE_REQUEST_SCHEMAS[workload]
@@ -326,7 +539,7 @@ def build_form(kind: str, catalog: Catalog, submitted: MultiDict[str, str] | Non
     else:
         schema = TrainingRequestSchema if kind == "training" else InferenceRequestSchema
         layout, defaults, hidden = list(LAYOUTS[kind]), DEFAULTS[kind], {}
-    form = Form(schema, _fieldsets(schema, layout, catalog), hidden, submitted=submitted)
+    form = Form(schema, _fieldsets(schema, layout, catalog, choices or {}), hidden, submitted=submitted)
     for name, f in form.fields.items():
         if submitted is None:
             f.value = defaults.get(name, [] if f.widget == "checkboxes" else "")
@@ -334,7 +547,30 @@ def build_form(kind: str, catalog: Catalog, submitted: MultiDict[str, str] | Non
             f.value = submitted.getlist(name)
         else:
             f.value = submitted.get(name, "")
+        if (
+            f.widget == "select"
+            and isinstance(f.value, str)
+            and f.value
+            and not any(o.value == f.value for o in f.options)
+        ):
+            # A value from an edited URL that is not an option: shown so the error next to it makes sense.
+            f.options = (*f.options, Option(f.value, f.value, "Given in the address"))
+    for group in form.fieldsets:
+        if group.parent and form._custom(group.parent):
+            group.open = True
     return form
+
+
+def default_query(kind: str, workload: str | None = None, **overrides: str) -> list[tuple[str, str]]:
+    """The query a page's form sends with its defaults (and ``overrides``): a one-click link."""
+    if kind == "compare":
+        workload = workload if workload in COMPARE_REQUEST_SCHEMAS else DEFAULT_COMPARE_WORKLOAD
+        values = {"workload": workload, **{k: v for k, v in DEFAULTS[workload].items() if k != "model"}}
+        values.update(COMPARE_DEFAULTS)
+    else:
+        values = dict(DEFAULTS[kind])
+    values.update(overrides)
+    return [(k, v) for k, v in values.items() if isinstance(v, str) and v]
 
 
 def layout_names(kind: str) -> set[str]:

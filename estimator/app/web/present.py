@@ -56,6 +56,7 @@ class Cell:
     text: str
     value: Any = None
     key: str | None = None
+    css: str = ""  # a class for the cell: "source" (long, muted text) or "nowrap"
 
     @property
     def numeric(self) -> bool:
@@ -74,6 +75,7 @@ class Table:
     head: tuple[str, ...]  # the first heading is over the row labels
     rows: tuple[Row, ...]
     note: str = ""
+    unit: str = ""  # of every figure, where the table has no Unit column
 
 
 def _get(result: Mapping[str, Any], path: str) -> Any:
@@ -134,13 +136,52 @@ def assumptions_table(assumptions: Sequence[Mapping[str, Any]]) -> Table:
         rows.append(
             Row(
                 str(a.get("name", "")).replace("_", " "),
-                (cell, Cell(str(a.get("unit", ""))), Cell(str(a.get("source", "")))),
+                (cell, Cell(str(a.get("unit", ""))), Cell(str(a.get("source", "")), css="source")),
             )
         )
     return Table(
         "Assumptions: every input the estimate used, with its source",
         ("Name", "Value (low / mid / high)", "Unit", "Source"),
         tuple(rows),
+    )
+
+
+_PRICE_UNITS = {
+    "usd_per_gpu_hour": "USD per GPU-hour",
+    "usd_per_gpu": "USD per GPU",
+    "usd_per_kwh": "USD per kWh",
+    "usd_per_kw_month": "USD per kW-month",
+}
+
+
+def prices_table(result: Mapping[str, Any]) -> Table | None:
+    """Every price point the estimate used, from which pricing table and version."""
+    pricing = result.get("pricing")
+    if not isinstance(pricing, Mapping) or not pricing.get("prices"):
+        return None
+    rows = []
+    for i, p in enumerate(pricing["prices"]):
+        where = ", ".join(str(p[k]) for k in ("provider", "product", "region", "pricing_model", "scope") if p.get(k))
+        unit = str(p.get("unit", ""))
+        rows.append(
+            Row(
+                str(p.get("kind", "")).replace("_", " ").capitalize(),
+                (
+                    figure(p.get("value"), f"pricing.prices.{i}.value"),
+                    Cell(_PRICE_UNITS.get(unit, unit.replace("_", " ")), css="nowrap"),
+                    Cell(where),
+                    Cell(str(p.get("effective_date", "")), css="nowrap"),
+                    Cell(str(p.get("source", "")), css="source"),
+                ),
+            )
+        )
+    version = pricing.get("version")
+    table = f"{pricing.get('table')}" + (f", version {version}" if version is not None else "")
+    return Table(
+        f"Prices used, from pricing table {table}",
+        ("Price", "Value", "Unit", "Offer", "Date", "Source"),
+        tuple(rows),
+        "The price points behind the rental, purchase, electricity and hosting assumptions; a price you give on the form replaces them.",
     )
 
 
@@ -165,6 +206,7 @@ _TRAINING_COST = (
 _TRAINING_MEMORY = {
     "state_gb": ("Weights, gradients and optimizer state", "GB"),
     "activation_gb_per_gpu": ("Activations per GPU", "GB"),
+    "activation_gb_per_sequence": ("Activations per sequence", "GB"),
     "usable_gb_per_gpu": ("Usable memory per GPU", "GB"),
     "min_gpus": ("Fewest GPUs that hold the state", "GPUs"),
 }
@@ -256,7 +298,11 @@ def token_cost_table(result: Mapping[str, Any]) -> Table | None:
         else "No public API price is known for this model."
     )
     return Table(
-        "Cost per million tokens, USD", ("Tokens", "Low", "Mid", "High", "Public API price"), tuple(rows), note
+        "Cost per million tokens, USD",
+        ("Tokens", "Low", "Mid", "High", "Public API price"),
+        tuple(rows),
+        note,
+        "USD per million tokens",
     )
 
 
@@ -342,6 +388,23 @@ def comparison_errors(result: Mapping[str, Any], names: Mapping[str, str]) -> li
         for row in result.get("rows", ())
         if isinstance(row, Mapping) and "error" in row
     ]
+
+
+def comparison_warnings(
+    result: Mapping[str, Any], names: Mapping[str, str]
+) -> tuple[list[str], list[tuple[str, list[str]]]]:
+    """The warnings of a comparison's rows: those every model that ran shares, once, then each
+    model's own (model name, warnings), in row order."""
+    ran = [r for r in result.get("rows", ()) if isinstance(r, Mapping) and "error" not in r]
+    lists = [[str(w) for w in r.get("warnings", ())] for r in ran]
+    common = [w for w in lists[0] if all(w in other for other in lists[1:])] if lists else []
+    own = []
+    for row, warnings in zip(ran, lists, strict=True):
+        rest = [w for w in warnings if w not in common]
+        if rest:
+            model = str(row.get("model", ""))
+            own.append((names.get(model, model), rest))
+    return common, own
 
 
 def headline(kind: str, result: Mapping[str, Any], names: Mapping[str, str]) -> str:

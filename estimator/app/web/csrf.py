@@ -1,0 +1,89 @@
+"""CSRF protection for the pages' state-changing forms (the synchroniser-token pattern).
+
+Each browser session gets one random token, kept in Flask's signed session cookie
+(``HttpOnly``, ``SameSite=Lax``); a form that changes state carries it in a hidden
+``csrf_token`` field (``{{ csrf_field() }}`` in a template), or a script in an
+``X-CSRF-Token`` header. Every POST, PUT, PATCH or DELETE to an HTML page (an endpoint of the
+``web`` blueprint, or of a blueprint named in ``PROTECTED_BLUEPRINTS``) must carry it, or gets a
+400 page; the JSON API is not covered: it authenticates with tokens in headers, which another
+site cannot make a browser send.
+
+The estimate pages change nothing and use GET (their URL is the permalink), so today only the
+pricing page's upload and activate forms will need this.
+
+The session needs ``SECRET_KEY``. Without one configured, a random key is made when the app is
+built and a warning is logged: sessions (and so forms) then break across restarts and between
+gunicorn workers or instances, which must share ``ESTIMATOR_SECRET_KEY``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+
+from flask import Flask, request, session
+from markupsafe import Markup, escape
+
+from ..errors import ProblemError
+
+SESSION_KEY = "csrf_token"
+FIELD = "csrf_token"
+HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+#: Blueprints whose unsafe requests need the token.
+PROTECTED_BLUEPRINTS = frozenset({"web"})
+MESSAGE = (
+    "The form did not carry a valid security token: it may be older than your session, or come "
+    "from another site. Load the page again and resubmit."
+)
+log = logging.getLogger(__name__)
+
+
+def csrf_token() -> str:
+    """This session's token, made on first use."""
+    token = session.get(SESSION_KEY)
+    if not isinstance(token, str) or not token:
+        token = secrets.token_urlsafe(32)
+        session[SESSION_KEY] = token
+    return token
+
+
+def csrf_field() -> Markup:
+    """The hidden input a state-changing form must contain."""
+    return Markup(f'<input type="hidden" name="{FIELD}" value="{escape(csrf_token())}">')
+
+
+def _protected() -> bool:
+    blueprint = request.blueprint or ""
+    return request.method not in SAFE_METHODS and blueprint.split(".")[0] in PROTECTED_BLUEPRINTS
+
+
+def check_csrf() -> None:
+    """Before each request: a 400 page when a protected request lacks the session's token."""
+    if not _protected():
+        return
+    expected = session.get(SESSION_KEY)
+    sent = request.headers.get(HEADER) or request.form.get(FIELD, "")
+    if not isinstance(expected, str) or not expected or not hmac.compare_digest(expected.encode(), sent.encode()):
+        raise ProblemError(400, MESSAGE)
+
+
+def _ensure_secret_key(app: Flask) -> None:
+    if app.config.get("SECRET_KEY"):
+        return
+    app.config["SECRET_KEY"] = secrets.token_hex(32)
+    if not app.testing:
+        log.warning(
+            "No SECRET_KEY configured: made a random one for this process. Forms with a CSRF token fail "
+            "after a restart and across workers or instances; set ESTIMATOR_SECRET_KEY to one shared value."
+        )
+
+
+def init_app(app: Flask) -> None:
+    _ensure_secret_key(app)
+    if app.config.get("SESSION_COOKIE_SAMESITE") is None:  # Flask's default: none set
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.before_request(check_csrf)
+    app.add_template_global(csrf_token)
+    app.add_template_global(csrf_field)
