@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from pathlib import Path
+from typing import Any
 
+from estimator.catalog import Catalog
 from estimator.cost import PriceBook
 
 from .errors import PricingTableError, UnknownPricingTable
 from .store import PricingStore, parse_ref
-from .tables import SEED_TABLE
+from .tables import SEED_TABLE, TABLES
 
 CACHE_SIZE = 64
 
@@ -39,6 +42,19 @@ class BookCache:
             self._books[key] = book
             while len(self._books) > self.size:
                 self._books.popitem(last=False)
+
+
+def seed_sheets(directory: Path, catalog: Catalog) -> dict[str, list[dict[str, Any]]]:
+    """The seed table's rows (``directory/<sheet>.csv``) typed exactly as an upload's would be:
+    each file goes through the same validation as a user's CSV."""
+    from .validate import parse_upload
+
+    sheets: dict[str, list[dict[str, Any]]] = {}
+    for name in TABLES:
+        path = directory / f"{name}.csv"
+        if path.exists():
+            sheets.update(parse_upload(path.read_bytes(), path.name, catalog=catalog, table=name))
+    return sheets
 
 
 def active_version(store: PricingStore, name: str) -> int:

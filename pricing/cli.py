@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from estimator.catalog import Catalog
-from estimator.cost import PriceBook, read_sheets
+from estimator.cost import PriceBook
 
-from .books import resolve
+from .books import resolve, seed_sheets
 from .errors import ImportRejected, PricingTableError
 from .store import PricingStore, parse_ref
 from .tables import SEED_TABLE, TABLES
@@ -126,9 +126,10 @@ def describe_problem(problem: Any) -> str:
     return f"{place + ': ' if place else ''}{problem.message} ({problem.code}){value}"
 
 
-def _sheets_for(ref: str, store: PricingStore, seed_dir: Path) -> tuple[str, dict[str, list[dict[str, Any]]]]:
+def _sheets_for(ref: str, store: PricingStore, seed_dir: Path,
+                catalog: Catalog) -> tuple[str, dict[str, list[dict[str, Any]]]]:
     if ref == SEED_TABLE:
-        return SEED_TABLE, dict(read_sheets(seed_dir))
+        return SEED_TABLE, seed_sheets(seed_dir, catalog)
     name, number = parse_ref(ref)
     stored = store.version(name, number)
     return stored.info.ref, stored.sheets
@@ -193,7 +194,7 @@ def _run(args: argparse.Namespace, store: PricingStore, catalog: Catalog, seed_d
                 out(f"{v['ref']:24}{'*' if v['active'] else ' '} {v['created_at']}  {v['created_by']}  "
                     f"{v['file_name']}  ({counts})")
     elif command == "show":
-        label, sheets = _sheets_for(args.ref, store, seed_dir / "pricing")
+        label, sheets = _sheets_for(args.ref, store, seed_dir / "pricing", catalog)
         if as_json:
             out(json.dumps({"ref": label, "sheets": sheets}, indent=2))
         else:
@@ -214,7 +215,7 @@ def _run(args: argparse.Namespace, store: PricingStore, catalog: Catalog, seed_d
     elif command == "export":
         from .export import to_csv, to_xlsx
 
-        label, sheets = _sheets_for(args.ref, store, seed_dir / "pricing")
+        label, sheets = _sheets_for(args.ref, store, seed_dir / "pricing", catalog)
         fmt = args.format or ("csv" if args.output.suffix.lower() == ".csv" else "xlsx")
         if fmt == "csv":
             if not args.sheet:

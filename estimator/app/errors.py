@@ -192,6 +192,10 @@ def problem_from_core(exc: EstimatorError, *, in_body: bool = True) -> ProblemEr
     ``in_body=False`` for ids taken from the URL path: the pointer is then null.
     """
     status, type_ = _core_status_and_type(exc)
+    if isinstance(exc, ImportRejected):  # one item per problem, located in the file, not the JSON body
+        items = [error_item(None, p.message, p.code, sheet=p.sheet, row=p.row, column=p.column,
+                            column_letter=p.column_letter, value=p.value) for p in exc.problems]
+        return ProblemError(status, exc.message, type_=type_, errors=items)
     pointer = ("/" + exc.field.replace(".", "/") if exc.field else "") if in_body else None
     item = error_item(pointer, exc.message, exc.code, **{k: _plain(v) for k, v in exc.data.items()})
     return ProblemError(status, exc.message, type_=type_, errors=[item])

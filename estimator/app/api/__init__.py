@@ -67,7 +67,7 @@ class ProblemApi(flask_smorest.Api):
 
 
 def init_app(app: Flask) -> ProblemApi:
-    from . import catalog, compare, docs, inference, training
+    from . import catalog, compare, docs, inference, pricing, training
 
     api = ProblemApi()
     api.init_app(app)
@@ -77,5 +77,6 @@ def init_app(app: Flask) -> ProblemApi:
     api.register_blueprint(inference.blp)
     api.register_blueprint(compare.blp)
     api.register_blueprint(catalog.blp)
+    api.register_blueprint(pricing.blp)
     app.register_blueprint(docs.bp)
     return api

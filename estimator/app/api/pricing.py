@@ -1,0 +1,321 @@
+"""Pricing tables over HTTP: list, upload a new version, show, diff, activate, roll back, download.
+
+Reads are open. Writes need ``Authorization: Bearer <ESTIMATOR_ADMIN_TOKEN>``; without a
+configured token they answer 403 saying how to enable them. An upload is read whole and checked
+against ``MAX_UPLOAD_BYTES`` by what actually arrived (chunked bodies too) and must end with its
+multipart closing boundary: a truncated body is never imported as a shorter table.
+"""
+
+from __future__ import annotations
+
+import hmac
+import io
+from pathlib import Path
+from typing import Any
+
+from flask import Request, Response, current_app, jsonify, request, url_for
+from marshmallow import Schema, fields, validate
+
+from estimator.errors import EstimatorError
+from pricing.books import seed_sheets
+from pricing.errors import PricingTableError, UnknownPricingTable
+from pricing.export import template_xlsx, to_csv, to_xlsx
+from pricing.store import PricingStore, StoredVersion, validate_name
+from pricing.tables import SEED_TABLE, TABLES
+from pricing.validate import parse_upload
+
+from ..errors import PROBLEM_MIMETYPE, ProblemError, problem_from_core, respond
+from ..jsonsafe import read_body
+from ..schemas import ProblemSchema
+from ..state import Ready, ready_state
+from . import Blueprint
+
+blp = Blueprint("pricing", __name__, url_prefix="/api/v1", description="Pricing tables: upload, versions, download")
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_PROBLEMS = {"schema": ProblemSchema, "content_type": PROBLEM_MIMETYPE}
+
+
+# --- Schemas (documentation of the bodies) ------------------------------------------------------
+class TableInfoSchema(Schema):
+    name = fields.String(required=True)
+    read_only = fields.Boolean(required=True, metadata={"description": "True for the built-in seed table"})
+    active_version = fields.Integer(allow_none=True, required=True)
+    latest_version = fields.Integer(allow_none=True, required=True)
+    versions = fields.Integer(required=True)
+    created_at = fields.String(allow_none=True, required=True)
+    updated_at = fields.String(allow_none=True, required=True)
+    row_counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class VersionInfoSchema(Schema):
+    table = fields.String(required=True)
+    number = fields.Integer(required=True)
+    ref = fields.String(required=True, metadata={"description": "name@number, for an estimate's pricing_table"})
+    created_at = fields.String(required=True)
+    created_by = fields.String(required=True)
+    file_name = fields.String(required=True)
+    row_counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    rows = fields.Integer(required=True)
+    note = fields.String(allow_none=True, required=True)
+    active = fields.Boolean(required=True)
+
+
+class VersionSchema(VersionInfoSchema):
+    sheets = fields.Dict(keys=fields.String(), values=fields.List(fields.Dict()), required=True)
+
+
+class ActivateSchema(Schema):
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+
+
+class UploadSchema(Schema):
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary",
+                                               "description": "An xlsx, ods or csv file (UTF-8)"})
+    sheet = fields.String(metadata={"description": "For a CSV without a 'table' column: which table it holds"})
+    activate = fields.Boolean(metadata={"description": "Make the new version active (default true)"})
+    note = fields.String()
+
+
+@blp.errorhandler(EstimatorError)
+def _path_error(exc: EstimatorError) -> Response:
+    """The table name and version come from the URL, not a JSON body: no pointer."""
+    return respond(problem_from_core(exc, in_body=False))
+
+
+# --- Helpers ------------------------------------------------------------------------------------
+def _store(ready: Ready) -> PricingStore:
+    if ready.store is None:
+        raise ProblemError(503, "The pricing store is not configured; see ESTIMATOR_DATABASE_URL.")
+    return ready.store
+
+
+def require_admin() -> str:
+    """The token name of an authorised writer, or a 401 / 403 problem."""
+    token = current_app.config["ADMIN_TOKEN"]
+    if not token:
+        raise ProblemError(403, "Writes to pricing tables are disabled: set ESTIMATOR_ADMIN_TOKEN on the server "
+                                "and send 'Authorization: Bearer <token>'.")
+    scheme, _, given = (request.headers.get("Authorization") or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+        raise ProblemError(401, "This write needs 'Authorization: Bearer <ESTIMATOR_ADMIN_TOKEN>'.",
+                           headers={"WWW-Authenticate": 'Bearer realm="pricing"'})
+    return str(current_app.config["ADMIN_TOKEN_NAME"])
+
+
+def _seed_info(ready: Ready) -> dict[str, Any]:
+    counts = {name: 0 for name in TABLES}
+    for point in ready.seed_book.points:
+        sheet = {"rent": "gpu_prices", "purchase": "hardware_costs", "electricity": "energy",
+                 "hosting": "colocation"}.get(point.kind)
+        if sheet:
+            counts[sheet] += 1
+    counts["api_prices"] = len(ready.seed_book.api_prices)
+    return {"name": SEED_TABLE, "read_only": True, "active_version": None, "latest_version": None, "versions": 0,
+            "created_at": None, "updated_at": None, "row_counts": counts}
+
+
+def _version(store: PricingStore, name: str, number: int | None) -> StoredVersion:
+    validate_name(name, field="name")
+    return store.version(name, number)
+
+
+def _upload() -> tuple[bytes, str, dict[str, str]]:
+    """The uploaded file's bytes and name, and the other form fields, from a body read in full."""
+    if request.mimetype != "multipart/form-data":
+        raise ProblemError(415, "Upload the file as multipart/form-data with a 'file' field "
+                                f"(got {request.mimetype or 'no Content-Type'}).",
+                           headers={"Accept-Post": "multipart/form-data"})
+    boundary = request.mimetype_params.get("boundary", "")
+    limit = current_app.config["MAX_UPLOAD_BYTES"]
+    request.max_content_length = limit
+    body = read_body(limit)
+    if not boundary or not body.rstrip(b"\r\n").endswith(b"--" + boundary.encode("latin-1") + b"--"):
+        raise ProblemError(400, "The upload ended before its closing multipart boundary: it was cut short. "
+                                "Nothing was imported; send the whole file again.")
+    environ = dict(request.environ)
+    environ.update({"wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body)), "wsgi.input_terminated": False})
+    environ.pop("HTTP_TRANSFER_ENCODING", None)
+    parsed = Request(environ)
+    parsed.max_content_length = limit
+    try:
+        upload = parsed.files.get("file")
+        if upload is None:
+            raise ProblemError(422, "The upload has no 'file' field: send the spreadsheet as the form field 'file'.")
+        form = {k: v for k, v in parsed.form.items() if k in ("sheet", "activate", "note")}
+        return upload.read(), upload.filename or "", form
+    finally:
+        parsed.close()  # the parsed files' temporary storage
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    if value.lower() in ("true", "1", "yes", "on"):
+        return True
+    if value.lower() in ("false", "0", "no", "off"):
+        return False
+    raise ProblemError(422, f"'activate' must be true or false, got {value!r}.")
+
+
+# --- Routes ---------------------------------------------------------------------------------------
+@blp.route("/pricing-tables", methods=["GET"])
+@blp.alt_response(200, schema=TableInfoSchema(many=True), success=True,
+                  description="The built-in seed table first, then the uploaded ones by name.")
+def list_tables() -> Response:
+    """List pricing tables."""
+    ready = ready_state()
+    stored = [{**t.to_dict(), "read_only": False} for t in _store(ready).tables()]
+    return jsonify([_seed_info(ready), *stored])
+
+
+def _table_info(store: PricingStore, name: str) -> dict[str, Any]:
+    validate_name(name, field="name")
+    tables = {t.name: t for t in store.tables()}
+    if name not in tables:
+        raise UnknownPricingTable(name, [SEED_TABLE, *tables])
+    return {**tables[name].to_dict(), "read_only": False}
+
+
+@blp.route("/pricing-tables/<name>", methods=["GET"])
+@blp.alt_response(200, schema=TableInfoSchema, success=True, description="One pricing table.")
+@blp.alt_response(404, **_PROBLEMS, description="No such table; 'closest' lists the nearest names.")
+def get_table(name: str) -> Response:
+    """One pricing table."""
+    ready = ready_state()
+    if name == SEED_TABLE:
+        return jsonify(_seed_info(ready))
+    return jsonify(_table_info(_store(ready), name))
+
+
+@blp.route("/pricing-tables/<name>/versions", methods=["GET"])
+@blp.alt_response(200, schema=VersionInfoSchema(many=True), success=True, description="Oldest first.")
+@blp.alt_response(404, **_PROBLEMS, description="No such table.")
+def list_versions(name: str) -> Response:
+    """A table's versions: when, who, which file, how many rows, which is active."""
+    ready = ready_state()
+    if name == SEED_TABLE:
+        return jsonify([])
+    validate_name(name, field="name")
+    return jsonify([v.to_dict() for v in _store(ready).versions(name)])
+
+
+@blp.route("/pricing-tables/<name>/versions", methods=["POST"])
+@blp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": UploadSchema}}})
+@blp.alt_response(201, schema=VersionInfoSchema, success=True, description="The new version.")
+@blp.alt_response(401, **_PROBLEMS, description="Missing or wrong bearer token.")
+@blp.alt_response(403, **_PROBLEMS, description="Writes are disabled (no ESTIMATOR_ADMIN_TOKEN).")
+@blp.alt_response(413, **_PROBLEMS, description="Larger than MAX_UPLOAD_BYTES, or a spreadsheet past its caps.")
+@blp.alt_response(415, **_PROBLEMS, description="Not multipart, or not an xlsx / ods / UTF-8 csv file.")
+@blp.alt_response(422, **_PROBLEMS, description="The file has problems: every one, by sheet, row and column.")
+def upload_version(name: str) -> tuple[Response, int, dict[str, str]]:
+    """Import a spreadsheet as the next version of ``name`` (created on first upload).
+
+    All or nothing: a file with any problem changes nothing and the 422 lists every problem.
+    """
+    created_by = require_admin()
+    ready = ready_state()
+    store = _store(ready)
+    if name == SEED_TABLE:
+        raise PricingTableError("The seed table is built in and read-only: upload under another name.",
+                                field="name")
+    validate_name(name, field="name")
+    data, file_name, form = _upload()
+    sheet = form.get("sheet") or None
+    sheets = parse_upload(data, file_name, catalog=ready.catalog, table=sheet)
+    info = store.import_version(name, sheets, file_name=file_name, created_by=created_by,
+                                activate=_flag(form.get("activate"), True), note=form.get("note") or None)
+    location = url_for("pricing.get_version", name=name, number=info.number)
+    return jsonify(info.to_dict()), 201, {"Location": location}
+
+
+@blp.route("/pricing-tables/<name>/versions/<int:number>", methods=["GET"])
+@blp.alt_response(200, schema=VersionSchema, success=True, description="The version with every row.")
+@blp.alt_response(404, **_PROBLEMS, description="No such table or version.")
+def get_version(name: str, number: int) -> Response:
+    """One version with its rows, sheet by sheet."""
+    return jsonify(_version(_store(ready_state()), name, number).to_dict())
+
+
+@blp.route("/pricing-tables/<name>/diff", methods=["GET"])
+@blp.alt_response(404, **_PROBLEMS, description="No such table or version.")
+def diff_versions(name: str) -> Response:
+    """Rows added, removed and changed between ``?from=<a>&to=<b>`` (rows matched by each sheet's key)."""
+    store = _store(ready_state())
+    validate_name(name, field="name")
+    numbers = []
+    for arg in ("from", "to"):
+        raw = request.args.get(arg, "")
+        if not raw.isdigit() or int(raw) < 1:
+            raise ProblemError(422, f"Give the two versions to compare as ?from=<n>&to=<m> ('{arg}' is {raw!r}).")
+        numbers.append(int(raw))
+    return jsonify(store.diff(name, numbers[0], numbers[1]).to_dict())
+
+
+@blp.route("/pricing-tables/<name>/active", methods=["POST"])
+@blp.arguments(ActivateSchema)
+@blp.alt_response(200, schema=VersionInfoSchema, success=True, description="The version now active.")
+@blp.alt_response(401, **_PROBLEMS, description="Missing or wrong bearer token.")
+@blp.alt_response(403, **_PROBLEMS, description="Writes are disabled.")
+@blp.alt_response(404, **_PROBLEMS, description="No such table or version.")
+def activate_version(data: dict[str, Any], name: str) -> Response:
+    """Make a version the one estimates use when they name the table without a version."""
+    created_by = require_admin()
+    store = _store(ready_state())
+    validate_name(name, field="name")
+    return jsonify(store.activate(name, data["version"], activated_by=created_by).to_dict())
+
+
+@blp.route("/pricing-tables/<name>/rollback", methods=["POST"])
+@blp.alt_response(200, schema=VersionInfoSchema, success=True, description="The version active again.")
+@blp.alt_response(401, **_PROBLEMS, description="Missing or wrong bearer token.")
+@blp.alt_response(403, **_PROBLEMS, description="Writes are disabled.")
+@blp.alt_response(404, **_PROBLEMS, description="No such table.")
+def rollback_version(name: str) -> Response:
+    """Undo the last activation: the version active before it is active again."""
+    created_by = require_admin()
+    store = _store(ready_state())
+    validate_name(name, field="name")
+    return jsonify(store.rollback(name, activated_by=created_by).to_dict())
+
+
+def _download(sheets: dict[str, list[dict[str, Any]]], stem: str) -> Response:
+    fmt = request.args.get("format", "xlsx")
+    if fmt == "xlsx":
+        body, mimetype, file_name = to_xlsx(sheets), XLSX_MIMETYPE, f"{stem}.xlsx"
+    elif fmt == "csv":
+        sheet = request.args.get("sheet", "")
+        if sheet not in TABLES:
+            raise ProblemError(422, f"A CSV holds one sheet: add ?sheet= one of {', '.join(TABLES)}.")
+        body, mimetype, file_name = to_csv(sheet, sheets.get(sheet, [])), "text/csv", f"{stem}-{sheet}.csv"
+    else:
+        raise ProblemError(422, f"?format= must be xlsx or csv, got {fmt!r}.")
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{file_name}"'
+    return response
+
+
+@blp.route("/pricing-tables/<name>/download", methods=["GET"])
+@blp.alt_response(200, success=True, content_type=XLSX_MIMETYPE,
+                  description="?format=xlsx (every sheet) or ?format=csv&sheet=<sheet>; ?version=<n> (default: active).")
+@blp.alt_response(404, **_PROBLEMS, description="No such table or version.")
+def download(name: str) -> Response:
+    """Download a version (default: the active one; the seed table as built in) as xlsx or csv."""
+    ready = ready_state()
+    if name == SEED_TABLE:
+        return _download(seed_sheets(Path(current_app.config["SEEDS_DIR"]) / "pricing", ready.catalog), SEED_TABLE)
+    raw = request.args.get("version")
+    if raw is not None and (not raw.isdigit() or int(raw) < 1):
+        raise ProblemError(422, f"?version= must be a version number like 3, got {raw!r}.")
+    stored = _version(_store(ready), name, int(raw) if raw else None)
+    return _download(stored.sheets, f"{name}-v{stored.info.number}")
+
+
+@blp.route("/pricing-template.xlsx", methods=["GET"])
+@blp.alt_response(200, success=True, content_type=XLSX_MIMETYPE,
+                  description="Empty workbook: one sheet per table and a README sheet documenting every column.")
+def template() -> Response:
+    """An empty pricing workbook to fill in, with every column documented."""
+    response = Response(template_xlsx(), mimetype=XLSX_MIMETYPE)
+    response.headers["Content-Disposition"] = 'attachment; filename="pricing-template.xlsx"'
+    return response

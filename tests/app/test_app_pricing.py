@@ -1,0 +1,280 @@
+"""/api/v1/pricing-tables: upload, versions, activation, download, and estimates that use them."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pytest
+
+from estimator.app import create_app
+
+TOKEN = "t0ken-for-tests"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+HEADER = "provider,region,gpu,pricing_model,usd_per_gpu_hour,product,effective_date,source,notes\n"
+ROW = "Acme Cloud,,h100-sxm,on_demand,{price},,2025-06-01,Acme quote 42,\n"
+ESTIMATE = {"model": "llama-3.1-8b", "hardware": "h100-sxm", "tokens": 1e12, "gpus": 64}
+
+
+@pytest.fixture
+def app():
+    return create_app({"TESTING": True, "ADMIN_TOKEN": TOKEN})
+
+
+def upload(client, name, text, *, file_name="gpu.csv", sheet="gpu_prices", headers=AUTH, **form):
+    data = {"file": (io.BytesIO(text.encode() if isinstance(text, str) else text), file_name), **form}
+    if sheet:
+        data["sheet"] = sheet
+    return client.post(f"/api/v1/pricing-tables/{name}/versions", data=data, headers=headers,
+                       content_type="multipart/form-data")
+
+
+def gpu_csv(price):
+    return HEADER + ROW.format(price=price)
+
+
+def test_seed_table_is_listed_first_and_read_only(client):
+    tables = client.get("/api/v1/pricing-tables").get_json()
+    assert tables == [{
+        "name": "seed", "read_only": True, "active_version": None, "latest_version": None, "versions": 0,
+        "created_at": None, "updated_at": None,
+        "row_counts": {"gpu_prices": 24, "hardware_costs": 7, "energy": 3, "colocation": 3, "api_prices": 8},
+    }]
+
+
+def test_upload_creates_a_version_that_estimates_use(client):
+    response = upload(client, "acme", gpu_csv("1.99"), note="Q3 quote")
+    assert response.status_code == 201
+    info = response.get_json()
+    assert response.headers["Location"] == "/api/v1/pricing-tables/acme/versions/1"
+    assert {k: info[k] for k in ("table", "number", "ref", "created_by", "file_name", "row_counts", "rows", "note",
+                                 "active")} == {
+        "table": "acme", "number": 1, "ref": "acme@1", "created_by": "admin", "file_name": "gpu.csv",
+        "row_counts": {"gpu_prices": 1}, "rows": 1, "note": "Q3 quote", "active": True}
+
+    result = client.post("/api/v1/estimates/training", json={**ESTIMATE, "pricing_table": "acme"}).get_json()
+    assert result["pricing"]["table"] == "acme"
+    assert result["pricing"]["version"] == 1
+    rent = [p for p in result["pricing"]["prices"] if p["kind"] == "rent"]
+    assert rent == [{"kind": "rent", "value": 1.99, "unit": "usd_per_gpu_hour", "effective_date": "2025-06-01",
+                     "source": "Acme quote 42", "hardware_id": "h100-sxm", "provider": "Acme Cloud",
+                     "pricing_model": "on_demand"}]
+    # rent = GPU-hours x the one uploaded price, in every scenario
+    for s in ("low", "mid", "high"):
+        assert result["cost_usd"]["rent"][s] == pytest.approx(result["gpu_hours"][s] * 1.99, rel=1e-5)  # 6 digits
+    assert "Only one rent (NVIDIA H100 80GB SXM5) price in pricing table acme@1: low = mid = high." in result["warnings"]
+    # The table has no purchase, energy or colocation rows: the seed table's are used, with a warning each.
+    for kind in ("purchase", "electricity", "hosting"):
+        assert f"Pricing table acme@1 has no {kind} prices: used the seed table's." in result["warnings"]
+
+
+def test_seed_estimate_names_the_seed_table(client):
+    result = client.post("/api/v1/estimates/training", json=ESTIMATE).get_json()
+    assert result["pricing"]["table"] == "seed"
+    assert result["pricing"]["version"] is None
+    assert {p["kind"] for p in result["pricing"]["prices"]} == {"rent", "purchase", "electricity", "hosting"}
+    assert all(p["source"] and p["effective_date"] for p in result["pricing"]["prices"])
+
+
+def test_cheaper_table_gives_a_cheaper_rent_and_versions_are_addressable(client):
+    assert upload(client, "acme", gpu_csv("2.00")).status_code == 201
+    assert upload(client, "acme", gpu_csv("1.00")).status_code == 201
+
+    def rent(ref):
+        body = client.post("/api/v1/estimates/training", json={**ESTIMATE, "pricing_table": ref}).get_json()
+        return body["cost_usd"]["rent"]["mid"]
+
+    assert rent("acme") == pytest.approx(rent("acme@1") / 2, rel=1e-5)  # the latest upload is active
+    assert rent("acme@2") == rent("acme")
+
+
+def test_rejected_upload_lists_every_problem_and_changes_nothing(client):
+    assert upload(client, "acme", gpu_csv("1.99")).status_code == 201
+    bad = HEADER + ROW.format(price="-3").replace("h100-sxm", "h100-sx") + ROW.format(price="abc")
+    response = upload(client, "acme", bad)
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json() == {
+        "type": "/problems/import-rejected",
+        "title": "Pricing file rejected",
+        "status": 422,
+        "detail": "'gpu.csv' was not imported: 3 problems found. Fix them and upload again; nothing was changed.",
+        "errors": [
+            {"pointer": None, "code": "unknown_gpu", "sheet": "gpu_prices", "row": 2, "column": "gpu",
+             "column_letter": "C", "value": "h100-sx",
+             "detail": "Unknown hardware 'h100-sx'. Closest: h100-sxm, h800-sxm, h200-sxm. "
+                       "See `estimator catalog hardware` for all ids."},
+            {"pointer": None, "code": "out_of_range", "sheet": "gpu_prices", "row": 2, "column": "usd_per_gpu_hour",
+             "column_letter": "E", "value": "-3",
+             "detail": "-3 USD/GPU-hour is too small: a price must be greater than 0 USD/GPU-hour."},
+            {"pointer": None, "code": "not_a_number", "sheet": "gpu_prices", "row": 3, "column": "usd_per_gpu_hour",
+             "column_letter": "E", "value": "abc",
+             "detail": response.get_json()["errors"][2]["detail"]},
+        ],
+    }
+    versions = client.get("/api/v1/pricing-tables/acme/versions").get_json()
+    assert [v["number"] for v in versions] == [1]
+
+
+def test_rejected_first_upload_creates_no_table(client):
+    assert upload(client, "fresh", HEADER + ROW.format(price="0")).status_code == 422
+    assert [t["name"] for t in client.get("/api/v1/pricing-tables").get_json()] == ["seed"]
+    response = client.post("/api/v1/estimates/training", json={**ESTIMATE, "pricing_table": "fresh"})
+    assert response.status_code == 404
+    assert response.get_json()["errors"][0]["pointer"] == "/pricing_table"
+
+
+def test_workbook_upload_with_several_sheets(client):
+    workbook = openpyxl.Workbook()
+    gpu = workbook.active
+    gpu.title = "GPU prices"
+    gpu.append(["Provider", "Region", "GPU", "Pricing model", "USD per GPU hour", "Product", "Effective date",
+                "Source", "Notes"])
+    gpu.append(["Acme", "eu-west", "h200-sxm", "reserved_1y", 2.1, None, "2025-05-01", "contract", None])
+    energy = workbook.create_sheet("energy")
+    energy.append(["region", "usd_per_kwh", "pue", "grid_kgco2_per_kwh", "effective_date", "source", "notes"])
+    energy.append(["Nordics", 0.05, 1.1, 0.03, "2025-05-01", "utility contract", None])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = upload(client, "nordic", buffer.getvalue(), file_name="nordic.xlsx", sheet=None)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["row_counts"] == {"gpu_prices": 1, "energy": 1}
+
+    result = client.post("/api/v1/estimates/inference", json={
+        "model": "llama-3.1-70b", "hardware": "h200-sxm", "precision": "fp8", "pricing_table": "nordic"}).get_json()
+    assumptions = {a["name"]: a for a in result["assumptions"]}
+    point = {"low": 1.1, "mid": 1.1, "high": 1.1}
+    assert assumptions["pue"]["value"] == point
+    assert assumptions["grid_kg_co2_per_kwh"]["value"] == {"low": 0.03, "mid": 0.03, "high": 0.03}
+    assert assumptions["electricity_usd_per_kwh"]["value"] == {"low": 0.05, "mid": 0.05, "high": 0.05}
+    assert assumptions["pue"]["source"].startswith("pricing table nordic@1: ")
+
+
+def test_activate_rollback_and_diff(client):
+    for price in ("3", "2", "1"):
+        assert upload(client, "acme", gpu_csv(price)).status_code == 201
+    response = client.post("/api/v1/pricing-tables/acme/active", json={"version": 1}, headers=AUTH)
+    assert response.status_code == 200
+    assert response.get_json()["ref"] == "acme@1"
+    assert client.get("/api/v1/pricing-tables/acme").get_json()["active_version"] == 1
+    response = client.post("/api/v1/pricing-tables/acme/rollback", headers=AUTH)
+    assert response.status_code == 200
+    assert response.get_json()["number"] == 3
+    diff = client.get("/api/v1/pricing-tables/acme/diff?from=1&to=2").get_json()
+    assert (diff["from_version"], diff["to_version"], diff["identical"]) == (1, 2, False)
+    assert diff["summary"] == {"added": 0, "removed": 0, "changed": 1}
+    assert client.get("/api/v1/pricing-tables/acme/diff?from=1").status_code == 422
+
+
+def test_writes_need_the_token(client, problem):
+    response = upload(client, "acme", gpu_csv("1"), headers={})
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="pricing"'
+    assert response.get_json() == problem(401, "Unauthorized",
+                                          "This write needs 'Authorization: Bearer <ESTIMATOR_ADMIN_TOKEN>'.")
+    wrong = upload(client, "acme", gpu_csv("1"), headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    assert client.post("/api/v1/pricing-tables/acme/rollback", headers={}).status_code == 401
+
+
+def test_writes_are_disabled_without_a_configured_token(problem):
+    client = create_app({"TESTING": True}).test_client()
+    response = upload(client, "acme", gpu_csv("1"))
+    assert response.status_code == 403
+    assert response.get_json() == problem(
+        403, "Forbidden", "Writes to pricing tables are disabled: set ESTIMATOR_ADMIN_TOKEN on the server and send "
+                          "'Authorization: Bearer <token>'.")
+    assert client.get("/api/v1/pricing-tables").status_code == 200  # reads stay open
+
+
+def test_the_seed_table_cannot_be_written(client):
+    response = upload(client, "seed", gpu_csv("1"))
+    assert response.status_code == 422
+    assert response.get_json()["detail"] == "The seed table is built in and read-only: upload under another name."
+
+
+@pytest.mark.parametrize(("path", "detail"), [
+    ("/api/v1/pricing-tables/acm", "Unknown pricing table 'acm'. Closest: acme. Known tables: acme, seed."),
+    ("/api/v1/pricing-tables/acme/versions/9", None),
+])
+def test_unknown_table_or_version_is_404(client, path, detail):
+    upload(client, "acme", gpu_csv("1"))
+    response = client.get(path)
+    assert response.status_code == 404
+    body = response.get_json()
+    assert body["type"] == "/problems/unknown-pricing-table"
+    assert body["errors"][0]["pointer"] is None
+    if detail:
+        assert body["detail"] == detail
+
+
+def test_upload_must_be_multipart(client):
+    response = client.post("/api/v1/pricing-tables/acme/versions", json={"rows": []}, headers=AUTH)
+    assert response.status_code == 415
+    assert response.get_json()["detail"] == ("Upload the file as multipart/form-data with a 'file' field "
+                                             "(got application/json).")
+
+
+def test_upload_over_the_limit_is_413():
+    client = create_app({"TESTING": True, "ADMIN_TOKEN": TOKEN, "MAX_UPLOAD_BYTES": 2000}).test_client()
+    response = upload(client, "acme", HEADER + ROW.format(price="1") * 40)
+    assert response.status_code == 413
+    assert [t["name"] for t in client.get("/api/v1/pricing-tables").get_json()] == ["seed"]
+
+
+def test_truncated_multipart_body_is_never_imported(client):
+    boundary = "XyZ"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"sheet\"\r\n\r\ngpu_prices\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"gpu.csv\"\r\n"
+            f"Content-Type: text/csv\r\n\r\n{HEADER}{ROW.format(price='1')}{ROW.format(price='2')}").encode()
+    cut = body[: len(body) - 30]  # the closing boundary never arrives
+    response = client.post("/api/v1/pricing-tables/acme/versions", data=cut, headers=AUTH,
+                           content_type=f"multipart/form-data; boundary={boundary}")
+    assert response.status_code == 400
+    assert response.get_json()["detail"].startswith("The upload ended before its closing multipart boundary")
+    assert [t["name"] for t in client.get("/api/v1/pricing-tables").get_json()] == ["seed"]
+
+
+@pytest.mark.parametrize("table", ["seed", "acme"])
+def test_download_round_trips(client, table):
+    upload(client, "acme", gpu_csv("1.5"))
+    response = client.get(f"/api/v1/pricing-tables/{table}/download?format=xlsx")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment; filename=")
+    # The downloaded workbook imports back as a table with the same rows.
+    again = upload(client, "copy", response.data, file_name="copy.xlsx", sheet=None)
+    assert again.status_code == 201, again.get_json()
+    original = client.get(f"/api/v1/pricing-tables/{table}/download?format=csv&sheet=gpu_prices").data
+    copied = client.get("/api/v1/pricing-tables/copy/download?format=csv&sheet=gpu_prices").data
+    assert copied == original
+
+
+def test_csv_download_needs_a_sheet(client):
+    response = client.get("/api/v1/pricing-tables/seed/download?format=csv")
+    assert response.status_code == 422
+    assert response.get_json()["detail"] == ("A CSV holds one sheet: add ?sheet= one of gpu_prices, hardware_costs, "
+                                             "energy, colocation, api_prices.")
+
+
+def test_template_documents_every_column(client):
+    response = client.get("/api/v1/pricing-template.xlsx")
+    assert response.status_code == 200
+    workbook = openpyxl.load_workbook(io.BytesIO(response.data), read_only=True)
+    assert workbook.sheetnames[:5] == ["gpu_prices", "hardware_costs", "energy", "colocation", "api_prices"]
+
+
+def test_estimate_with_unknown_pricing_table_is_404(client):
+    response = client.post("/api/v1/estimates/training", json={**ESTIMATE, "pricing_table": "sed"})
+    assert response.status_code == 404
+    body = response.get_json()
+    assert body["errors"][0] == {"pointer": "/pricing_table", "code": "unknown_pricing_table", "given": "sed",
+                                 "closest": ["seed"],
+                                 "detail": "Unknown pricing table 'sed'. Closest: seed. Known tables: seed."}
+
+
+def test_compare_uses_the_named_table(client):
+    upload(client, "acme", gpu_csv("1.0"))
+    body = {"workload": "training", "models": ["llama-3.1-8b", "llama-3.1-70b"], "hardware": "h100-sxm",
+            "tokens": 1e12, "gpus": 512, "pricing_table": "acme"}
+    result = client.post("/api/v1/compare", json=body).get_json()
+    assert all(row["pricing"]["table"] == "acme" for row in result["rows"])
