@@ -1,0 +1,94 @@
+"""``estimator pricing …`` against a real SQLite store, and --pricing-table on the estimates."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import openpyxl
+import pytest
+
+from estimator.cli import run
+
+HEADER = "provider,region,gpu,pricing_model,usd_per_gpu_hour,product,effective_date,source,notes\n"
+
+
+@pytest.fixture
+def db(tmp_path):
+    return f"sqlite:///{tmp_path / 'pricing.sqlite3'}"
+
+
+def call(argv, capsys):
+    lines: list[str] = []
+    code = run(argv, out=lines.append)
+    return code, "\n".join(lines), capsys.readouterr().err
+
+
+def test_import_then_estimate_with_the_table(tmp_path, db, capsys):
+    path = tmp_path / "acme.csv"
+    path.write_text(HEADER + "Acme,,h100-sxm,spot,0.5,,2025-06-01,quote,\n", encoding="utf-8")
+    code, out, _ = call(["pricing", "import", str(path), "--name", "acme", "--sheet", "gpu_prices",
+                         "--database-url", db, "--by", "tester"], capsys)
+    assert (code, out) == (0, "imported acme.csv as acme@1 (1 rows, active)")
+
+    code, out, _ = call(["training", "--model", "llama-3.1-8b", "--hardware", "h100-sxm", "--tokens", "1e12",
+                         "--gpus", "64", "--pricing-table", "acme", "--database-url", db, "--json"], capsys)
+    assert code == 0
+    result = json.loads(out)
+    assert (result["pricing"]["table"], result["pricing"]["version"]) == ("acme", 1)
+    assert result["cost_usd"]["rent"]["mid"] == pytest.approx(result["gpu_hours"]["mid"] * 0.5, rel=1e-5)
+
+    code, out, _ = call(["pricing", "versions", "acme", "--database-url", db, "--json"], capsys)
+    versions = json.loads(out)
+    assert [(v["ref"], v["created_by"], v["file_name"], v["active"]) for v in versions] == [
+        ("acme@1", "tester", "acme.csv", True)]
+
+
+def test_rejected_import_prints_every_problem_and_exits_2(tmp_path, db, capsys):
+    path = tmp_path / "bad.csv"
+    path.write_text(HEADER + "Acme,,h100-sxm,weekly,0,,2025-06-01,quote,\n", encoding="utf-8")
+    code, out, err = call(["pricing", "import", str(path), "--name", "acme", "--sheet", "gpu_prices",
+                           "--database-url", db], capsys)
+    assert code == 2
+    assert out == ""
+    lines = err.splitlines()
+    assert lines[0] == "'bad.csv' was not imported: 2 problems found. Fix them and upload again; nothing was changed."
+    assert lines[1].startswith("  - sheet 'gpu_prices', row 2, column pricing_model (D): ")
+    assert lines[1].endswith("(bad_choice) [value: 'weekly']")
+    assert lines[2].startswith("  - sheet 'gpu_prices', row 2, column usd_per_gpu_hour (E): ")
+    code, out, _ = call(["pricing", "list", "--database-url", db, "--json"], capsys)
+    assert json.loads(out) == []  # nothing was created
+
+
+def test_export_and_template(tmp_path, db, capsys):
+    out_path = tmp_path / "seed.xlsx"
+    code, out, _ = call(["pricing", "export", "seed", "--output", str(out_path), "--database-url", db], capsys)
+    assert (code, out) == (0, f"wrote seed to {out_path}")
+    workbook = openpyxl.load_workbook(io.BytesIO(out_path.read_bytes()), read_only=True)
+    assert workbook.sheetnames == ["gpu_prices", "hardware_costs", "energy", "colocation", "api_prices"]
+    # The export imports back unchanged.
+    code, out, _ = call(["pricing", "import", str(out_path), "--name", "copy", "--database-url", db], capsys)
+    assert (code, out) == (0, "imported seed.xlsx as copy@1 (45 rows, active)")
+
+    template = tmp_path / "template.xlsx"
+    assert call(["pricing", "template", "--output", str(template)], capsys)[0] == 0
+    assert template.stat().st_size > 0
+
+
+def test_unknown_table_is_a_clean_error(db, capsys):
+    code, _, err = call(["training", "--model", "llama-3.1-8b", "--hardware", "h100-sxm", "--pricing-table", "acme",
+                         "--database-url", db], capsys)
+    assert code == 2
+    assert err == "estimator: error: Unknown pricing table 'acme'. Known tables: seed.\n"
+
+
+def test_activate_and_rollback(tmp_path, db, capsys):
+    path = tmp_path / "acme.csv"
+    for price in ("1", "2"):
+        path.write_text(HEADER + f"Acme,,h100-sxm,spot,{price},,2025-06-01,quote,\n", encoding="utf-8")
+        assert call(["pricing", "import", str(path), "--name", "acme", "--sheet", "gpu_prices",
+                     "--database-url", db], capsys)[0] == 0
+    assert call(["pricing", "activate", "acme", "1", "--database-url", db], capsys)[1] == "acme@1 is active"
+    assert call(["pricing", "rollback", "acme", "--database-url", db], capsys)[1] == "acme@2 is active again"
+    code, out, _ = call(["pricing", "diff", "acme", "1", "2", "--database-url", db], capsys)
+    assert json.loads(out)["summary"] == {"added": 0, "removed": 0, "changed": 1}
