@@ -26,6 +26,10 @@ ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 BODY = {"model": "llama-3.1-8b", "tokens": 1e12, "hardware": "h100-sxm", "gpus": 64}
 LIMIT = 4000  # ESTIMATOR_MAX_CONTENT_LENGTH for this server, so the chunked test stays small
+UPLOAD_LIMIT = 20_000  # ESTIMATOR_MAX_UPLOAD_BYTES for this server
+TOKEN = "gunicorn-test-token"
+CSV_HEADER = "provider,region,gpu,pricing_model,usd_per_gpu_hour,product,effective_date,source,notes\r\n"
+CSV_ROW = "Acme,r{i},h100-sxm,spot,{price},,2025-06-01,quote,\r\n"
 
 
 def image_command() -> list[str]:
@@ -54,8 +58,12 @@ def server(tmp_path_factory):
         "ESTIMATOR_BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": "1",
         "ESTIMATOR_MAX_CONTENT_LENGTH": str(LIMIT),
+        "ESTIMATOR_MAX_UPLOAD_BYTES": str(UPLOAD_LIMIT),
+        "ESTIMATOR_ADMIN_TOKEN": TOKEN,
     }
-    log_path = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+    folder = tmp_path_factory.mktemp("gunicorn")
+    env["ESTIMATOR_DATABASE_URL"] = f"sqlite:///{folder / 'pricing.sqlite3'}"
+    log_path = folder / "gunicorn.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [str(GUNICORN), *image_command()[1:]],
@@ -172,3 +180,43 @@ def test_compare_over_real_http(server, core_compare):
     assert status == 200
     assert headers["Content-Type"] == "application/json"
     assert json.loads(data) == core_compare(body)
+
+
+def multipart(rows: int, boundary: str = "B0undary") -> tuple[bytes, dict[str, str]]:
+    text = CSV_HEADER + "".join(CSV_ROW.format(i=i, price=1 + i / 1000) for i in range(rows))
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"sheet\"\r\n\r\ngpu_prices\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"gpu.csv\"\r\n"
+            f"Content-Type: text/csv\r\n\r\n{text}\r\n--{boundary}--\r\n").encode()
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}", "Authorization": f"Bearer {TOKEN}"}
+    return body, headers
+
+
+def pricing_tables(port: int) -> list[str]:
+    return [t["name"] for t in json.loads(request(port, "GET", "/api/v1/pricing-tables")[2])]
+
+
+def test_chunked_upload_is_imported_whole(server):
+    body, headers = multipart(100)
+    assert len(body) < UPLOAD_LIMIT
+    status, _, data = request(server, "POST", "/api/v1/pricing-tables/chunked/versions", body, headers, chunked=True)
+    assert status == 201, data
+    assert json.loads(data)["row_counts"] == {"gpu_prices": 100}
+
+
+def test_chunked_upload_over_the_limit_is_413_and_imports_nothing(server):
+    body, headers = multipart(1000)
+    assert len(body) > UPLOAD_LIMIT
+    status, headers_out, data = request(server, "POST", "/api/v1/pricing-tables/toolarge/versions", body, headers,
+                                        chunked=True)
+    assert status == 413
+    assert headers_out["Content-Type"] == "application/problem+json"
+    assert "toolarge" not in pricing_tables(server)
+
+
+def test_upload_cut_short_is_never_imported(server):
+    body, headers = multipart(100)
+    cut = body[: len(body) // 2]
+    status, _, data = request(server, "POST", "/api/v1/pricing-tables/cut/versions", cut, headers, chunked=True)
+    assert status == 400
+    assert json.loads(data)["detail"].startswith("The upload ended before its closing multipart boundary")
+    assert "cut" not in pricing_tables(server)
