@@ -428,7 +428,12 @@ def _versions_phrase(name: str, latest: int, active: int | None) -> str:
 
 
 class PricingStore:
-    """Named pricing tables, each a series of immutable versions. Thread-safe; one per process."""
+    """Named pricing tables, each a series of immutable versions. Thread-safe; one per process.
+
+    ``url``: ``sqlite:///path/pricing.sqlite3``, ``postgresql+psycopg://user@host/db`` (a
+    ``?options=-csearch_path=NAME`` query puts the tables in schema NAME), or ``sqlite://``: one
+    in-memory connection, for single-threaded tests only. Call ``create_schema()`` once before use.
+    """
 
     def __init__(self, url: str | URL, *, busy_timeout_ms: int = 15_000) -> None:
         self.url = make_url(url)
@@ -441,7 +446,9 @@ class PricingStore:
         if backend == "sqlite":
             self.engine = self._sqlite_engine(busy_timeout_ms)
         else:
-            self.engine = create_engine(self.url, pool_pre_ping=True)
+            # A bounded connect: a readiness check must answer, not hang on an unreachable host.
+            connect_args = {} if "connect_timeout" in self.url.query else {"connect_timeout": 5}
+            self.engine = create_engine(self.url, pool_pre_ping=True, connect_args=connect_args)
 
     @classmethod
     def for_instance(cls, instance_path: str | os.PathLike[str], **kwargs: Any) -> PricingStore:
@@ -567,13 +574,16 @@ class PricingStore:
             _check_text(note, "note", maximum=NOTE_MAX, required=False)
         encoded = _encode_sheets(sheets)
         row_counts = {sheet: len(rows) for sheet, rows in encoded.items()}
-        now = datetime.now(UTC)
         with self._write() as conn:
             insert = (postgresql.insert if self.backend == "postgresql" else sqlite.insert)(pricing_tables)
-            conn.execute(insert.values(name=name, active_version=None, created_at=now)
+            conn.execute(insert.values(name=name, active_version=None, created_at=datetime.now(UTC))
                          .on_conflict_do_nothing(index_elements=["name"]))
             active = self._lock_table(conn, name).active_version
+            # Timestamps read under the lock, so they rise with the version numbers (on one clock).
+            now = datetime.now(UTC)
             number = self._latest(conn, name) + 1
+            if number == 1:
+                conn.execute(update(pricing_tables).where(pricing_tables.c.name == name).values(created_at=now))
             conn.execute(pricing_versions.insert().values(
                 table_name=name, number=number, created_at=now, created_by=created_by, file_name=file_name,
                 row_counts=json.dumps(row_counts), note=note))
@@ -642,19 +652,19 @@ class PricingStore:
     def tables(self) -> list[TableInfo]:
         """Every stored pricing table (the built-in seed table is not stored here), by name."""
         v, a, t = pricing_versions, pricing_activations, pricing_tables
-        versions = (select(v.c.table_name, func.max(v.c.number).label("latest"), func.count().label("count"),
+        versions = (select(v.c.table_name, func.max(v.c.number).label("latest"), func.count().label("n_versions"),
                            func.max(v.c.created_at).label("last_import"))
                     .group_by(v.c.table_name).subquery())
         activations = (select(a.c.table_name, func.max(a.c.activated_at).label("last_activation"))
                        .group_by(a.c.table_name).subquery())
-        query = (select(t.c.name, t.c.active_version, t.c.created_at, versions.c.latest, versions.c.count,
+        query = (select(t.c.name, t.c.active_version, t.c.created_at, versions.c.latest, versions.c.n_versions,
                         versions.c.last_import, activations.c.last_activation)
                  .join(versions, versions.c.table_name == t.c.name)
                  .outerjoin(activations, activations.c.table_name == t.c.name)
                  .order_by(t.c.name))
         with self._read() as conn:
             rows = conn.execute(query).all()
-        return [TableInfo(name=r.name, active_version=r.active_version, latest_version=r.latest, versions=r.count,
+        return [TableInfo(name=r.name, active_version=r.active_version, latest_version=r.latest, versions=r.n_versions,
                           created_at=r.created_at,
                           updated_at=max(x for x in (r.last_import, r.last_activation) if x is not None))
                 for r in rows]

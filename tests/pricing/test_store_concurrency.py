@@ -122,6 +122,8 @@ def check_final_state(store: PricingStore, writers: int, imports: int, numbers: 
     assert {v.file_name for v in versions} == {file_name(w, s) for w in range(writers) for s in range(imports)}
     for info in versions:
         check_whole(store.version(NAME, info.number))
+    created = [v.created_at for v in versions]
+    assert created == sorted(created), "created_at does not rise with the version number"
     # Each import activates its version and commits before the next one starts: the last is active.
     assert [v.number for v in versions if v.active] == [total]
     [table] = store.tables()
