@@ -74,7 +74,8 @@ def _power_stat(result: Mapping[str, Any], path: str, label: str, note: str) -> 
         return None
     unit, factor = power_unit(band["high"])
     scaled = _scaled(band, factor)
-    return Stat(label, scaled["mid"], unit, scaled["low"], scaled["high"], f"{path}.mid", note)
+    key = f"{path}.mid" if factor == 1.0 else ""  # a data-key names the result's own figure, in its unit
+    return Stat(label, scaled["mid"], unit, scaled["low"], scaled["high"], key, note)
 
 
 def _fleet_gpus(result: Mapping[str, Any]) -> dict[str, Any] | None:

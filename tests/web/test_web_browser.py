@@ -1,0 +1,311 @@
+"""The pages in a real browser: Debian's chromium driven by Playwright, with JavaScript off.
+
+The app runs in a thread (werkzeug's ``make_server`` on 127.0.0.1 and a free port). Every
+request the page makes goes through a route handler that lets loopback addresses through and
+records and aborts anything else; a test with such a request fails. Chromium is launched from
+``/usr/bin/chromium`` (``apt-get install chromium``; ``.ci/run`` installs it): never
+``playwright install``, which downloads a browser of its own.
+
+Without playwright or chromium (a laptop) these tests skip, saying why; with
+``ESTIMATOR_REQUIRE_BROWSER=1`` (set by ``.ci/run``) they fail instead. Screenshots at laptop
+and phone widths go to ``test-output/browser/`` (or ``$ESTIMATOR_TEST_OUTPUT/browser/``), which
+git ignores, for a person to look at.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import ipaddress
+import os
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from werkzeug.serving import make_server
+
+from estimator.app import create_app
+
+CHROMIUM = os.environ.get("ESTIMATOR_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+REQUIRE = os.environ.get("ESTIMATOR_REQUIRE_BROWSER") == "1"
+OUTPUT = (
+    Path(os.environ.get("ESTIMATOR_TEST_OUTPUT") or Path(__file__).resolve().parents[2] / "test-output") / "browser"
+)
+VIEWPORTS = {"laptop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+ARTICLE_MODELS = ("Llama 3.1 405B", "DeepSeek-V3", "Mistral Large 2 (2407)")
+
+
+def browser_missing() -> str | None:
+    """Why the browser tests cannot run here, or None."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed: .venv/bin/pip install -e '.[test]'"
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        return f"no chromium at {CHROMIUM}: apt-get install chromium (never 'playwright install')"
+    return None
+
+
+def is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class NetworkGuard:
+    """A Playwright route handler: loopback requests go on, any other is recorded and aborted."""
+
+    def __init__(self) -> None:
+        self.blocked: list[str] = []
+
+    def __call__(self, route: Any) -> None:
+        url = route.request.url
+        if is_loopback(url) or url.startswith(("data:", "blob:", "about:")):
+            route.continue_()
+        else:
+            self.blocked.append(url)
+            route.abort()
+
+
+# --- Fixtures ------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    missing = browser_missing()
+    if missing:
+        if REQUIRE:
+            pytest.fail(f"ESTIMATOR_REQUIRE_BROWSER=1 but {missing}")
+        pytest.skip(missing)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def live_server() -> Iterator[str]:
+    """The app on 127.0.0.1 and a free port, served from a thread."""
+    server = make_server("127.0.0.1", 0, create_app({"TESTING": True}), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def open_page(browser, live_server, request) -> Iterator[Any]:
+    """``open_page(viewport="laptop")``: a new page with JavaScript off and the network guard on.
+    The test fails if any page asked for a non-loopback address."""
+    contexts: list[Any] = []
+    guard = NetworkGuard()
+    seen: list[str] = []
+
+    def make(viewport: str = "laptop") -> Any:
+        context = browser.new_context(
+            viewport=VIEWPORTS[viewport], java_script_enabled=False, base_url=live_server, accept_downloads=True
+        )
+        context.route("**/*", guard)
+        context.on("request", lambda r: seen.append(r.url))
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert guard.blocked == [], f"requests to non-loopback addresses: {guard.blocked}"
+    assert all(is_loopback(u) or u.startswith(("data:", "about:")) for u in seen), seen
+
+
+def screenshot(page: Any, name: str) -> Path:
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    path = OUTPUT / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def figures(page: Any) -> dict[str, str]:
+    """data-key -> data-value of every figure on the page."""
+    cells = page.locator("[data-key]")
+    return {
+        cells.nth(i).get_attribute("data-key"): cells.nth(i).get_attribute("data-value") for i in range(cells.count())
+    }
+
+
+# --- Tests ---------------------------------------------------------------------------------------------
+def test_guard_lets_loopback_through_and_aborts_the_rest():
+    class Route:
+        def __init__(self, url: str) -> None:
+            self.request = type("Request", (), {"url": url})()
+            self.done = ""
+
+        def continue_(self) -> None:
+            self.done = "continued"
+
+        def abort(self) -> None:
+            self.done = "aborted"
+
+    guard = NetworkGuard()
+    for url, done in [
+        ("http://127.0.0.1:5000/training", "continued"),
+        ("http://127.8.9.10/", "continued"),
+        ("http://localhost/x", "continued"),
+        ("http://[::1]:80/", "continued"),
+        ("https://cdn.example.com/chart.js", "aborted"),
+        ("http://10.0.0.1/", "aborted"),
+        ("http://192.168.1.1/", "aborted"),
+        ("http://127.0.0.1.example.com/", "aborted"),
+    ]:
+        route = Route(url)
+        guard(route)
+        assert route.done == done, url
+    assert guard.blocked == [
+        "https://cdn.example.com/chart.js",
+        "http://10.0.0.1/",
+        "http://192.168.1.1/",
+        "http://127.0.0.1.example.com/",
+    ]
+
+
+@pytest.mark.parametrize("viewport", ["laptop", "phone"])
+def test_fill_the_estimate_form_and_see_the_table_and_the_chart(open_page, viewport):
+    page = open_page(viewport)
+    page.goto("/training")
+    page.get_by_label("Model", exact=True).select_option("llama-3.1-70b")
+    page.get_by_label("GPU", exact=True).select_option("h100-sxm")
+    page.get_by_label(re.compile(r"^Training tokens")).fill("15,000,000,000,000")
+    page.get_by_label(re.compile(r"^GPUs \(")).fill("2048")
+    page.get_by_role("button", name="Estimate the run").click()
+    page.wait_for_url(re.compile(r"/training\?model=llama-3.1-70b&hardware=h100-sxm&tokens=15%2C000"))
+
+    assert page.get_by_role("heading", name="Result", exact=True).is_visible()
+    assert page.locator(".headline").inner_text().startswith("Llama 3.1 70B trained on 15 trillion tokens with 2,048")
+    table = page.get_by_role("table", name="Compute and time")
+    assert table.is_visible()
+    assert table.locator("td[data-key='gpu_hours.mid']").inner_text().endswith("million")
+    assert page.locator("td.num").first.evaluate("e => getComputedStyle(e).textAlign") == "right"
+    chart = page.get_by_role("img", name=re.compile(r"^Cost of the run \(USD\)"))
+    assert chart.is_visible()
+    assert chart.locator("rect.chart-bar").count() == 2
+    box = chart.bounding_box()
+    assert box and 0 < box["x"] and box["x"] + box["width"] <= VIEWPORTS[viewport]["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[viewport]["width"]  # no sideways scroll
+    screenshot(page, f"training-result-{viewport}")
+
+
+def test_the_article_preset_shows_three_models(open_page):
+    page = open_page("laptop")
+    page.goto("/compare")
+    page.get_by_role("link", name=re.compile(r"^article ")).click()
+    page.wait_for_url(re.compile(r"/compare\?workload=inference&preset=article"))
+    assert "3 model(s) estimated" in page.locator(".headline").inner_text()
+    table = page.get_by_role("table", name="Headline figures per model (mid estimates)")
+    assert table.locator("tbody th").all_inner_texts() == list(ARTICLE_MODELS)
+    charts = page.get_by_role("img")
+    assert charts.count() == 5
+    for i in range(charts.count()):
+        assert charts.nth(i).locator("text.chart-label").all_text_contents() == list(ARTICLE_MODELS)
+    screenshot(page, "compare-article-laptop")
+    phone = open_page("phone")
+    phone.goto(page.url)
+    screenshot(phone, "compare-article-phone")
+
+
+def test_the_permalink_reproduces_the_result(open_page):
+    page = open_page("laptop")
+    page.goto("/inference")
+    page.get_by_label(re.compile(r"^Load \(requests")).fill("35")
+    page.get_by_role("button", name="Estimate serving").click()
+    page.wait_for_url(re.compile(r"requests_per_s=35"))
+    shown = figures(page)
+    assert shown
+    permalink = page.locator("#permalink").get_attribute("href")
+    assert permalink and permalink.startswith("/inference?") and "requests_per_s=35" in permalink
+
+    other = open_page("phone")
+    other.goto(permalink)
+    assert figures(other) == shown
+    assert other.get_by_label(re.compile(r"^Load \(requests")).input_value() == "35"
+    screenshot(other, "inference-permalink-phone")
+
+
+def test_download_the_csv(open_page):
+    page = open_page("laptop")
+    page.goto("/training")
+    page.get_by_role("button", name="Estimate the run").click()  # the defaults: one click
+    page.wait_for_url(re.compile(r"/training\?"))
+    with page.expect_download() as info:
+        page.locator("#download-csv").click()
+    download = info.value
+    assert download.suggested_filename == "training-llama-3.1-405b.csv"
+    rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8-sig"))))
+    by_key = {r["key"]: r for r in rows if r["key"]}
+    shown = page.locator("td[data-key='gpu_hours.mid']").get_attribute("data-value")
+    assert float(by_key["gpu_hours.mid"]["value"]) == pytest.approx(float(shown))
+    assert rows[0]["row"] == "Permalink" and "/training?" in rows[0]["value"]
+
+
+def test_invalid_input_is_shown_next_to_the_field(open_page):
+    page = open_page("phone")
+    page.goto("/training")
+    page.get_by_label(re.compile(r"^Training tokens")).fill("-1")
+    page.get_by_role("button", name="Estimate the run").click()
+    page.wait_for_url(re.compile(r"tokens=-1"))
+    summary = page.get_by_role("alert")
+    assert "There is a problem" in summary.inner_text()
+    error = page.locator("#field-tokens-error")
+    assert error.text_content() == "Error: Must be greater than 0."  # "Error: " for screen readers only
+    box, field = error.bounding_box(), page.get_by_label(re.compile(r"^Training tokens")).bounding_box()
+    assert box and field and 0 < field["y"] - box["y"] < 120  # right above its box
+    assert page.get_by_label(re.compile(r"^Training tokens")).get_attribute("aria-invalid") == "true"
+    summary.get_by_role("link").first.click()  # the summary's link moves focus to the field
+    assert page.evaluate("document.activeElement.id") == "field-tokens"
+    screenshot(page, "training-error-phone")
+
+
+def test_a_custom_model_without_javascript(open_page):
+    page = open_page("laptop")
+    page.goto("/inference")
+    page.get_by_label("Model", exact=True).select_option("custom")
+    page.locator("summary", has_text="Custom model").click()  # <details> opens without script
+    page.get_by_label(re.compile(r"^Name")).first.fill("Team model")
+    page.get_by_label(re.compile(r"^Parameters \(all")).fill("8e9")
+    page.get_by_label(re.compile(r"^Layers \(")).fill("32")
+    page.get_by_label(re.compile(r"^Key/value heads")).fill("8")
+    page.get_by_label(re.compile(r"^Head width")).fill("128")
+    page.get_by_label(re.compile(r"^Query heads")).fill("32")
+    page.get_by_role("button", name="Estimate serving").click()
+    page.wait_for_url(re.compile(r"model=custom"))
+    assert page.locator(".headline").inner_text().startswith("Team model on NVIDIA H200")
+    screenshot(page, "inference-custom-model-laptop")
+
+
+def test_keyboard_skip_link_comes_first(open_page):
+    page = open_page("laptop")
+    page.goto("/training")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to the content"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    # after skipping, the next stop is inside the main content: the first form control
+    assert page.evaluate("document.activeElement.closest('main') !== null")
