@@ -35,19 +35,21 @@ def postgres_url() -> URL:
     """The PostgreSQL server's URL, once checked reachable (else skip, or fail where it is required)."""
     url = make_url(POSTGRES_URL)
     engine = create_engine(url, connect_args={"connect_timeout": 3})
+    reason = ""
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as exc:  # any failure to connect means "not here"
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__
+        reason = (str(getattr(exc, "orig", exc)).strip().splitlines() or [type(exc).__name__])[0]
+    finally:
+        engine.dispose()
+    if reason:
         message = (f"PostgreSQL at {url.render_as_string(hide_password=True)} is unreachable ({reason}): "
                    "the PostgreSQL store tests need it.")
         if _postgres_required():
             pytest.fail(message + " ESTIMATOR_REQUIRE_POSTGRES=1 (or CI) is set, so this is a failure.",
                         pytrace=False)
         pytest.skip(message + " Skipped; set ESTIMATOR_REQUIRE_POSTGRES=1 to make this a failure.")
-    finally:
-        engine.dispose()
     return url
 
 
