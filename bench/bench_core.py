@@ -1,14 +1,12 @@
 """Benchmark the estimation core in pure Python (target: a single training estimate, median < 1 ms).
 
-Run: .venv/bin/python bench/bench_core.py   -> rewrites docs/benchmarks.md
+Run: .venv/bin/python bench/bench_core.py   -> rewrites the core section of docs/benchmarks.md
 Timing: 200 warm-up calls, then 2,000 (training) or 300 (inference, compare) timed calls with
 time.perf_counter_ns; median and 99th percentile.
 """
 
 from __future__ import annotations
 
-import os
-import platform
 import statistics
 import sys
 import time
@@ -16,15 +14,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from report import machine, write_section  # noqa: E402
 
 from estimator.catalog import load_catalog  # noqa: E402
 from estimator.compare import PRESETS, compare  # noqa: E402
-from estimator.cost import load_api_prices, load_price_book  # noqa: E402
+from estimator.cost import load_price_book  # noqa: E402
 from estimator.inference import estimate_inference  # noqa: E402
 from estimator.inputs import inference_request, training_request  # noqa: E402
 from estimator.training import estimate_training  # noqa: E402
-
-DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
 
 def measure(fn: Callable[[], object], repeats: int) -> tuple[float, float]:
@@ -40,7 +39,7 @@ def measure(fn: Callable[[], object], repeats: int) -> tuple[float, float]:
 
 
 def main() -> str:
-    catalog, book, api = load_catalog(), load_price_book(), load_api_prices()
+    catalog, book = load_catalog(), load_price_book()
     training = {
         "llama-3.1-405b on h100-sxm, 16,384 GPUs": dict(model="llama-3.1-405b", tokens=15.6e12, hardware="h100-sxm", gpus=16384),
         "deepseek-v3 on h800 fp8, 60-day deadline": dict(model="deepseek-v3", tokens=14.8e12, hardware="h800", precision="fp8", deadline_days=60),
@@ -56,26 +55,24 @@ def main() -> str:
         med, p99 = measure(lambda v=values: estimate_training(training_request(catalog, v), book, catalog).to_dict(), 2000)
         rows.append(f"| training: {name} | {med:.3f} | {p99:.3f} |")
     for name, values in inference.items():
-        med, p99 = measure(lambda v=values: estimate_inference(inference_request(catalog, v), book, catalog, api).to_dict(), 300)
+        med, p99 = measure(lambda v=values: estimate_inference(inference_request(catalog, v), book, catalog).to_dict(), 300)
         rows.append(f"| inference: {name} | {med:.3f} | {p99:.3f} |")
     values = dict(hardware="h200-sxm", precision="fp8", requests_per_s=20, tpot_ms=50)
-    med, p99 = measure(lambda: compare(catalog, book, "inference", PRESETS["article"], values, api_prices=api), 100)
+    med, p99 = measure(lambda: compare(catalog, book, "inference", PRESETS["article"], values), 100)
     rows.append(f"| compare: article preset, inference on h200-sxm | {med:.3f} | {p99:.3f} |")
     return "\n".join(rows)
 
 
 if __name__ == "__main__":
     table = main()
-    DOC.parent.mkdir(exist_ok=True)
-    DOC.write_text(
-        "# Benchmarks\n\n"
-        f"Measured by `bench/bench_core.py` on {time.strftime('%Y-%m-%d')}, Python {platform.python_version()} "
-        f"on {platform.machine()}, {os.cpu_count()} CPUs. Each row includes building the "
+    write_section(
+        "core",
+        "## Estimation core\n\n"
+        f"Measured by `bench/bench_core.py` {machine()}. Each row includes building the "
         "request from plain values and serialising the result (`to_dict()`), i.e. what the API does per call minus HTTP.\n\n"
         "Target (issue 2): a single training estimate in pure Python, median under 1 ms.\n\n"
         + table + "\n\n"
         "Serving estimates search replica sizes (1-512 GPUs, tensor and expert parallelism) and, under a TPOT target, "
         "binary-search the batch, so they cost more than a training estimate.\n",
-        encoding="utf-8",
     )
     print(table)

@@ -15,7 +15,7 @@ blp = Blueprint("inference", __name__, url_prefix="/api/v1/estimates", descripti
 
 
 @blp.route("/inference", methods=["POST"])
-@blp.arguments(InferenceRequestSchema, example=INFERENCE_EXAMPLE)
+@blp.arguments(InferenceRequestSchema(), example=INFERENCE_EXAMPLE)  # one instance, not a schema built per request
 @blp.alt_response(
     200,
     schema=InferenceEstimateSchema,

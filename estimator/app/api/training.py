@@ -15,7 +15,7 @@ blp = Blueprint("training", __name__, url_prefix="/api/v1/estimates", descriptio
 
 
 @blp.route("/training", methods=["POST"])
-@blp.arguments(TrainingRequestSchema, example=TRAINING_EXAMPLE)
+@blp.arguments(TrainingRequestSchema(), example=TRAINING_EXAMPLE)  # one instance, not a schema built per request
 @blp.alt_response(
     200,
     schema=TrainingEstimateSchema,

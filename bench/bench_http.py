@@ -1,0 +1,359 @@
+"""Benchmark the HTTP service under gunicorn on loopback (issue 4's speed targets).
+
+Run: .venv/bin/python bench/bench_http.py   -> rewrites the HTTP section of docs/benchmarks.md
+
+What it does: starts the Dockerfile's command (gunicorn, gthread workers, the project's
+gunicorn.conf.py) bound to 127.0.0.1 on a free port, waits for /readyz, then drives each endpoint
+in turn with ``CLIENTS`` concurrent keep-alive clients, in the same run against the same server:
+
+- ``GET /healthz``: a trivial JSON endpoint of the same app, the framework's floor;
+- ``POST /api/v1/estimates/training`` and ``POST /api/v1/estimates/inference``, the latter twice:
+  without latency targets and with TTFT/TPOT targets (which cost the core far more). Each rotates
+  over several bodies (below), so nothing rides on one repeated request.
+
+Each endpoint gets ``WARMUP_S`` seconds of unmeasured load, then is measured until ``MAX_REQUESTS``
+responses or ``DURATION_S`` seconds, whichever comes first; gunicorn is stopped at the end, so the
+whole run takes about a minute. The load only ever goes to 127.0.0.1.
+
+The clients are ``CLIENT_PROCESSES`` processes of threads using http.client, each thread one
+persistent connection sending its next request as soon as the last response is read (a closed
+loop). Latency is from sending the request to having read the whole response. The load generator
+runs on the same machine and takes CPU from the server, as any loopback benchmark does; the
+trivial endpoint, measured the same way, shows how much.
+
+Targets (issue 4, on a 2-core machine at 32 clients): each estimate endpoint at >= 0.8x the
+trivial endpoint's requests/s, and p99 < 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import runpy
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from report import machine, write_section  # noqa: E402
+
+HOST = "127.0.0.1"  # the only address this script sends to
+CLIENTS = 32
+CLIENT_PROCESSES = 2
+WARMUP_S = 2.0
+DURATION_S = 12.0
+MAX_REQUESTS = 40_000
+P99_TARGET_MS = 50.0
+RATIO_TARGET = 0.8
+
+TRAINING_BODIES = [
+    {"model": "llama-3.1-405b", "tokens": 15.6e12, "hardware": "h100-sxm", "gpus": 16384},
+    {"model": "llama-3.1-70b", "tokens": 15e12, "hardware": "h200-sxm", "deadline_days": 60},
+    {"model": "deepseek-v3", "tokens": 14.8e12, "hardware": "h800", "precision": "fp8", "gpus": 2048},
+    {"params": 7e9, "tokens": 2e12, "hardware": "a100-80gb-sxm", "gpus": 64},
+]
+#: Serving estimates sized for a load or at maximum throughput, without latency targets.
+INFERENCE_BODIES = [
+    {"model": "llama-3.1-70b", "hardware": "h100-sxm", "precision": "fp8", "requests_per_s": 10},
+    {"model": "llama-2-70b", "hardware": "h100-sxm", "precision": "fp8", "input_tokens": 300, "output_tokens": 294},
+    {"model": "llama-3.1-8b", "hardware": "l4", "precision": "fp8", "gpus_per_replica": 1, "batch_size": 16},
+    {"model": "llama-3.1-405b", "hardware": "h200-sxm", "precision": "fp8", "requests_per_s": 2},
+    {"model": "deepseek-v3", "hardware": "h200-sxm", "precision": "fp8", "requests_per_s": 20},
+]
+#: Serving estimates under TTFT/TPOT targets, the last being the web form's defaults: the core searches
+#: replica shapes and binary-searches the batch for each, so these cost several times more CPU.
+TARGET_BODIES = [
+    {"model": "llama-3.1-8b", "hardware": "h100-sxm", "requests_per_s": 5, "ttft_ms": 2000, "tpot_ms": 50},
+    {"model": "llama-3.1-70b", "hardware": "h100-sxm", "precision": "fp8", "requests_per_s": 10, "tpot_ms": 50},
+    {"model": "mixtral-8x7b", "hardware": "h100-sxm", "requests_per_s": 5, "ttft_ms": 2000, "tpot_ms": 50},
+    {
+        "model": "deepseek-v3",
+        "hardware": "h200-sxm",
+        "precision": "fp8",
+        "requests_per_s": 20,
+        "input_tokens": 1000,
+        "output_tokens": 500,
+        "ttft_ms": 2000,
+        "tpot_ms": 50,
+    },
+]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    label: str
+    method: str
+    path: str
+    bodies: tuple[bytes, ...] = ()
+    estimate: bool = False  # held to the targets
+
+
+def endpoints(targets: bool) -> list[Endpoint]:
+    def encode(bodies: list[dict[str, Any]]) -> tuple[bytes, ...]:
+        return tuple(json.dumps(b).encode() for b in bodies)
+
+    training, inference = "/api/v1/estimates/training", "/api/v1/estimates/inference"
+    found = [
+        Endpoint("GET /healthz (trivial)", "GET", "/healthz"),
+        Endpoint(f"POST {training}", "POST", training, encode(TRAINING_BODIES), True),
+        Endpoint(f"POST {inference}, no latency targets", "POST", inference, encode(INFERENCE_BODIES), True),
+    ]
+    if targets:
+        found.append(Endpoint(f"POST {inference}, TTFT/TPOT targets", "POST", inference, encode(TARGET_BODIES), True))
+    return found
+
+
+# --- Server ----------------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def gunicorn_settings(env: dict[str, str]) -> dict[str, Any]:
+    """workers and threads as gunicorn.conf.py computes them in this environment."""
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return {k: conf[k] for k in ("worker_class", "workers", "threads")}
+
+
+def start_server(port: int, log: Path) -> subprocess.Popen[bytes]:
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    env = {**os.environ, "ESTIMATOR_BIND": f"{HOST}:{port}"}
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [str(gunicorn), "-c", "gunicorn.conf.py", "estimator.app:create_app()"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://{HOST}:{port}/readyz", timeout=2) as response:
+                if response.status == 200:
+                    return process
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_server(process)
+            sys.exit(f"gunicorn did not become ready:\n{log.read_text(errors='replace')}")
+        time.sleep(0.2)
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+# --- Load ------------------------------------------------------------------------------------------
+def _client_process(
+    port: int,
+    endpoint: Endpoint,
+    threads: int,
+    first_thread: int,
+    warmup_s: float,
+    duration_s: float,
+    max_requests: int,
+    results: Any,
+) -> None:
+    """``threads`` closed-loop clients; sends (latencies in seconds, errors, measured span) back."""
+    start = time.monotonic() + 0.2  # all threads begin together
+    measure_from = start + warmup_s
+    stop_at = measure_from + duration_s
+    lock = threading.Lock()
+    latencies: list[float] = []
+    errors: list[str] = []
+    ends: list[float] = []
+
+    def client(index: int) -> None:
+        headers = {"Content-Type": "application/json"} if endpoint.method == "POST" else {}
+        connection = http.client.HTTPConnection(HOST, port, timeout=30)
+        mine: list[float] = []
+        sent = index  # each thread starts at a different body
+        time.sleep(max(0.0, start - time.monotonic()))
+        try:
+            while True:
+                now = time.monotonic()
+                if now >= stop_at or len(mine) >= max_requests:
+                    break
+                body = endpoint.bodies[sent % len(endpoint.bodies)] if endpoint.bodies else None
+                sent += 1
+                t0 = time.perf_counter()
+                try:
+                    connection.request(endpoint.method, endpoint.path, body=body, headers=headers)
+                    response = connection.getresponse()
+                    response.read()
+                    status = response.status
+                except (OSError, http.client.HTTPException) as exc:  # reconnect and go on, counted
+                    connection.close()
+                    connection = http.client.HTTPConnection(HOST, port, timeout=30)
+                    with lock:
+                        errors.append(type(exc).__name__)
+                    continue
+                elapsed = time.perf_counter() - t0
+                if now >= measure_from:
+                    if status == 200:
+                        mine.append(elapsed)
+                    else:
+                        with lock:
+                            errors.append(f"HTTP {status}")
+        finally:
+            connection.close()
+            with lock:
+                latencies.extend(mine)
+                ends.append(time.monotonic())
+
+    workers = [threading.Thread(target=client, args=(first_thread + i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    results.put((latencies, errors, measure_from, max(ends)))
+
+
+@dataclass(frozen=True)
+class Result:
+    endpoint: Endpoint
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+    @property
+    def per_s(self) -> float:
+        return self.requests / self.seconds
+
+
+def drive(
+    port: int, endpoint: Endpoint, clients: int, processes: int, warmup_s: float, duration_s: float, max_requests: int
+) -> Result:
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    shares = [clients // processes + (1 if i < clients % processes else 0) for i in range(processes)]
+    per_process_cap = max_requests // processes
+    children = []
+    first = 0
+    for share in shares:
+        per_thread_cap = max(1, per_process_cap // share)
+        child = context.Process(
+            target=_client_process,
+            args=(port, endpoint, share, first, warmup_s, duration_s, per_thread_cap, results),
+        )
+        child.start()
+        children.append(child)
+        first += share
+    collected = [results.get(timeout=warmup_s + duration_s + 120) for _ in children]
+    for child in children:
+        child.join(timeout=30)
+    latencies = sorted(x for part in collected for x in part[0])
+    errors = sum(len(part[1]) for part in collected)
+    began = min(part[2] for part in collected)
+    ended = max(part[3] for part in collected)
+    if not latencies:
+        sys.exit(f"{endpoint.label}: no successful response ({errors} errors)")
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    return Result(endpoint, len(latencies), ended - began, statistics.median(latencies) * 1e3, p99 * 1e3, errors)
+
+
+# --- Report ----------------------------------------------------------------------------------------
+def report(results: list[Result], settings: dict[str, Any], args: argparse.Namespace) -> str:
+    floor = results[0].per_s
+    rows = [
+        "| endpoint | requests | requests/s | x trivial | p50 ms | p99 ms | errors |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    verdicts = []
+    for r in results:
+        ratio = r.per_s / floor
+        rows.append(
+            f"| {r.endpoint.label} | {r.requests:,} | {r.per_s:,.0f} | {ratio:.2f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.errors} |"
+        )
+        if r.endpoint.estimate:
+            ok_ratio, ok_p99 = ratio >= RATIO_TARGET, r.p99_ms < P99_TARGET_MS
+            verdicts.append(
+                f"- {r.endpoint.label}: {ratio:.2f}x the trivial endpoint's requests/s "
+                f"({'met' if ok_ratio else 'NOT met'}, target >= {RATIO_TARGET}x); p99 {r.p99_ms:.1f} ms "
+                f"({'met' if ok_p99 else 'NOT met'}, target < {P99_TARGET_MS:.0f} ms)."
+            )
+    server = (
+        f"gunicorn {settings['worker_class']}, {settings['workers']} workers x {settings['threads']} threads "
+        "(gunicorn.conf.py's defaults on this machine), access log on"
+    )
+    return (
+        "## HTTP service\n\n"
+        f"Measured by `bench/bench_http.py` {machine()}: {server}, bound to 127.0.0.1; "
+        f"{args.clients} concurrent keep-alive clients ({args.processes} client processes of threads, "
+        "http.client, closed loop) on the same machine. Per endpoint: "
+        f"{args.warmup:g} s warm-up, then up to {args.duration:g} s or {args.max_requests:,} responses. "
+        "Latency is request sent to response read; bodies rotate over the examples in the script.\n\n"
+        "Targets (issue 4): each estimate endpoint at >= 0.8x the trivial endpoint's requests/s, p99 < 50 ms "
+        "at 32 clients on this 2-core machine.\n\n" + "\n".join(rows) + "\n\n" + "\n".join(verdicts) + "\n"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=CLIENTS)
+    parser.add_argument("--processes", type=int, default=CLIENT_PROCESSES)
+    parser.add_argument("--warmup", type=float, default=WARMUP_S)
+    parser.add_argument("--duration", type=float, default=DURATION_S)
+    parser.add_argument("--max-requests", type=int, default=MAX_REQUESTS)
+    parser.add_argument("--no-targets", action="store_true", help="leave out the requests with latency targets")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    args = parser.parse_args()
+
+    port = free_port()
+    settings = gunicorn_settings({"ESTIMATOR_BIND": f"{HOST}:{port}"})
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "gunicorn.log"
+        server = start_server(port, log)
+        try:
+            results = []
+            for endpoint in endpoints(targets=not args.no_targets):
+                result = drive(
+                    port, endpoint, args.clients, args.processes, args.warmup, args.duration, args.max_requests
+                )
+                print(
+                    f"{endpoint.label}: {result.per_s:,.0f} req/s, p50 {result.p50_ms:.1f} ms, "
+                    f"p99 {result.p99_ms:.1f} ms, {result.requests:,} ok, {result.errors} errors",
+                    flush=True,
+                )
+                results.append(result)
+        finally:
+            stop_server(server)
+    text = report(results, settings, args)
+    if not args.no_write:
+        write_section("http", text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
