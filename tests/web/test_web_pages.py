@@ -341,3 +341,30 @@ def test_a_secret_key_is_made_when_none_is_set(caplog):
     caplog.set_level("WARNING")
     create_app({"SECRET_KEY": ""})
     assert "ESTIMATOR_SECRET_KEY" in caplog.text
+
+
+def test_the_landing_page_links_the_article_preset(client):
+    page = page_of(client.get("/"))
+    hrefs = [html.unescape(h) for h in re.findall(r'<a href="(/compare\?[^"]+)"', page)]
+    assert [dict(parse_qsl(urlsplit(h).query))["workload"] for h in hrefs] == ["inference", "training"]
+    for href in hrefs:
+        response = client.get(href)
+        assert response.status_code == 200
+        assert page_of(response).count('data-key="metrics.') > 0
+        assert "3 model(s) estimated" in page_of(response)
+
+
+def test_a_missing_choice_is_not_shown_as_the_first_option(client):
+    response = client.get("/training", query_string={k: v for k, v in TRAINING.items() if k != "hardware"})
+    assert response.status_code == 422
+    page = page_of(response)
+    select = page[
+        page.index('<select id="field-hardware"') : page.index("</select>", page.index('id="field-hardware"'))
+    ]
+    assert '<option value="" selected>Choose one</option>' in select
+    assert field_error(page, "field-hardware") == "Missing data for required field."
+
+
+def test_custom_fields_say_how_to_type_their_example(client):
+    page = page_of(client.get("/training"))
+    assert "All parameters (MoE: every expert). Example: 70.6 billion (type 70.6e9)" in page

@@ -79,7 +79,15 @@ def _site() -> dict[str, Any]:
 
 @bp.get("/")
 def index() -> str:
-    return render_template("index.html", pages=PAGES, presets=PRESETS)
+    try:
+        ready: Ready | None = ready_state()
+    except ProblemError:  # the landing page needs no data; its one-click links do
+        ready = None
+    article: dict[str, str] = {}
+    if ready is not None:
+        article = {w: _preset_url(ready, w, "article") for w in ("inference", "training")}
+        article["models"] = ", ".join(_names(ready).get(m, m) for m in PRESETS["article"])
+    return render_template("index.html", pages=PAGES, article=article)
 
 
 def _names(ready: Ready) -> dict[str, str]:
@@ -123,15 +131,19 @@ def _pinned(pairs: list[tuple[str, str]], result: Mapping[str, Any]) -> list[tup
     ]
 
 
+def _preset_url(ready: Ready, workload: str | None, name: str) -> str:
+    """The canonical address of comparison preset ``name`` on the default ``workload``."""
+    query = MultiDict(default_query("compare", workload, preset=name))
+    form = build_form("compare", ready.catalog, query, workload)  # (no choices needed: only its query is used)
+    return f"{url_for('web.compare')}?{urlencode(form.query())}"
+
+
 def _preset_links(ready: Ready, workload: str | None) -> list[tuple[str, str, str]]:
     """(name, models, address) of each comparison preset run on the page's default workload."""
     links = []
     for name, models in PRESETS.items():
-        form = build_form(
-            "compare", ready.catalog, MultiDict(default_query("compare", workload, preset=name)), workload
-        )
         label = " vs ".join(ready.catalog.models[m].name if m in ready.catalog.models else m for m in models)
-        links.append((name, label, f"{url_for('web.compare')}?{urlencode(form.query())}"))
+        links.append((name, label, _preset_url(ready, workload, name)))
     return links
 
 

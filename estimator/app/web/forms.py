@@ -19,6 +19,7 @@ pricing tables) are handed to ``build_form``.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from ..schemas import (
     StrictInteger,
     TrainingRequestSchema,
 )
+from .present import fmt
 
 #: What a reader sees for each field (the schema's description becomes the hint under it).
 LABELS = {
@@ -382,9 +384,12 @@ def _spec_field(parent: str, name: str, schema_field: fields.Field) -> FormField
     """A field of an inline record, named ``<parent>.<name>``; the schema's example is the hint."""
     description = schema_field.metadata.get("description", "")
     example = schema_field.metadata.get("example")
-    hint = f"{description}. Example: {example:,}" if isinstance(example, int) else description
-    if isinstance(example, float):
-        hint = f"{description}. Example: {example:g}"
+    hint = description
+    if isinstance(example, int | float) and not isinstance(example, bool):
+        hint = f"{description}. Example: {fmt(example)}"
+        if isinstance(example, float) and abs(example) >= 1e6:  # how to type it: 70.6e9
+            power = 3 * (math.floor(math.log10(abs(example))) // 3)
+            hint += f" (type {example / 10**power:g}e{power})"
     label = SPEC_LABELS.get(name, name.replace("_", " ").capitalize())
     full = f"{parent}.{name}"
     found = _choices(schema_field)
@@ -547,6 +552,9 @@ def build_form(
             f.value = submitted.getlist(name)
         else:
             f.value = submitted.get(name, "")
+        if f.widget == "select" and submitted is not None and f.value == "" and f.options[0].value != "":
+            # Nothing chosen: say so, rather than show the first option as if it had been.
+            f.options = (Option("", "Choose one"), *f.options)
         if (
             f.widget == "select"
             and isinstance(f.value, str)
