@@ -83,7 +83,7 @@ DEFAULT_LIMITS = Limits()
 class RawRow(NamedTuple):
     number: int
     """The row number the user sees (the header is row 1)."""
-    cells: list[str]
+    cells: tuple[str, ...]
     """Cell text, one per column of the sheet (padded with '' to the sheet's width)."""
 
 
@@ -289,8 +289,12 @@ class _Extent:
             )
 
 
-_XLSX_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])([^>]*)>")
-_XLSX_REF = re.compile(rb"""\sr\s*=\s*["']\$?([A-Za-z]*)\$?([0-9]*)["']""")
+# One pass over the tags: (tag, column letters, row digits, '/' when self-closing). The r attribute
+# is optional (cells and rows without it follow the previous one).
+_XLSX_TAG = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])"
+    rb"""(?:[^>]*?\sr\s*=\s*["']\$?([A-Za-z]{0,7})\$?([0-9]{0,12})["'])?[^>]*?(/?)>"""
+)
 
 
 class _XlsxScanner:
@@ -301,6 +305,7 @@ class _XlsxScanner:
         self.row = 0
         self.column = 0
         self.carry = b""
+        self.letters: dict[bytes, int] = {}
 
     def feed(self, chunk: bytes, final: bool = False) -> None:
         buf = self.carry + chunk
@@ -316,20 +321,26 @@ class _XlsxScanner:
             )
         max_row, max_column = 0, 0
         row, column = self.row, self.column
-        for m in _XLSX_TAG.finditer(buf, 0, cut):
-            attrs = m.group(2)
-            ref = _XLSX_REF.search(attrs)
-            if m.group(1) == b"row":
-                row = int(ref.group(2)) if ref and ref.group(2) else row + 1
+        row_digits = b""
+        letters_index = self.letters
+        for tag, letters, digits, slash in _XLSX_TAG.findall(buf, 0, cut):
+            if tag == b"row":
+                if digits:
+                    row, row_digits = int(digits), digits
+                else:
+                    row, row_digits = row + 1, b""
                 column = 0
                 continue
-            if ref and ref.group(1):
-                column = column_index(ref.group(1).decode("ascii")) + 1
-                if ref.group(2):
-                    row = int(ref.group(2))
+            if letters:
+                index = letters_index.get(letters)
+                if index is None:
+                    index = letters_index[letters] = column_index(letters.decode("ascii")) + 1
+                column = index
             else:
                 column += 1
-            if not attrs.endswith(b"/"):  # <c .../> holds no value (calamine skips it too)
+            if digits and digits != row_digits:
+                row, row_digits = int(digits), digits
+            if not slash:  # <c .../> holds no value (calamine skips it too)
                 if row > max_row:
                     max_row = row
                 if column > max_column:
@@ -498,19 +509,18 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
-def _sheet_from_values(name: str, values: list[list[Any]]) -> RawSheet:
-    width = max((len(r) for r in values), default=0)
-    rows: list[RawRow] = []
-    header: list[str] = []
-    for index, raw in enumerate(values):
-        cells = [cell_text(v) for v in raw]
-        if len(cells) < width:
-            cells += [""] * (width - len(cells))
-        if index == 0:
-            header = cells
-        else:
-            rows.append(RawRow(index + 1, cells))
-    return RawSheet(name, header, rows)
+def _text_column(values: list[Any]) -> list[str]:
+    return [v if type(v) is str else cell_text(v) for v in values]
+
+
+def _sheet_from_columns(name: str, columns: list[list[str]]) -> RawSheet:
+    """A sheet from its columns of cell text (all of one length); row 1 is the header."""
+    if not columns or not columns[0]:
+        return RawSheet(name, [], [])
+    rows = list(zip(*columns, strict=True))
+    while len(rows) > 1 and not any(rows[-1]):
+        rows.pop()  # trailing blank rows (formatted, never filled) are no part of the table
+    return RawSheet(name, list(rows[0]), [RawRow(number, cells) for number, cells in enumerate(rows[1:], start=2)])
 
 
 def read_workbook(data: bytes, kind: str, file_name: str, limits: Limits = DEFAULT_LIMITS) -> list[RawSheet]:
@@ -550,12 +560,9 @@ def read_workbook(data: bytes, kind: str, file_name: str, limits: Limits = DEFAU
     sheets = []
     extent = _Extent(file_name, limits)
     for name, frame in frames.items():
-        values = frame.to_numpy(dtype=object).tolist() if frame.size else []
-        # Trailing blank rows (formatted, never filled) are no part of the table.
-        while values and all(v == "" or v is None for v in values[-1]):
-            values.pop()
-        extent.check("", len(values), frame.shape[1] if values else 0, str(name))
-        sheets.append(_sheet_from_values(str(name), values))
+        extent.check("", len(frame), frame.shape[1], str(name))
+        columns = [_text_column(frame[c].tolist()) for c in frame.columns] if frame.size else []
+        sheets.append(_sheet_from_columns(str(name), columns))
     return sheets
 
 
@@ -650,16 +657,10 @@ def read_csv(data: bytes, file_name: str, limits: Limits = DEFAULT_LIMITS) -> Ra
         )
     if frame.shape[1] > limits.max_columns:
         raise _too_many_columns(file_name, frame.shape[1], limits)
-    values = frame.to_numpy(dtype=object).tolist()
-    # A blank line reads as a row of missing values (None, or NaN when rows differ in length).
-    for row in values:
-        for i, v in enumerate(row):
-            if type(v) is not str:
-                row[i] = ""
-    width = frame.shape[1]
-    header = values[0] if values else []
-    rows = [RawRow(i + 2, r) for i, r in enumerate(values[1:])]
-    return RawSheet("", header + [""] * (width - len(header)), rows)
+    # A blank line (or a short row) reads as missing values: blank cells.
+    columns = [[v if type(v) is str else "" for v in frame[c].tolist()] for c in frame.columns]
+    sheet = _sheet_from_columns("", columns)
+    return sheet
 
 
 def _too_many_columns(file_name: str, count: int, limits: Limits) -> FileTooLarge:

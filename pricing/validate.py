@@ -169,6 +169,23 @@ class _CellField(fields.Field):
             return self.blank
         return self.convert(text)
 
+    def compiled(self) -> Callable[[Any], Any]:
+        """``deserialize`` without marshmallow's per-call bookkeeping (missing values, ``None``,
+        pre- and post-load hooks: a cell is always text): the same conversion and validators,
+        for the hot loop over an upload's distinct cell texts."""
+        convert = self._deserialize
+        validators = tuple(self.validators)
+        if not validators:
+            return lambda raw: convert(raw, None, None)
+
+        def run(raw: Any) -> Any:
+            value = convert(raw, None, None)
+            for check in validators:
+                check(value)
+            return value
+
+        return run
+
     def _what(self) -> str:
         example = f", e.g. {self.column.example}" if self.column.example else ""
         return f"write {self._kind()}{example}"
@@ -491,17 +508,17 @@ def _validate_sheet(
             unit = f" ({column.unit})" if column.unit else ""
             report.add(
                 "missing_column",
-                f"The required column {column.name}{unit} is missing: add it to row 1 ({column.description})",
+                f"The required column {column.name}{unit} is missing: add it to row 1 ({column.description.rstrip('.')}).",
                 row=1,
                 column=column.name,
                 value=None,
             )
 
     count = len(rows)
+    columns = list(zip(*(r.cells for r in rows), strict=True)) if rows else []
     converted: dict[str, list[Any]] = {}
     bad_rows: set[int] = set()  # positions with a problem in a key column
     cell_problems: list[tuple[int, int, Problem]] = []
-    key_columns = set(table.key)
     for column in table.columns:
         where = mapped.get(column.name)
         if where is None:
@@ -509,57 +526,56 @@ def _validate_sheet(
             converted[column.name] = [blank] * count
             continue
         index, written = where
-        deserialize: Callable[[str], Any] = schema.fields[column.name].deserialize
+        cells = columns[index]
+        # Each distinct cell text goes through the marshmallow field once (most columns repeat
+        # their values: providers, GPUs, dates); every cell then costs one dict look-up.
+        deserialize = schema.fields[column.name].compiled()  # type: ignore[attr-defined]
         memo: dict[str, Any] = {}
-        values: list[Any] = []
-        append = values.append
-        letter = column_letter(index)
-        for position, row in enumerate(rows):
-            raw = row.cells[index]
+        failed = False
+        for raw in set(cells):
             try:
-                result = memo[raw]
-            except KeyError:
-                try:
-                    result = deserialize(raw)
-                except ValidationError as exc:
-                    result = CellError.of(exc)
-                memo[raw] = result
-            if type(result) is CellError:
-                append(None)
-                if column.name in key_columns:
+                memo[raw] = deserialize(raw)
+            except ValidationError as exc:
+                memo[raw] = CellError.of(exc)
+                failed = True
+        values = [memo[raw] for raw in cells]
+        if failed:
+            letter = column_letter(index)
+            for position, value in enumerate(values):
+                if type(value) is not CellError:
+                    continue
+                values[position] = None
+                if column.name in table.key:
                     bad_rows.add(position)
-                cell_problems.append(
-                    (
-                        row.number,
-                        index,
-                        Problem(
-                            result.code,
-                            str(result.messages[0]),
-                            sheet=report.sheet_label,
-                            row=row.number,
-                            column=written,
-                            column_letter=letter,
-                            value=raw,
-                        ),
-                    )
+                number = rows[position].number
+                problem = Problem(
+                    value.code,
+                    str(value.messages[0]),
+                    sheet=report.sheet_label,
+                    row=number,
+                    column=written,
+                    column_letter=letter,
+                    value=cells[position],
                 )
-            else:
-                append(result)
+                cell_problems.append((number, index, problem))
         converted[column.name] = values
 
     names = table.column_names
     result_rows = [dict(zip(names, values, strict=True)) for values in zip(*(converted[n] for n in names), strict=True)]
 
     seen: dict[tuple[Any, ...], int] = {}
-    key_values = [converted[k] for k in table.key]
-    for position, key in enumerate(zip(*key_values, strict=True)):
-        if position in bad_rows:
+    folded_columns = []
+    for name in table.key:
+        values = converted[name]
+        if table.column(name).type in ("text", "id"):  # providers, regions, products: case does not tell apart
+            values = [v.casefold() if v else v for v in values]
+        folded_columns.append(values)
+    for position, folded in enumerate(zip(*folded_columns, strict=True)):
+        earlier = seen.setdefault(folded, position)
+        if earlier == position or position in bad_rows or earlier in bad_rows:
             continue
-        folded = tuple(v.casefold() if isinstance(v, str) else v for v in key)
-        earlier = seen.get(folded)
-        if earlier is None:
-            seen[folded] = rows[position].number
-            continue
+        key = [converted[k][position] for k in table.key]
+        earlier = rows[earlier].number
         shown = ", ".join(
             f"{k}={v!s}" if v not in ("", None) else f"{k} blank" for k, v in zip(table.key, key, strict=True)
         )
