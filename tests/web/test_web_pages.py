@@ -368,3 +368,51 @@ def test_a_missing_choice_is_not_shown_as_the_first_option(client):
 def test_custom_fields_say_how_to_type_their_example(client):
     page = page_of(client.get("/training"))
     assert "All parameters (MoE: every expert). Example: 70.6 billion (type 70.6e9)" in page
+
+
+def test_the_permalink_pins_a_stored_tables_version():
+    from estimator.app.web import _pinned
+
+    pairs = [("model", "m"), ("pricing_table", "acme")]
+    assert _pinned(pairs, {"pricing": {"table": "acme", "version": 3}}) == [("model", "m"), ("pricing_table", "acme@3")]
+    assert _pinned([("pricing_table", "acme@2")], {"pricing": {"table": "acme", "version": 2}}) == [
+        ("pricing_table", "acme@2")
+    ]
+    assert _pinned(pairs, {"pricing": {"table": "seed", "version": None}}) == pairs
+    assert _pinned([("model", "m")], {"pricing": {"table": "seed", "version": None}}) == [("model", "m")]
+
+
+def test_the_pricing_select_lists_stored_tables_with_an_active_version(app):
+    import dataclasses
+    from types import SimpleNamespace
+
+    from estimator.app import state
+
+    class Store:
+        def tables(self):
+            return [SimpleNamespace(name="acme", active_version=3), SimpleNamespace(name="draft", active_version=None)]
+
+    app.extensions[state.EXTENSION] = dataclasses.replace(app.extensions[state.EXTENSION], store=Store())
+    page = page_of(app.test_client().get("/training"))
+    select = page[
+        page.index('<select id="field-pricing_table"') : page.index("</select>", page.index("field-pricing_table"))
+    ]
+    assert '<optgroup label="Uploaded">' in select
+    assert '<option value="acme">acme: active version 3</option>' in select
+    assert "draft" not in select
+
+
+def test_an_unreadable_store_leaves_the_seed_table(app, caplog):
+    import dataclasses
+
+    from estimator.app import state
+
+    class Broken:
+        def tables(self):
+            raise OSError("database is locked")
+
+    app.extensions[state.EXTENSION] = dataclasses.replace(app.extensions[state.EXTENSION], store=Broken())
+    response = app.test_client().get("/training")
+    assert response.status_code == 200
+    assert "seed: the built-in prices" in page_of(response)
+    assert "Could not list the pricing tables" in caplog.text
