@@ -95,6 +95,8 @@ CREATED_BY_MAX = 100
 NOTE_MAX = 2000
 _MAX_VERSION = 2**31 - 1  # an INTEGER column; larger numbers cannot exist
 _SCALARS = (str, int, float, bool, type(None))
+_PLAIN_TYPES = frozenset(_SCALARS)
+_ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
 _SHEET_ORDER = {name: i for i, name in enumerate(TABLES)}
 
 
@@ -391,21 +393,31 @@ def _encode_sheets(sheets: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[st
             raise PricingTableError(f"Sheet {sheet}: rows must be a list of mappings.", field="sheets")
         out = []
         for index, row in enumerate(rows):
-            if not isinstance(row, Mapping):
+            if type(row) is not dict and not isinstance(row, Mapping):
                 raise PricingTableError(f"Sheet {sheet}, row index {index}: a row must be a mapping of "
                                         f"column to value, not {type(row).__name__}.", field="sheets")
-            for column, value in row.items():
-                if not isinstance(column, str):
-                    raise PricingTableError(f"Sheet {sheet}, row index {index}: column names must be text, "
-                                            f"not {column!r}.", field="sheets")
-                if not isinstance(value, _SCALARS) or (isinstance(value, float) and not math.isfinite(value)):
-                    raise PricingTableError(
-                        f"Sheet {sheet}, row index {index}, column {column}: {value!r} cannot be stored; values "
-                        "are text, finite numbers, booleans or empty (dates as ISO text, '2025-03-01').",
-                        field="sheets")
-            out.append(json.dumps(dict(row), allow_nan=False, separators=(",", ":")))
+            # Fast path for plain rows; the per-value check below only runs when something is unusual.
+            if not (_PLAIN_TYPES.issuperset(map(type, row.values())) and all(type(c) is str for c in row)):
+                _check_row(sheet, index, row)
+            try:
+                out.append(_ENCODER.encode(row if type(row) is dict else dict(row)))
+            except ValueError:  # a NaN or infinity the fast path let through
+                _check_row(sheet, index, row)
+                raise
         encoded[sheet] = out
     return encoded
+
+
+def _check_row(sheet: str, index: int, row: Mapping[str, Any]) -> None:
+    for column, value in row.items():
+        if not isinstance(column, str):
+            raise PricingTableError(f"Sheet {sheet}, row index {index}: column names must be text, "
+                                    f"not {column!r}.", field="sheets")
+        if not isinstance(value, _SCALARS) or (isinstance(value, float) and not math.isfinite(value)):
+            raise PricingTableError(
+                f"Sheet {sheet}, row index {index}, column {column}: {value!r} cannot be stored; values "
+                "are text, finite numbers, booleans or empty (dates as ISO text, '2025-03-01').",
+                field="sheets")
 
 
 def _refuse_seed(name: str) -> None:
@@ -587,10 +599,7 @@ class PricingStore:
             conn.execute(pricing_versions.insert().values(
                 table_name=name, number=number, created_at=now, created_by=created_by, file_name=file_name,
                 row_counts=json.dumps(row_counts), note=note))
-            batch = [{"table_name": name, "version": number, "sheet": sheet, "position": position, "data": data}
-                     for sheet, rows in encoded.items() for position, data in enumerate(rows)]
-            if batch:
-                conn.execute(pricing_rows.insert(), batch)
+            self._insert_rows(conn, name, number, encoded)
             if activate:
                 self._set_active(conn, name, number, action="import", by=created_by, now=now)
                 active = number
@@ -630,6 +639,26 @@ class PricingStore:
                          .values(active_version=target.version))
             info = self._version_info(conn, name, target.version, target.version)
         return info
+
+    def _insert_rows(self, conn: Connection, name: str, number: int, encoded: dict[str, list[str]]) -> None:
+        rows = ((name, number, sheet, position, data) for sheet, datas in encoded.items()
+                for position, data in enumerate(datas))
+        driver_connection: Any = conn.connection.driver_connection
+        if self.backend == "postgresql":
+            # COPY, in this transaction: 100k rows in well under a second (executemany took ~4 s).
+            copy_sql = "COPY pricing_rows (table_name, version, sheet, position, data) FROM STDIN"
+            with driver_connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            # The driver's executemany, in this transaction: a third of the time SQLAlchemy's takes.
+            cursor = driver_connection.cursor()
+            try:
+                cursor.executemany(
+                    "INSERT INTO pricing_rows (table_name, version, sheet, position, data) VALUES (?, ?, ?, ?, ?)",
+                    rows)
+            finally:
+                cursor.close()
 
     def _lock_table(self, conn: Connection, name: str) -> Any:
         """The table's row, locked until commit on PostgreSQL (SQLite holds the whole write lock)."""
@@ -768,6 +797,9 @@ def _diff_sheet(sheet: str, before: list[dict[str, Any]] | None, after: list[dic
     for key in list(old) + [k for k in new if k not in old]:
         olds, news = old.get(key, []), new.get(key, [])
         for o, n in zip(olds, news, strict=False):
+            if o == n:
+                unchanged += 1
+                continue
             columns = [c for c in declared if c in o or c in n]
             columns += sorted((set(o) | set(n)) - set(declared))
             changes = {c: (o.get(c), n.get(c)) for c in columns if o.get(c) != n.get(c)}

@@ -160,18 +160,19 @@ def test_a_database_failure_mid_import_leaves_nothing_behind(store: PricingStore
     import_(store)
     before = counts(store)
 
-    def fail_on_rows(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("INSERT INTO PRICING_ROWS"):
+    def fail_on_activation(conn, cursor, statement, parameters, context, executemany):
+        # The activation is written last, after the version and its rows.
+        if statement.lstrip().upper().startswith("INSERT INTO PRICING_ACTIVATIONS"):
             raise RuntimeError("disk full (simulated)")
 
-    event.listen(store.engine, "before_cursor_execute", fail_on_rows)
+    event.listen(store.engine, "before_cursor_execute", fail_on_activation)
     try:
         with pytest.raises(RuntimeError, match="simulated"):
             import_(store, sheets={"energy": [TEXAS]})
         with pytest.raises(RuntimeError, match="simulated"):
             import_(store, name="brand-new")
     finally:
-        event.remove(store.engine, "before_cursor_execute", fail_on_rows)
+        event.remove(store.engine, "before_cursor_execute", fail_on_activation)
     assert counts(store) == before
     assert import_(store).number == 2  # the failed attempt used up no number
 
