@@ -114,7 +114,8 @@ def live_server() -> Iterator[str]:
 @pytest.fixture
 def open_page(browser, live_server, request) -> Iterator[Any]:
     """``open_page(viewport="laptop")``: a new page with JavaScript off and the network guard on.
-    The test fails if any page asked for a non-loopback address."""
+    The test fails if any page asked for a non-loopback address or logged a console error (a
+    Content-Security-Policy violation, a missing file)."""
     contexts: list[Any] = []
     guard = NetworkGuard()
     seen: list[str] = []
@@ -128,12 +129,19 @@ def open_page(browser, live_server, request) -> Iterator[Any]:
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(20_000)
+        page.on(
+            "console", lambda m: errors.append(m.text) if m.type == "error" and "status of 422" not in m.text else None
+        )
         return page
 
+    # e.g. "Refused to apply inline style because it violates … Content Security Policy" (a form page
+    # answered with 422 is logged too: that one is expected)
+    errors: list[str] = []
     yield make
     for context in contexts:
         context.close()
     assert guard.blocked == [], f"requests to non-loopback addresses: {guard.blocked}"
+    assert errors == [], f"console errors (CSP violations, missing files): {errors}"
     assert all(is_loopback(u) or u.startswith(("data:", "about:")) for u in seen), seen
 
 
