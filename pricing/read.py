@@ -138,7 +138,7 @@ def _content_kind(data: bytes) -> str:
                 if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
                     return "xlsx"
         except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, ValueError, OSError):
-            return "zip"
+            return "damaged"
         return "zip"
     if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return "xls"
@@ -159,6 +159,13 @@ def detect_kind(data: bytes, file_name: str) -> str:
         hint = " (an old Excel .xls: save it as .xlsx)" if content == "xls" else ""
         raise UnsupportedFile(
             f"'{name}' has the extension '{extension or '(none)'}'{hint}. Accepted: {ACCEPTED}.",
+            field="file",
+            accepted=["xlsx", "ods", "csv"],
+        )
+    if content == "damaged":
+        raise UnsupportedFile(
+            f"'{name}' is a damaged or incomplete zip container (an xlsx or ods file cut short?); save it again "
+            "and upload the whole file.",
             field="file",
             accepted=["xlsx", "ods", "csv"],
         )

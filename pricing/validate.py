@@ -541,12 +541,19 @@ def _validate_sheet(
         values = [memo[raw] for raw in cells]
         if failed:
             letter = column_letter(index)
+            # The report keeps the first max_problems by (row, column): within one column, the
+            # first max_problems rows are enough, so no more Problems are built than that.
+            room = report.limit
             for position, value in enumerate(values):
                 if type(value) is not CellError:
                     continue
                 values[position] = None
                 if column.name in table.key:
                     bad_rows.add(position)
+                if room <= 0:
+                    report.full = True
+                    continue
+                room -= 1
                 number = rows[position].number
                 problem = Problem(
                     value.code,
@@ -570,10 +577,15 @@ def _validate_sheet(
         if table.column(name).type in ("text", "id"):  # providers, regions, products: case does not tell apart
             values = [v.casefold() if v else v for v in values]
         folded_columns.append(values)
+    room = report.limit
     for position, folded in enumerate(zip(*folded_columns, strict=True)):
         earlier = seen.setdefault(folded, position)
         if earlier == position or position in bad_rows or earlier in bad_rows:
             continue
+        if room <= 0:
+            report.full = True
+            continue
+        room -= 1
         key = [converted[k][position] for k in table.key]
         earlier = rows[earlier].number
         shown = ", ".join(

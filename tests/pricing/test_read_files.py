@@ -158,10 +158,9 @@ KIND_CASES = [
     ),
     (
         "prices.xlsx",
-        b"PK\x03\x04 cut short",
-        f"'prices.xlsx' is named .xlsx but holds a zip archive that is no "
-        f"spreadsheet. Accepted: {ACCEPTED}; the extension must match the content (save the file again in one of these "
-        "formats).",
+        XLSX[: len(XLSX) // 2],
+        "'prices.xlsx' is a damaged or incomplete zip container (an xlsx or ods file cut short?); save it again and "
+        "upload the whole file.",
     ),
     (
         "prices.csv",
