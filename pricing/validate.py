@@ -579,15 +579,15 @@ def _validate_sheet(
         folded_columns.append(values)
     room = report.limit
     for position, folded in enumerate(zip(*folded_columns, strict=True)):
-        earlier = seen.setdefault(folded, position)
-        if earlier == position or position in bad_rows or earlier in bad_rows:
+        first = seen.setdefault(folded, position)
+        if first == position or position in bad_rows or first in bad_rows:
             continue
         if room <= 0:
             report.full = True
             continue
         room -= 1
         key = [converted[k][position] for k in table.key]
-        earlier = rows[earlier].number
+        first_row = rows[first].number
         shown = ", ".join(
             f"{k}={v!s}" if v not in ("", None) else f"{k} blank" for k, v in zip(table.key, key, strict=True)
         )
@@ -597,7 +597,7 @@ def _validate_sheet(
                 10**6,
                 Problem(
                     "duplicate_key",
-                    f"Row {rows[position].number} repeats row {earlier}: the same {shown}. Keep one of them, "
+                    f"Row {rows[position].number} repeats row {first_row}: the same {shown}. Keep one of them, "
                     "or tell them apart by a key column.",
                     sheet=report.sheet_label,
                     row=rows[position].number,
