@@ -5,7 +5,8 @@
 Deployment note: put a *buffering* reverse proxy (nginx with ``proxy_request_buffering on``,
 its default) in front of gunicorn. gunicorn's docs say so, and it was reproduced here: ten
 clients uploading slowly tied up every sync and gthread worker, so the service stopped
-answering. The proxy reads each request whole before passing it on.
+answering. The proxy reads each request whole before passing it on. The README's deployment
+notes have a sample nginx site.
 
 Timeouts match a container stop period of 30 s (``docker stop -t 30``, compose
 ``stop_grace_period: 30s``, Kubernetes ``terminationGracePeriodSeconds: 30``): on SIGTERM
@@ -16,13 +17,17 @@ import os
 
 # Loopback unless told otherwise (the Dockerfile sets ESTIMATOR_BIND=0.0.0.0:8000 inside the container).
 bind = os.environ.get("ESTIMATOR_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# An estimate is pure-Python CPU work, so one worker process per core uses the machine (threads
+# of one process share one core through the GIL), and a few threads per worker overlap reading and
+# writing sockets with computing; more threads only lengthen the tail as CPU-bound requests take
+# turns. bench/bench_http.py measures the effect (docs/benchmarks.md).
+workers = int(os.environ.get("WEB_CONCURRENCY", str(max(2, os.cpu_count() or 1))))
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 
 timeout = 30  # a worker silent this long is killed and restarted
 graceful_timeout = 25  # time to finish requests after SIGTERM
-keepalive = 5  # seconds to hold an idle keep-alive connection (behind a proxy: below its timeout)
+keepalive = 5  # seconds to hold an idle keep-alive connection; a proxy reusing connections must close them sooner
 
 accesslog = "-"  # stdout
 errorlog = "-"  # stderr
