@@ -579,15 +579,15 @@ def _validate_sheet(
         folded_columns.append(values)
     room = report.limit
     for position, folded in enumerate(zip(*folded_columns, strict=True)):
-        first = seen.setdefault(folded, position)
-        if first == position or position in bad_rows or first in bad_rows:
+        first_position = seen.setdefault(folded, position)
+        if first_position == position or position in bad_rows or first_position in bad_rows:
             continue
         if room <= 0:
             report.full = True
             continue
         room -= 1
         key = [converted[k][position] for k in table.key]
-        first_row = rows[first].number
+        first_row = rows[first_position].number
         shown = ", ".join(
             f"{k}={v!s}" if v not in ("", None) else f"{k} blank" for k, v in zip(table.key, key, strict=True)
         )
