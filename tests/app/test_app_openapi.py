@@ -78,6 +78,15 @@ def test_paths(spec):
         "/api/v1/hardware/{hardware_id}",
         "/api/v1/models",
         "/api/v1/models/{model_id}",
+        "/api/v1/pricing-tables",
+        "/api/v1/pricing-tables/{name}",
+        "/api/v1/pricing-tables/{name}/versions",
+        "/api/v1/pricing-tables/{name}/versions/{number}",
+        "/api/v1/pricing-tables/{name}/diff",
+        "/api/v1/pricing-tables/{name}/active",
+        "/api/v1/pricing-tables/{name}/rollback",
+        "/api/v1/pricing-tables/{name}/download",
+        "/api/v1/pricing-template.xlsx",
     }
     training = spec["paths"]["/api/v1/estimates/training"]["post"]
     assert training["requestBody"]["content"]["application/json"]["schema"] == {
