@@ -278,3 +278,15 @@ def test_compare_uses_the_named_table(client):
             "tokens": 1e12, "gpus": 512, "pricing_table": "acme"}
     result = client.post("/api/v1/compare", json=body).get_json()
     assert all(row["pricing"]["table"] == "acme" for row in result["rows"])
+
+
+@pytest.mark.parametrize(("data", "file_name"), [
+    (b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "prices.xlsx"),  # an image named like a workbook
+    (b"col\n1\n", "prices.pdf"),  # a file type that is not accepted
+])
+def test_wrong_file_type_is_415_and_imports_nothing(client, data, file_name):
+    response = upload(client, "acme", data, file_name=file_name, sheet=None)
+    assert response.status_code == 415
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["title"] == "Unsupported Media Type"
+    assert [t["name"] for t in client.get("/api/v1/pricing-tables").get_json()] == ["seed"]
