@@ -737,14 +737,13 @@ def _validate_workbook(
     unknown: list[RawSheet] = []
     taken: dict[str, str] = {}
     for sheet in sheets:
-        if _is_blank(sheet.header) and not _data_rows(sheet):
-            continue  # nothing in it (Excel's default Sheet2)
         key = sheet_key(sheet.name)
         if key == "readme":
             continue
         table = TABLES.get(key)
         if table is None:
-            unknown.append(sheet)
+            if not _is_blank(sheet.header) or _data_rows(sheet):  # skip Excel's empty default Sheet2
+                unknown.append(sheet)
             continue
         if table.name in taken:
             report.add(

@@ -689,6 +689,22 @@ def test_every_problem_of_a_file_is_reported_in_row_then_column_order() -> None:
     assert found[-1].message.startswith("Row 6 repeats row 2: ")
 
 
+def test_blank_sheet_named_after_a_table_is_an_empty_sheet() -> None:
+    assert problems(xlsx_bytes({"gpu_prices": [], "Sheet2": []}), file_name="p.xlsx") == [
+        Problem(
+            "empty_sheet",
+            "Sheet 'gpu_prices' has no data rows: write the gpu_prices rows below the header.",
+            sheet="gpu_prices",
+        )
+    ]
+
+
+def test_numbers_stored_as_text_and_number_cells_in_a_workbook() -> None:
+    data = xlsx_bytes({"gpu_prices": [HEADER, ROW[:4] + ["2.50"] + ROW[5:], ROW[:4] + [3, "other"] + ROW[6:]]})
+    rows = parse_upload(data, "p.xlsx", catalog=CATALOG, today=TODAY)["gpu_prices"]
+    assert [r["usd_per_gpu_hour"] for r in rows] == [2.5, 3.0]
+
+
 def test_several_sheets_report_their_own_problems() -> None:
     data = xlsx_bytes(
         {
