@@ -38,10 +38,7 @@ class UnknownIdError(EstimatorError, LookupError):
     code = "unknown_id"
 
     def __init__(self, kind: str, given: str, known: Iterable[str], *, field: str) -> None:
-        known = sorted(known)
-        closest = difflib.get_close_matches(given.lower()[:100], known, n=3, cutoff=0.4)
-        given = given if len(given) <= 80 else given[:77] + "..."
-        hint = f" Closest: {', '.join(closest)}." if closest else ""
+        given, closest, hint = closest_ids(given, known)
         listing = "hardware" if kind == "hardware" else "models"
         super().__init__(
             f"Unknown {kind} '{given}'.{hint} See `estimator catalog {listing}` for all ids.",
@@ -49,6 +46,14 @@ class UnknownIdError(EstimatorError, LookupError):
             given=given,
             closest=closest,
         )
+
+
+def closest_ids(given: str, known: Iterable[str]) -> tuple[str, list[str], str]:
+    """``given`` cut to 80 characters for messages, the up to 3 closest known ids, and a
+    " Closest: a, b." hint (empty when nothing is close)."""
+    closest = difflib.get_close_matches(given.lower()[:100], sorted(known), n=3, cutoff=0.4)
+    shown = given if len(given) <= 80 else given[:77] + "..."
+    return shown, closest, f" Closest: {', '.join(closest)}." if closest else ""
 
 
 class UnsupportedPrecisionError(EstimatorError, ValueError):

@@ -10,12 +10,11 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from estimator.errors import EstimatorError, InvalidInputError
+from estimator.errors import EstimatorError, InvalidInputError, closest_ids
 
 
 @dataclass(frozen=True)
@@ -78,9 +77,7 @@ class UnknownPricingTable(PricingError, LookupError):
 
     def __init__(self, given: str, known: Iterable[str]) -> None:
         known = sorted(known)
-        closest = difflib.get_close_matches(given.lower()[:100], known, n=3, cutoff=0.4)
-        hint = f" Closest: {', '.join(closest)}." if closest else ""
-        shown = given if len(given) <= 80 else given[:77] + "..."
+        shown, closest, hint = closest_ids(given, known)
         super().__init__(
             f"Unknown pricing table '{shown}'.{hint} Known tables: {', '.join(known)}.",
             field="pricing_table", given=shown, closest=closest,
