@@ -453,11 +453,12 @@ def check_zip(data: bytes, kind: str, file_name: str, limits: Limits = DEFAULT_L
         if info.is_dir():
             continue
         scanner: _XlsxScanner | _OdsScanner | None = None
-        if info.filename.lower().endswith(".xml"):
-            if kind == "ods" and info.filename == "content.xml":
-                scanner = _OdsScanner(info.filename, extent)
-            elif kind == "xlsx":
-                scanner = _XlsxScanner(info.filename, extent)
+        if kind == "ods" and info.filename == "content.xml":  # the only part calamine reads sheets from
+            scanner = _OdsScanner(info.filename, extent)
+        elif kind == "xlsx":
+            # Every part: the workbook's relationships may name a worksheet part anything. A stray
+            # match in another part (an image) only counts a cell or row more.
+            scanner = _XlsxScanner(info.filename, extent)
         for chunk in _inflate(data, info, limits.max_unpacked_bytes - unpacked, file_name):
             unpacked += len(chunk)
             if unpacked > MiB and unpacked / packed_total > limits.max_compression_ratio:

@@ -56,7 +56,7 @@ _WORKBOOK_RELS = (
 )
 
 
-def raw_xlsx(sheet_data: str | bytes, dimension: str = "A1") -> bytes:
+def raw_xlsx(sheet_data: str | bytes, dimension: str = "A1", part: str = "xl/worksheets/sheet1.xml") -> bytes:
     """A minimal xlsx whose one sheet (gpu_prices) holds ``sheet_data`` inside <sheetData>."""
     body = sheet_data.encode() if isinstance(sheet_data, str) else sheet_data
     sheet = (
@@ -71,8 +71,8 @@ def raw_xlsx(sheet_data: str | bytes, dimension: str = "A1") -> bytes:
         zf.writestr("[Content_Types].xml", _CONTENT_TYPES)
         zf.writestr("_rels/.rels", _RELS)
         zf.writestr("xl/workbook.xml", _WORKBOOK)
-        zf.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
-        zf.writestr("xl/worksheets/sheet1.xml", sheet)
+        zf.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS.replace("worksheets/sheet1.xml", part[3:]))
+        zf.writestr(part, sheet)
     return buffer.getvalue()
 
 
@@ -439,6 +439,14 @@ def test_sparse_sheet_that_would_make_calamine_allocate_terabytes() -> None:
     with pytest.raises(FileTooLarge) as info:
         read_upload(data, "sparse.xlsx")
     assert "holds a value in row 1,048,576" in info.value.message
+
+
+def test_a_worksheet_part_with_any_name_is_scanned() -> None:
+    rows = "".join(f'<row r="{i}"><c r="B{i}"><v>{i}</v></c></row>' for i in range(1, 4))
+    renamed = raw_xlsx(rows, part="xl/data/cells")
+    assert read_upload(renamed, "p.xlsx").sheets[0].rows[-1] == RawRow(3, ("", "3"))  # calamine reads it
+    with pytest.raises(FileTooLarge):
+        read_upload(raw_xlsx(rows, part="xl/data/cells"), "p.xlsx", limits=Limits(max_rows=1))
 
 
 def test_cells_without_references_are_counted_too() -> None:
