@@ -445,8 +445,9 @@ def test_a_worksheet_part_with_any_name_is_scanned() -> None:
     rows = "".join(f'<row r="{i}"><c r="B{i}"><v>{i}</v></c></row>' for i in range(1, 4))
     renamed = raw_xlsx(rows, part="xl/data/cells")
     assert read_upload(renamed, "p.xlsx").sheets[0].rows[-1] == RawRow(3, ("", "3"))  # calamine reads it
-    with pytest.raises(FileTooLarge):
-        read_upload(raw_xlsx(rows, part="xl/data/cells"), "p.xlsx", limits=Limits(max_rows=1))
+    with pytest.raises(FileTooLarge) as info:
+        read_upload(renamed, "p.xlsx", limits=Limits(max_rows=1))
+    assert "a sheet (xl/data/cells) holds a value in row 3" in info.value.message  # found by the scan
 
 
 def test_cells_without_references_are_counted_too() -> None:
