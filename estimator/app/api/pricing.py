@@ -8,16 +8,12 @@ multipart closing boundary: a truncated body is never imported as a shorter tabl
 
 from __future__ import annotations
 
-import hmac
-import io
-from pathlib import Path
 from typing import Any
 
-from flask import Request, Response, current_app, jsonify, request, url_for
+from flask import Response, jsonify, request, url_for
 from marshmallow import Schema, fields, validate
 
 from estimator.errors import EstimatorError
-from pricing.books import seed_sheets
 from pricing.errors import PricingTableError, UnknownPricingTable
 from pricing.export import template_xlsx, to_csv, to_xlsx
 from pricing.store import PricingStore, StoredVersion, validate_name
@@ -25,7 +21,8 @@ from pricing.tables import SEED_TABLE, TABLES
 from pricing.validate import parse_upload
 
 from ..errors import PROBLEM_MIMETYPE, ProblemError, problem_from_core, respond
-from ..jsonsafe import read_body
+from ..pricing_ops import authorise, read_upload, seed_row_counts, seed_rows
+from ..pricing_ops import store_of as _store
 from ..schemas import ProblemSchema
 from ..state import Ready, ready_state
 from . import Blueprint
@@ -84,35 +81,19 @@ def _path_error(exc: EstimatorError) -> Response:
 
 
 # --- Helpers ------------------------------------------------------------------------------------
-def _store(ready: Ready) -> PricingStore:
-    if ready.store is None:
-        raise ProblemError(503, "The pricing store is not configured; see ESTIMATOR_DATABASE_URL.")
-    return ready.store
-
-
 def require_admin() -> str:
     """The token name of an authorised writer, or a 401 / 403 problem."""
-    token = current_app.config["ADMIN_TOKEN"]
-    if not token:
-        raise ProblemError(403, "Writes to pricing tables are disabled: set ESTIMATOR_ADMIN_TOKEN on the server "
-                                "and send 'Authorization: Bearer <token>'.")
     scheme, _, given = (request.headers.get("Authorization") or "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
-        raise ProblemError(401, "This write needs 'Authorization: Bearer <ESTIMATOR_ADMIN_TOKEN>'.",
-                           headers={"WWW-Authenticate": 'Bearer realm="pricing"'})
-    return str(current_app.config["ADMIN_TOKEN_NAME"])
+    return authorise(given.strip() if scheme.lower() == "bearer" else None,
+                     disabled="Writes to pricing tables are disabled: set ESTIMATOR_ADMIN_TOKEN on the server "
+                              "and send 'Authorization: Bearer <token>'.",
+                     refused="This write needs 'Authorization: Bearer <ESTIMATOR_ADMIN_TOKEN>'.",
+                     headers={"WWW-Authenticate": 'Bearer realm="pricing"'})
 
 
 def _seed_info(ready: Ready) -> dict[str, Any]:
-    counts = {name: 0 for name in TABLES}
-    for point in ready.seed_book.points:
-        sheet = {"rent": "gpu_prices", "purchase": "hardware_costs", "electricity": "energy",
-                 "hosting": "colocation"}.get(point.kind)
-        if sheet:
-            counts[sheet] += 1
-    counts["api_prices"] = len(ready.seed_book.api_prices)
     return {"name": SEED_TABLE, "read_only": True, "active_version": None, "latest_version": None, "versions": 0,
-            "created_at": None, "updated_at": None, "row_counts": counts}
+            "created_at": None, "updated_at": None, "row_counts": seed_row_counts(ready)}
 
 
 def _version(store: PricingStore, name: str, number: int | None) -> StoredVersion:
@@ -122,30 +103,10 @@ def _version(store: PricingStore, name: str, number: int | None) -> StoredVersio
 
 def _upload() -> tuple[bytes, str, dict[str, str]]:
     """The uploaded file's bytes and name, and the other form fields, from a body read in full."""
-    if request.mimetype != "multipart/form-data":
-        raise ProblemError(415, "Upload the file as multipart/form-data with a 'file' field "
-                                f"(got {request.mimetype or 'no Content-Type'}).",
-                           headers={"Accept-Post": "multipart/form-data"})
-    boundary = request.mimetype_params.get("boundary", "")
-    limit = current_app.config["MAX_UPLOAD_BYTES"]
-    request.max_content_length = limit
-    body = read_body(limit)
-    if not boundary or not body.rstrip(b"\r\n").endswith(b"--" + boundary.encode("latin-1") + b"--"):
-        raise ProblemError(400, "The upload ended before its closing multipart boundary: it was cut short. "
-                                "Nothing was imported; send the whole file again.")
-    environ = dict(request.environ)
-    environ.update({"wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body)), "wsgi.input_terminated": False})
-    environ.pop("HTTP_TRANSFER_ENCODING", None)
-    parsed = Request(environ)
-    parsed.max_content_length = limit
-    try:
-        upload = parsed.files.get("file")
-        if upload is None:
-            raise ProblemError(422, "The upload has no 'file' field: send the spreadsheet as the form field 'file'.")
-        form = {k: v for k, v in parsed.form.items() if k in ("sheet", "activate", "note")}
-        return upload.read(), upload.filename or "", form
-    finally:
-        parsed.close()  # the parsed files' temporary storage
+    upload = read_upload()
+    if upload.data is None:
+        raise ProblemError(422, "The upload has no 'file' field: send the spreadsheet as the form field 'file'.")
+    return upload.data, upload.file_name, upload.form
 
 
 def _flag(value: str | None, default: bool) -> bool:
@@ -303,7 +264,7 @@ def download(name: str) -> Response:
     """Download a version (default: the active one; the seed table as built in) as xlsx or csv."""
     ready = ready_state()
     if name == SEED_TABLE:
-        return _download(seed_sheets(Path(current_app.config["SEEDS_DIR"]) / "pricing", ready.catalog), SEED_TABLE)
+        return _download(seed_rows(ready), SEED_TABLE)
     raw = request.args.get("version")
     if raw is not None and (not raw.isdigit() or int(raw) < 1):
         raise ProblemError(422, f"?version= must be a version number like 3, got {raw!r}.")

@@ -1,0 +1,120 @@
+"""Pricing-table operations shared by the JSON API (``api/pricing.py``) and the pricing page
+(``web/pricing.py``): the store, who may write, reading an upload whole, the seed table's rows.
+
+The two differ only in how a writer shows the admin token (an ``Authorization: Bearer`` header;
+a password field on the page's forms) and in how errors are shown (problem JSON; the page again
+with the message next to its field); the checks themselves live here once.
+"""
+
+from __future__ import annotations
+
+import hmac
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import Request, current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from pricing.books import seed_sheets
+from pricing.store import PricingStore
+from pricing.tables import TABLES
+
+from .errors import ProblemError
+from .jsonsafe import read_body
+from .state import Ready
+
+#: Seed price-point kinds and the sheet each is read from.
+_SEED_SHEETS = {"rent": "gpu_prices", "purchase": "hardware_costs", "electricity": "energy", "hosting": "colocation"}
+
+
+def store_of(ready: Ready) -> PricingStore:
+    """The store of uploaded tables, or a 503 problem."""
+    if ready.store is None:
+        raise ProblemError(503, "The pricing store is not configured; see ESTIMATOR_DATABASE_URL.")
+    return ready.store
+
+
+def writes_enabled() -> bool:
+    return bool(current_app.config["ADMIN_TOKEN"])
+
+
+def authorise(given: str | None, *, disabled: str, refused: str, headers: Mapping[str, str] | None = None) -> str:
+    """The name recorded for a writer who gave the admin token (``given``, None when absent).
+
+    403 with ``disabled`` when no ESTIMATOR_ADMIN_TOKEN is configured; 401 with ``refused`` (and
+    ``headers``) when the token is missing or wrong, compared in constant time.
+    """
+    token = current_app.config["ADMIN_TOKEN"]
+    if not token:
+        raise ProblemError(403, disabled)
+    if given is None or not hmac.compare_digest(given.encode(), token.encode()):
+        raise ProblemError(401, refused, headers=headers)
+    return str(current_app.config["ADMIN_TOKEN_NAME"])
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A multipart upload read whole: the file part's bytes (None: no ``file`` part) and name,
+    and the other fields (the first value of each)."""
+
+    data: bytes | None
+    file_name: str
+    form: dict[str, str] = field(default_factory=dict)
+
+
+def read_upload() -> Upload:
+    """The current multipart request, read in full and checked before anything is parsed.
+
+    415 when it is not multipart; 413 past ``MAX_UPLOAD_BYTES`` by what actually arrived (chunked
+    bodies too, which a server may hand over cut short with no error); 400 when the body does not
+    end with its closing boundary (a truncated upload is never taken for a shorter file).
+    """
+    if request.mimetype != "multipart/form-data":
+        raise ProblemError(415, "Upload the file as multipart/form-data with a 'file' field "
+                                f"(got {request.mimetype or 'no Content-Type'}).",
+                           headers={"Accept-Post": "multipart/form-data"})
+    boundary = request.mimetype_params.get("boundary", "")
+    limit = current_app.config["MAX_UPLOAD_BYTES"]
+    too_large = f"The upload is larger than the limit of {limit:,} bytes."
+    request.max_content_length = limit
+    try:
+        body = read_body(limit)
+    except RequestEntityTooLarge:  # werkzeug's own check (declared length, or a chunked body): our limit's words
+        raise ProblemError(413, too_large) from None
+    if not boundary or not body.rstrip(b"\r\n").endswith(b"--" + boundary.encode("latin-1") + b"--"):
+        raise ProblemError(400, "The upload ended before its closing multipart boundary: it was cut short. "
+                                "Nothing was imported; send the whole file again.")
+    environ = dict(request.environ)
+    environ.update({"wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body)), "wsgi.input_terminated": False})
+    environ.pop("HTTP_TRANSFER_ENCODING", None)
+    parsed = Request(environ)
+    parsed.max_content_length = limit
+    try:
+        upload = parsed.files.get("file")
+        form = {k: parsed.form.get(k, "") for k in parsed.form}
+        if upload is None:
+            return Upload(None, "", form)
+        return Upload(upload.read(), upload.filename or "", form)
+    except RequestEntityTooLarge:  # too many parts, or a text field past werkzeug's form memory limit
+        raise ProblemError(413, "The upload's form fields are too large or too many.") from None
+    finally:
+        parsed.close()  # the parsed files' temporary storage
+
+
+def seed_rows(ready: Ready) -> dict[str, list[dict[str, Any]]]:
+    """The built-in seed table's rows per sheet, typed as an uploaded version's are."""
+    return seed_sheets(Path(current_app.config["SEEDS_DIR"]) / "pricing", ready.catalog)
+
+
+def seed_row_counts(ready: Ready) -> dict[str, int]:
+    """Rows per sheet of the seed table, every sheet listed."""
+    counts = {name: 0 for name in TABLES}
+    for point in ready.seed_book.points:
+        sheet = _SEED_SHEETS.get(point.kind)
+        if sheet:
+            counts[sheet] += 1
+    counts["api_prices"] = len(ready.seed_book.api_prices)
+    return counts
