@@ -17,7 +17,8 @@ Safety (see ``Limits``), checked before any spreadsheet engine sees the file:
 - the upload's size;
 - for a zip container (xlsx, ods): the number of entries, the total unpacked size and the
   compression ratio, counted by inflating every entry ourselves (declared sizes can lie), and
-  the last row and column that hold a value in every sheet, found by scanning the sheet XML.
+  the last row and column that hold a value in every sheet, found by scanning the sheet XML,
+  with the cells of all sheets together (rows x columns from A1 to the last value).
   Calamine allocates one cell for every position between A1 and the last cell that holds a
   value, whatever the ``<dimension>`` tag says: a 1.6 KB xlsx with values in A1 and XFD1048576
   makes it ask for 512 GiB and abort the process, and an ods row repeated 100,000 times over
@@ -64,6 +65,9 @@ class Limits:
     max_rows: int = 200_000
     #: Columns per sheet.
     max_columns: int = 100
+    #: Cells of all sheets together (rows x columns from A1 to the last value): a reader holds them
+    #: all in memory, about 250 bytes each on the way to validated rows.
+    max_cells: int = 5_000_000
     #: Sheets per workbook.
     max_sheets: int = 50
     #: Entries in a zip container (xlsx, ods).
@@ -275,8 +279,14 @@ class _Extent:
         self.file_name = file_name
         self.max_row = limits.max_rows + 1  # the header is row 1
         self.max_column = limits.max_columns
+        self.max_cells = limits.max_cells
+        self.extents: dict[tuple[str, str | None], list[int]] = {}
 
     def check(self, part: str, row: int, column: int, sheet: str | None = None) -> None:
+        if row > 0 and column > 0:
+            extent = self.extents.setdefault((part, sheet), [0, 0])
+            extent[0] = max(extent[0], row)
+            extent[1] = max(extent[1], column)
         where = f"sheet '{sheet[:80]}'" if sheet else f"a sheet ({part[:80]})"
         if row > self.max_row:
             raise FileTooLarge(
@@ -293,6 +303,18 @@ class _Extent:
                 "of the table.",
                 field="file",
                 limit=self.max_column,
+            )
+
+    def check_cells(self) -> None:
+        """The cells a reader allocates: every sheet's rectangle from A1 to its last value."""
+        cells = sum(rows * columns for rows, columns in self.extents.values())
+        if cells > self.max_cells:
+            raise FileTooLarge(
+                f"'{_shown(self.file_name)}' spans {cells:,} cells (rows x columns of its sheets, counted from A1 to "
+                f"the last value); at most {self.max_cells:,} are read. Delete stray values far below or right of the "
+                "tables, or split the file.",
+                field="file",
+                limit=self.max_cells,
             )
 
 
@@ -353,7 +375,7 @@ class _XlsxScanner:
                 if column > max_column:
                     max_column = column
         self.row, self.column = row, column
-        self.extent.check(self.part, max(max_row, 1), max(max_column, 1))
+        self.extent.check(self.part, max_row, max_column)
 
 
 _ODS_TAG = re.compile(rb"<(/?)(?:[A-Za-z_][\w.-]*:)(table|table-row|table-cell|covered-table-cell)(?=[\s/>])([^>]*)>")
@@ -472,6 +494,7 @@ def check_zip(data: bytes, kind: str, file_name: str, limits: Limits = DEFAULT_L
                 scanner.feed(chunk)
         if scanner is not None:
             scanner.feed(b"", final=True)
+    extent.check_cells()
 
 
 # --- Workbooks ----------------------------------------------------------------------------------
@@ -569,6 +592,8 @@ def read_workbook(data: bytes, kind: str, file_name: str, limits: Limits = DEFAU
     extent = _Extent(file_name, limits)
     for name, frame in frames.items():
         extent.check("", len(frame), frame.shape[1], str(name))
+    extent.check_cells()
+    for name, frame in frames.items():
         columns = [_text_column(frame[c].tolist()) for c in frame.columns] if frame.size else []
         sheets.append(_sheet_from_columns(str(name), columns))
     return sheets
@@ -665,6 +690,9 @@ def read_csv(data: bytes, file_name: str, limits: Limits = DEFAULT_LIMITS) -> Ra
         )
     if frame.shape[1] > limits.max_columns:
         raise _too_many_columns(file_name, frame.shape[1], limits)
+    extent = _Extent(file_name, limits)
+    extent.check("", len(frame), frame.shape[1], "")
+    extent.check_cells()
     # A blank line (or a short row) reads as missing values: blank cells.
     columns = [[v if type(v) is str else "" for v in frame[c].tolist()] for c in frame.columns]
     sheet = _sheet_from_columns("", columns)

@@ -424,6 +424,29 @@ def test_xlsx_row_and_column_caps() -> None:
     )
 
 
+def test_cell_cap_counts_the_rectangle_a_reader_allocates() -> None:
+    limits = Limits(max_cells=10)
+    sparse = raw_xlsx(inline("A1", "a") + '<row r="4"><c r="C4"><v>1</v></c></row>')  # 4 rows x 3 columns
+    with pytest.raises(FileTooLarge) as info:
+        read_upload(sparse, "p.xlsx", limits=limits)
+    assert info.value.message == (
+        "'p.xlsx' spans 12 cells (rows x columns of its sheets, counted from A1 to the last value); at most 10 are "
+        "read. Delete stray values far below or right of the tables, or split the file."
+    )
+    assert read_upload(
+        raw_xlsx(inline("A1", "a") + '<row r="3"><c r="C3"><v>1</v></c></row>'), "p.xlsx", limits=limits
+    ).sheets[0].rows[-1] == RawRow(3, ("", "", "1"))
+    with pytest.raises(FileTooLarge):
+        read_upload(b"a,b,c\n1,2,3\n4,5,6\n7,8,9\n", "p.csv", limits=limits)
+    odd = raw_ods(
+        '<table:table table:name="s"><table:table-row table:number-rows-repeated="4">'
+        '<table:table-cell table:number-columns-repeated="3" office:value-type="float" office:value="1"/>'
+        "</table:table-row></table:table>"
+    )
+    with pytest.raises(FileTooLarge):
+        read_upload(odd, "p.ods", limits=limits)
+
+
 def test_empty_formatted_cells_beyond_the_caps_are_no_values() -> None:
     data = raw_xlsx(
         '<row r="1">' + inline("A1", "provider") + '</row><row r="900000" s="1" customFormat="1">'
