@@ -119,8 +119,8 @@ def test_docs_page_in_a_browser_requests_only_this_server(live_server):
     """Swagger UI renders every operation, and every request the page makes (scripts, styles, the
     document, anything the bundle would fetch, such as the online validator) goes to this server."""
     if not CHROMIUM.exists() or importlib.util.find_spec("playwright") is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI needs {CHROMIUM} and playwright for the browser tests")
+        if os.environ.get("ESTIMATOR_REQUIRE_BROWSER") == "1":  # set by .ci/run
+            pytest.fail(f"ESTIMATOR_REQUIRE_BROWSER=1 but {CHROMIUM} or playwright is missing")
         pytest.skip(f"needs {CHROMIUM} and playwright")
     from playwright.sync_api import sync_playwright
 
