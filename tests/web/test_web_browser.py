@@ -46,6 +46,7 @@ OUTPUT = (
 )
 VIEWPORTS = {"laptop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 ARTICLE_MODELS = ("Llama 3.1 405B", "DeepSeek-V3", "Mistral Large 2 (2407)")
+ADMIN_TOKEN = "browser-test-token"
 
 
 def browser_missing() -> str | None:
@@ -101,9 +102,12 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def live_server() -> Iterator[str]:
-    """The app on 127.0.0.1 and a free port, served from a thread."""
-    server = make_server("127.0.0.1", 0, create_app({"TESTING": True}), threaded=True)
+def live_server(tmp_path_factory) -> Iterator[str]:
+    """The app on 127.0.0.1 and a free port, served from a thread. Its pricing store is a SQLite
+    file (an in-memory one serves one thread only), and writes need ``ADMIN_TOKEN``."""
+    database = tmp_path_factory.mktemp("browser-store") / "pricing.sqlite3"
+    config = {"TESTING": True, "DATABASE_URL": f"sqlite:///{database}", "ADMIN_TOKEN": ADMIN_TOKEN}
+    server = make_server("127.0.0.1", 0, create_app(config), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
@@ -317,3 +321,127 @@ def test_keyboard_skip_link_comes_first(open_page):
     page.keyboard.press("Tab")
     # after skipping, the next stop is inside the main content: the first form control
     assert page.evaluate("document.activeElement.closest('main') !== null")
+
+
+# --- The pricing page ----------------------------------------------------------------------------------
+GPU_COLUMNS = ("provider", "region", "gpu", "pricing_model", "usd_per_gpu_hour", "product", "effective_date", "source")
+
+
+def workbook(path: Path, sheets: dict[str, list[tuple[Any, ...]]]) -> Path:
+    """An xlsx file with a sheet per table: a header row, then the rows."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(list(row))
+    book.save(path)
+    return path
+
+
+def gpu_workbook(path: Path, price: float, source: str) -> Path:
+    row = ("Browser Cloud", "", "h100-sxm", "on_demand", price, "8x H100", "2025-06-01", source)
+    return workbook(path, {"gpu_prices": [GPU_COLUMNS, row]})
+
+
+def upload_file(page: Any, name: str, path: Path, *, token: str = ADMIN_TOKEN) -> None:
+    page.goto("/pricing")
+    page.get_by_label("Table name").fill(name)
+    page.get_by_label("File", exact=True).set_input_files(str(path))
+    page.get_by_label("Admin token").fill(token)
+    page.get_by_role("button", name="Upload and check").click()
+
+
+@pytest.mark.parametrize("viewport", ["laptop", "phone"])
+def test_upload_a_broken_workbook_and_see_its_row_errors(open_page, tmp_path, viewport):
+    broken = workbook(tmp_path / "broken.xlsx", {
+        "gpu_prices": [
+            GPU_COLUMNS,
+            ("Browser Cloud", "", "h100-sxm", "on_demand", 2.5, "", "2025-06-01", "Quote 1"),
+            ("Browser Cloud", "", "h999-imaginary", "on_demand", -3, "", "2025-06-01", "Quote 2"),
+            ("Browser Cloud", "", "h200-sxm", "hourly", 3.1, "", "2025-06-01", ""),
+        ],
+        "energy": [("region", "usd_per_kwh", "effective_date", "source"), ("Texas", "cheap", "2025-01-01", "EIA")],
+    })
+    page = open_page(viewport)
+    upload_file(page, f"broken-{viewport}", broken)
+    page.wait_for_load_state()
+    assert page.title().startswith("Error: Pricing tables")
+    assert "There is a problem" in page.get_by_role("alert").inner_text()
+    table = page.get_by_role("table", name=re.compile(r"^5 problems in broken\.xlsx; nothing was imported"))
+    assert table.is_visible()
+    rows = [[c.strip() for c in r.locator("td").all_inner_texts()] for r in table.locator("tbody tr").all()]
+    assert [r[:4] for r in rows] == [
+        ["gpu_prices", "3", "gpu (C)", "h999-imaginary"],
+        ["gpu_prices", "3", "usd_per_gpu_hour (E)", "-3"],
+        ["gpu_prices", "4", "pricing_model (D)", "hourly"],
+        ["gpu_prices", "4", "source (H)", "blank"],
+        ["energy", "2", "usd_per_kwh (B)", "cheap"],
+    ]
+    assert all(r[4] for r in rows)  # every problem says what is wrong
+    # next to what it concerns: the table is right under the file field
+    field, box = page.get_by_label("File", exact=True).bounding_box(), table.bounding_box()
+    assert field and box and 0 < box["y"] - field["y"] < 150
+    assert page.get_by_label("Table name").input_value() == f"broken-{viewport}"  # kept; the token is not
+    assert page.get_by_label("Admin token").input_value() == ""
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[viewport]["width"]
+    screenshot(page, f"pricing-upload-errors-{viewport}")
+    page.goto("/pricing")
+    assert page.get_by_role("heading", name=f"broken-{viewport}").count() == 0  # nothing was imported
+
+
+def test_upload_a_good_workbook_and_the_next_estimate_uses_it(open_page, tmp_path):
+    page = open_page("laptop")
+    upload_file(page, "browser-quotes", gpu_workbook(tmp_path / "quotes-v1.xlsx", 1.5, "Browser quote v1"))
+    page.wait_for_url(re.compile(r"/pricing/browser-quotes$"))
+    confirmation = page.get_by_role("status")
+    assert "Imported version 1 of browser-quotes" in confirmation.inner_text()
+    with page.expect_navigation():
+        confirmation.get_by_role("link", name="training run").click()
+    assert "pricing_table=browser-quotes%401" in page.url
+    prices = page.get_by_role("table", name="Prices used, from pricing table browser-quotes, version 1")
+    assert "Browser quote v1" in prices.inner_text()
+
+    # a second version, active at once: the next estimate naming the table uses it
+    upload_file(page, "browser-quotes", gpu_workbook(tmp_path / "quotes-v2.xlsx", 1.25, "Browser quote v2"))
+    page.wait_for_url(re.compile(r"/pricing/browser-quotes$"))
+    assert "Imported version 2 of browser-quotes" in page.get_by_role("status").inner_text()
+    assert page.locator("table.versions tbody th").all_inner_texts() == ["2 active", "1"]
+    screenshot(page, "pricing-table-laptop")
+    phone = open_page("phone")
+    phone.goto(page.url)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS["phone"]["width"]
+    screenshot(phone, "pricing-table-phone")
+
+    page.goto("/training")
+    page.get_by_label(re.compile(r"^Pricing table")).select_option("browser-quotes")
+    page.get_by_role("button", name="Estimate the run").click()
+    page.wait_for_url(re.compile(r"pricing_table=browser-quotes$"))
+    assert "pricing_table=browser-quotes%402" in (page.locator("#permalink").get_attribute("href") or "")  # pinned
+    prices = page.get_by_role("table", name="Prices used, from pricing table browser-quotes, version 2")
+    rent = prices.locator("tr", has_text="Browser quote v2")
+    assert rent.count() == 1 and "1.25" in rent.inner_text()
+    assert "Browser quote v1" not in prices.inner_text()
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    prices.screenshot(path=str(OUTPUT / "pricing-estimate-prices-used-laptop.png"))  # the part to look at
+
+    page.goto("/pricing")
+    assert page.get_by_role("heading", name=re.compile(r"^browser-quotes")).is_visible()
+    screenshot(page, "pricing-overview-laptop")
+    phone.goto("/pricing")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS["phone"]["width"]
+    screenshot(phone, "pricing-overview-phone")
+
+
+def test_roll_back_in_the_browser(open_page, tmp_path):
+    page = open_page("laptop")
+    for n, price in ((1, 2.0), (2, 2.5)):
+        upload_file(page, "browser-rollback", gpu_workbook(tmp_path / f"r{n}.xlsx", price, f"Rollback quote {n}"))
+        page.wait_for_url(re.compile(r"/pricing/browser-rollback$"))
+    page.get_by_label("Admin token").fill(ADMIN_TOKEN)
+    page.get_by_role("button", name="Roll back the last activation").click()
+    page.wait_for_url(re.compile(r"/pricing/browser-rollback$"))
+    assert "version 1 of browser-rollback is active again" in page.get_by_role("status").inner_text()
+    assert page.locator("table.versions tbody th").all_inner_texts() == ["2", "1 active"]

@@ -9,7 +9,8 @@ The estimate forms submit with GET, so a result's address reproduces it (its per
 submitted query with empty or unused fields is redirected to its canonical form (non-empty
 fields in form order), and a bare name of an uploaded pricing table in the permalink is pinned to
 the version the result used. ``?format=csv`` or ``?format=xlsx`` on a result's address downloads
-it (``export.py``). State-changing forms (the pricing page's) carry a CSRF token (``csrf.py``).
+it (``export.py``). The pricing page (``pricing.py``) lists the pricing tables and their versions
+and uploads, activates and rolls them back; its state-changing forms carry a CSRF token (``csrf.py``).
 """
 
 from __future__ import annotations
@@ -30,11 +31,12 @@ from estimator.errors import EstimatorError
 from ..errors import ProblemError, problem_from_core, problem_from_messages
 from ..run import run_compare, run_inference, run_training
 from ..state import Ready, ready_state
-from . import csrf, export, present, summary
+from . import csrf, export, present, pricing, summary
 from .charts import charts_html
 from .forms import Option, build_form, default_query
 
 bp = Blueprint("web", __name__)
+pricing.register(bp)  # the pricing page (pricing.py)
 
 #: The site's navigation: (endpoint, label).
 NAV = (
@@ -42,6 +44,7 @@ NAV = (
     ("web.training", "Training"),
     ("web.inference", "Serving"),
     ("web.compare", "Compare"),
+    ("web.pricing", "Pricing"),
     ("web.catalog", "Catalog"),
     ("docs.api_docs", "API"),
 )

@@ -8,8 +8,12 @@ Each browser session gets one random token, kept in Flask's signed session cooki
 400 page; the JSON API is not covered: it authenticates with tokens in headers, which another
 site cannot make a browser send.
 
-The estimate pages change nothing and use GET (their URL is the permalink), so today only the
-pricing page's upload and activate forms will need this.
+The estimate pages change nothing and use GET (their URL is the permalink), so only the pricing
+page's upload, activate and roll-back forms need this. The upload is a multipart body that its view
+reads whole against its own size limit (``pricing_ops.read_upload``); reading ``request.form``
+before it would parse the body under the smaller ``MAX_CONTENT_LENGTH`` and leave the view nothing
+to read. Such a view is marked ``@deferred`` and calls ``verify`` with the token from the body it
+parsed, before it acts on anything.
 
 The session needs ``SECRET_KEY``. Without one configured, a random key is made when the app is
 built and a warning is logged: sessions (and so forms) then break across restarts and between
@@ -21,8 +25,10 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
+from collections.abc import Callable
+from typing import TypeVar
 
-from flask import Flask, request, session
+from flask import Flask, current_app, request, session
 from markupsafe import Markup, escape
 
 from ..errors import ProblemError
@@ -38,6 +44,8 @@ MESSAGE = (
     "from another site. Load the page again and resubmit."
 )
 log = logging.getLogger(__name__)
+View = TypeVar("View", bound=Callable[..., object])
+_DEFERRED = "_csrf_deferred"
 
 
 def csrf_token() -> str:
@@ -54,19 +62,32 @@ def csrf_field() -> Markup:
     return Markup(f'<input type="hidden" name="{FIELD}" value="{escape(csrf_token())}">')
 
 
+def deferred(view: View) -> View:
+    """Mark a view that checks the token itself, with ``verify``, once it has read its body."""
+    setattr(view, _DEFERRED, True)
+    return view
+
+
 def _protected() -> bool:
     blueprint = request.blueprint or ""
     return request.method not in SAFE_METHODS and blueprint.split(".")[0] in PROTECTED_BLUEPRINTS
+
+
+def verify(sent: str | None) -> None:
+    """A 400 problem unless ``sent`` (or the request's header) is this session's token."""
+    expected = session.get(SESSION_KEY)
+    sent = request.headers.get(HEADER) or sent or ""
+    if not isinstance(expected, str) or not expected or not hmac.compare_digest(expected.encode(), sent.encode()):
+        raise ProblemError(400, MESSAGE)
 
 
 def check_csrf() -> None:
     """Before each request: a 400 page when a protected request lacks the session's token."""
     if not _protected():
         return
-    expected = session.get(SESSION_KEY)
-    sent = request.headers.get(HEADER) or request.form.get(FIELD, "")
-    if not isinstance(expected, str) or not expected or not hmac.compare_digest(expected.encode(), sent.encode()):
-        raise ProblemError(400, MESSAGE)
+    if getattr(current_app.view_functions.get(request.endpoint or ""), _DEFERRED, False):
+        return  # the view verifies the token from the body it reads itself
+    verify(None if request.headers.get(HEADER) else request.form.get(FIELD, ""))
 
 
 def _ensure_secret_key(app: Flask) -> None:
