@@ -46,6 +46,7 @@ PER_GPU_KINDS = ("rent", "purchase")
 #: GPU rental prices moved by tens of percent within a year (seeds/pricing/gpu_prices.csv): a price
 #: older than 18 months gets a warning. The app makes it configurable (ESTIMATOR_PRICE_STALE_AFTER_DAYS).
 STALE_AFTER_DAYS = 548
+QUOTE_MEMO_SIZE = 512
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,8 @@ class PriceBook:
     version: int | None = None
     stale_after_days: int = STALE_AFTER_DAYS
     fallback: PriceBook | None = None
+    #: Quotes already made from this (immutable) book, by kind, hardware and day.
+    _quotes: dict[tuple[Any, ...], Quote] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def ref(self) -> str:
@@ -254,6 +257,16 @@ def quote(
     a stated default constant. Every resort past the first adds a warning.
     """
     today = today or dt.date.today()
+    key = (kind, hardware if kind in PER_GPU_KINDS else None, id(catalog), today)
+    cached = book._quotes.get(key)
+    if cached is None:
+        if len(book._quotes) >= QUOTE_MEMO_SIZE:  # inline (custom) GPUs make new keys: stay bounded
+            book._quotes.clear()
+        cached = book._quotes[key] = _quote(book, kind, hardware, catalog, today)
+    return cached
+
+
+def _quote(book: PriceBook, kind: str, hardware: Hardware | None, catalog: Catalog | None, today: dt.date) -> Quote:
     hw_id = hardware.id if hardware is not None and kind in PER_GPU_KINDS else ""
     label = f"{kind} ({hardware.name})" if hw_id and hardware else kind
     points = book.find(kind, hw_id)
