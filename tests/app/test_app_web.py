@@ -117,6 +117,8 @@ class Labels(HTMLParser):
         ("/compare", "Compare models"),
         ("/compare?workload=training", "Compare models"),
         ("/catalog", "Catalog"),
+        ("/pricing", "Pricing tables"),
+        ("/pricing/seed", "Pricing table seed"),
     ],
 )
 def test_page_renders(client, url, heading):
@@ -133,7 +135,7 @@ def test_page_renders(client, url, heading):
 
 def test_landing_page_links_everywhere(client):
     page = client.get("/").get_data(as_text=True)
-    for href in ("/training", "/inference", "/compare", "/catalog", "/api/v1/docs"):
+    for href in ("/training", "/inference", "/compare", "/pricing", "/catalog", "/api/v1/docs"):
         assert f'href="{href}"' in page
     with client.get("/static/site.css") as stylesheet:
         assert stylesheet.status_code == 200
@@ -157,7 +159,7 @@ def test_forms_show_the_defaults(client, seeds):
     assert '<input type="hidden" name="workload" value="inference">' in page
 
 
-@pytest.mark.parametrize("url", ["/training", "/inference", "/compare", "/compare?workload=training"])
+@pytest.mark.parametrize("url", ["/training", "/inference", "/compare", "/compare?workload=training", "/pricing"])
 def test_every_control_has_a_label(client, url):
     parser = Labels()
     parser.feed(client.get(url).get_data(as_text=True))

@@ -274,7 +274,8 @@ def test_user_text_never_becomes_markup_or_a_script_url(client):
 
 
 def test_templates_are_autoescaped(app):
-    for name in ("base.html", "estimate.html", "_macros.html", "catalog.html", "index.html", "error.html"):
+    for name in ("base.html", "estimate.html", "_macros.html", "catalog.html", "index.html", "error.html",
+                 "pricing.html", "pricing_table.html", "_pricing.html"):
         assert app.jinja_env.autoescape(name) is True
 
 

@@ -38,7 +38,7 @@ from pricing.store import NOTE_MAX, PricingStore, StoredVersion, TableInfo, Vers
 from pricing.tables import SEED_TABLE, TABLES, Column
 from pricing.validate import parse_upload
 
-from ..errors import ProblemError
+from ..errors import ProblemError, problem_type
 from ..pricing_ops import authorise, read_upload, seed_row_counts, seed_rows, store_of, writes_enabled
 from ..state import Ready, ready_state
 from . import csrf
@@ -330,18 +330,22 @@ def _flashed(info: VersionInfo) -> dict[str, Any]:
 
 
 # --- A table's page ------------------------------------------------------------------------------------
+def _not_found(detail: str) -> ProblemError:
+    return ProblemError(404, detail, type_=problem_type("unknown-pricing-table"))
+
+
 def _parse(ref: str) -> tuple[str, int | None]:
     try:
         return parse_ref(ref)
     except PricingTableError as exc:
-        raise ProblemError(404, f"There is no pricing table at this address. {exc.message}") from None
+        raise _not_found(f"There is no pricing table at this address. {exc.message}") from None
 
 
 def _name(name: str) -> str:
     try:
         return validate_name(name)
     except PricingTableError as exc:
-        raise ProblemError(404, f"There is no pricing table at this address. {exc.message}") from None
+        raise _not_found(f"There is no pricing table at this address. {exc.message}") from None
 
 
 def _table_page(ready: Ready, ref: str, manage: ManageForm | None = None) -> tuple[str, int]:
@@ -349,7 +353,7 @@ def _table_page(ready: Ready, ref: str, manage: ManageForm | None = None) -> tup
     manage = manage or ManageForm()
     if name == SEED_TABLE:
         if number is not None:
-            raise ProblemError(404, "The seed table has no versions: it is read from seeds/pricing/. Use 'seed'.")
+            raise _not_found("The seed table has no versions: it is read from seeds/pricing/. Use 'seed'.")
         return _render(
             "pricing_table.html",
             manage.status,
