@@ -65,6 +65,7 @@ class PricePoint:
     scope: str = ""  # purchase rows: what the price buys, gpu | board | server | rack
     pricing_model: str = ""  # rent rows: on_demand, reserved_1y, ...
     life_years: float | None = None  # purchase rows: the row's own amortisation period
+    table: str = "seed"  # the pricing table (name@version) the point comes from
 
     @property
     def unit(self) -> str:
@@ -72,7 +73,7 @@ class PricePoint:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind, "value": self.value, "unit": self.unit,
-                               "effective_date": self.as_of, "source": self.source}
+                               "effective_date": self.as_of, "source": self.source, "table": self.table}
         for name in ("hardware_id", "provider", "product", "region", "scope", "pricing_model"):
             if getattr(self, name):
                 out[name] = getattr(self, name)
@@ -130,6 +131,7 @@ class PriceBook:
         numbers may be numbers or text). Raises CatalogError naming the sheet and row."""
         points: list[PricePoint] = []
         api: dict[str, dict[str, Any]] = {}
+        ref = table if version is None else f"{table}@{version}"
         for sheet in SHEETS:
             for line, row in enumerate(sheets.get(sheet, ()), start=2):
                 try:
@@ -138,7 +140,7 @@ class PriceBook:
                         if model not in api or entry["as_of"] >= api[model]["as_of"]:
                             api[model] = entry
                     else:
-                        points.extend(_points(sheet, row))
+                        points.extend(replace(p, table=ref) for p in _points(sheet, row))
                 except CatalogError as exc:
                     raise CatalogError(f"{sheet} row {line}: {exc.message}", field=exc.field) from None
         return cls(tuple(points), api, table=table, version=version, fallback=fallback,

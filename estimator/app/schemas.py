@@ -550,6 +550,8 @@ class PricePointSchema(_DocSchema):
     unit = fields.String(required=True)
     effective_date = fields.String(required=True, metadata=_doc("ISO date the price applies from"))
     source = fields.String(required=True)
+    table = fields.String(required=True, metadata=_doc("The pricing table (name@version) the point comes from: "
+                                                        "the seed table's where the named table has none of the kind"))
     hardware_id = fields.String()
     provider = fields.String()
     product = fields.String()

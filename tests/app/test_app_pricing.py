@@ -57,8 +57,10 @@ def test_upload_creates_a_version_that_estimates_use(client):
     assert result["pricing"]["version"] == 1
     rent = [p for p in result["pricing"]["prices"] if p["kind"] == "rent"]
     assert rent == [{"kind": "rent", "value": 1.99, "unit": "usd_per_gpu_hour", "effective_date": "2025-06-01",
-                     "source": "Acme quote 42", "hardware_id": "h100-sxm", "provider": "Acme Cloud",
-                     "pricing_model": "on_demand"}]
+                     "source": "Acme quote 42", "table": "acme@1", "hardware_id": "h100-sxm",
+                     "provider": "Acme Cloud", "pricing_model": "on_demand"}]
+    purchase = [p for p in result["pricing"]["prices"] if p["kind"] == "purchase"]
+    assert purchase and {p["table"] for p in purchase} == {"seed"}  # fell back to the seed table's
     # rent = GPU-hours x the one uploaded price, in every scenario
     for s in ("low", "mid", "high"):
         assert result["cost_usd"]["rent"][s] == pytest.approx(result["gpu_hours"][s] * 1.99, rel=1e-5)  # 6 digits

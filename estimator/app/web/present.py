@@ -172,6 +172,7 @@ def prices_table(result: Mapping[str, Any]) -> Table | None:
                     Cell(where),
                     Cell(str(p.get("effective_date", "")), css="nowrap"),
                     Cell(str(p.get("source", "")), css="source"),
+                    Cell(str(p.get("table", "")), css="nowrap"),
                 ),
             )
         )
@@ -179,9 +180,11 @@ def prices_table(result: Mapping[str, Any]) -> Table | None:
     table = f"{pricing.get('table')}" + (f", version {version}" if version is not None else "")
     return Table(
         f"Prices used, from pricing table {table}",
-        ("Price", "Value", "Unit", "Offer", "Date", "Source"),
+        ("Price", "Value", "Unit", "Offer", "Date", "Source", "Table"),
         tuple(rows),
-        "The price points behind the rental, purchase, electricity and hosting assumptions; a price you give on the form replaces them.",
+        "The price points behind the rental, purchase, electricity and hosting assumptions; a price you give on the "
+        "form replaces them. 'Table' says where each came from: the seed table's where the chosen table has no "
+        "price of that kind.",
     )
 
 
