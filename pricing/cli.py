@@ -131,6 +131,8 @@ def _sheets_for(ref: str, store: PricingStore, seed_dir: Path,
     if ref == SEED_TABLE:
         return SEED_TABLE, seed_sheets(seed_dir, catalog)
     name, number = parse_ref(ref)
+    if name == SEED_TABLE:
+        raise PricingTableError("The seed table is built in and has no versions: use 'seed'.", field="ref")
     stored = store.version(name, number)
     return stored.info.ref, stored.sheets
 
@@ -139,17 +141,21 @@ def run(args: argparse.Namespace, catalog: Catalog, seed_dir: Path, out: Callabl
         err: Callable[[str], None]) -> int:
     """Run one ``estimator pricing`` command; EstimatorErrors propagate to the caller (exit 2)."""
     command = args.pricing_command
-    if command == "template":
-        from .export import template_xlsx
-
-        args.output.write_bytes(template_xlsx())
-        out(f"wrote {args.output}")
-        return 0
-    store = open_store(args.database_url)
     try:
-        return _run(args, store, catalog, seed_dir, out, err)
-    finally:
-        store.dispose()
+        if command == "template":
+            from .export import template_xlsx
+
+            args.output.write_bytes(template_xlsx())
+            out(f"wrote {args.output}")
+            return 0
+        store = open_store(args.database_url)
+        try:
+            return _run(args, store, catalog, seed_dir, out, err)
+        finally:
+            store.dispose()
+    except OSError as exc:  # a file that cannot be read or written: say which, no traceback
+        err(f"estimator: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+        return 2
 
 
 def _run(args: argparse.Namespace, store: PricingStore, catalog: Catalog, seed_dir: Path,
@@ -185,6 +191,9 @@ def _run(args: argparse.Namespace, store: PricingStore, catalog: Catalog, seed_d
         out(json.dumps(info.to_dict(), indent=2) if as_json else
             f"imported {args.file.name} as {info.ref} ({info.rows} rows{', active' if info.active else ''})")
     elif command == "versions":
+        if args.name == SEED_TABLE:
+            raise PricingTableError("The seed table is built in and has no versions (see `estimator pricing show seed`).",
+                                    field="name")
         versions = [v.to_dict() for v in store.versions(args.name)]
         if as_json:
             out(json.dumps(versions, indent=2))

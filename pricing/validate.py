@@ -570,6 +570,8 @@ def _validate_sheet(
     names = table.column_names
     result_rows = [dict(zip(names, values, strict=True)) for values in zip(*(converted[n] for n in names), strict=True)]
 
+    if any(table.column(name).required and name not in mapped for name in table.key):
+        return result_rows  # a key column is missing (reported above): every row would look like a duplicate
     seen: dict[tuple[Any, ...], int] = {}
     folded_columns = []
     for name in table.key:

@@ -18,6 +18,7 @@ generic message (Flask logs the traceback; the client never sees it).
 
 from __future__ import annotations
 
+import logging
 import math
 import numbers
 from collections.abc import Iterable, Mapping, Sequence
@@ -34,8 +35,16 @@ from estimator.errors import (
     UnknownIdError,
     UnsupportedPrecisionError,
 )
-from pricing.errors import FileTooLarge, ImportRejected, UnknownPricingTable, UnknownVersion, UnsupportedFile
+from pricing.errors import (
+    FileTooLarge,
+    ImportRejected,
+    PricingStoreUnavailable,
+    UnknownPricingTable,
+    UnknownVersion,
+    UnsupportedFile,
+)
 
+log = logging.getLogger(__name__)
 PROBLEM_MIMETYPE = "application/problem+json"
 ABOUT_BLANK = "about:blank"
 
@@ -167,6 +176,8 @@ def _core_status_and_type(exc: EstimatorError) -> tuple[int, str]:
         return 413, ABOUT_BLANK
     if isinstance(exc, ImportRejected):
         return 422, problem_type("import-rejected")
+    if isinstance(exc, PricingStoreUnavailable):
+        return 503, ABOUT_BLANK
     if isinstance(exc, UnsupportedPrecisionError):
         return 422, problem_type("unsupported-precision")
     if isinstance(exc, DoesNotFitError):
@@ -192,6 +203,9 @@ def problem_from_core(exc: EstimatorError, *, in_body: bool = True) -> ProblemEr
     ``in_body=False`` for ids taken from the URL path: the pointer is then null.
     """
     status, type_ = _core_status_and_type(exc)
+    if isinstance(exc, PricingStoreUnavailable):  # the cause (host, driver message) goes to the log only
+        log.error("%s", exc.message)
+        return ProblemError(status, "The pricing store is unavailable; try again shortly. The server log has the cause.")
     if isinstance(exc, ImportRejected):  # one item per problem, located in the file, not the JSON body
         items = [error_item(None, p.message, p.code, sheet=p.sheet, row=p.row, column=p.column,
                             column_letter=p.column_letter, value=p.value) for p in exc.problems]

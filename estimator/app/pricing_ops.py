@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hmac
 import io
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,10 @@ from flask import Request, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from pricing.books import seed_sheets
+from pricing.read import DEFAULT_LIMITS, Limits
 from pricing.store import PricingStore
 from pricing.tables import TABLES
+from pricing.validate import parse_upload
 
 from .errors import ProblemError
 from .jsonsafe import read_body
@@ -102,6 +105,25 @@ def read_upload() -> Upload:
         raise ProblemError(413, "The upload's form fields are too large or too many.") from None
     finally:
         parsed.close()  # the parsed files' temporary storage
+
+
+_VERSION_NUMBER = re.compile(r"[1-9][0-9]{0,8}")
+
+
+def version_number(raw: str | None) -> int | None:
+    """A version number typed as ASCII digits (1 to 999,999,999), else None."""
+    return int(raw) if raw is not None and _VERSION_NUMBER.fullmatch(raw) else None
+
+
+def upload_limits() -> Limits:
+    """The reader's caps, with the file-size cap at this app's MAX_UPLOAD_BYTES."""
+    return replace(DEFAULT_LIMITS, max_file_bytes=current_app.config["MAX_UPLOAD_BYTES"])
+
+
+def parse(ready: Ready, upload: Upload, sheet: str | None) -> dict[str, list[dict[str, Any]]]:
+    """The upload's validated sheets (``parse_upload`` under this app's limits)."""
+    assert upload.data is not None
+    return parse_upload(upload.data, upload.file_name, catalog=ready.catalog, table=sheet, limits=upload_limits())
 
 
 def seed_rows(ready: Ready) -> dict[str, list[dict[str, Any]]]:

@@ -18,6 +18,7 @@ from estimator.errors import EstimatorError, UnknownIdError
 from estimator.inference import estimate_inference
 from estimator.inputs import inference_request, training_request
 from estimator.training import estimate_training
+from pricing.errors import PricingTableError, UnknownPricingTable, UnknownVersion
 
 from .errors import ProblemError, pointer_from_path, problem_from_core
 from .schemas import COMPARE_KEYS
@@ -29,7 +30,7 @@ def _book(ready: Ready, values: Mapping[str, Any]) -> tuple[PriceBook, dict[str,
     rest = {k: v for k, v in values.items() if k != "pricing_table"}
     try:
         return ready.price_book(values.get("pricing_table")), rest
-    except EstimatorError as exc:
+    except (UnknownPricingTable, UnknownVersion, PricingTableError) as exc:  # about the ref itself
         raise _at(exc, ("pricing_table",)) from None
 
 

@@ -256,7 +256,7 @@ class _PriceFields(_StrictSchema):
     usd_per_kwh = StrictFloat(validate=positive(100), metadata=_doc("Electricity price, USD per kWh", 0.08))
     pricing_table = fields.String(
         validate=validate.Regexp(
-            r"^[a-z0-9][a-z0-9_-]{0,62}(@[1-9][0-9]{0,8})?$",
+            r"^[a-z0-9][a-z0-9_-]{0,62}(@[1-9][0-9]{0,8})?\Z",
             error="Must be a pricing table name like 'seed' or 'acme', optionally with a version: 'acme@3'.",
         ),
         metadata=_doc("Pricing table to take prices from: 'name' (its active version) or 'name@version'. "

@@ -292,3 +292,61 @@ def test_wrong_file_type_is_415_and_imports_nothing(client, data, file_name):
     assert response.mimetype == "application/problem+json"
     assert response.get_json()["title"] == "Unsupported Media Type"
     assert [t["name"] for t in client.get("/api/v1/pricing-tables").get_json()] == ["seed"]
+
+
+def test_unreachable_store_is_503_without_its_address(problem):
+    app = create_app({"TESTING": True, "ADMIN_TOKEN": TOKEN,
+                      "DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/test"})
+    client = app.test_client()
+    unavailable = problem(503, "Service Unavailable",
+                          "The pricing store is unavailable; try again shortly. The server log has the cause.")
+    assert client.get("/api/v1/pricing-tables").get_json() == unavailable
+    response = client.post("/api/v1/estimates/training", json={**ESTIMATE, "pricing_table": "acme"})
+    assert (response.status_code, response.get_json()) == (503, unavailable)
+    # The seed table needs no store.
+    assert client.post("/api/v1/estimates/training", json=ESTIMATE).status_code == 200
+
+
+@pytest.mark.parametrize("query", ["download?version=%C2%B2", "download?version=0", "download?version=1.0",
+                                   "diff?from=%C2%B2&to=1", "diff?from=%D9%A1&to=1", "diff?from=1&to=-2"])
+def test_version_numbers_must_be_ascii_digits(client, query):
+    upload(client, "acme", gpu_csv("1"))
+    response = client.get(f"/api/v1/pricing-tables/acme/{query}")
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/pricing-tables/seed/versions/1", "/api/v1/pricing-tables/seed/diff?from=1&to=2"])
+def test_the_seed_table_has_no_versions(client, path):
+    response = client.get(path)
+    assert response.status_code == 422
+    assert response.get_json()["detail"] == ("The seed table is built in and has no versions: read it with "
+                                             "GET /api/v1/pricing-tables/seed/download.")
+
+
+def test_upload_without_a_chosen_file_is_422(client):
+    response = upload(client, "acme", b"", file_name="", sheet=None)
+    assert response.status_code == 422
+    assert response.get_json()["detail"] == "The upload has no file: send the spreadsheet as the form field 'file'."
+
+
+def test_the_reader_uses_the_configured_upload_limit():
+    row = ROW.replace("Acme quote 42", "Acme quote 42 - page 7 of the 2025 framework agreement")
+    big = HEADER + "".join(row.format(price=f"1.{i:04d}").replace(",,2025", f",p{i},2025") for i in range(180_000))
+    assert 16 * 1024 * 1024 < len(big) < 20 * 1024 * 1024
+    client = create_app({"TESTING": True, "ADMIN_TOKEN": TOKEN, "MAX_UPLOAD_BYTES": 20 * 1024 * 1024}).test_client()
+    # The body is built here: werkzeug's test EnvironBuilder leaves its temporary file of a large
+    # multipart body open (a ResourceWarning of the test client, not of the app).
+    body = (b'--B\r\nContent-Disposition: form-data; name="sheet"\r\n\r\ngpu_prices\r\n'
+            b'--B\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\n\r\n'
+            + big.encode() + b"\r\n--B--\r\n")
+    response = client.post("/api/v1/pricing-tables/big/versions", data=body, headers=AUTH,
+                           content_type="multipart/form-data; boundary=B")
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["rows"] == 180_000
+
+
+def test_pricing_table_ref_with_a_trailing_newline_is_rejected(client):
+    response = client.post("/api/v1/estimates/training", json={**ESTIMATE, "pricing_table": "seed\n"})
+    assert response.status_code == 422
+    assert response.get_json()["errors"][0]["pointer"] == "/pricing_table"

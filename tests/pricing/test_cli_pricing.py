@@ -9,6 +9,7 @@ import openpyxl
 import pytest
 
 from estimator.cli import run
+from pricing.tables import TABLES
 
 HEADER = "provider,region,gpu,pricing_model,usd_per_gpu_hour,product,effective_date,source,notes\n"
 
@@ -69,10 +70,16 @@ def test_export_and_template(tmp_path, db, capsys):
     # The export imports back unchanged.
     code, out, _ = call(["pricing", "import", str(out_path), "--name", "copy", "--database-url", db], capsys)
     assert (code, out) == (0, "imported seed.xlsx as copy@1 (45 rows, active)")
+    _, seed, _ = call(["pricing", "show", "seed", "--json", "--database-url", db], capsys)
+    _, copy, _ = call(["pricing", "show", "copy@1", "--json", "--database-url", db], capsys)
+    assert json.loads(copy)["sheets"] == json.loads(seed)["sheets"]
 
     template = tmp_path / "template.xlsx"
     assert call(["pricing", "template", "--output", str(template)], capsys)[0] == 0
-    assert template.stat().st_size > 0
+    book = openpyxl.load_workbook(template, read_only=True)
+    assert book.sheetnames == ["gpu_prices", "hardware_costs", "energy", "colocation", "api_prices", "README"]
+    documented = {(row[0], row[1]) for row in book["README"].iter_rows(min_row=2, values_only=True) if row[1]}
+    assert documented >= {(t.name, c.name) for t in TABLES.values() for c in t.columns}
 
 
 def test_unknown_table_is_a_clean_error(db, capsys):
@@ -92,3 +99,39 @@ def test_activate_and_rollback(tmp_path, db, capsys):
     assert call(["pricing", "rollback", "acme", "--database-url", db], capsys)[1] == "acme@2 is active again"
     code, out, _ = call(["pricing", "diff", "acme", "1", "2", "--database-url", db], capsys)
     assert json.loads(out)["summary"] == {"added": 0, "removed": 0, "changed": 1}
+
+
+def test_file_errors_are_clean(tmp_path, db, capsys):
+    missing = tmp_path / "nope.csv"
+    code, _, err = call(["pricing", "import", str(missing), "--name", "x", "--sheet", "gpu_prices",
+                         "--database-url", db], capsys)
+    assert (code, err) == (2, f"estimator: error: No such file or directory: {missing}\n")
+    code, _, err = call(["pricing", "export", "seed", "--output", str(tmp_path / "no" / "x.xlsx"),
+                         "--database-url", db], capsys)
+    assert code == 2
+    assert err.startswith("estimator: error: No such file or directory")
+
+
+def test_seed_has_no_versions(db, capsys):
+    code, _, err = call(["pricing", "versions", "seed", "--database-url", db], capsys)
+    assert (code, err) == (2, "estimator: error: The seed table is built in and has no versions "
+                              "(see `estimator pricing show seed`).\n")
+    code, _, err = call(["pricing", "show", "seed@1", "--database-url", db], capsys)
+    assert (code, err) == (2, "estimator: error: The seed table is built in and has no versions: use 'seed'.\n")
+
+
+def test_xlsx_export_imports_back_with_every_digit(tmp_path, db, capsys):
+    # XlsxWriter writes 16 significant digits (Excel shows 15): prices with up to 16 come back exactly.
+    path = tmp_path / "p.csv"
+    path.write_text(HEADER + "Acme,,h100-sxm,spot,1.234567890123456,,2025-06-01,quote,\n"
+                    "Acme,,h200-sxm,spot,0.1234567890123456,,2025-06-01,quote,\n", encoding="utf-8")
+    assert call(["pricing", "import", str(path), "--name", "rt", "--sheet", "gpu_prices", "--database-url", db],
+                capsys)[0] == 0
+    out_path = tmp_path / "rt.xlsx"
+    assert call(["pricing", "export", "rt@1", "--output", str(out_path), "--database-url", db], capsys)[0] == 0
+    assert call(["pricing", "import", str(out_path), "--name", "rt", "--database-url", db], capsys)[0] == 0
+    code, out, _ = call(["pricing", "diff", "rt", "1", "2", "--database-url", db], capsys)
+    assert json.loads(out)["identical"] is True
+    _, first, _ = call(["pricing", "show", "rt@1", "--json", "--database-url", db], capsys)
+    _, second, _ = call(["pricing", "show", "rt@2", "--json", "--database-url", db], capsys)
+    assert json.loads(first)["sheets"] == json.loads(second)["sheets"]

@@ -18,10 +18,9 @@ from pricing.errors import PricingTableError, UnknownPricingTable
 from pricing.export import template_xlsx, to_csv, to_xlsx
 from pricing.store import PricingStore, StoredVersion, validate_name
 from pricing.tables import SEED_TABLE, TABLES
-from pricing.validate import parse_upload
 
 from ..errors import PROBLEM_MIMETYPE, ProblemError, problem_from_core, respond
-from ..pricing_ops import authorise, read_upload, seed_row_counts, seed_rows
+from ..pricing_ops import Upload, authorise, parse, read_upload, seed_row_counts, seed_rows, version_number
 from ..pricing_ops import store_of as _store
 from ..schemas import ProblemSchema
 from ..state import Ready, ready_state
@@ -96,17 +95,24 @@ def _seed_info(ready: Ready) -> dict[str, Any]:
             "created_at": None, "updated_at": None, "row_counts": seed_row_counts(ready)}
 
 
+def _not_seed(name: str) -> None:
+    if name == SEED_TABLE:
+        raise PricingTableError("The seed table is built in and has no versions: read it with "
+                                "GET /api/v1/pricing-tables/seed/download.", field="name")
+
+
 def _version(store: PricingStore, name: str, number: int | None) -> StoredVersion:
+    _not_seed(name)
     validate_name(name, field="name")
     return store.version(name, number)
 
 
-def _upload() -> tuple[bytes, str, dict[str, str]]:
+def _upload() -> Upload:
     """The uploaded file's bytes and name, and the other form fields, from a body read in full."""
     upload = read_upload()
-    if upload.data is None:
-        raise ProblemError(422, "The upload has no 'file' field: send the spreadsheet as the form field 'file'.")
-    return upload.data, upload.file_name, upload.form
+    if upload.data is None or (not upload.data and not upload.file_name):
+        raise ProblemError(422, "The upload has no file: send the spreadsheet as the form field 'file'.")
+    return upload
 
 
 def _flag(value: str | None, default: bool) -> bool:
@@ -181,10 +187,10 @@ def upload_version(name: str) -> tuple[Response, int, dict[str, str]]:
         raise PricingTableError("The seed table is built in and read-only: upload under another name.",
                                 field="name")
     validate_name(name, field="name")
-    data, file_name, form = _upload()
-    sheet = form.get("sheet") or None
-    sheets = parse_upload(data, file_name, catalog=ready.catalog, table=sheet)
-    info = store.import_version(name, sheets, file_name=file_name, created_by=created_by,
+    upload = _upload()
+    form = upload.form
+    sheets = parse(ready, upload, form.get("sheet") or None)
+    info = store.import_version(name, sheets, file_name=upload.file_name, created_by=created_by,
                                 activate=_flag(form.get("activate"), True), note=form.get("note") or None)
     location = url_for("pricing.get_version", name=name, number=info.number)
     return jsonify(info.to_dict()), 201, {"Location": location}
@@ -203,13 +209,15 @@ def get_version(name: str, number: int) -> Response:
 def diff_versions(name: str) -> Response:
     """Rows added, removed and changed between ``?from=<a>&to=<b>`` (rows matched by each sheet's key)."""
     store = _store(ready_state())
+    _not_seed(name)
     validate_name(name, field="name")
     numbers = []
     for arg in ("from", "to"):
-        raw = request.args.get(arg, "")
-        if not raw.isdigit() or int(raw) < 1:
-            raise ProblemError(422, f"Give the two versions to compare as ?from=<n>&to=<m> ('{arg}' is {raw!r}).")
-        numbers.append(int(raw))
+        number = version_number(request.args.get(arg))
+        if number is None:
+            raise ProblemError(422, f"Give the two versions to compare as ?from=<n>&to=<m> "
+                                    f"('{arg}' is {request.args.get(arg, '')!r}).")
+        numbers.append(number)
     return jsonify(store.diff(name, numbers[0], numbers[1]).to_dict())
 
 
@@ -266,9 +274,10 @@ def download(name: str) -> Response:
     if name == SEED_TABLE:
         return _download(seed_rows(ready), SEED_TABLE)
     raw = request.args.get("version")
-    if raw is not None and (not raw.isdigit() or int(raw) < 1):
+    number = version_number(raw)
+    if raw is not None and number is None:
         raise ProblemError(422, f"?version= must be a version number like 3, got {raw!r}.")
-    stored = _version(_store(ready), name, int(raw) if raw else None)
+    stored = _version(_store(ready), name, number)
     return _download(stored.sheets, f"{name}-v{stored.info.number}")
 
 

@@ -36,10 +36,18 @@ from pricing.errors import FileTooLarge, ImportRejected, PricingTableError, Prob
 from pricing.read import ACCEPTED
 from pricing.store import NOTE_MAX, PricingStore, StoredVersion, TableInfo, VersionInfo, parse_ref, validate_name
 from pricing.tables import SEED_TABLE, TABLES, Column
-from pricing.validate import parse_upload
 
 from ..errors import ProblemError, problem_type
-from ..pricing_ops import authorise, read_upload, seed_row_counts, seed_rows, store_of, writes_enabled
+from ..pricing_ops import (
+    authorise,
+    parse,
+    read_upload,
+    seed_row_counts,
+    seed_rows,
+    store_of,
+    version_number,
+    writes_enabled,
+)
 from ..state import Ready, ready_state
 from . import csrf
 from .forms import default_query
@@ -284,7 +292,7 @@ def upload() -> Response | tuple[str, int]:
         form.error("file", f"Choose a file to upload: {ACCEPTED}.")
     elif "sheet" not in form.errors:
         try:
-            sheets = parse_upload(sent.data, sent.file_name, catalog=ready.catalog, table=form.sheet or None)
+            sheets = parse(ready, sent, form.sheet or None)
         except ImportRejected as exc:
             form.problems = list(exc.problems)
             form.error("file", exc.message)
@@ -416,10 +424,11 @@ def _manage(name: str, action: str) -> Response | tuple[str, int]:
         raise ProblemError(422, "The seed table is built in and read-only: it has no versions to activate.")
     try:
         if action == "activate":
-            if not manage.version.isdigit() or not 0 < int(manage.version) < 2**31:
+            number = version_number(manage.version)
+            if number is None:
                 manage.error("version", "Choose the version to activate.", 422)
                 return _table_page(ready, name, manage)
-            info = store.activate(name, int(manage.version), activated_by=who)
+            info = store.activate(name, number, activated_by=who)
         else:
             info = store.rollback(name, activated_by=who)
     except UnknownVersion as exc:
