@@ -11,6 +11,7 @@ Serve with ``gunicorn -c gunicorn.conf.py 'estimator.app:create_app()'``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,7 +19,7 @@ from flask import Flask, Response
 
 from . import api, errors, state, web
 from .api import health
-from .config import DefaultConfig, check_types
+from .config import DefaultConfig, check_types, raw_text_settings
 from .jsonsafe import StrictJSONProvider
 
 SECURITY_HEADERS = {
@@ -41,6 +42,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.json = StrictJSONProvider(app)
     app.config.from_object(DefaultConfig)
     app.config.from_prefixed_env("ESTIMATOR")
+    raw_text_settings(app.config, os.environ)
     if test_config is not None:
         app.config.from_mapping(test_config)
     check_types(app.config)

@@ -7,7 +7,7 @@ and booleans arrive typed), then the mapping passed to ``create_app``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 
 from estimator import __version__
 from estimator.catalog import SEEDS_DIR
@@ -52,6 +52,15 @@ def _settings() -> dict[str, type]:
     """The typed settings declared on ``DefaultConfig``, by name."""
     types = {"int": int, "str": str, "bool": bool, "float": float}
     return {name: types[annotation] for name, annotation in DefaultConfig.__annotations__.items()}
+
+
+def raw_text_settings(config: MutableMapping[str, object], environ: Mapping[str, str]) -> None:
+    """Text settings keep the environment's raw text: ``from_prefixed_env`` reads values as JSON,
+    which would turn a token like ``123456`` or a key like ``9e99`` into a number."""
+    for name, expected in _settings().items():
+        raw = environ.get(f"ESTIMATOR_{name}")
+        if expected is str and raw is not None:
+            config[name] = raw
 
 
 def check_types(config: Mapping[str, object]) -> None:

@@ -39,8 +39,6 @@ def test_test_config_overrides_environment(monkeypatch):
         ("ESTIMATOR_MAX_CONTENT_LENGTH", "2.5e6", TypeError),  # a float where an int belongs
         ("ESTIMATOR_MAX_JSON_DEPTH", "true", TypeError),
         ("ESTIMATOR_MAX_JSON_DEPTH", "null", TypeError),
-        ("ESTIMATOR_SEEDS_DIR", "42", TypeError),
-        ("ESTIMATOR_API_TITLE", "[]", TypeError),
         ("ESTIMATOR_MAX_JSON_DEPTH", "0", ValueError),
     ],
 )
@@ -51,3 +49,22 @@ def test_wrong_setting_fails_at_start_up(monkeypatch, name, value, error):
         create_app()
     if error is TypeError:
         assert f"(env {name})" in str(info.value)
+
+
+@pytest.mark.parametrize(("name", "value"), [("ADMIN_TOKEN", "123456"), ("SECRET_KEY", "9e99"),
+                                             ("ADMIN_TOKEN_NAME", "true"), ("DATABASE_URL", "")])
+def test_text_settings_keep_the_raw_text(monkeypatch, name, value):
+    monkeypatch.setenv(f"ESTIMATOR_{name}", value)
+    app = create_app({"TESTING": True})
+    assert app.config[name] == value
+
+
+def test_workers_share_the_session_key_derived_from_the_admin_token(monkeypatch):
+    """Two workers (two apps) with one ESTIMATOR_ADMIN_TOKEN and no ESTIMATOR_SECRET_KEY sign
+    sessions alike, so a form's CSRF token from one is accepted by the other."""
+    monkeypatch.setenv("ESTIMATOR_ADMIN_TOKEN", "shared-admin-token")
+    first, second = create_app({"TESTING": True}), create_app({"TESTING": True})
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
+    assert first.config["SECRET_KEY"] != "shared-admin-token"
+    other = create_app({"TESTING": True, "ADMIN_TOKEN": "another-token"})
+    assert other.config["SECRET_KEY"] != first.config["SECRET_KEY"]

@@ -397,9 +397,10 @@ def test_an_upload_over_the_limit_is_a_413_page():
 
 
 def test_a_spreadsheet_past_its_row_cap_is_a_413_page(app, client, monkeypatch):
+    from estimator.app import pricing_ops
     from pricing.read import Limits
 
-    monkeypatch.setattr(pages, "parse_upload", lambda *a, **k: parse_upload(*a, limits=Limits(max_rows=3), **k))
+    monkeypatch.setattr(pricing_ops, "upload_limits", lambda: Limits(max_rows=3))
     response = upload(client, HEADER + "".join(ROW.format(price=f"1.{i}") for i in range(6)))
     assert response.status_code == 413
     assert "rows" in field_error(page_of(response), "upload-file")

@@ -22,6 +22,7 @@ gunicorn workers or instances, which must share ``ESTIMATOR_SECRET_KEY``.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 import secrets
@@ -91,7 +92,14 @@ def check_csrf() -> None:
 
 
 def _ensure_secret_key(app: Flask) -> None:
+    """SECRET_KEY as configured; else derived from ADMIN_TOKEN (the only state-changing forms are
+    the admin's pricing forms, and every worker and instance shares that token, so they share the
+    derived key too); else random for this process, with a warning."""
     if app.config.get("SECRET_KEY"):
+        return
+    token = app.config.get("ADMIN_TOKEN")
+    if token:
+        app.config["SECRET_KEY"] = hmac.new(token.encode(), b"estimator session key v1", hashlib.sha256).hexdigest()
         return
     app.config["SECRET_KEY"] = secrets.token_hex(32)
     if not app.testing:
