@@ -29,6 +29,9 @@ timeout = 30  # a worker silent this long is killed and restarted
 graceful_timeout = 25  # time to finish requests after SIGTERM
 keepalive = 5  # seconds to hold an idle keep-alive connection; a proxy reusing connections must close them sooner
 
+# gunicorn 27's control socket (gunicornc) would sit in $HOME/.gunicorn, unwritable for the
+# image's user and shared by every instance on a host: not used here.
+control_socket_disable = True
 accesslog = "-"  # stdout
 errorlog = "-"  # stderr
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

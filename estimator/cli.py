@@ -27,9 +27,9 @@ from .catalog import PRECISIONS, SEEDS_DIR, Catalog, load_catalog
 from .compare import PRESETS, compare
 from .cost import PriceBook, load_price_book
 from .defaults import SERVING_PRECISIONS
-from .errors import EstimatorError
+from .errors import EstimatorError, InvalidInputError
 from .inference import estimate_inference
-from .inputs import inference_request, training_request
+from .inputs import INFERENCE_OPTIONAL, TRAINING_OPTIONAL, inference_request, training_request
 from .training import RECOMPUTE_MODES, estimate_training
 
 
@@ -61,12 +61,16 @@ def _add_training(sub: Any) -> None:
     p.add_argument("--hardware", required=True, help="catalog hardware id, e.g. h100-sxm")
     p.add_argument("--precision", choices=PRECISIONS, default="bf16")
     _add_gpus_or_deadline(p)
-    p.add_argument("--sequence-tokens", type=_positive_int, help="pre-training sequence length")
-    p.add_argument("--recompute", choices=RECOMPUTE_MODES, default="none")
-    p.add_argument("--utilisation", type=_positive_float, help="override: achieved fraction of dense peak (0-1]")
-    p.add_argument("--goodput", type=_positive_float, help="override: productive share of reserved time (0-1]")
+    _add_training_options(p, recompute_default="none")
     _add_site_and_price_options(p)
     p.add_argument("--json", action="store_true", help="print the API's JSON object")
+
+
+def _add_training_options(p: Any, recompute_default: str | None) -> None:
+    p.add_argument("--sequence-tokens", type=_positive_int, help="pre-training sequence length")
+    p.add_argument("--recompute", choices=RECOMPUTE_MODES, default=recompute_default)
+    p.add_argument("--utilisation", type=_positive_float, help="override: achieved fraction of dense peak (0-1]")
+    p.add_argument("--goodput", type=_positive_float, help="override: productive share of reserved time (0-1]")
 
 
 def _add_gpus_or_deadline(p: Any) -> None:
@@ -122,6 +126,7 @@ def _add_compare(sub: Any) -> None:
     p.add_argument("--precision", help="training: fp64|tf32|bf16|fp16|fp8|fp4; serving: bf16|fp16|fp8|fp4|int4")
     p.add_argument("--tokens", type=_positive_float, help="training tokens")
     _add_gpus_or_deadline(p)
+    _add_training_options(p, recompute_default=None)
     _add_serving_options(p)
     p.add_argument("--json", action="store_true")
 
@@ -281,6 +286,10 @@ def run(argv: Sequence[str] | None = None, *, catalog: Catalog | None = None, bo
             models = PRESETS[args.preset] if args.preset else [m.strip() for m in args.models.split(",") if m.strip()]
             skip = (*NOT_REQUEST_VALUES, "preset", "models", "baseline", "workload")
             values = {k: v for k, v in vars(args).items() if k not in skip and v is not None}
+            applies = {"hardware", *(("tokens", *TRAINING_OPTIONAL) if args.workload == "training" else INFERENCE_OPTIONAL)}
+            for name in values.keys() - applies:  # the API answers 422; never ignore an option silently
+                raise InvalidInputError(f"--{name.replace('_', '-')} does not apply to {args.workload} comparisons.",
+                                        field=name)
             result = compare(catalog, book, args.workload, models, values, args.baseline)
             out(json.dumps(result, indent=2) if args.json else compare_table(result))
         elif args.command == "catalog":

@@ -350,3 +350,10 @@ def test_pricing_table_ref_with_a_trailing_newline_is_rejected(client):
     response = client.post("/api/v1/estimates/training", json={**ESTIMATE, "pricing_table": "seed\n"})
     assert response.status_code == 422
     assert response.get_json()["errors"][0]["pointer"] == "/pricing_table"
+
+
+def test_seed_download_rejects_a_version(client):
+    assert client.get("/api/v1/pricing-tables/seed/download?version=abc").status_code == 422
+    response = client.get("/api/v1/pricing-tables/seed/download?version=2")
+    assert response.status_code == 422
+    assert response.get_json()["detail"].startswith("The seed table is built in and has no versions")

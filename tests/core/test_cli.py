@@ -76,3 +76,25 @@ def test_validate_writes_report(tmp_path, capsys):
     assert code == 0
     text = target.read_text()
     assert "DeepSeek-V3 pre-training" in text and "arXiv:2412.19437" in text
+
+
+def test_compare_takes_the_training_options_the_api_takes(capsys, catalog, book):
+    code, out, _ = call(["compare", "--models", "llama-3.1-8b,llama-3.1-70b", "--workload", "training",
+                         "--hardware", "h100-sxm", "--tokens", "1e12", "--gpus", "512", "--goodput", "0.5",
+                         "--recompute", "full", "--json"], capsys)
+    assert code == 0
+    rows = json.loads(out)["rows"]
+    expected = estimate_training(training_request(catalog, {
+        "model": "llama-3.1-70b", "hardware": "h100-sxm", "tokens": 1e12, "gpus": 512, "goodput": 0.5,
+        "recompute": "full"}), book, catalog).to_dict()
+    assert rows[1] == json.loads(json.dumps(expected))
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--workload", "inference", "--goodput", "0.5"], "--goodput does not apply to inference comparisons."),
+    (["--workload", "training", "--requests-per-s", "3"], "--requests-per-s does not apply to training comparisons."),
+])
+def test_compare_never_ignores_an_option(capsys, argv, message):
+    code, out, err = call(["compare", "--models", "llama-3.1-8b,llama-3.1-70b", "--hardware", "h100-sxm", *argv],
+                          capsys)
+    assert (code, out, err) == (2, "", f"estimator: error: {message}\n")

@@ -271,12 +271,14 @@ def _download(sheets: dict[str, list[dict[str, Any]]], stem: str) -> Response:
 def download(name: str) -> Response:
     """Download a version (default: the active one; the seed table as built in) as xlsx or csv."""
     ready = ready_state()
-    if name == SEED_TABLE:
-        return _download(seed_rows(ready), SEED_TABLE)
     raw = request.args.get("version")
     number = version_number(raw)
     if raw is not None and number is None:
         raise ProblemError(422, f"?version= must be a version number like 3, got {raw!r}.")
+    if name == SEED_TABLE:
+        if raw is not None:
+            _not_seed(name)
+        return _download(seed_rows(ready), SEED_TABLE)
     stored = _version(_store(ready), name, number)
     return _download(stored.sheets, f"{name}-v{stored.info.number}")
 
