@@ -242,6 +242,15 @@ class _StrictSchema(Schema):
         unknown = RAISE
 
 
+_PRICING_TABLE_ERROR = "Must be a pricing table name like 'seed' or 'acme', optionally with a version: 'acme@3'."
+
+
+def _no_line_break(value: str) -> None:
+    """The document's pattern ends with ``$``, which in Python also matches before a final line break."""
+    if "\n" in value:
+        raise ValidationError(_PRICING_TABLE_ERROR)
+
+
 class _PriceFields(_StrictSchema):
     """Facility, grid and price overrides shared by training and serving."""
 
@@ -255,10 +264,10 @@ class _PriceFields(_StrictSchema):
     )
     usd_per_kwh = StrictFloat(validate=positive(100), metadata=_doc("Electricity price, USD per kWh", 0.08))
     pricing_table = fields.String(
-        validate=validate.Regexp(
-            r"^[a-z0-9][a-z0-9_-]{0,62}(@[1-9][0-9]{0,8})?\Z",
-            error="Must be a pricing table name like 'seed' or 'acme', optionally with a version: 'acme@3'.",
-        ),
+        validate=[
+            validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,62}(@[1-9][0-9]{0,8})?$", error=_PRICING_TABLE_ERROR),
+            _no_line_break,
+        ],
         metadata=_doc("Pricing table to take prices from: 'name' (its active version) or 'name@version'. "
                       "Default: the built-in 'seed' table (GET /api/v1/pricing-tables).", "seed"),
     )

@@ -61,6 +61,32 @@ class VersionSchema(VersionInfoSchema):
     sheets = fields.Dict(keys=fields.String(), values=fields.List(fields.Dict()), required=True)
 
 
+class SheetDiffSchema(Schema):
+    in_from = fields.Boolean(required=True)
+    in_to = fields.Boolean(required=True)
+    added = fields.List(fields.Dict(), required=True)
+    removed = fields.List(fields.Dict(), required=True)
+    changed = fields.List(fields.Dict(), required=True, metadata={
+        "description": "{key: the row's key columns, changes: {column: {before, after}}}"})
+
+
+class DiffSchema(Schema):
+    table = fields.String(required=True)
+    from_version = fields.Integer(required=True)
+    to_version = fields.Integer(required=True)
+    identical = fields.Boolean(required=True)
+    summary = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
+                          metadata={"description": "Rows added, removed and changed over all sheets"})
+    sheets = fields.Dict(keys=fields.String(), values=fields.Nested(SheetDiffSchema), required=True)
+
+
+def _query(name: str, description: str, schema: dict[str, Any], *, required: bool = False) -> dict[str, Any]:
+    return {"in": "query", "name": name, "description": description, "required": required, "schema": schema}
+
+
+_VERSION_SCHEMA = {"type": "integer", "minimum": 1, "maximum": 999_999_999}
+
+
 class ActivateSchema(Schema):
     version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
 
@@ -205,7 +231,11 @@ def get_version(name: str, number: int) -> Response:
 
 
 @blp.route("/pricing-tables/<name>/diff", methods=["GET"])
+@blp.doc(parameters=[_query("from", "The older version", _VERSION_SCHEMA, required=True),
+                     _query("to", "The newer version", _VERSION_SCHEMA, required=True)])
+@blp.alt_response(200, schema=DiffSchema, success=True, description="Rows matched by each sheet's key columns.")
 @blp.alt_response(404, **_PROBLEMS, description="No such table or version.")
+@blp.alt_response(422, **_PROBLEMS, description="from / to missing or not version numbers; the seed table.")
 def diff_versions(name: str) -> Response:
     """Rows added, removed and changed between ``?from=<a>&to=<b>`` (rows matched by each sheet's key)."""
     store = _store(ready_state())
@@ -240,6 +270,7 @@ def activate_version(data: dict[str, Any], name: str) -> Response:
 @blp.alt_response(401, **_PROBLEMS, description="Missing or wrong bearer token.")
 @blp.alt_response(403, **_PROBLEMS, description="Writes are disabled.")
 @blp.alt_response(404, **_PROBLEMS, description="No such table.")
+@blp.alt_response(422, **_PROBLEMS, description="Nothing to roll back to, or the seed table.")
 def rollback_version(name: str) -> Response:
     """Undo the last activation: the version active before it is active again."""
     created_by = require_admin()
@@ -265,8 +296,16 @@ def _download(sheets: dict[str, list[dict[str, Any]]], stem: str) -> Response:
 
 
 @blp.route("/pricing-tables/<name>/download", methods=["GET"])
-@blp.alt_response(200, success=True, content_type=XLSX_MIMETYPE,
-                  description="?format=xlsx (every sheet) or ?format=csv&sheet=<sheet>; ?version=<n> (default: active).")
+@blp.doc(parameters=[
+    _query("format", "xlsx (every sheet) or csv (one sheet)", {"type": "string", "enum": ["xlsx", "csv"],
+                                                                 "default": "xlsx"}),
+    _query("sheet", "With format=csv: the sheet", {"type": "string", "enum": list(TABLES)}),
+    _query("version", "The version (default: the active one); not for the seed table", _VERSION_SCHEMA),
+])
+@blp.alt_response(422, **_PROBLEMS, description="A bad format, sheet or version.")
+@blp.doc(responses={"200": {"description": "The workbook (format=xlsx) or one sheet as CSV (format=csv).",
+                             "content": {XLSX_MIMETYPE: {"schema": {"type": "string", "format": "binary"}},
+                                         "text/csv": {"schema": {"type": "string"}}}}})
 @blp.alt_response(404, **_PROBLEMS, description="No such table or version.")
 def download(name: str) -> Response:
     """Download a version (default: the active one; the seed table as built in) as xlsx or csv."""
