@@ -58,7 +58,17 @@ SERVER_ERROR_DETAIL = "An unexpected error occurred on the server. It has been l
 
 # The app as gunicorn serves it: an unhandled exception becomes a 500 problem (Flask logs the
 # traceback, which pytest shows with the failure) instead of propagating into the test.
-APP = create_app({"TESTING": True, "PROPAGATE_EXCEPTIONS": False})
+# Writes are enabled (the requests carry the token) and a pricing table 'fuzz' with one version is
+# stored, so uploads, activation, roll-back, diffs and downloads are fuzzed past the token check.
+TOKEN = "fuzz-token"
+APP = create_app({"TESTING": True, "PROPAGATE_EXCEPTIONS": False, "ADMIN_TOKEN": TOKEN})
+APP.extensions["pricing_store"].import_version(
+    "fuzz",
+    {"gpu_prices": [{"provider": "Fuzz", "region": "", "gpu": "h100-sxm", "pricing_model": "spot",
+                     "usd_per_gpu_hour": 1.5, "product": "", "effective_date": "2025-01-01", "source": "fuzz",
+                     "notes": ""}]},
+    file_name="fuzz.csv", created_by="tests")
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
 # An explicit config: a schemathesis.toml found by discovery must not change what CI runs.
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", APP, config=SchemathesisConfig())
 schema.config.generation.update(
@@ -93,6 +103,12 @@ def with_catalog_ids(document: dict[str, Any]) -> dict[str, Any]:
             properties["models"]["items"] = models
         if "baseline" in properties:
             properties["baseline"] = {**properties["baseline"], **models}
+    # Pricing tables by a name that exists (or the seed table, or one that does not), so uploads,
+    # activations and roll-backs reach the store instead of stopping at a 404.
+    for item in document["paths"].values():
+        for parameter in item.get("parameters", []):
+            if parameter["in"] == "path" and parameter["name"] == "name":
+                parameter["schema"] = {"type": "string", "enum": ["fuzz", "seed", "missing"]}
     return document
 
 
@@ -166,14 +182,14 @@ CHECKS = [
 
 @schema.parametrize()
 def test_api_never_fails_and_speaks_problem_details(case):
-    case.call_and_validate(checks=CHECKS)
+    case.call_and_validate(checks=CHECKS, headers=AUTH)
 
 
 @catalog_schema.parametrize()
 def test_estimates_with_catalog_ids_never_fail(case):
     if isinstance(case.body, dict):
         case.body = consistent(case.body)
-    case.call_and_validate(checks=CHECKS)
+    case.call_and_validate(checks=CHECKS, headers=AUTH)
 
 
 H100 = {"bf16_dense_tflops": 989.4, "hbm_gb": 80, "hbm_bandwidth_tb_per_s": 3.35, "tdp_w": 700}
