@@ -512,11 +512,13 @@ def _choose(req: InferenceRequest, sh: _Shape, candidates: list[tuple[int, str]]
     viable: list[_Replica] = []
     for t, modes in modes_by_size.items():
         mode = modes[0]
+        free: dict[str, _Replica | None] = {}
         if len(modes) > 1:
             free = {m: _best_batch(req, sh, t, "mid", m, fixed_batch=None) for m in modes}
             passing = [m for m in modes if _meets_targets(req, free[m])] or modes
             mode = max(passing, key=lambda m: free[m].requests_per_s if free[m] else -1.0)  # type: ignore[union-attr]
-        rep = _best_batch(req, sh, t, "mid", mode)
+        # Without a batch of the user's, the best batch is the free one just found.
+        rep = free[mode] if mode in free and not req.batch_size else _best_batch(req, sh, t, "mid", mode)
         if rep is None or not _meets_targets(req, rep):
             continue
         viable.append(rep)
