@@ -48,6 +48,20 @@ COMPARE_VALUES = {
     "preset": "article",
     **{k: v for k, v in INFERENCE_VALUES.items() if k != "model"},
 }
+COMPARE_TRAINING_FORM = {
+    "workload": "training",
+    "preset": "article",
+    "hardware": "h100-sxm",
+    "tokens": "15e12",
+    "gpus": "16384",
+}
+COMPARE_TRAINING_VALUES = {
+    "workload": "training",
+    "preset": "article",
+    "hardware": "h100-sxm",
+    "tokens": 15e12,
+    "gpus": 16384,
+}
 
 
 # --- Helpers -----------------------------------------------------------------------------------------
@@ -83,6 +97,36 @@ def assert_page_shows(page: str, result) -> int:
         else:
             assert text == str(value), key
     return len(found)
+
+
+def text_of(fragment: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
+
+
+def model_cards(page: str) -> dict[str, list[tuple[str, str, str]]]:
+    """model name -> [(label, value and unit, low-to-high range)] of each summary card."""
+    cards = {}
+    for name, body in re.findall(r'<section class="model-card"[^>]*>\s*<h4[^>]*>(.*?)</h4>(.*?)</section>', page, re.S):
+        stats = []
+        for stat in re.findall(r'<div class="card-stat">(.*?)</div>', body, re.S):
+            found = {
+                cls: text_of(m) for cls, m in re.findall(r'<d[td](?: class="([^"]+)")?[^>]*>(.*?)</d[td]>', stat, re.S)
+            }
+            stats.append((found[""], found["card-value"], found.get("stat-range", "")))
+        cards[text_of(name.split("<span")[0])] = stats
+    return cards
+
+
+def model_details(page: str) -> list[str]:
+    """The <details> of each model on a comparison page, whole."""
+    return re.findall(r'<details class="model-details" id="model-\d+">.*?</details>', page, re.S)
+
+
+def band_texts(band, unit: str, factor: float | None = None) -> tuple[str, str]:
+    """A band as a summary card shows it: the mid value with its unit, and low to high (a count
+    stays a whole number)."""
+    low, mid, high = (band[s] * factor if factor else band[s] for s in ("low", "mid", "high"))
+    return f"{fmt(mid)} {unit}", "" if low == high else f"{fmt(low)} to {fmt(high)} {unit}"
 
 
 def field_error(page: str, name: str) -> str:
@@ -238,9 +282,87 @@ def test_compare_result_is_the_cores(client, core_compare):
     page = response.get_data(as_text=True)
     result = core_compare(COMPARE_VALUES)
 
-    shown = assert_page_shows(page, result)
-    assert shown == sum(len(m) for m in result["metrics"].values()) * 2  # every metric and ratio
+    assert_page_shows(page, result)  # the summary cards and every model's own tables too
+    side_by_side = [k for k in figures(page) if k.startswith(("metrics.", "ratios."))]
+    assert len(side_by_side) == sum(len(m) for m in result["metrics"].values()) * 2  # every metric and ratio
     assert "Ratio to the baseline, Llama 3.1 405B" in page
+
+
+def test_compare_training_summary_cards_are_the_cores(client, core_compare):
+    page = client.get("/compare", query_string=COMPARE_TRAINING_FORM).get_data(as_text=True)
+    result = core_compare(COMPARE_TRAINING_VALUES)
+    names = {
+        "llama-3.1-405b": "Llama 3.1 405B",
+        "deepseek-v3": "DeepSeek-V3",
+        "mistral-large-2": "Mistral Large 2 (2407)",
+    }
+    assert max(r["power_kw"]["facility"]["high"] for r in result["rows"]) >= 1000  # so every card is in MW
+    expected = {
+        names[r["model"]]: [
+            ("GPUs", f"{fmt(r['gpu_count'])} GPUs", ""),  # as given: no deadline to size them for
+            ("Wall-clock time", *band_texts(r["wall_clock_days"], "days")),
+            ("Facility power", *band_texts(r["power_kw"]["facility"], "MW", 1e-3)),
+            ("Cost, renting", *band_texts(r["cost_usd"]["rent"], "USD")),
+            ("Cost, owning", *band_texts(r["cost_usd"]["own"], "USD")),
+        ]
+        for r in result["rows"]
+    }
+    assert model_cards(page) == expected
+    assert page.index('id="cards-title"') < page.index('id="charts-title"') < page.index('id="tables-title"')
+    assert re.search(r'<h4 id="card-1">Llama 3.1 405B <span class="tag">baseline</span></h4>', page)
+
+
+def test_compare_serving_summary_cards_are_the_cores(client, core_compare):
+    page = client.get("/compare", query_string=COMPARE_FORM).get_data(as_text=True)
+    result = core_compare(COMPARE_VALUES)
+    expected = {}
+    for r in result["rows"]:
+        gpus = {s: n * r["gpus_per_replica"] for s, n in r["replicas_range"].items()}
+        assert gpus["mid"] == r["gpu_count"]
+        per_day = {s: n * 24 for s, n in gpus.items()}
+        name = {"llama-3.1-405b": "Llama 3.1 405B", "deepseek-v3": "DeepSeek-V3"}.get(
+            r["model"], "Mistral Large 2 (2407)"
+        )
+        expected[name] = [
+            ("GPUs in the fleet", *band_texts(gpus, "GPUs")),
+            ("GPU-hours per day", *band_texts(per_day, "GPU·h")),
+            ("Facility power to supply", *band_texts(r["provisioned_power_kw"]["facility"], "kW")),
+            ("Energy per day", *band_texts(r["energy_mwh_per_day"], "MWh")),
+            ("Cost per million output tokens", *band_texts(r["cost_usd_per_million_tokens"]["output"]["rent"], "USD")),
+        ]
+    assert model_cards(page) == expected
+
+
+@pytest.mark.parametrize(
+    ("form", "values", "single"),
+    [
+        (COMPARE_FORM, COMPARE_VALUES, ("/inference", INFERENCE_FORM)),
+        (COMPARE_TRAINING_FORM, COMPARE_TRAINING_VALUES, ("/training", {**TRAINING_FORM, "tokens": "15e12"})),
+    ],
+)
+def test_compare_shows_each_model_in_full_as_its_own_estimate(client, core_compare, seeds, form, values, single):
+    page = client.get("/compare", query_string=form).get_data(as_text=True)
+    result = core_compare(values)
+    details = model_details(page)
+    assert len(details) == len(result["rows"]) == 3
+    url, single_form = single
+    for i, (section, row) in enumerate(zip(details, result["rows"], strict=True)):
+        assert section.startswith(f'<details class="model-details" id="model-{i + 1}">')  # closed
+        summary = text_of(re.search(r"<summary>(.*?)</summary>", section, re.S).group(1))
+        assert summary.startswith(seeds[0].models[row["model"]].name)
+        # the same figures, with the same values, as the model's own estimate page, each under rows.<i>.
+        own = figures(client.get(url, query_string={**single_form, "model": row["model"]}).get_data(as_text=True))
+        here = figures(section)
+        assert all(k.startswith(f"rows.{i}.") for k in here)
+        assert {k.removeprefix(f"rows.{i}."): v for k, v in here.items()} == own
+        assert len(own) > 40
+        for caption in ("Prices used, from pricing table seed", "Assumptions: every input the estimate used"):
+            assert caption in section
+        for price in row["pricing"]["prices"]:
+            assert esc(price["source"]) in section
+        for assumption in row["assumptions"]:
+            assert esc(assumption["source"]) in section
+    assert_page_shows(page, result)
 
 
 def test_compare_training_shows_rows_that_cannot_run(client, core_compare):
@@ -252,6 +374,8 @@ def test_compare_training_shows_rows_that_cannot_run(client, core_compare):
     assert_page_shows(page, result)
     assert "Models that cannot run this workload" in page
     assert esc(result["rows"][1]["error"]["detail"]) in page
+    assert list(model_cards(page)) == ["Llama 3.1 8B"]  # no card nor details for a model that cannot run
+    assert len(model_details(page)) == 1
 
 
 def test_empty_boxes_are_missing_fields(client, core):

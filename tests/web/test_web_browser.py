@@ -231,6 +231,12 @@ def test_the_article_preset_shows_three_models(open_page):
     page.get_by_role("link", name=re.compile(r"^article ")).click()
     page.wait_for_url(re.compile(r"/compare\?workload=inference&preset=article"))
     assert "3 model(s) estimated" in page.locator(".headline").inner_text()
+    cards = page.locator(".model-card")
+    assert cards.locator("h4").all_inner_texts() == ["Llama 3.1 405B baseline", *ARTICLE_MODELS[1:]]
+    assert cards.first.locator("dt").all_inner_texts() == [
+        "GPUs in the fleet", "GPU-hours per day", "Facility power to supply", "Energy per day",
+        "Cost per million output tokens",
+    ]
     table = page.get_by_role("table", name="Headline figures per model (mid estimates)")
     assert table.locator("tbody th").all_inner_texts() == list(ARTICLE_MODELS)
     charts = page.get_by_role("img")
@@ -240,7 +246,35 @@ def test_the_article_preset_shows_three_models(open_page):
     screenshot(page, "compare-article-laptop")
     phone = open_page("phone")
     phone.goto(page.url)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS["phone"]["width"]
     screenshot(phone, "compare-article-phone")
+
+
+@pytest.mark.parametrize("viewport", ["laptop", "phone"])
+def test_open_one_models_details_on_the_compare_page(open_page, viewport):
+    page = open_page(viewport)
+    page.goto("/compare?workload=training&preset=article&hardware=h100-sxm&tokens=15e12&gpus=16384")
+    details = page.locator("details.model-details")
+    assert details.count() == 3
+    assert all(not details.nth(i).evaluate("e => e.open") for i in range(3))  # closed until asked for
+    assumptions = page.get_by_role("table", name=re.compile(r"^DeepSeek-V3: Assumptions"))
+    assert not assumptions.is_visible()
+    details.nth(1).locator("summary").click()  # <details> opens without script
+    assert details.nth(1).evaluate("e => e.open")
+    assert assumptions.is_visible()
+    assert assumptions.locator("tbody tr").count() > 10
+    sources = assumptions.locator("td.source").all_inner_texts()
+    assert any("pricing table seed" in s for s in sources) and all(sources)
+    prices = page.get_by_role("table", name=re.compile(r"^DeepSeek-V3: Prices used, from pricing table seed"))
+    assert prices.is_visible() and prices.locator("tbody tr").count() > 5
+    compute = page.get_by_role("table", name="DeepSeek-V3: Compute and time")
+    assert compute.locator("thead th").all_inner_texts() == ["Figure", "Unit", "Low", "Mid", "High"]
+    assert compute.locator("td[data-key='rows.1.gpu_hours.mid']").is_visible()
+    assert not page.get_by_role("table", name=re.compile(r"^Llama 3.1 405B: Assumptions")).is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[viewport]["width"]
+    screenshot(page, f"compare-training-details-{viewport}")
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    page.locator(".model-cards").screenshot(path=str(OUTPUT / f"compare-training-cards-{viewport}.png"))
 
 
 def test_the_permalink_reproduces_the_result(open_page):

@@ -13,6 +13,7 @@ from estimator.app.web.export import (
     Record,
     assumption_records,
     header_records,
+    price_records,
     safe_text,
     table_records,
     to_csv,
@@ -117,4 +118,80 @@ def test_assumption_and_header_records():
         Record("Inputs", "model.layers", "", 80, key="model.layers"),
         Record("Inputs", "models", "", "a, b", key="models"),
         Record("Inputs", "gpus", "", 8, key="gpus"),
+    ]
+
+
+def test_a_tables_subject_names_it_in_the_download():
+    table = Table(
+        "Fleet",
+        ("Figure", "Value", "Unit"),
+        (Row("GPUs", (Cell("8", 8, "rows.1.gpu_count"), Cell("GPUs"))),),
+        subject="DeepSeek-V3",
+    )
+    assert table.title == "DeepSeek-V3: Fleet"
+    assert table_records([table]) == [Record("DeepSeek-V3: Fleet", "GPUs", "Value", 8, "GPUs", key="rows.1.gpu_count")]
+
+
+def test_price_records():
+    pricing = {
+        "table": "acme",
+        "version": 3,
+        "prices": [
+            {
+                "kind": "rent",
+                "value": 2.5,
+                "unit": "usd_per_gpu_hour",
+                "effective_date": "2025-06-01",
+                "source": "Quote 7",
+                "table": "acme@3",
+                "provider": "Acme",
+                "product": "8x H100",
+                "region": "",
+                "pricing_model": "on_demand",
+            },
+            {
+                "kind": "electricity",
+                "value": 0.08,
+                "unit": "usd_per_kwh",
+                "effective_date": "2024-03-18",
+                "source": "EIA",
+                "table": "seed",
+            },
+        ],
+    }
+    caption = "Prices used, from pricing table acme, version 3"
+    assert price_records({"pricing": pricing}) == [
+        Record(
+            caption,
+            "Rent: Acme, 8x H100, on_demand",
+            "Value",
+            2.5,
+            "USD per GPU-hour",
+            "Quote 7",
+            "pricing.prices.0.value",
+        ),
+        Record(
+            caption,
+            "Rent: Acme, 8x H100, on_demand",
+            "Effective date",
+            "2025-06-01",
+            key="pricing.prices.0.effective_date",
+        ),
+        Record(caption, "Rent: Acme, 8x H100, on_demand", "Pricing table", "acme@3", key="pricing.prices.0.table"),
+        Record(caption, "Electricity", "Value", 0.08, "USD per kWh", "EIA", "pricing.prices.1.value"),
+        Record(caption, "Electricity", "Effective date", "2024-03-18", key="pricing.prices.1.effective_date"),
+        Record(caption, "Electricity", "Pricing table", "seed", key="pricing.prices.1.table"),
+    ]
+    mine = price_records({"pricing": pricing}, "My 70B", "rows.2.")
+    assert {r.table for r in mine} == {f"My 70B: {caption}"}
+    assert [r.key for r in mine][:2] == ["rows.2.pricing.prices.0.value", "rows.2.pricing.prices.0.effective_date"]
+    assert price_records({"pricing": {"table": "seed", "version": None, "prices": []}}) == []
+    assert price_records({}) == []
+
+
+def test_a_models_assumptions_are_under_its_name():
+    assumptions = [{"name": "pue", "value": {"low": 1.1, "mid": 1.2, "high": 1.4}, "unit": "", "source": "Uptime"}]
+    assert assumption_records(assumptions, "DeepSeek-V3", "rows.1.") == [
+        Record("DeepSeek-V3: Assumptions", "pue", s.capitalize(), v, "", "Uptime", f"rows.1.assumptions.0.value.{s}")
+        for s, v in (("low", 1.1), ("mid", 1.2), ("high", 1.4))
     ]

@@ -119,17 +119,82 @@ def test_csv_download_has_every_figure_of_the_page(client):
     rows = read_csv(response)
     assert rows[0]["row"] == "Permalink" and rows[0]["value"].endswith(link(page, "permalink"))
     by_key = {r["key"]: r for r in rows if r["key"]}
-    for key, value in figures(page).items():
-        if key not in by_key:
-            continue
-        try:
-            assert float(by_key[key]["value"]) == pytest.approx(float(value)), key
-        except ValueError:
-            assert by_key[key]["value"] == value, key
     assert by_key["gpu_hours.mid"]["unit"] == "GPU·h" and by_key["gpu_hours.mid"]["column"] == "Mid"
     assert by_key["tokens"]["value"] == "15600000000000.0" or float(by_key["tokens"]["value"]) == 15.6e12
     assert any(r["table"] == "Assumptions" and r["source"] for r in rows)
     assert any(r["table"] == "Warnings" for r in rows)
+
+
+# (url, API path, form query): each result page, and the API call that gives its JSON
+DOWNLOADS = [
+    ("/training", "/api/v1/estimates/training", TRAINING),
+    ("/inference", "/api/v1/estimates/inference", INFERENCE),
+    ("/compare", "/api/v1/compare", ARTICLE),
+    ("/compare", "/api/v1/compare", {"workload": "training", "preset": "article", "hardware": "h100-sxm",
+                                     "tokens": "15e12", "gpus": "16384"}),
+]
+
+
+def api_body(query: dict[str, str]) -> dict:
+    """The form's query as the JSON body the API takes (numbers as numbers)."""
+    body: dict = {}
+    for key, value in query.items():
+        try:
+            body[key] = int(value) if value.isdigit() else float(value)
+        except ValueError:
+            body[key] = value
+    return body
+
+
+def price_lists(result: dict) -> list[tuple[str, dict]]:
+    """(key prefix, pricing) of a result: its own, or each model's of a comparison."""
+    if "rows" not in result:
+        return [("", result["pricing"])]
+    return [(f"rows.{i}.", row["pricing"]) for i, row in enumerate(result["rows"]) if "error" not in row]
+
+
+@pytest.mark.parametrize(("url", "api", "query"), DOWNLOADS)
+def test_the_download_has_every_figure_the_page_shows(client, url, api, query):
+    page = page_of(client.get(url, query_string=query))
+    shown = figures(page)
+    assert len(shown) > 50
+    rows = read_csv(client.get(link(page, "download-csv")))
+    by_key = {r["key"]: r for r in rows if r["key"] and r["table"] != "Inputs"}
+    missing = sorted(set(shown) - set(by_key))
+    assert missing == []
+    for key, value in shown.items():
+        try:
+            assert float(by_key[key]["value"]) == float(value), key
+        except ValueError:
+            assert by_key[key]["value"] == value, key
+
+
+@pytest.mark.parametrize(("url", "api", "query"), DOWNLOADS)
+def test_the_download_has_every_price_used(client, url, api, query):
+    result = client.post(api, json=api_body(query)).get_json()
+    page = page_of(client.get(url, query_string=query))
+    rows = read_csv(client.get(link(page, "download-csv")))
+    by_key = {r["key"]: r for r in rows if r["key"]}
+    units = {"usd_per_gpu_hour": "USD per GPU-hour", "usd_per_gpu": "USD per GPU", "usd_per_kwh": "USD per kWh",
+             "usd_per_kw_month": "USD per kW-month"}
+    lists = price_lists(result)
+    assert lists and all(pricing["prices"] for _, pricing in lists)
+    for prefix, pricing in lists:
+        for i, price in enumerate(pricing["prices"]):
+            key = f"{prefix}pricing.prices.{i}"
+            value, date, table = by_key[f"{key}.value"], by_key[f"{key}.effective_date"], by_key[f"{key}.table"]
+            assert float(value["value"]) == price["value"]
+            assert (value["unit"], value["source"]) == (units[price["unit"]], price["source"])
+            assert (date["value"], table["value"]) == (price["effective_date"], price["table"])
+            assert value["table"] == date["table"] == table["table"]
+            assert value["table"].endswith(f"Prices used, from pricing table {pricing['table']}")
+            assert value["row"].startswith(price["kind"].capitalize())
+            for part in ("provider", "product", "region"):
+                assert str(price.get(part) or "") in value["row"]
+    if url == "/compare":  # under each model's name
+        tables = {r["table"] for r in rows if ".pricing.prices." in r["key"]}
+        assert tables == {f"{name}: Prices used, from pricing table seed" for name in
+                          ("Llama 3.1 405B", "DeepSeek-V3", "Mistral Large 2 (2407)")}
 
 
 def test_xlsx_download_matches_the_csv(client):

@@ -163,17 +163,19 @@ def _download(
     permalink: str,
     tables: list[present.Table],
     names: Mapping[str, str],
+    sections: list[present.ModelSection],
 ) -> Response:
+    """The page's figures as one long table (``export.py``): every figure the page shows is in it."""
     records = export.header_records(request.host_url.rstrip("/") + permalink, values, current_app.config["API_VERSION"])
     if kind == "compare":
         records += export.comparison_records(result, names)
+        records += export.model_records(result, sections)
         records += export.note_records("Models that cannot run this workload", present.comparison_errors(result, names))
         common, own = present.comparison_warnings(result, names)
         records += export.note_records("Warnings", [("All models", w) for w in common])
         records += export.note_records("Warnings", [(model, w) for model, ws in own for w in ws])
     else:
-        records += export.table_records(tables)
-        records += export.assumption_records(result.get("assumptions", ()))
+        records += export.estimate_records(result, tables)
         records += export.note_records("Warnings", [("", str(w)) for w in result.get("warnings", ())])
     subject = result.get("model") if kind != "compare" else result.get("workload")
     stem = re.sub(r"[^a-z0-9.-]+", "-", f"{kind}-{subject or 'estimate'}".lower()).strip("-")[:80]
@@ -228,6 +230,7 @@ def _estimate_page(kind: str) -> Response | tuple[str, int]:
         names[shown] = str(hardware.get("name") or shown)
 
     tables: list[present.Table] = []
+    sections: list[present.ModelSection] = []
     row_errors: list[tuple[str, str]] = []
     warnings_common: list[str] = []
     warnings_own: list[tuple[str, list[str]]] = []
@@ -236,13 +239,14 @@ def _estimate_page(kind: str) -> Response | tuple[str, int]:
         permalink = _url(_pinned(form.query(), result))
         if kind == "compare":
             tables = present.comparison_tables(result, names)
+            sections = present.model_sections(result, names)
             row_errors = present.comparison_errors(result, names)
             warnings_common, warnings_own = present.comparison_warnings(result, names)
         else:
             tables = present.training_tables(result) if kind == "training" else present.inference_tables(result)
             warnings_common = [str(w) for w in result.get("warnings", ())]
         if fmt is not None:
-            return _download(kind, fmt, values, result, permalink, tables, names)
+            return _download(kind, fmt, values, result, permalink, tables, names, sections)
 
     page = render_template(
         "estimate.html",
@@ -257,6 +261,8 @@ def _estimate_page(kind: str) -> Response | tuple[str, int]:
         warnings_common=warnings_common,
         warnings_own=warnings_own,
         stats=summary.stats(kind, result) if result else [],
+        cards=summary.model_cards(result, names) if result and kind == "compare" else [],
+        sections=sections,
         charts=charts_html(summary.charts(kind, result, names)) if result else [],
         prices=present.prices_table(result) if result and kind != "compare" else None,
         permalink=permalink,

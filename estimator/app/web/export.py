@@ -2,9 +2,11 @@
 
 Each line is one figure: ``table, row, column, value, unit, source, key`` — the table and row
 labels the page shows, the column (Low / Mid / High, or the metric of a comparison), the raw
-number (not the rounded text), its unit, a source where the figure is an assumption, and its
-path in the JSON result (``gpu_hours.mid``) to check it against the API. The file starts with
-the page's permalink and the inputs, and ends with the warnings.
+number (not the rounded text), its unit, a source where the figure is an assumption or a price,
+and its path in the JSON result (``gpu_hours.mid``) to check it against the API. The file starts
+with the page's permalink and the inputs, then has every figure of the page's tables, the prices
+used and the assumptions (a comparison's: each model's, under tables named after the model, with
+paths ``rows.<i>.…``), and ends with the warnings.
 
 User text reaches these files (the name of a custom model, a catalog loaded from an upload), so
 a spreadsheet must never read it as a formula or a link: CSV text starting with ``= + - @``, a
@@ -23,7 +25,18 @@ from typing import Any, NamedTuple
 
 import xlsxwriter
 
-from .present import METRIC_LABELS, SCENARIOS, Table
+from .present import (
+    METRIC_LABELS,
+    SCENARIOS,
+    ModelSection,
+    Table,
+    price_kind,
+    price_offer,
+    price_unit,
+    prices_caption,
+    unit_text,
+    used_prices,
+)
 
 COLUMNS = ("table", "row", "column", "value", "unit", "source", "key")
 #: Characters that make a spreadsheet read a cell as a formula.
@@ -74,23 +87,63 @@ def table_records(tables: Sequence[Table]) -> list[Record]:
                 if i == unit_at:
                     continue
                 value = cell.value if cell.key else cell.text
-                out.append(Record(table.caption, row.label, heading, value, unit, key=cell.key or ""))
+                out.append(Record(table.title, row.label, heading, value, unit, key=cell.key or ""))
     return out
 
 
-def assumption_records(assumptions: Sequence[Mapping[str, Any]]) -> list[Record]:
+def price_records(result: Mapping[str, Any], subject: str = "", prefix: str = "") -> list[Record]:
+    """Every price point the estimate used, as the page's "Prices used" table lists them: one line
+    for the price (its unit and source), one for the date it took effect and one for the pricing
+    table it came from, each row labelled with the kind and the offer (``Rent: AWS, p5 …``)."""
+    used = used_prices(result)
+    if used is None:
+        return []
+    pricing, prices = used
+    table = f"{subject}: {prices_caption(pricing)}" if subject else prices_caption(pricing)
+    out = []
+    for i, p in enumerate(prices):
+        offer = price_offer(p)
+        row = f"{price_kind(p)}: {offer}" if offer else price_kind(p)
+        key = f"{prefix}pricing.prices.{i}"
+        out += [
+            Record(table, row, "Value", p.get("value"), price_unit(p), str(p.get("source", "")), f"{key}.value"),
+            Record(table, row, "Effective date", p.get("effective_date"), key=f"{key}.effective_date"),
+            Record(table, row, "Pricing table", p.get("table"), key=f"{key}.table"),
+        ]
+    return out
+
+
+def assumption_records(assumptions: Sequence[Mapping[str, Any]], subject: str = "", prefix: str = "") -> list[Record]:
+    table = f"{subject}: Assumptions" if subject else "Assumptions"
     out = []
     for i, a in enumerate(assumptions):
         name = str(a.get("name", "")).replace("_", " ")
-        unit, source = str(a.get("unit", "")), str(a.get("source", ""))
+        unit, source = unit_text(str(a.get("unit", ""))), str(a.get("source", ""))
         value = a.get("value")
+        key = f"{prefix}assumptions.{i}.value"
         if isinstance(value, Mapping) and set(SCENARIOS) <= set(value):
             for s in SCENARIOS:
-                out.append(
-                    Record("Assumptions", name, s.capitalize(), value[s], unit, source, f"assumptions.{i}.value.{s}")
-                )
+                out.append(Record(table, name, s.capitalize(), value[s], unit, source, f"{key}.{s}"))
         else:
-            out.append(Record("Assumptions", name, "Value", value, unit, source, f"assumptions.{i}.value"))
+            out.append(Record(table, name, "Value", value, unit, source, key))
+    return out
+
+
+def estimate_records(result: Mapping[str, Any], tables: Sequence[Table]) -> list[Record]:
+    """A single estimate's figures, in the page's order: its tables, the prices, the assumptions."""
+    return table_records(tables) + price_records(result) + assumption_records(result.get("assumptions", ()))
+
+
+def model_records(result: Mapping[str, Any], sections: Sequence[ModelSection]) -> list[Record]:
+    """Each model of a comparison as its own estimate: the tables of its section on the page, the
+    prices and the assumptions it used, under tables named after the model."""
+    rows = result.get("rows") or []
+    out = []
+    for section in sections:
+        row = rows[section.row]
+        out += table_records(section.tables)
+        out += price_records(row, section.name, section.prefix)
+        out += assumption_records(row.get("assumptions", ()), section.name, section.prefix)
     return out
 
 

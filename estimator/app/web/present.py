@@ -2,7 +2,8 @@
 
 Every number cell keeps the raw figure (``data-value``) and its path in the result
 (``data-key``, e.g. ``gpu_hours.mid``) next to the text a reader sees, so a page can be checked
-against the JSON API figure by figure. Rows whose figure the result does not have are left out,
+against the JSON API figure by figure. A comparison shows each model through the same presenters,
+its paths under the model's place in the result's rows (``rows.1.gpu_hours.mid``). Rows whose figure the result does not have are left out,
 so a field the core adds or drops never breaks a page; figures without a label here still show
 under their own key.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 SCENARIOS = ("low", "mid", "high")
@@ -76,6 +77,13 @@ class Table:
     rows: tuple[Row, ...]
     note: str = ""
     unit: str = ""  # of every figure, where the table has no Unit column
+    subject: str = ""  # whose figures these are, where a page has several (a comparison's model)
+    stack: bool = False  # on a phone, one block per row (long text: sources) instead of scrolling sideways
+
+    @property
+    def title(self) -> str:
+        """The caption with its subject: the table's name in a download."""
+        return f"{self.subject}: {self.caption}" if self.subject else self.caption
 
 
 def _get(result: Mapping[str, Any], path: str) -> Any:
@@ -130,19 +138,20 @@ def assumptions_table(assumptions: Sequence[Mapping[str, Any]]) -> Table:
     for i, a in enumerate(assumptions):
         value = a.get("value")
         if isinstance(value, Mapping) and set(SCENARIOS) <= set(value):
-            cell = Cell(" / ".join(fmt(value[s]) for s in SCENARIOS))
+            cell = Cell(" / ".join(fmt(value[s]) for s in SCENARIOS), css="nowrap")
         else:
             cell = figure(value, f"assumptions.{i}.value")
         rows.append(
             Row(
                 str(a.get("name", "")).replace("_", " "),
-                (cell, Cell(str(a.get("unit", ""))), Cell(str(a.get("source", "")), css="source")),
+                (cell, Cell(unit_text(str(a.get("unit", "")))), Cell(str(a.get("source", "")), css="source")),
             )
         )
     return Table(
         "Assumptions: every input the estimate used, with its source",
         ("Name", "Value (low / mid / high)", "Unit", "Source"),
         tuple(rows),
+        stack=True,
     )
 
 
@@ -154,37 +163,69 @@ _PRICE_UNITS = {
 }
 
 
-def prices_table(result: Mapping[str, Any]) -> Table | None:
-    """Every price point the estimate used, from which pricing table and version."""
+def unit_text(unit: str) -> str:
+    """A price unit in words (``usd_per_gpu_hour`` → USD per GPU-hour); other units as they are."""
+    return _PRICE_UNITS.get(unit, unit)
+
+
+def price_kind(price: Mapping[str, Any]) -> str:
+    """A price point's kind as a row label: "Rent", "Purchase", "Electricity", "Hosting"."""
+    return str(price.get("kind", "")).replace("_", " ").capitalize()
+
+
+def price_offer(price: Mapping[str, Any]) -> str:
+    """Who offers a price point and on what terms: provider, product, region, pricing model, scope."""
+    return ", ".join(str(price[k]) for k in ("provider", "product", "region", "pricing_model", "scope") if price.get(k))
+
+
+def price_unit(price: Mapping[str, Any]) -> str:
+    unit = str(price.get("unit", ""))
+    return _PRICE_UNITS.get(unit, unit.replace("_", " "))
+
+
+def used_prices(result: Mapping[str, Any]) -> tuple[Mapping[str, Any], list[Mapping[str, Any]]] | None:
+    """The result's ``pricing`` and its price points, or None when it used none."""
     pricing = result.get("pricing")
     if not isinstance(pricing, Mapping) or not pricing.get("prices"):
         return None
+    return pricing, [p for p in pricing["prices"] if isinstance(p, Mapping)]
+
+
+def prices_caption(pricing: Mapping[str, Any]) -> str:
+    version = pricing.get("version")
+    table = f"{pricing.get('table')}" + (f", version {version}" if version is not None else "")
+    return f"Prices used, from pricing table {table}"
+
+
+def prices_table(result: Mapping[str, Any]) -> Table | None:
+    """Every price point the estimate used, from which pricing table and version."""
+    used = used_prices(result)
+    if used is None:
+        return None
+    pricing, prices = used
     rows = []
-    for i, p in enumerate(pricing["prices"]):
-        where = ", ".join(str(p[k]) for k in ("provider", "product", "region", "pricing_model", "scope") if p.get(k))
-        unit = str(p.get("unit", ""))
+    for i, p in enumerate(prices):
         rows.append(
             Row(
-                str(p.get("kind", "")).replace("_", " ").capitalize(),
+                price_kind(p),
                 (
                     figure(p.get("value"), f"pricing.prices.{i}.value"),
-                    Cell(_PRICE_UNITS.get(unit, unit.replace("_", " ")), css="nowrap"),
-                    Cell(where),
+                    Cell(price_unit(p), css="nowrap"),
+                    Cell(price_offer(p)),
                     Cell(str(p.get("effective_date", "")), css="nowrap"),
                     Cell(str(p.get("source", "")), css="source"),
                     Cell(str(p.get("table", "")), css="nowrap"),
                 ),
             )
         )
-    version = pricing.get("version")
-    table = f"{pricing.get('table')}" + (f", version {version}" if version is not None else "")
     return Table(
-        f"Prices used, from pricing table {table}",
+        prices_caption(pricing),
         ("Price", "Value", "Unit", "Offer", "Date", "Source", "Table"),
         tuple(rows),
         "The price points behind the rental, purchase, electricity and hosting assumptions; a price you give on the "
         "form replaces them. 'Table' says where each came from: the seed table's where the chosen table has no "
         "price of that kind.",
+        stack=True,
     )
 
 
@@ -265,6 +306,8 @@ _SERVING_BANDS = (
     ("Utilisation of the fleet", "of capacity", "utilisation"),
     ("IT power", "kW", "power_kw.it"),
     ("Facility power (IT × PUE)", "kW", "power_kw.facility"),
+    ("IT power to supply (every GPU busy)", "kW", "provisioned_power_kw.it"),
+    ("Facility power to supply (every GPU busy, × PUE)", "kW", "provisioned_power_kw.facility"),
     ("Energy per day", "MWh", "energy_mwh_per_day"),
     ("Emissions per day", "t CO₂", "co2_t_per_day"),
     ("Energy per output token", "J", "joules_per_token"),
@@ -408,6 +451,67 @@ def comparison_warnings(
             model = str(row.get("model", ""))
             own.append((names.get(model, model), rest))
     return common, own
+
+
+# --- A comparison's models, each as its own estimate ------------------------------------------------
+def rekeyed(table: Table, prefix: str, subject: str) -> Table:
+    """``table`` with each figure's path under ``prefix`` (``rows.2.``) and its subject named."""
+    rows = tuple(
+        Row(row.label, tuple(replace(c, key=prefix + c.key) if c.key else c for c in row.cells)) for row in table.rows
+    )
+    return replace(table, rows=rows, subject=subject)
+
+
+def ran_rows(result: Mapping[str, Any]) -> list[tuple[int, Mapping[str, Any]]]:
+    """(place in ``rows``, row) of each model of a comparison that could run the workload."""
+    return [
+        (i, row)
+        for i, row in enumerate(result.get("rows", ()))
+        if isinstance(row, Mapping) and "model" in row and "error" not in row
+    ]
+
+
+@dataclass(frozen=True)
+class ModelSection:
+    """One model of a comparison shown as its single estimate is: the full low / mid / high tables,
+    the prices and the assumptions it used. Its figures' paths start ``rows.<row>.``."""
+
+    row: int
+    model: str
+    name: str
+    baseline: bool
+    tables: tuple[Table, ...]
+    prices: Table | None
+    assumptions: Table | None
+
+    @property
+    def prefix(self) -> str:
+        return f"rows.{self.row}."
+
+
+def model_sections(result: Mapping[str, Any], names: Mapping[str, str]) -> list[ModelSection]:
+    """Each model of a comparison that ran, through the single-estimate presenters."""
+    out = []
+    for i, row in ran_rows(result):
+        model = str(row["model"])
+        name, prefix = names.get(model, model), f"rows.{i}."
+        tables = (
+            training_tables(row) if row.get("workload", result.get("workload")) == "training" else inference_tables(row)
+        )
+        prices = prices_table(row)
+        assumptions = assumptions_table(row["assumptions"]) if row.get("assumptions") else None
+        out.append(
+            ModelSection(
+                i,
+                model,
+                name,
+                model == result.get("baseline"),
+                tuple(rekeyed(t, prefix, name) for t in tables),
+                rekeyed(prices, prefix, name) if prices else None,
+                rekeyed(assumptions, prefix, name) if assumptions else None,
+            )
+        )
+    return out
 
 
 def headline(kind: str, result: Mapping[str, Any], names: Mapping[str, str]) -> str:

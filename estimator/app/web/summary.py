@@ -2,17 +2,18 @@
 power, dollars) and the charts.
 
 Both read the core's result dicts as they are; the only arithmetic is a change of unit (kW to
-MW) and, for a serving fleet's GPU band, replicas × GPUs per replica.
+MW), and for a serving fleet its GPU band (replicas × GPUs per replica) and GPU-hours per day
+(those GPUs × 24 h).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .charts import Bar, Chart
-from .present import SCENARIOS, fmt
+from .present import SCENARIOS, fmt, ran_rows
 
 
 @dataclass(frozen=True)
@@ -68,11 +69,13 @@ def _stat_from_band(label: str, result: Mapping[str, Any], path: str, unit: str,
     return Stat(label, band["mid"], unit, band["low"], band["high"], f"{path}.mid", note)
 
 
-def _power_stat(result: Mapping[str, Any], path: str, label: str, note: str) -> Stat | None:
+def _power_stat(
+    result: Mapping[str, Any], path: str, label: str, note: str, unit: tuple[str, float] | None = None
+) -> Stat | None:
     band = _band(result, path)
     if band is None:
         return None
-    unit, factor = power_unit(band["high"])
+    unit, factor = unit or power_unit(band["high"])
     scaled = _scaled(band, factor)
     key = f"{path}.mid" if factor == 1.0 else ""  # a data-key names the result's own figure, in its unit
     return Stat(label, scaled["mid"], unit, scaled["low"], scaled["high"], key, note)
@@ -86,8 +89,14 @@ def _fleet_gpus(result: Mapping[str, Any]) -> dict[str, Any] | None:
     return {s: replicas[s] * per_replica for s in SCENARIOS}
 
 
-def stats(kind: str, result: Mapping[str, Any]) -> list[Stat]:
-    """The summary figures of a training or serving estimate (mid, with the range)."""
+#: Where a result's headline power figure is: its facility power (training) or the facility power
+#: its fleet must be supplied with (serving).
+POWER_PATH = {"training": "power_kw.facility", "inference": "provisioned_power_kw.facility"}
+
+
+def stats(kind: str, result: Mapping[str, Any], power: tuple[str, float] | None = None) -> list[Stat]:
+    """The summary figures of a training or serving estimate (mid, with the range). ``power`` is
+    the (unit, factor from kW) to show power in; by default MW from 1,000 kW up, else kW."""
     out: list[Stat | None]
     if kind == "training":
         deadline = _band(result, "gpu_count_for_deadline")
@@ -99,7 +108,7 @@ def stats(kind: str, result: Mapping[str, Any]) -> list[Stat]:
         out = [
             gpus,
             _stat_from_band("Wall-clock time", result, "wall_clock_days", "days"),
-            _power_stat(result, "power_kw.facility", "Facility power", "IT power × PUE"),
+            _power_stat(result, POWER_PATH["training"], "Facility power", "IT power × PUE", power),
             _stat_from_band("Cost, renting", result, "cost_usd.rent", "USD", "GPU-hours × rental price"),
             _stat_from_band("Cost, owning", result, "cost_usd.own", "USD", "capex share, energy, hosting"),
         ]
@@ -117,7 +126,7 @@ def stats(kind: str, result: Mapping[str, Any]) -> list[Stat]:
                 "gpu_count",
                 f"{fmt(result.get('replicas'))} replica(s) of {fmt(result.get('gpus_per_replica'))}",
             ),
-            _power_stat(result, "provisioned_power_kw.facility", "Facility power to supply", "every GPU busy, × PUE"),
+            _power_stat(result, POWER_PATH["inference"], "Facility power to supply", "every GPU busy, × PUE", power),
             _stat_from_band("Energy per day", result, "energy_mwh_per_day", "MWh", "at the average load"),
             _stat_from_band(
                 "Cost per million output tokens",
@@ -130,6 +139,60 @@ def stats(kind: str, result: Mapping[str, Any]) -> list[Stat]:
     else:
         out = []
     return [s for s in out if s is not None]
+
+
+def gpu_hours_per_day(result: Mapping[str, Any]) -> Stat | None:
+    """A serving fleet's GPU-hours per day: its GPUs (low / mid / high) × 24 h. The core gives no
+    fleet cost per day, and multiplying its bands here would pair a low GPU count with a low price
+    the core may not have paired, so the cost stays per million tokens."""
+    fleet, gpus = _fleet_gpus(result), result.get("gpu_count")
+    if fleet is None or not isinstance(gpus, int | float):
+        return None
+    return Stat("GPU-hours per day", gpus * 24, "GPU·h", fleet["low"] * 24, fleet["high"] * 24, note="its GPUs × 24 h")
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """One model of a comparison: its name and summary figures."""
+
+    name: str
+    baseline: bool
+    stats: tuple[Stat, ...]
+
+
+def model_cards(result: Mapping[str, Any], names: Mapping[str, str]) -> list[ModelCard]:
+    """A comparison's summary: a card per model with the figures a single estimate leads with
+    (training: GPUs, days, facility power, the cost renting and owning; serving: the fleet's GPUs,
+    its GPU-hours per day, the facility power to supply, energy per day and cost per million
+    output tokens).
+
+    One card per model rather than the baseline against "the most efficient" one: which model is
+    most efficient depends on the figure (the cheapest per token need not need the fewest GPUs),
+    so picking one would hide the trade-off the comparison is for; and with at most ten models, a
+    card each stays short. Power is in one unit across the cards (MW as soon as any model needs
+    1,000 kW), so the cards read side by side. A model that cannot run has no card: the page
+    says why right under them. Each figure's path starts ``rows.<i>.``, its place in the rows.
+    """
+    rows = ran_rows(result)
+    workload = str(result.get("workload", ""))
+    highest = max(
+        (b["high"] for _, r in rows if (b := _band(r, POWER_PATH.get(workload, ""))) is not None), default=0.0
+    )
+    power = power_unit(highest)
+    cards = []
+    for i, row in rows:
+        figures = stats(workload, row, power)
+        if workload == "inference" and (per_day := gpu_hours_per_day(row)) is not None:
+            figures.insert(1, per_day)
+        model = str(row["model"])
+        cards.append(
+            ModelCard(
+                names.get(model, model),
+                model == result.get("baseline"),
+                tuple(replace(s, key=f"rows.{i}.{s.key}") if s.key else s for s in figures),
+            )
+        )
+    return cards
 
 
 # --- Charts ------------------------------------------------------------------------------------------
