@@ -326,17 +326,16 @@ _XLSX_TAG = re.compile(
 )
 
 
-class _XlsxScanner:
-    """Feed a worksheet part's XML in chunks; checks every cell that holds a value."""
+class _ChunkedXml:
+    """A scanner fed a part's XML in chunks: each feed reads up to the last complete tag and keeps
+    the rest for the next chunk."""
 
-    def __init__(self, part: str, extent: _Extent) -> None:
-        self.part, self.extent = part, extent
-        self.row = 0
-        self.column = 0
-        self.carry = b""
-        self.letters: dict[bytes, int] = {}
+    part: str
+    extent: _Extent
+    carry: bytes
 
-    def feed(self, chunk: bytes, final: bool = False) -> None:
+    def _complete_tags(self, chunk: bytes, final: bool) -> tuple[bytes, int]:
+        """The buffer and where its complete tags end; an unclosed tag of over 4 MiB is malformed."""
         buf = self.carry + chunk
         cut = len(buf)
         if not final:
@@ -348,6 +347,21 @@ class _XlsxScanner:
             raise UnsupportedFile(
                 f"'{_shown(self.extent.file_name)}' has malformed XML in '{self.part[:80]}'.", field="file"
             )
+        return buf, cut
+
+
+class _XlsxScanner(_ChunkedXml):
+    """Feed a worksheet part's XML in chunks; checks every cell that holds a value."""
+
+    def __init__(self, part: str, extent: _Extent) -> None:
+        self.part, self.extent = part, extent
+        self.row = 0
+        self.column = 0
+        self.carry = b""
+        self.letters: dict[bytes, int] = {}
+
+    def feed(self, chunk: bytes, final: bool = False) -> None:
+        buf, cut = self._complete_tags(chunk, final)
         max_row, max_column = 0, 0
         row, column = self.row, self.column
         row_digits = b""
@@ -384,7 +398,7 @@ _ODS_ROWS_REPEATED = re.compile(rb"""number-rows-repeated\s*=\s*["']([0-9]+)["']
 _ODS_COLUMNS_REPEATED = re.compile(rb"""number-columns-repeated\s*=\s*["']([0-9]+)["']""")
 
 
-class _OdsScanner:
+class _OdsScanner(_ChunkedXml):
     """Feed content.xml in chunks; expands repeated rows and cells (arithmetically, never in
     memory) and checks every one that holds a value."""
 
@@ -398,17 +412,7 @@ class _OdsScanner:
         self.carry = b""
 
     def feed(self, chunk: bytes, final: bool = False) -> None:
-        buf = self.carry + chunk
-        cut = len(buf)
-        if not final:
-            lt = buf.rfind(b"<")
-            if lt >= 0 and buf.find(b">", lt) < 0:
-                cut = lt
-        self.carry = buf[cut:]
-        if len(self.carry) > 4 * MiB:
-            raise UnsupportedFile(
-                f"'{_shown(self.extent.file_name)}' has malformed XML in '{self.part[:80]}'.", field="file"
-            )
+        buf, cut = self._complete_tags(chunk, final)
         for m in _ODS_TAG.finditer(buf, 0, cut):
             closing, tag, attrs = m.group(1), m.group(2), m.group(3)
             if tag == b"table":
