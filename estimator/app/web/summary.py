@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .charts import Bar, Chart
-from .present import SCENARIOS, fmt, ran_rows
+from .present import SCENARIOS, _get, fmt, ran_rows
 
 
 @dataclass(frozen=True)
@@ -38,14 +38,6 @@ class Stat:
             return ""
         return f"{fmt(self.low)} to {fmt(self.high)}"
 
-
-def _get(result: Mapping[str, Any], path: str) -> Any:
-    node: Any = result
-    for part in path.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return None
-        node = node[part]
-    return node
 
 
 def _band(result: Mapping[str, Any], path: str) -> Mapping[str, Any] | None:
