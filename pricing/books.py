@@ -16,7 +16,7 @@ from estimator.catalog import Catalog
 from estimator.cost import PriceBook
 
 from .errors import PricingTableError, UnknownPricingTable
-from .store import PricingStore, parse_ref
+from .store import PricingStore, TableInfo, parse_ref
 from .tables import SEED_TABLE, TABLES
 
 CACHE_SIZE = 64
@@ -57,12 +57,17 @@ def seed_sheets(directory: Path, catalog: Catalog) -> dict[str, list[dict[str, A
     return sheets
 
 
-def active_version(store: PricingStore, name: str) -> int:
-    """The active version of ``name``, or an error saying how to get one."""
+def table_info(store: PricingStore, name: str) -> TableInfo:
+    """The stored table ``name``, or an error naming the closest tables (the seed table among them)."""
     tables = {t.name: t for t in store.tables()}
     if name not in tables:
         raise UnknownPricingTable(name, [SEED_TABLE, *tables])
-    active = tables[name].active_version
+    return tables[name]
+
+
+def active_version(store: PricingStore, name: str) -> int:
+    """The active version of ``name``, or an error saying how to get one."""
+    active = table_info(store, name).active_version
     if active is None:
         raise PricingTableError(
             f"Pricing table '{name}' has no active version: activate one "

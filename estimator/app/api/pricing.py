@@ -14,7 +14,8 @@ from flask import Response, jsonify, request, url_for
 from marshmallow import Schema, fields, validate
 
 from estimator.errors import EstimatorError
-from pricing.errors import PricingTableError, UnknownPricingTable
+from pricing.books import table_info
+from pricing.errors import PricingTableError
 from pricing.export import template_xlsx, to_csv, to_xlsx
 from pricing.store import PricingStore, StoredVersion, validate_name
 from pricing.tables import SEED_TABLE, TABLES
@@ -164,10 +165,7 @@ def list_tables() -> Response:
 
 def _table_info(store: PricingStore, name: str) -> dict[str, Any]:
     validate_name(name, field="name")
-    tables = {t.name: t for t in store.tables()}
-    if name not in tables:
-        raise UnknownPricingTable(name, [SEED_TABLE, *tables])
-    return {**tables[name].to_dict(), "read_only": False}
+    return {**table_info(store, name).to_dict(), "read_only": False}
 
 
 @blp.route("/pricing-tables/<name>", methods=["GET"])
