@@ -107,6 +107,8 @@ class PriceBook:
     version: int | None = None
     stale_after_days: int = STALE_AFTER_DAYS
     fallback: PriceBook | None = None
+    #: Rows per sheet of the table the book was built from (every sheet of SHEETS listed).
+    row_counts: dict[str, int] = field(default_factory=dict)
     #: Quotes already made from this (immutable) book, by kind, hardware and day.
     _quotes: dict[tuple[Any, ...], Quote] = field(default_factory=dict, compare=False, repr=False)
 
@@ -144,7 +146,7 @@ class PriceBook:
                 except CatalogError as exc:
                     raise CatalogError(f"{sheet} row {line}: {exc.message}", field=exc.field) from None
         return cls(tuple(points), api, table=table, version=version, fallback=fallback,
-                   stale_after_days=stale_after_days)
+                   stale_after_days=stale_after_days, row_counts={s: len(sheets.get(s, ())) for s in SHEETS})
 
 
 def _date(row: Mapping[str, Any]) -> str:

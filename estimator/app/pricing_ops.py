@@ -22,15 +22,11 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from pricing.books import seed_sheets
 from pricing.read import DEFAULT_LIMITS, Limits
 from pricing.store import PricingStore
-from pricing.tables import TABLES
 from pricing.validate import parse_upload
 
 from .errors import ProblemError
 from .jsonsafe import read_body
 from .state import Ready
-
-#: Seed price-point kinds and the sheet each is read from.
-_SEED_SHEETS = {"rent": "gpu_prices", "purchase": "hardware_costs", "electricity": "energy", "hosting": "colocation"}
 
 
 def store_of(ready: Ready) -> PricingStore:
@@ -133,10 +129,4 @@ def seed_rows(ready: Ready) -> dict[str, list[dict[str, Any]]]:
 
 def seed_row_counts(ready: Ready) -> dict[str, int]:
     """Rows per sheet of the seed table, every sheet listed."""
-    counts = {name: 0 for name in TABLES}
-    for point in ready.seed_book.points:
-        sheet = _SEED_SHEETS.get(point.kind)
-        if sheet:
-            counts[sheet] += 1
-    counts["api_prices"] = len(ready.seed_book.api_prices)
-    return counts
+    return dict(ready.seed_book.row_counts)
