@@ -34,13 +34,18 @@ class Band:
         return Band(low, mid, high)
 
     def to_dict(self, digits: int = 6) -> dict[str, float]:
-        return {s: _round(self[s], digits) for s in SCENARIOS}
+        return {"low": _round(self.low, digits), "mid": _round(self.mid, digits), "high": _round(self.high, digits)}
+
+
+#: ``format`` specs by number of significant figures, built once (a nested f-string spec is
+#: parsed on every call, and an estimate rounds a few hundred numbers).
+_SIGNIFICANT = {digits: f".{digits}g" for digits in range(1, 18)}
 
 
 def _round(value: Any, digits: int) -> Any:
     """Round to ``digits`` significant figures (the API never claims more precision)."""
     if isinstance(value, int | float):
-        return float(f"{float(value):.{digits}g}")
+        return float(format(value, _SIGNIFICANT[digits]))
     return value
 
 

@@ -34,6 +34,9 @@ class DefaultConfig:
     ADMIN_TOKEN_NAME: str = "admin"
     #: Largest pricing upload in bytes (checked against what is actually read, chunked bodies included).
     MAX_UPLOAD_BYTES: int = 16 * 1024 * 1024
+    #: Bytes of finished estimates each worker process keeps for identical requests on the same day
+    #: (``results.py``); 0 turns the cache off. An estimate is 10-20 KB, a comparison up to ~200 KB.
+    RESULT_CACHE_BYTES: int = 32 * 1024 * 1024
 
     # flask-smorest: the OpenAPI document only, served at /api/v1/openapi.json. No CDN-hosted UI:
     # the docs page at /api/v1/docs is served from files vendored into static/swagger-ui/.
@@ -72,3 +75,5 @@ def check_types(config: Mapping[str, object]) -> None:
             raise TypeError(f"Setting {name} (env ESTIMATOR_{name}) must be {expected.__name__}, got {value!r}.")
     if config["MAX_CONTENT_LENGTH"] <= 0 or config["MAX_JSON_DEPTH"] <= 0:  # type: ignore[operator]
         raise ValueError("MAX_CONTENT_LENGTH and MAX_JSON_DEPTH must be greater than 0.")
+    if config["RESULT_CACHE_BYTES"] < 0:  # type: ignore[operator]
+        raise ValueError("RESULT_CACHE_BYTES must be 0 (no cache) or more.")

@@ -12,6 +12,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from estimator.compare import PRESETS, compare
 from estimator.cost import PriceBook
 from estimator.errors import EstimatorError, UnknownIdError
@@ -34,18 +36,35 @@ def _book(ready: Ready, values: Mapping[str, Any]) -> tuple[PriceBook, dict[str,
         raise _at(exc, ("pricing_table",)) from None
 
 
+def training_json(ready: Ready, values: Mapping[str, Any]) -> bytes:
+    """``estimate_training(...).to_dict()`` with the named pricing table, as the API's JSON body
+    (kept in ``ready.results`` for an identical request on the same day)."""
+    book, rest = _book(ready, values)
+
+    def compute() -> dict[str, Any]:
+        return estimate_training(training_request(ready.catalog, rest), book, ready.catalog).to_dict()
+
+    return ready.results.encoded("training", rest, book.ref, compute)
+
+
+def inference_json(ready: Ready, values: Mapping[str, Any]) -> bytes:
+    """``estimate_inference(...).to_dict()`` with the named pricing table, as the API's JSON body."""
+    book, rest = _book(ready, values)
+
+    def compute() -> dict[str, Any]:
+        return estimate_inference(inference_request(ready.catalog, rest), book, ready.catalog).to_dict()
+
+    return ready.results.encoded("inference", rest, book.ref, compute)
+
+
 def run_training(ready: Ready, values: Mapping[str, Any]) -> dict[str, Any]:
-    """``estimate_training(...).to_dict()`` with the named pricing table."""
-    book, values = _book(ready, values)
-    request = training_request(ready.catalog, values)
-    return estimate_training(request, book, ready.catalog).to_dict()
+    """The training estimate as a dict of its own (the pages' form of ``training_json``)."""
+    return orjson.loads(training_json(ready, values))
 
 
 def run_inference(ready: Ready, values: Mapping[str, Any]) -> dict[str, Any]:
-    """``estimate_inference(...).to_dict()`` with the named pricing table."""
-    book, values = _book(ready, values)
-    request = inference_request(ready.catalog, values)
-    return estimate_inference(request, book, ready.catalog).to_dict()
+    """The serving estimate as a dict of its own (the pages' form of ``inference_json``)."""
+    return orjson.loads(inference_json(ready, values))
 
 
 def _at(exc: EstimatorError, path: tuple[object, ...]) -> ProblemError:
@@ -67,7 +86,12 @@ def _finite(value: Any) -> Any:
 
 
 def run_compare(ready: Ready, data: Mapping[str, Any]) -> dict[str, Any]:
-    """``compare(...)`` for a body checked by ``schemas.load_compare``.
+    """The comparison as a dict of its own (the pages' form of ``compare_json``)."""
+    return orjson.loads(compare_json(ready, data))
+
+
+def compare_json(ready: Ready, data: Mapping[str, Any]) -> bytes:
+    """``compare(...)`` for a body checked by ``schemas.load_compare``, as the API's JSON body.
 
     Unknown ids point at ``/models/<i>``, ``/preset`` or ``/baseline``; an error of the baseline's
     own estimate (which fails the whole comparison) points at where the baseline came from.
@@ -90,10 +114,15 @@ def run_compare(ready: Ready, data: Mapping[str, Any]) -> dict[str, Any]:
         except UnknownIdError as exc:
             raise _at(exc, ("baseline",)) from None
     book, values = _book(ready, {k: v for k, v in data.items() if k not in COMPARE_KEYS})
-    try:
-        result = compare(ready.catalog, book, data["workload"], models, values, baseline)
-    except EstimatorError as exc:
-        if exc.field != "model":
-            raise
-        raise _at(exc, ("baseline",) if baseline is not None else paths[0]) from None
-    return _finite(result)
+
+    def compute() -> dict[str, Any]:
+        try:
+            result = compare(ready.catalog, book, data["workload"], models, values, baseline)
+        except EstimatorError as exc:
+            if exc.field != "model":
+                raise
+            raise _at(exc, ("baseline",) if baseline is not None else paths[0]) from None
+        return _finite(result)
+
+    key = {k: v for k, v in data.items() if k != "pricing_table"}
+    return ready.results.encoded("compare", key, book.ref, compute)

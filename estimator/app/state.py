@@ -21,6 +21,7 @@ from pricing.books import BookCache, resolve
 from pricing.store import PricingStore
 
 from .errors import ProblemError
+from .results import ResultCache
 
 EXTENSION = "estimator"
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ class Ready:
     seed_book: PriceBook
     store: PricingStore | None = None
     cache: BookCache = field(default_factory=BookCache, compare=False)
+    results: ResultCache = field(default_factory=lambda: ResultCache(0), compare=False)
 
     def price_book(self, ref: str | None = None) -> PriceBook:
         """The price book for ``ref`` (``name`` or ``name@version``; None or 'seed': the seed table)."""
@@ -47,6 +49,7 @@ class EstimatorState:
     store: PricingStore | None = None
     load_error: str | None = None
     cache: BookCache = field(default_factory=BookCache, compare=False)
+    results: ResultCache = field(default_factory=lambda: ResultCache(0), compare=False)
 
     @property
     def ready(self) -> bool:
@@ -68,7 +71,9 @@ def load_state(app: Flask) -> EstimatorState:
     except (OSError, EstimatorError) as exc:
         log.error("Could not load the catalog and seed pricing table from %s: %s", seeds, exc)
         return EstimatorState(None, None, load_error=f"{type(exc).__name__}: {exc}")
-    return EstimatorState(catalog, book, store=app.extensions.get("pricing_store"))
+    return EstimatorState(
+        catalog, book, store=app.extensions.get("pricing_store"), results=ResultCache(app.config["RESULT_CACHE_BYTES"])
+    )
 
 
 def open_store(app: Flask) -> PricingStore | None:
@@ -101,4 +106,4 @@ def ready_state() -> Ready:
     state = current_state()
     if not state.ready or state.catalog is None or state.seed_book is None:
         raise ProblemError(503, "The catalog or price book did not load at start-up; see the server log.")
-    return Ready(state.catalog, state.seed_book, state.store, state.cache)
+    return Ready(state.catalog, state.seed_book, state.store, state.cache, state.results)

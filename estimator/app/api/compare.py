@@ -6,10 +6,10 @@ here rather than by ``@blp.arguments``; the OpenAPI document gets the two schema
 
 from __future__ import annotations
 
-from flask import Response, jsonify
+from flask import Response
 
-from ..jsonsafe import load_json_body
-from ..run import run_compare
+from ..jsonsafe import json_response, load_json_body
+from ..run import compare_json
 from ..schemas import (
     COMPARE_EXAMPLES,
     ComparisonSchema,
@@ -61,4 +61,4 @@ def post_compare() -> Response:
     figure divided by the baseline's, including output per GPU-hour (the article's "more results
     for the same compute").
     """
-    return jsonify(run_compare(ready_state(), load_compare(load_json_body())))
+    return json_response(compare_json(ready_state(), load_compare(load_json_body())))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify
+from flask import Response
 
-from ..run import run_inference
+from ..jsonsafe import json_response
+from ..run import inference_json
 from ..schemas import INFERENCE_EXAMPLE, InferenceEstimateSchema, InferenceRequestSchema
 from ..state import ready_state
 from . import Blueprint
@@ -33,4 +34,4 @@ def post_inference(data: dict[str, Any]) -> Response:
     targets; the fleet is sized for the load. Figures are low / mid / high bands; the public API
     price of the same model, when known, is returned next to the cost per million tokens.
     """
-    return jsonify(run_inference(ready_state(), data))
+    return json_response(inference_json(ready_state(), data))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify
+from flask import Response
 
-from ..run import run_training
+from ..jsonsafe import json_response
+from ..run import training_json
 from ..schemas import TRAINING_EXAMPLE, TrainingEstimateSchema, TrainingRequestSchema
 from ..state import ready_state
 from . import Blueprint
@@ -29,4 +30,4 @@ def post_training(data: dict[str, Any]) -> Response:
     Every figure is a low / mid / high band; 'assumptions' lists each input used with its
     source, and 'warnings' what to be careful about.
     """
-    return jsonify(run_training(ready_state(), data))
+    return json_response(training_json(ready_state(), data))

@@ -1,0 +1,81 @@
+"""Finished estimates kept for reuse, as the JSON bytes the API sends.
+
+An estimate is a pure function of the checked request values, the price book, the catalog and the
+day (a price's age decides its staleness warning). Within one app the catalog and the seed table
+are fixed, and a stored pricing-table version never changes once written (``pricing/store.py``),
+so the result for ``(kind, values, price book ref, day)`` can be computed once and served again:
+a preset on the front page, a permalink shared in an article, a notebook cell run twice. A result
+is never kept across days, and a new version of a table (or activating another) changes the ref an
+estimate resolves to, so it is looked up afresh.
+
+Only successful estimates are kept (an error raises before ``put``). The cache is a least-recently
+used map bounded by the bytes it holds (``RESULT_CACHE_BYTES`` per worker process; 0 turns it
+off), guarded by a lock because gthread workers serve requests on several threads; two threads
+that miss on the same key both compute it, and the second ``put`` replaces an identical value.
+Values that cannot form a key (anything JSON cannot hold) are simply not cached.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import orjson
+from cachetools import LRUCache
+
+from .jsonsafe import encode
+
+#: Key options: sorted keys so that field order in the request does not matter.
+_KEY_OPTIONS = orjson.OPT_SORT_KEYS
+
+
+class ResultCache:
+    """Encoded estimates by ``(kind, values, price book ref, day)``, at most ``max_bytes`` of them."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._entries: LRUCache[bytes, bytes] | None = LRUCache(max_bytes, getsizeof=len) if max_bytes > 0 else None
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def encoded(
+        self,
+        kind: str,
+        values: Mapping[str, Any],
+        book_ref: str,
+        compute: Callable[[], dict[str, Any]],
+        today: dt.date | None = None,
+    ) -> bytes:
+        """The estimate as JSON bytes (with a final newline): kept, or ``compute()``-d and kept."""
+        key = self._key(kind, values, book_ref, today or dt.date.today())
+        if key is not None and self._entries is not None:
+            with self._lock:
+                found = self._entries.get(key)
+                if found is not None:
+                    self.hits += 1
+                    return found
+                self.misses += 1
+        body = encode(compute())  # what every JSON response sends, so a hit is sent as it is
+        if key is not None and self._entries is not None and len(body) <= self.max_bytes:
+            with self._lock:
+                self._entries[key] = body
+        return body
+
+    def clear(self) -> None:
+        if self._entries is not None:
+            with self._lock:
+                self._entries.clear()
+
+    @property
+    def size_bytes(self) -> int:
+        return 0 if self._entries is None else int(self._entries.currsize)
+
+    @staticmethod
+    def _key(kind: str, values: Mapping[str, Any], book_ref: str, today: dt.date) -> bytes | None:
+        try:
+            return orjson.dumps([kind, book_ref, today.isoformat(), values], option=_KEY_OPTIONS)
+        except TypeError:  # orjson.JSONEncodeError: a value JSON cannot hold
+            return None
