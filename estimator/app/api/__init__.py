@@ -30,6 +30,22 @@ class Blueprint(flask_smorest.Blueprint):
         503: "The catalog or price book did not load.",
     }
 
+    def alt_response(self, status_code: Any, response: Any = None, **kwargs: Any) -> Callable[[Any], Any]:
+        """flask-smorest's ``alt_response``, documenting the response without wrapping the view.
+
+        flask-smorest wraps the view in one pass-through function per documented response, and
+        each call through one costs an ``ensure_sync`` check (an estimate endpoint documents 7:
+        about 25 us per request, profiled). Here the documentation that wrapper would carry (a
+        copy of the view's own, updated) is set on the view itself, so a request calls it directly.
+        """
+        document = super().alt_response(status_code, response, **kwargs)
+
+        def decorator(view: Any) -> Any:
+            view._apidoc = document(view)._apidoc
+            return view
+
+        return decorator
+
     def problem_responses(self, invalid: str) -> Callable[[Any], Any]:
         """Document an estimate endpoint's problem responses; ``invalid`` describes its 422."""
         descriptions = {**self.COMMON_ERRORS, 422: invalid}
