@@ -383,39 +383,8 @@ def pcie_bytes_per_s(hw: Hardware) -> float:
 
 
 def _replica(req: InferenceRequest, sh: _Shape, gpus: int, batch: int, scenario: str, mode: str = "tp") -> _Replica:
-    """One replica of ``gpus`` GPUs: tensor parallelism over tp GPUs, pipeline stages beyond.
-
-    With pp stages the batch runs as pp micro-batches of b/pp. A token crosses every stage, so the
-    time per output token is pp stage-times: compute b x FLOPs / (all GPUs x peak), but weights and
-    KV cache are read by each micro-batch at every stage, i.e. (weights touched by b/pp tokens +
-    (b/pp) x context x KV/token) / (tp GPUs x bandwidth). Pipelining adds memory, not speed per
-    token. A prompt alone crosses the stages one after the other (its TTFT uses tp GPUs)."""
-    if mode == "ep":
-        return _replica_ep(req, sh, gpus, batch, scenario)
-    model, hw = req.model, req.hardware
-    f_c, f_b = _fractions(req, scenario)
-    hidden = model.hidden_size or 0
-    calls = d.ALLREDUCES_PER_LAYER * (model.layers or 0)
-    tp, pp = _parallel_shape(hw, gpus)
-    link = _link_bytes_per_s(hw, tp)
-    micro = batch / pp
-    # decode step: every GPU of a stage reads its share of the weights and its copy of the KV cache
-    comp = batch * sh.decode_flops_per_token / (gpus * sh.peak_flops * f_c)
-    kv_read = micro * sh.context_mean * sh.kv_bytes_per_token * kv_copies(model, tp)
-    mem = (weight_params_touched(model, micro) * sh.weight_bytes_per_param + kv_read) / (
-        tp * sh.bandwidth_bytes_per_s * f_b)
-    step = max(comp, mem) + allreduce_seconds(tp, micro * hidden * 2.0, link, calls)
-    # Prefill of one request alone (its TTFT): a long prompt touches every expert, so weights are read once.
-    p_comp, p_mem = roofline_seconds(sh.prefill_flops, model.total_params * sh.weight_bytes_per_param, tp,
-                                     sh.peak_flops, f_c, sh.bandwidth_bytes_per_s, f_b)
-    p_comm = allreduce_seconds(tp, sh.input_tokens * hidden * 2.0, link, calls)
-    prefill = max(p_comp, p_mem) + p_comm
-    # Under continuous batching prompts are chunked into decode steps that read the weights anyway,
-    # so a request's prefill costs the replica only its compute (and all-reduce) time, on all stages.
-    prefill_work = (p_comp + p_comm) / pp
-    tpot = step + batch / sh.output_tokens * prefill_work
-    rps = batch / (sh.output_tokens * tpot)
-    return _Replica(gpus, batch, step, comp, mem, prefill, prefill_work, tpot, rps, "tp")
+    """One replica of ``gpus`` GPUs serving ``batch`` sequences (see ``_ReplicaModel``)."""
+    return _ReplicaModel(req, sh, gpus, scenario, mode).at(batch)
 
 
 def _fractions(req: InferenceRequest, scenario: str) -> tuple[float, float]:
@@ -423,39 +392,103 @@ def _fractions(req: InferenceRequest, scenario: str) -> tuple[float, float]:
     return d.INFERENCE_COMPUTE_FRACTION.get(compute, d.INFERENCE_COMPUTE_FRACTION["bf16"])[scenario], d.BANDWIDTH_FRACTION[scenario]
 
 
-def _replica_ep(req: InferenceRequest, sh: _Shape, gpus: int, batch: int, scenario: str) -> _Replica:
-    """Expert parallelism with data-parallel attention (how DeepSeek serves V3/R1): each GPU runs
-    attention for batch/gpus sequences with its own copy of the shared weights and holds 1/gpus of
-    the routed experts; tokens travel to their experts and back by all-to-all (fp8 dispatch,
-    bf16 combine), over NVLink inside a node and InfiniBand between nodes, overlapped with
-    compute (DeepSeek-V3 report §3.2: two micro-batches hide the communication)."""
-    model, hw = req.model, req.hardware
-    f_c, f_b = _fractions(req, scenario)
-    per_gpu = batch / gpus
-    always = weight_params_touched(model, 0)
-    touched = always + (weight_params_touched(model, batch) - always) / gpus
-    moe_layers = (model.layers or 0) - (model.dense_layers or 0)
-    k = model.experts_per_token or 0
-    on_node = min(gpus, hw.nvlink_domain_gpus) / gpus  # share of a token's experts inside its NVLink domain
+class _ReplicaModel:
+    """One replica size, parallelism and scenario, as a function of the batch.
 
-    def all_to_all(tokens: float) -> float:
-        moved = tokens * moe_layers * k * (model.hidden_size or 0) * d.EP_BYTES_PER_HIDDEN_VALUE
-        return moved * on_node / sh.link_bytes_per_s + moved * (1.0 - on_node) / (d.SCALE_OUT_GB_PER_S * d.GIGA)
+    The terms that do not depend on the batch (the prompt's prefill, the parallel shape, the
+    divisors) are computed once here, so that the batch search (``_best_batch``), which tries a
+    dozen batches per replica size, evaluates only what the batch changes. Every term is the same
+    expression, in the same order, as when it was computed per batch, so the figures are identical.
 
-    comp = per_gpu * sh.decode_flops_per_token / (sh.peak_flops * f_c)
-    mem = (touched * sh.weight_bytes_per_param + per_gpu * sh.context_mean * sh.kv_bytes_per_token) / (
-        sh.bandwidth_bytes_per_s * f_b)
-    step = max(comp, mem, all_to_all(per_gpu))
-    resident = _resident_params_per_gpu(model, gpus, "ep") * sh.weight_bytes_per_param
-    # A prompt's attention runs on one GPU, its expert work spreads over all of them.
-    p_attn = sh.prefill_flops * always / model.active_params
-    p_comp = p_attn / (sh.peak_flops * f_c) + (sh.prefill_flops - p_attn) / (gpus * sh.peak_flops * f_c)
-    p_mem = resident / (sh.bandwidth_bytes_per_s * f_b)
-    prefill = max(p_comp, p_mem, all_to_all(sh.input_tokens))
-    prefill_work = max(sh.prefill_flops / (gpus * sh.peak_flops * f_c), all_to_all(sh.input_tokens / gpus))
-    tpot = step + batch / sh.output_tokens * prefill_work
-    rps = batch / (sh.output_tokens * tpot)
-    return _Replica(gpus, batch, step, comp, mem, prefill, prefill_work, tpot, rps, "ep")
+    ``mode`` "tp": tensor parallelism over tp GPUs, pipeline stages beyond.
+    With pp stages the batch runs as pp micro-batches of b/pp. A token crosses every stage, so the
+    time per output token is pp stage-times: compute b x FLOPs / (all GPUs x peak), but weights and
+    KV cache are read by each micro-batch at every stage, i.e. (weights touched by b/pp tokens +
+    (b/pp) x context x KV/token) / (tp GPUs x bandwidth). Pipelining adds memory, not speed per
+    token. A prompt alone crosses the stages one after the other (its TTFT uses tp GPUs).
+
+    ``mode`` "ep": expert parallelism with data-parallel attention (how DeepSeek serves V3/R1):
+    each GPU runs attention for batch/gpus sequences with its own copy of the shared weights and
+    holds 1/gpus of the routed experts; tokens travel to their experts and back by all-to-all (fp8
+    dispatch, bf16 combine), over NVLink inside a node and InfiniBand between nodes, overlapped
+    with compute (DeepSeek-V3 report §3.2: two micro-batches hide the communication).
+    """
+
+    __slots__ = ("req", "sh", "gpus", "mode", "tp", "pp", "hidden", "calls", "link", "kv_copies", "compute_divisor",
+                 "memory_divisor", "always", "moe_layers", "experts_per_token", "on_node", "prefill", "prefill_work")
+
+    def __init__(self, req: InferenceRequest, sh: _Shape, gpus: int, scenario: str, mode: str = "tp") -> None:
+        model, hw = req.model, req.hardware
+        f_c, f_b = _fractions(req, scenario)
+        self.req, self.sh, self.gpus, self.mode = req, sh, gpus, mode
+        self.hidden = model.hidden_size or 0
+        if mode == "ep":
+            self._init_ep(f_c, f_b)
+            return
+        self.calls = d.ALLREDUCES_PER_LAYER * (model.layers or 0)
+        self.tp, self.pp = _parallel_shape(hw, gpus)
+        self.link = _link_bytes_per_s(hw, self.tp)
+        self.kv_copies = kv_copies(model, self.tp)
+        self.compute_divisor = gpus * sh.peak_flops * f_c
+        self.memory_divisor = self.tp * sh.bandwidth_bytes_per_s * f_b
+        # Prefill of one request alone (its TTFT): a long prompt touches every expert, so weights are read once.
+        p_comp, p_mem = roofline_seconds(sh.prefill_flops, model.total_params * sh.weight_bytes_per_param, self.tp,
+                                         sh.peak_flops, f_c, sh.bandwidth_bytes_per_s, f_b)
+        p_comm = allreduce_seconds(self.tp, sh.input_tokens * self.hidden * 2.0, self.link, self.calls)
+        self.prefill = max(p_comp, p_mem) + p_comm
+        # Under continuous batching prompts are chunked into decode steps that read the weights anyway,
+        # so a request's prefill costs the replica only its compute (and all-reduce) time, on all stages.
+        self.prefill_work = (p_comp + p_comm) / self.pp
+
+    def _init_ep(self, f_c: float, f_b: float) -> None:
+        req, sh, gpus = self.req, self.sh, self.gpus
+        model, hw = req.model, req.hardware
+        self.always = weight_params_touched(model, 0)
+        self.moe_layers = (model.layers or 0) - (model.dense_layers or 0)
+        self.experts_per_token = model.experts_per_token or 0
+        self.on_node = min(gpus, hw.nvlink_domain_gpus) / gpus  # share of a token's experts inside its NVLink domain
+        self.compute_divisor = sh.peak_flops * f_c
+        self.memory_divisor = sh.bandwidth_bytes_per_s * f_b
+        resident = _resident_params_per_gpu(model, gpus, "ep") * sh.weight_bytes_per_param
+        # A prompt's attention runs on one GPU, its expert work spreads over all of them.
+        p_attn = sh.prefill_flops * self.always / model.active_params
+        p_comp = p_attn / (sh.peak_flops * f_c) + (sh.prefill_flops - p_attn) / (gpus * sh.peak_flops * f_c)
+        p_mem = resident / (sh.bandwidth_bytes_per_s * f_b)
+        self.prefill = max(p_comp, p_mem, self._all_to_all(sh.input_tokens))
+        self.prefill_work = max(sh.prefill_flops / (gpus * sh.peak_flops * f_c), self._all_to_all(sh.input_tokens / gpus))
+
+    def _all_to_all(self, tokens: float) -> float:
+        """Seconds to send ``tokens`` tokens' hidden states to their experts and back (EP)."""
+        moved = tokens * self.moe_layers * self.experts_per_token * self.hidden * d.EP_BYTES_PER_HIDDEN_VALUE
+        return moved * self.on_node / self.sh.link_bytes_per_s + moved * (1.0 - self.on_node) / (
+            d.SCALE_OUT_GB_PER_S * d.GIGA)
+
+    def _step(self, batch: int) -> tuple[float, float, float]:
+        """(decode step, its compute time, its memory time) in seconds."""
+        sh, model = self.sh, self.req.model
+        if self.mode == "ep":
+            per_gpu = batch / self.gpus
+            touched = self.always + (weight_params_touched(model, batch) - self.always) / self.gpus
+            comp = per_gpu * sh.decode_flops_per_token / self.compute_divisor
+            mem = (touched * sh.weight_bytes_per_param + per_gpu * sh.context_mean * sh.kv_bytes_per_token) / (
+                self.memory_divisor)
+            return max(comp, mem, self._all_to_all(per_gpu)), comp, mem
+        # decode step: every GPU of a stage reads its share of the weights and its copy of the KV cache
+        micro = batch / self.pp
+        comp = batch * sh.decode_flops_per_token / self.compute_divisor
+        kv_read = micro * sh.context_mean * sh.kv_bytes_per_token * self.kv_copies
+        mem = (weight_params_touched(model, micro) * sh.weight_bytes_per_param + kv_read) / self.memory_divisor
+        return max(comp, mem) + allreduce_seconds(self.tp, micro * self.hidden * 2.0, self.link, self.calls), comp, mem
+
+    def tpot_s(self, batch: int) -> float:
+        """Seconds per output token a sequence waits at this batch: the step plus prefill interference."""
+        return self._step(batch)[0] + batch / self.sh.output_tokens * self.prefill_work
+
+    def at(self, batch: int) -> _Replica:
+        step, comp, mem = self._step(batch)
+        tpot = step + batch / self.sh.output_tokens * self.prefill_work
+        rps = batch / (self.sh.output_tokens * tpot)
+        return _Replica(self.gpus, batch, step, comp, mem, self.prefill, self.prefill_work, tpot, rps, self.mode)
 
 
 def _candidate_gpus(req: InferenceRequest, sh: _Shape) -> list[tuple[int, str]]:
@@ -484,16 +517,21 @@ def _best_batch(req: InferenceRequest, sh: _Shape, gpus: int, scenario: str, mod
     top = fixed or _max_batch(req, sh, gpus, mode)
     if top < 1:
         return None
+    physics = _ReplicaModel(req, sh, gpus, scenario, mode)
     if req.tpot_ms is None or fixed:
-        return _replica(req, sh, gpus, top, scenario, mode)
-    lo, hi = 0, top
-    while lo < hi:  # largest b with tpot(b) <= target; tpot grows with b
+        return physics.at(top)
+    # Largest b with tpot(b) <= target; tpot grows with b, so when the largest batch that fits
+    # meets the target it is the answer, and otherwise a binary search below it finds the answer.
+    if physics.tpot_s(top) * 1000.0 <= req.tpot_ms:
+        return physics.at(top)
+    lo, hi = 0, top - 1
+    while lo < hi:
         mid = (lo + hi + 1) // 2
-        if _replica(req, sh, gpus, mid, scenario, mode).tpot_s * 1000.0 <= req.tpot_ms:
+        if physics.tpot_s(mid) * 1000.0 <= req.tpot_ms:
             lo = mid
         else:
             hi = mid - 1
-    return _replica(req, sh, gpus, lo, scenario, mode) if lo >= 1 else None
+    return physics.at(lo) if lo >= 1 else None
 
 
 def _choose(req: InferenceRequest, sh: _Shape, candidates: list[tuple[int, str]], load_rps: float | None,

@@ -276,3 +276,25 @@ def test_bands_are_ordered(catalog, book, model, rps):
     bands += [r["cost_usd_per_million_tokens"][s][k] for s in ("input", "output") for k in ("rent", "own")]
     for band in bands:
         assert band["low"] <= band["mid"] <= band["high"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(model=MODELS, hardware=st.sampled_from(["h100-sxm", "h200-sxm", "l40s"]), gpus=st.sampled_from([1, 2, 4, 8, 16]),
+       mode=st.sampled_from(["tp", "ep"]), tpot_ms=st.floats(5.0, 400.0), scenario=st.sampled_from(["low", "mid", "high"]))
+def test_batch_search_finds_the_largest_batch_within_the_tpot_target(catalog, book, model, hardware, gpus, mode,
+                                                                       tpot_ms, scenario):
+    """``_best_batch`` against a linear scan of every batch that fits: the largest batch whose time
+    per output token meets the target (the search checks the largest batch first, then bisects)."""
+    req = inference_request(catalog, {"model": model, "hardware": hardware, "precision": "fp8", "tpot_ms": tpot_ms})
+    if mode == "ep" and (not req.model.is_moe or gpus == 1):
+        return
+    sh = inf._shape(req)
+    top = inf._max_batch(req, sh, gpus, mode)
+    found = inf._best_batch(req, sh, gpus, scenario, mode)
+    meeting = [b for b in range(1, top + 1) if inf._replica(req, sh, gpus, b, scenario, mode).tpot_s * 1000.0 <= tpot_ms]
+    if not meeting:
+        assert found is None
+        return
+    assert found is not None
+    assert found.batch == max(meeting)
+    assert found == inf._replica(req, sh, gpus, found.batch, scenario, mode)
