@@ -239,6 +239,7 @@ def _client_process(
     duration_s: float,
     max_requests: int,
     results: Any,
+    round_: int = 0,
 ) -> None:
     """``threads`` closed-loop clients; sends back latencies (s), errors, the measured span and the
     number of responses read in all."""
@@ -256,7 +257,9 @@ def _client_process(
         connection = http.client.HTTPConnection(HOST, port, timeout=30)
         mine: list[float] = []
         done = 0
-        sent = index * (10**8 + 1)  # each thread starts at a different body, and counts apart from the others
+        # Each thread starts at a different body and counts apart from the others, and each round
+        # apart from the rounds before (so that "every body new" never repeats one: < 1e10 in all).
+        sent = round_ * 3 * 10**9 + index * (10**7 + 1)
         time.sleep(max(0.0, start - time.monotonic()))
         try:
             while True:
@@ -335,6 +338,7 @@ def drive(
     warmup_s: float,
     duration_s: float,
     max_requests: int,
+    round_: int = 0,
 ) -> Segment:
     context = multiprocessing.get_context("fork")
     results = context.Queue()
@@ -347,7 +351,7 @@ def drive(
         per_thread_cap = max(1, per_process_cap // share)
         child = context.Process(
             target=_client_process,
-            args=(port, endpoint, share, first, warmup_s, duration_s, per_thread_cap, results),
+            args=(port, endpoint, share, first, warmup_s, duration_s, per_thread_cap, results, round_),
         )
         child.start()
         children.append(child)
@@ -509,6 +513,7 @@ def main() -> None:
                         args.warmup if round_ == 0 else min(args.warmup, 0.5),
                         args.duration / args.rounds,
                         args.max_requests // args.rounds,
+                        round_,
                     )
                     segments[endpoint.label].append(segment)
                     print(

@@ -8,8 +8,11 @@ be Python floats or numpy arrays: every formula is plain arithmetic and works on
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
+
+from .errors import out_of_range
 
 SCENARIOS = ("low", "mid", "high")
 
@@ -43,9 +46,17 @@ _SIGNIFICANT = {digits: f".{digits}g" for digits in range(1, 18)}
 
 
 def _round(value: Any, digits: int) -> Any:
-    """Round to ``digits`` significant figures (the API never claims more precision)."""
+    """Round to ``digits`` significant figures (the API never claims more precision).
+
+    Every figure an estimate reports passes here, so a NaN or an infinity (an input far outside
+    anything physical that slipped past the checks) stops as an input error instead of reaching
+    JSON, which has no such numbers.
+    """
     if isinstance(value, int | float):
-        return float(format(value, _SIGNIFICANT[digits]))
+        rounded = float(format(value, _SIGNIFICANT.get(digits) or f".{digits}g"))
+        if not math.isfinite(rounded):
+            raise out_of_range(OverflowError(f"a figure came out as {rounded}"))
+        return rounded
     return value
 
 

@@ -12,12 +12,15 @@ Only successful estimates are kept (an error raises before ``put``). The cache i
 used map bounded by the bytes it holds (``RESULT_CACHE_BYTES`` per worker process; 0 turns it
 off), guarded by a lock because gthread workers serve requests on several threads; two threads
 that miss on the same key both compute it, and the second ``put`` replaces an identical value.
-Values that cannot form a key (anything JSON cannot hold) are simply not cached.
+Values that cannot form a key (anything orjson cannot encode) are simply not cached. The key is a
+BLAKE2b digest of the encoded request, so the bound holds however long a request's text fields are
+(a custom hardware or model record may carry long ones): 32 bytes per entry beside its value.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -32,10 +35,14 @@ _KEY_OPTIONS = orjson.OPT_SORT_KEYS
 
 
 class ResultCache:
-    """Encoded estimates by ``(kind, values, price book ref, day)``, at most ``max_bytes`` of them."""
+    """Encoded estimates by ``(kind, values, price book ref, day)``, at most ``max_bytes`` of them.
 
-    def __init__(self, max_bytes: int) -> None:
+    ``default`` converts what JSON has no type for, as the app's JSON provider does (Flask's).
+    """
+
+    def __init__(self, max_bytes: int, default: Callable[[Any], Any] | None = None) -> None:
         self.max_bytes = max_bytes
+        self.default = default
         self._entries: LRUCache[bytes, bytes] | None = LRUCache(max_bytes, getsizeof=len) if max_bytes > 0 else None
         self._lock = threading.Lock()
         self.hits = 0
@@ -58,7 +65,7 @@ class ResultCache:
                     self.hits += 1
                     return found
                 self.misses += 1
-        body = encode(compute())  # what every JSON response sends, so a hit is sent as it is
+        body = encode(compute(), self.default)  # what every JSON response sends, so a hit is sent as it is
         if key is not None and self._entries is not None and len(body) <= self.max_bytes:
             with self._lock:
                 self._entries[key] = body
@@ -76,6 +83,7 @@ class ResultCache:
     @staticmethod
     def _key(kind: str, values: Mapping[str, Any], book_ref: str, today: dt.date) -> bytes | None:
         try:
-            return orjson.dumps([kind, book_ref, today.isoformat(), values], option=_KEY_OPTIONS)
-        except TypeError:  # orjson.JSONEncodeError: a value JSON cannot hold
+            text = orjson.dumps([kind, book_ref, today.isoformat(), values], option=_KEY_OPTIONS)
+        except TypeError:  # orjson.JSONEncodeError: a value orjson cannot encode
             return None
+        return hashlib.blake2b(text, digest_size=32).digest()

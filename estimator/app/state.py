@@ -72,7 +72,7 @@ def load_state(app: Flask) -> EstimatorState:
         log.error("Could not load the catalog and seed pricing table from %s: %s", seeds, exc)
         return EstimatorState(None, None, load_error=f"{type(exc).__name__}: {exc}")
     return EstimatorState(
-        catalog, book, store=app.extensions.get("pricing_store"), results=ResultCache(app.config["RESULT_CACHE_BYTES"])
+        catalog, book, store=app.extensions.get("pricing_store"), results=ResultCache(app.config["RESULT_CACHE_BYTES"], app.json.default)
     )
 
 

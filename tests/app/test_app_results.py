@@ -212,3 +212,13 @@ def _apps():
         _APPS.extend([create_app({"TESTING": True}).test_client(),
                       create_app({"TESTING": True, "RESULT_CACHE_BYTES": 0}).test_client()])
     return _APPS
+
+
+def test_long_request_texts_do_not_grow_the_cache_beyond_its_bound():
+    """The key is a 32-byte digest of the request, whatever its size (a custom record may carry long
+    texts that the result does not repeat), so the byte bound on the values bounds the cache."""
+    cache = ResultCache(1 << 20)
+    huge = {"hardware": {"id": "custom", "source": "x" * 300_000, "aliases": "y" * 300_000}}
+    assert len(cache._key("training", huge, "seed", dt.date(2026, 11, 28))) == 32
+    cache.encoded("training", huge, "seed", lambda: {"v": 1})
+    assert cache.size_bytes == len(b'{"v":1}\n')

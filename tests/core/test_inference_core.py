@@ -5,6 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from estimator import inference as inf
+from estimator.bands import Band
 from estimator.compare import PRESETS, compare
 from estimator.errors import DoesNotFitError, InvalidInputError, UnknownIdError, UnsupportedPrecisionError
 from estimator.inputs import inference_request
@@ -298,3 +299,41 @@ def test_batch_search_finds_the_largest_batch_within_the_tpot_target(catalog, bo
     assert found is not None
     assert found.batch == max(meeting)
     assert found == inf._replica(req, sh, gpus, found.batch, scenario, mode)
+
+
+# Figures of the serving search as computed before the replica physics was restructured into
+# _ReplicaModel (commit b1e9b03, 2026-11-28): the restructuring only moved terms that do not depend
+# on the batch out of the search loop, so not one digit may change. (The physics itself is checked
+# against published runs by the golden tests above and docs/validation.md.)
+REFACTOR_GOLDEN = [
+    ({'model': 'llama-3.1-8b', 'hardware': 'h100-sxm', 'requests_per_s': 5, 'ttft_ms': 2000, 'tpot_ms': 50},
+     {'gpus_per_replica': 1, 'gpu_count': 1, 'replicas_range': {'low': 1, 'mid': 1, 'high': 1}, 'per_replica': {'batch_size': 311, 'context_tokens': 1500, 'prefill_tokens_per_s': 40926.0, 'decode_tokens_per_s': 13441.4, 'ttft_ms': 24.4343, 'tpot_ms': 38.3356, 'decode_step_ms': 23.1374, 'bound': 'memory', 'parallelism': 'tensor', 'requests_per_s': 16.2251, 'output_tokens_per_s': 8112.56}, 'cost_usd_per_million_tokens': {'input': {'rent': {'low': 0.0594131, 'mid': 0.122845, 'high': 0.258591}, 'own': {'low': 0.0191075, 'mid': 0.02808, 'high': 0.0368957}}, 'output': {'rent': {'low': 0.213396, 'mid': 0.374033, 'high': 0.848373}, 'own': {'low': 0.068629, 'mid': 0.085497, 'high': 0.121046}}}}),
+    ({'model': 'llama-3.1-70b', 'hardware': 'h100-sxm', 'precision': 'fp8', 'requests_per_s': 10, 'tpot_ms': 50},
+     {'gpus_per_replica': 2, 'gpu_count': 4, 'replicas_range': {'low': 2, 'mid': 2, 'high': 3}, 'per_replica': {'batch_size': 211, 'context_tokens': 1500, 'prefill_tokens_per_s': 15164.0, 'decode_tokens_per_s': 9523.05, 'ttft_ms': 65.9455, 'tpot_ms': 49.985699999999994, 'decode_step_ms': 22.1568, 'bound': 'memory', 'parallelism': 'tensor', 'requests_per_s': 8.4424, 'output_tokens_per_s': 4221.2}, 'cost_usd_per_million_tokens': {'input': {'rent': {'low': 0.178443, 'mid': 0.345023, 'high': 0.896238}, 'own': {'low': 0.0579375, 'mid': 0.0797622, 'high': 0.129225}}, 'output': {'rent': {'low': 0.307558, 'mid': 0.549398, 'high': 2.30419}, 'own': {'low': 0.0998589, 'mid': 0.127009, 'high': 0.332232}}}}),
+    ({'model': 'mixtral-8x7b', 'hardware': 'h100-sxm', 'requests_per_s': 5, 'ttft_ms': 2000, 'tpot_ms': 50},
+     {'gpus_per_replica': 2, 'gpu_count': 2, 'replicas_range': {'low': 1, 'mid': 1, 'high': 1}, 'per_replica': {'batch_size': 294, 'context_tokens': 1500, 'prefill_tokens_per_s': 45501.0, 'decode_tokens_per_s': 11758.5, 'ttft_ms': 21.9775, 'tpot_ms': 36.473499999999994, 'decode_step_ms': 25.0031, 'bound': 'memory', 'parallelism': 'expert', 'requests_per_s': 16.1213, 'output_tokens_per_s': 8060.63}, 'cost_usd_per_million_tokens': {'input': {'rent': {'low': 0.0930241, 'mid': 0.194895, 'high': 0.356361}, 'own': {'low': 0.0299158, 'mid': 0.0445405, 'high': 0.0509686}}, 'output': {'rent': {'low': 0.478396, 'mid': 0.849655, 'high': 2.01839}, 'own': {'low': 0.153849, 'mid': 0.194177, 'high': 0.288681}}}}),
+    ({'model': 'deepseek-v3', 'hardware': 'h200-sxm', 'precision': 'fp8', 'requests_per_s': 20, 'input_tokens': 1000, 'output_tokens': 500, 'ttft_ms': 2000, 'tpot_ms': 50},
+     {'gpus_per_replica': 8, 'gpu_count': 8, 'replicas_range': {'low': 1, 'mid': 1, 'high': 2}, 'per_replica': {'batch_size': 1536, 'context_tokens': 1500, 'prefill_tokens_per_s': 30658.4, 'decode_tokens_per_s': 59692.4, 'ttft_ms': 32.6175, 'tpot_ms': 49.9891, 'decode_step_ms': 25.7319, 'bound': 'memory', 'parallelism': 'expert', 'requests_per_s': 61.4534, 'output_tokens_per_s': 30726.7}, 'cost_usd_per_million_tokens': {'input': {'rent': {'low': 0.28779, 'mid': 0.339944, 'high': 0.476675}, 'own': {'low': 0.0565708, 'mid': 0.0672909, 'high': 0.0690989}}, 'output': {'rent': {'low': 0.626198, 'mid': 0.721223, 'high': 3.75776}, 'own': {'low': 0.123091, 'mid': 0.142764, 'high': 0.544726}}}}),
+    ({'model': 'deepseek-v3', 'hardware': 'h200-sxm', 'precision': 'fp8', 'batch_size': 64},
+     {'gpus_per_replica': 8, 'gpu_count': 8, 'replicas_range': {'low': 1, 'mid': 1, 'high': 1}, 'per_replica': {'batch_size': 64, 'context_tokens': 1500, 'prefill_tokens_per_s': 30658.4, 'decode_tokens_per_s': 3018.78, 'ttft_ms': 32.6175, 'tpot_ms': 22.2113, 'decode_step_ms': 21.2006, 'bound': 'memory', 'parallelism': 'expert', 'requests_per_s': 5.76282, 'output_tokens_per_s': 2881.41}, 'cost_usd_per_million_tokens': {'input': {'rent': {'low': 0.0809281, 'mid': 0.110635, 'high': 0.30629}, 'own': {'low': 0.0162196, 'mid': 0.0223597, 'high': 0.0449704}}, 'output': {'rent': {'low': 3.98101, 'mid': 4.64132, 'high': 12.8494}, 'own': {'low': 0.797872, 'mid': 0.938027, 'high': 1.88658}}}}),
+    ({'model': 'llama-3.1-405b', 'hardware': 'a100-80gb-sxm', 'precision': 'int4', 'requests_per_s': 2, 'tpot_ms': 100},
+     {'gpus_per_replica': 4, 'gpu_count': 16, 'replicas_range': {'low': 3, 'mid': 4, 'high': 7}, 'per_replica': {'batch_size': 32, 'context_tokens': 1500, 'prefill_tokens_per_s': 988.595, 'decode_tokens_per_s': 913.186, 'ttft_ms': 1011.53, 'tpot_ms': 99.7805, 'decode_step_ms': 35.0422, 'bound': 'memory', 'parallelism': 'tensor', 'requests_per_s': 0.641408, 'output_tokens_per_s': 320.704}, 'cost_usd_per_million_tokens': {'input': {'rent': {'low': 2.88756, 'mid': 5.91136, 'high': 9.32177}, 'own': {'low': 0.587979, 'mid': 0.922474, 'high': 1.42627}}, 'output': {'rent': {'low': 3.22487, 'mid': 6.39951, 'high': 21.1787}, 'own': {'low': 0.656663, 'mid': 0.99865, 'high': 3.24044}}}}),
+    ({'model': 'llama-3.1-405b', 'hardware': 'h200-sxm', 'precision': 'fp8', 'requests_per_s': 2},
+     {'gpus_per_replica': 4, 'gpu_count': 4, 'replicas_range': {'low': 1, 'mid': 1, 'high': 1}, 'per_replica': {'batch_size': 359, 'context_tokens': 1500, 'prefill_tokens_per_s': 5051.48, 'decode_tokens_per_s': 4930.0, 'ttft_ms': 197.96099999999998, 'tpot_ms': 214.95499999999998, 'decode_step_ms': 72.8195, 'bound': 'compute', 'parallelism': 'tensor', 'requests_per_s': 3.34022, 'output_tokens_per_s': 1670.11}, 'cost_usd_per_million_tokens': {'input': {'rent': {'low': 1.98504, 'mid': 2.31616, 'high': 3.90175}, 'own': {'low': 0.394328, 'mid': 0.464797, 'high': 0.577639}}, 'output': {'rent': {'low': 2.0388, 'mid': 2.37323, 'high': 3.97428}, 'own': {'low': 0.405007, 'mid': 0.476251, 'high': 0.588377}}}}),
+    ({'model': 'mistral-small-3', 'hardware': 'l40s', 'precision': 'fp8', 'tpot_ms': 30},
+     {'gpus_per_replica': 2, 'gpu_count': 2, 'replicas_range': {'low': 1, 'mid': 1, 'high': 1}, 'per_replica': {'batch_size': 53, 'context_tokens': 1500, 'prefill_tokens_per_s': 12569.6, 'decode_tokens_per_s': 2473.46, 'ttft_ms': 79.557, 'tpot_ms': 29.8604, 'decode_step_ms': 21.4274, 'bound': 'memory', 'parallelism': 'tensor', 'requests_per_s': 3.54984, 'output_tokens_per_s': 1774.92}, 'cost_usd_per_million_tokens': {'input': {'rent': {'low': 0.0897119, 'mid': 0.0994463, 'high': 0.14222}, 'own': {'low': 0.0114149, 'mid': 0.0229471, 'high': 0.0505792}}, 'output': {'rent': {'low': 0.478194, 'mid': 0.505364, 'high': 3.87074}, 'own': {'low': 0.0608449, 'mid': 0.116612, 'high': 1.37659}}}}),
+]
+
+
+@pytest.mark.parametrize(("values", "expected"), REFACTOR_GOLDEN)
+def test_serving_figures_are_unchanged_by_the_restructured_search(catalog, book, values, expected):
+    result = inf.estimate_inference(inference_request(catalog, values), book, catalog).to_dict()
+    assert {k: result[k] for k in expected} == expected
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+def test_a_non_finite_figure_is_an_input_error_not_json(value):
+    """Every reported figure is rounded in one place; a non-finite one stops there with the message
+    out_of_range gives, since JSON has no such numbers."""
+    with pytest.raises(InvalidInputError, match=r"too large or too small for the estimate to be computed \(OverflowError\)"):
+        Band(1.0, value, 2.0).to_dict()
