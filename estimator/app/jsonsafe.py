@@ -226,11 +226,10 @@ class StrictJSONProvider(DefaultJSONProvider):
 
     Responses are encoded with orjson, several times faster than ``json`` on a 10-20 KB estimate
     (``docs/benchmarks.md``), in the same compact form. A value orjson does not take (an integer
-    beyond 64 bits, a key that is not text) goes through ``json`` instead. orjson writes NaN and
-    infinities as ``null`` where ``json`` with ``allow_nan=False`` raised: the core returns finite
-    numbers only, a comparison maps the ratios it cannot form to ``null`` itself
-    (``run.run_compare``), and the schema fuzzing checks every response against its documented
-    types, where a stray ``null`` for a number would fail.
+    beyond 64 bits, a key that is not text) goes through ``json`` instead. orjson would write NaN
+    and infinities as ``null``; none reach it: every figure of an estimate is checked finite where
+    it is rounded (``bands._round``, an input error otherwise), and a comparison maps the ratios it
+    cannot form to ``null`` itself (``run.run_compare``).
     """
 
     sort_keys = False

@@ -71,11 +71,6 @@ class ResultCache:
                 self._entries[key] = body
         return body
 
-    def clear(self) -> None:
-        if self._entries is not None:
-            with self._lock:
-                self._entries.clear()
-
     @property
     def size_bytes(self) -> int:
         return 0 if self._entries is None else int(self._entries.currsize)

@@ -9,7 +9,7 @@ core reports against a single ``model`` at the field of the comparison body they
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
@@ -36,25 +36,31 @@ def _book(ready: Ready, values: Mapping[str, Any]) -> tuple[PriceBook, dict[str,
         raise _at(exc, ("pricing_table",)) from None
 
 
-def training_json(ready: Ready, values: Mapping[str, Any]) -> bytes:
-    """``estimate_training(...).to_dict()`` with the named pricing table, as the API's JSON body
+#: How each kind of estimate is built from checked values and computed.
+_ESTIMATES: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
+    "training": (training_request, estimate_training),
+    "inference": (inference_request, estimate_inference),
+}
+
+
+def _estimate_json(ready: Ready, kind: str, values: Mapping[str, Any]) -> bytes:
+    """``estimate_<kind>(...).to_dict()`` with the named pricing table, as the API's JSON body
     (kept in ``ready.results`` for an identical request on the same day)."""
+    build, estimate = _ESTIMATES[kind]
     book, rest = _book(ready, values)
 
     def compute() -> dict[str, Any]:
-        return estimate_training(training_request(ready.catalog, rest), book, ready.catalog).to_dict()
+        return estimate(build(ready.catalog, rest), book, ready.catalog).to_dict()  # type: ignore[no-any-return]
 
-    return ready.results.encoded("training", rest, book.ref, compute)
+    return ready.results.encoded(kind, rest, book.ref, compute)
+
+
+def training_json(ready: Ready, values: Mapping[str, Any]) -> bytes:
+    return _estimate_json(ready, "training", values)
 
 
 def inference_json(ready: Ready, values: Mapping[str, Any]) -> bytes:
-    """``estimate_inference(...).to_dict()`` with the named pricing table, as the API's JSON body."""
-    book, rest = _book(ready, values)
-
-    def compute() -> dict[str, Any]:
-        return estimate_inference(inference_request(ready.catalog, rest), book, ready.catalog).to_dict()
-
-    return ready.results.encoded("inference", rest, book.ref, compute)
+    return _estimate_json(ready, "inference", values)
 
 
 def run_training(ready: Ready, values: Mapping[str, Any]) -> dict[str, Any]:
