@@ -20,14 +20,24 @@ in turn with ``CLIENTS`` concurrent keep-alive clients, in the same run against 
 Each endpoint gets ``WARMUP_S`` seconds of unmeasured load, then is measured until ``MAX_REQUESTS``
 responses or ``DURATION_S`` seconds, whichever comes first, split over ``ROUNDS`` rounds that take
 the endpoints in turn (each after half a second of warm-up), so that a burst of other work on the
-machine falls on every endpoint alike. gunicorn is stopped at the end; the whole run takes about a
-minute and a half. The load only ever goes to 127.0.0.1.
+machine falls on every endpoint alike. gunicorn is stopped at the end; the whole run takes about
+four minutes. The load only ever goes to 127.0.0.1, and every run stops by itself.
 
-The clients are ``CLIENT_PROCESSES`` processes of threads using http.client, each thread one
-persistent connection sending its next request as soon as the last response is read (a closed
-loop). Latency is from sending the request to having read the whole response. The load generator
-runs on the same machine and takes CPU from the server, as any loopback benchmark does; the
-trivial endpoint, measured the same way, shows how much.
+Two load generators, each a closed loop of persistent connections (each sends its next request as
+soon as the last response is read); latency is from sending the request to having read the whole
+response:
+
+- ``--load wrk`` (the default when Debian's ``wrk`` is installed: ``apt-get install wrk``): written
+  in C, so it leaves nearly both cores to the server; its Lua script is generated here
+  (``wrk_script``) and reports percentiles per round.
+- ``--load python``: ``CLIENT_PROCESSES`` processes of http.client threads, which take about as much
+  CPU per request as the server does.
+
+The load generator runs on the same machine and takes CPU from the server, as any loopback
+benchmark does, and how much changes the figures: with the Python clients the whole machine is
+shared, so the ratios to the trivial endpoint come out higher and the latencies longer; with wrk the
+server gets the cores, so the ratios come out near the ratio of server CPU per request. Each writes
+its own section of ``docs/benchmarks.md``.
 
 Targets (issue 4, on a 2-core machine at 32 clients): each estimate endpoint at >= 0.8x the
 trivial endpoint's requests/s, and p99 < 50 ms.
@@ -41,6 +51,7 @@ import json
 import multiprocessing
 import os
 import runpy
+import shutil
 import signal
 import socket
 import statistics
@@ -66,7 +77,7 @@ CLIENTS = 32
 CLIENT_PROCESSES = 2
 WARMUP_S = 2.0
 DURATION_S = 12.0
-ROUNDS = 3
+ROUNDS = 5
 MAX_REQUESTS = 40_000
 P99_TARGET_MS = 50.0
 RATIO_TARGET = 0.8
@@ -259,7 +270,7 @@ def _client_process(
         done = 0
         # Each thread starts at a different body and counts apart from the others, and each round
         # apart from the rounds before (so that "every body new" never repeats one: < 1e10 in all).
-        sent = round_ * 3 * 10**9 + index * (10**7 + 1)
+        sent = round_ * 10**9 + index * (10**7 + 1)
         time.sleep(max(0.0, start - time.monotonic()))
         try:
             while True:
@@ -312,10 +323,9 @@ class Result:
     p99_ms: float
     errors: int
     server_cpu_ms: float  # gunicorn's CPU time per response (master and workers, app included)
-
-    @property
-    def per_s(self) -> float:
-        return self.requests / self.seconds
+    #: The median of the rounds' rates: a burst of other work on the machine during one round moves
+    #: a pooled rate, not the median (rounds take the endpoints in turn, so a burst hits one of them).
+    per_s: float
 
 
 @dataclass
@@ -327,6 +337,15 @@ class Segment:
     seconds: float
     server_cpu_s: float = 0.0  # gunicorn's CPU over the whole segment, warm-up included
     sent: int = 0  # responses over the whole segment, warm-up included
+    #: wrk reports percentiles, not each latency: its p50 and p99 of the segment, and its count.
+    p50_s: float | None = None
+    p99_s: float | None = None
+    ok: int = 0
+
+    @property
+    def ok_count(self) -> int:
+        """Successful measured responses."""
+        return self.ok if self.p99_s is not None else len(self.latencies)
 
 
 def drive(
@@ -368,14 +387,122 @@ def drive(
 
 
 def summarise(endpoint: Endpoint, segments: list[Segment]) -> Result:
-    latencies = sorted(x for s in segments for x in s.latencies)
+    """One endpoint over its rounds. With http.client the latencies of all rounds are pooled; wrk
+    gives each round's percentiles only, so p50 is the median round's and p99 the worst round's."""
     errors = sum(s.errors for s in segments)
+    seconds = sum(s.seconds for s in segments)
+    cpu_ms = sum(s.server_cpu_s for s in segments) / max(1, sum(s.sent for s in segments)) * 1e3
+    rate = statistics.median(s.ok_count / s.seconds for s in segments)
+    if all(s.p99_s is not None for s in segments):
+        ok = sum(s.ok for s in segments)
+        if not ok:
+            sys.exit(f"{endpoint.label}: no successful response ({errors} errors)")
+        p50 = statistics.median(s.p50_s for s in segments if s.p50_s is not None)
+        p99 = max(s.p99_s for s in segments if s.p99_s is not None)
+        return Result(endpoint, ok, seconds, p50 * 1e3, p99 * 1e3, errors, cpu_ms, rate)
+    latencies = sorted(x for s in segments for x in s.latencies)
     if not latencies:
         sys.exit(f"{endpoint.label}: no successful response ({errors} errors)")
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-    seconds = sum(s.seconds for s in segments)
-    cpu_ms = sum(s.server_cpu_s for s in segments) / sum(s.sent for s in segments) * 1e3
-    return Result(endpoint, len(latencies), seconds, statistics.median(latencies) * 1e3, p99 * 1e3, errors, cpu_ms)
+    return Result(endpoint, len(latencies), seconds, statistics.median(latencies) * 1e3, p99 * 1e3, errors, cpu_ms,
+                  rate)
+
+
+# --- Load with wrk ---------------------------------------------------------------------------------
+#: wrk's script: the bodies (or, for "every body new", templates around the number to nudge), a
+#: count per thread that never repeats across threads and rounds (as ``Endpoint.body``), and a
+#: JSON summary line at the end.
+WRK_SCRIPT = """
+bodies = {bodies}
+templates = {templates}
+thread_id = 0
+round = 0
+count = 0
+next_id = 0
+wrk.method = "{method}"
+wrk.headers["Content-Type"] = "application/json"
+
+function setup(thread)
+  thread:set("thread_id", next_id)
+  next_id = next_id + 1
+end
+
+function init(args)
+  round = tonumber(args[1]) or 0
+end
+
+if #bodies > 0 or #templates > 0 then
+  function request()
+    local n = round * 1000000000 + thread_id * 100000001 + count
+    count = count + 1
+    if #templates > 0 then
+      local t = templates[(n % #templates) + 1]
+      return wrk.format(nil, nil, nil, t[1] .. string.format("%.17g", t[2] * (1 + n * 1e-12)) .. t[3])
+    end
+    return wrk.format(nil, nil, nil, bodies[(n % #bodies) + 1])
+  end
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('{{"requests": %d, "duration_us": %d, "p50_us": %f, "p99_us": %f, "errors": %d}}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.connect + e.read + e.write + e.timeout + e.status))
+end
+"""
+
+
+def _lua_text(text: str) -> str:
+    assert "]==]" not in text
+    return f"[==[{text}]==]"
+
+
+def wrk_script(endpoint: Endpoint) -> str:
+    bodies: list[str] = []
+    templates: list[str] = []
+    for body in endpoint.bodies:
+        if not endpoint.distinct:
+            bodies.append(_lua_text(json.dumps(body)))
+            continue
+        key = next((k for k in VARIED if k in body), "pue")
+        base = float(body.get(key, 1.2))
+        prefix, suffix = json.dumps({**body, key: "@NUMBER@"}).split('"@NUMBER@"')
+        templates.append(f"{{{_lua_text(prefix)}, {base!r}, {_lua_text(suffix)}}}")
+    return WRK_SCRIPT.format(
+        bodies="{" + ", ".join(bodies) + "}", templates="{" + ", ".join(templates) + "}", method=endpoint.method
+    )
+
+
+def drive_wrk(
+    server: subprocess.Popen[bytes],
+    port: int,
+    endpoint: Endpoint,
+    clients: int,
+    warmup_s: float,
+    duration_s: float,
+    round_: int,
+    scripts: Path,
+) -> Segment:
+    """wrk (2 threads, ``clients`` connections) for a warm-up, then for the measured stretch."""
+    script = scripts / f"{abs(hash((endpoint.label, endpoint.distinct)))}.lua"
+    script.write_text(wrk_script(endpoint))
+    url = f"http://{HOST}:{port}{endpoint.path}"
+
+    def run(seconds: float) -> dict[str, Any]:
+        command = ["wrk", "-t2", f"-c{clients}", f"-d{max(1, round(seconds))}s", "--timeout", "30s", "-s", str(script),
+                   url, "--", str(round_)]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True)
+        return json.loads([line for line in done.stdout.splitlines() if line.startswith("{")][-1])
+
+    if warmup_s > 0:
+        run(warmup_s)
+    cpu_before = server_cpu_s(server.pid)
+    stats = run(duration_s)
+    cpu = server_cpu_s(server.pid) - cpu_before
+    seconds = stats["duration_us"] / 1e6
+    ok = stats["requests"] - stats["errors"]
+    return Segment([], stats["errors"], seconds, cpu, stats["requests"], stats["p50_us"] / 1e6, stats["p99_us"] / 1e6,
+                   ok)
 
 
 # --- Report ----------------------------------------------------------------------------------------
@@ -404,14 +531,23 @@ def report(results: list[Result], settings: dict[str, Any], args: argparse.Names
         "(gunicorn.conf.py's defaults on this machine), access log on"
     )
     return (
-        "## HTTP service\n\n"
+        f"## HTTP service, load from {'wrk' if args.load == 'wrk' else 'Python http.client threads'}\n\n"
         f"Measured by `bench/bench_http.py` {machine()}: {server}, bound to 127.0.0.1; "
-        f"{args.clients} concurrent keep-alive clients ({args.processes} client processes of threads, "
-        "http.client, closed loop) on the same machine. Per endpoint: "
-        f"{args.warmup:g} s warm-up, then up to {args.duration:g} s or {args.max_requests:,} responses in all, "
-        f"measured in {args.rounds} rounds that take the endpoints in turn (so that load from elsewhere falls on all "
-        "of them alike). "
-        "Latency is request sent to response read. Each estimate endpoint is measured twice: with bodies "
+        f"{args.clients} concurrent keep-alive clients on the same machine, "
+        + (
+            "driven by wrk (Debian's package, C: 2 threads, each connection sending its next request when the "
+            "last response is read). Per endpoint: "
+            f"{args.warmup:g} s warm-up, then {args.duration:g} s in all, "
+            if args.load == "wrk"
+            else f"{args.processes} client processes of threads (http.client, closed loop). Per endpoint: "
+            f"{args.warmup:g} s warm-up, then up to {args.duration:g} s or {args.max_requests:,} responses in all, "
+        )
+        + f"measured in {args.rounds} rounds that take the endpoints in turn (so that load from elsewhere falls on "
+        "all of them alike); requests/s is the median of the rounds' rates, which one disturbed round does not "
+        "move. Latency is request sent to response read"
+        + ("; wrk gives percentiles per round, so p50 is the median round's and p99 the worst round's. "
+           if args.load == "wrk" else ". ")
+        + "Each estimate endpoint is measured twice: with bodies "
         "that rotate over the examples in the script (repeated), and with every body new. "
         f"1-minute load average just before the run {load[0]:.1f}, at its end {load[1]:.1f} (the benchmark's "
         "own server and clients account for about 2-3; beyond that, other processes were competing for the cores "
@@ -493,6 +629,12 @@ def main() -> None:
     parser.add_argument("--max-requests", type=int, default=MAX_REQUESTS)
     parser.add_argument("--no-targets", action="store_true", help="leave out the requests with latency targets")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    parser.add_argument(
+        "--load",
+        choices=("wrk", "python"),
+        default="wrk" if shutil.which("wrk") else "python",
+        help="load generator: wrk (Debian's package; the default when installed) or http.client threads",
+    )
     args = parser.parse_args()
 
     load_before = os.getloadavg()[0]
@@ -500,28 +642,33 @@ def main() -> None:
     settings = gunicorn_settings({"ESTIMATOR_BIND": f"{HOST}:{port}"})
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "gunicorn.log"
+        scripts = Path(tmp)
         server = start_server(port, log)
         try:
             chosen = endpoints(targets=not args.no_targets)
             segments: dict[str, list[Segment]] = {e.label: [] for e in chosen}
             for round_ in range(args.rounds):  # interleaved, so a burst of other load hits all alike
                 for endpoint in chosen:
-                    segment = drive(
-                        server,
-                        port,
-                        endpoint,
-                        args.clients,
-                        args.processes,
-                        args.warmup if round_ == 0 else min(args.warmup, 0.5),
-                        args.duration / args.rounds,
-                        args.max_requests // args.rounds,
-                        round_,
-                    )
+                    warmup = args.warmup if round_ == 0 else min(args.warmup, 0.5)
+                    if args.load == "wrk":
+                        segment = drive_wrk(
+                            server, port, endpoint, args.clients, warmup, args.duration / args.rounds, round_, scripts
+                        )
+                    else:
+                        segment = drive(
+                            server,
+                            port,
+                            endpoint,
+                            args.clients,
+                            args.processes,
+                            warmup,
+                            args.duration / args.rounds,
+                            args.max_requests // args.rounds,
+                            round_,
+                        )
                     segments[endpoint.label].append(segment)
-                    print(
-                        f"round {round_ + 1}: {endpoint.label}: {len(segment.latencies) / segment.seconds:,.0f} req/s",
-                        flush=True,
-                    )
+                    rate = segment.ok_count / segment.seconds
+                    print(f"round {round_ + 1}: {endpoint.label}: {rate:,.0f} req/s", flush=True)
             results = [summarise(e, segments[e.label]) for e in chosen]
             for r in results:
                 print(
@@ -532,8 +679,8 @@ def main() -> None:
         finally:
             stop_server(server)
     text = report(results, settings, args, (load_before, os.getloadavg()[0]))
-    if not args.no_write:
-        write_section("http", text)
+    if not args.no_write:  # one section per load generator: they load the machine differently
+        write_section("http" if args.load == "wrk" else "http-python", text)
     print(text)
 
 
