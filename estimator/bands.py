@@ -37,7 +37,7 @@ class Band:
         return Band(low, mid, high)
 
     def to_dict(self, digits: int = 6) -> dict[str, float]:
-        return {"low": _round(self.low, digits), "mid": _round(self.mid, digits), "high": _round(self.high, digits)}
+        return {"low": significant(self.low, digits), "mid": significant(self.mid, digits), "high": significant(self.high, digits)}
 
 
 #: ``format`` specs by number of significant figures, built once (a nested f-string spec is
@@ -45,7 +45,7 @@ class Band:
 _SIGNIFICANT = {digits: f".{digits}g" for digits in range(1, 18)}
 
 
-def _round(value: Any, digits: int) -> Any:
+def significant(value: Any, digits: int = 6) -> Any:
     """Round to ``digits`` significant figures (the API never claims more precision).
 
     Every figure an estimate reports passes here, so a NaN or an infinity (an input far outside
@@ -70,5 +70,5 @@ class Assumption:
     source: str
 
     def to_dict(self) -> dict[str, Any]:
-        value = self.value.to_dict() if isinstance(self.value, Band) else _round(self.value, 6)
+        value = self.value.to_dict() if isinstance(self.value, Band) else significant(self.value, 6)
         return {"name": self.name, "value": value, "unit": self.unit, "source": self.source}

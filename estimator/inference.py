@@ -28,7 +28,7 @@ from typing import Any
 from . import cost as cost_mod
 from . import defaults as d
 from . import power
-from .bands import SCENARIOS, Assumption, Band
+from .bands import SCENARIOS, Assumption, Band, significant
 from .catalog import Catalog, Hardware, Model
 from .cost import PriceBook
 from .errors import DoesNotFitError, InvalidInputError, UnsupportedPrecisionError, out_of_range
@@ -187,7 +187,7 @@ class InferenceEstimate:
             "gpu_count": self.gpu_count,
             "node_count": self.node_count,
             "per_replica": self.per_replica,
-            "memory_gb": {k: float(f"{v:.6g}") for k, v in self.memory_gb.items()},
+            "memory_gb": {k: significant(v) for k, v in self.memory_gb.items()},
             "min_gpus_per_replica": self.min_gpus_per_replica,
             "request": {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
                         "requests_per_s": self.load_requests_per_s},
@@ -766,15 +766,15 @@ def _estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog
     per_replica = {
         "batch_size": b,
         "context_tokens": sh.context_max,
-        "prefill_tokens_per_s": _sig(sh.input_tokens / mid.prefill_s),
-        "decode_tokens_per_s": _sig(b / mid.step_s),
+        "prefill_tokens_per_s": significant(sh.input_tokens / mid.prefill_s),
+        "decode_tokens_per_s": significant(b / mid.step_s),
         "ttft_ms": _sig_down(mid.prefill_s * 1000.0),
         "tpot_ms": _sig_down(mid.tpot_s * 1000.0),
-        "decode_step_ms": _sig(mid.step_s * 1000.0),
+        "decode_step_ms": significant(mid.step_s * 1000.0),
         "bound": "compute" if mid.step_compute_s >= mid.step_memory_s else "memory",
         "parallelism": "expert" if mid.mode == "ep" else "tensor",
-        "requests_per_s": _sig(mid.requests_per_s),
-        "output_tokens_per_s": _sig(mid.requests_per_s * sh.output_tokens),
+        "requests_per_s": significant(mid.requests_per_s),
+        "output_tokens_per_s": significant(mid.requests_per_s * sh.output_tokens),
     }
     # as stored: under expert parallelism every GPU keeps its own copy of the shared weights
     weights_gb = _resident_params_per_gpu(model, t, best.mode) * t * sh.weight_bytes_per_param / d.GIGA
@@ -819,14 +819,10 @@ def _estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog
     )
 
 
-def _sig(value: float) -> float:
-    return float(f"{value:.6g}")
-
-
 def _sig_down(value: float) -> float:
     """6 significant digits, never above the value (a latency that meets its target must not be
     rounded past it)."""
-    rounded = _sig(value)
+    rounded = significant(value)
     if rounded <= value:
         return rounded
     exponent = math.floor(math.log10(abs(value))) - 5 if value else 0

@@ -28,7 +28,7 @@ from typing import Any
 from . import cost as cost_mod
 from . import defaults as d
 from . import power
-from .bands import SCENARIOS, Assumption, Band
+from .bands import SCENARIOS, Assumption, Band, significant
 from .catalog import BYTES_PER_VALUE, PRECISIONS, Catalog, Hardware, Model
 from .cost import PriceBook
 from .errors import DoesNotFitError, InvalidInputError, out_of_range
@@ -148,7 +148,7 @@ class TrainingEstimate:
             "precision": self.precision,
             "tokens": float(self.tokens),
             "flops": self.flops.to_dict(),
-            "flops_breakdown": {"dense_6nd": float(f"{self.flops_dense:.6g}"), "attention": float(f"{self.flops_attention:.6g}")},
+            "flops_breakdown": {"dense_6nd": significant(self.flops_dense), "attention": significant(self.flops_attention)},
             "gpu_hours": self.gpu_hours.to_dict(),
             "wall_clock_days": self.wall_clock_days.to_dict(),
             "gpu_count": self.gpu_count,
@@ -158,7 +158,7 @@ class TrainingEstimate:
             "co2_t": self.co2_t.to_dict(),
             "cost_usd": {"rent": self.rent_usd.to_dict(), "own": self.own_usd.to_dict()},
             "utilisation": self.utilisation.to_dict(4),
-            "memory": {k: float(f"{v:.6g}") for k, v in self.memory.items()},
+            "memory": {k: significant(v) for k, v in self.memory.items()},
             "assumptions": [a.to_dict() for a in self.assumptions],
             "warnings": list(self.warnings),
             "pricing": self.pricing,

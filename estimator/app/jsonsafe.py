@@ -228,7 +228,7 @@ class StrictJSONProvider(DefaultJSONProvider):
     (``docs/benchmarks.md``), in the same compact form. A value orjson does not take (an integer
     beyond 64 bits, a key that is not text) goes through ``json`` instead. orjson would write NaN
     and infinities as ``null``; none reach it: every figure of an estimate is checked finite where
-    it is rounded (``bands._round``, an input error otherwise), and a comparison maps the ratios it
+    it is rounded (``bands.significant``, an input error otherwise), and a comparison maps the ratios it
     cannot form to ``null`` itself (``run.run_compare``).
     """
 
