@@ -120,6 +120,12 @@ TARGET_BODIES = [
 VARIED = ("tokens", "requests_per_s", "pue")
 
 
+def varied(body: dict[str, Any]) -> tuple[str, float]:
+    """The field a "new" body nudges (the first of ``VARIED`` it has) and its value in the body."""
+    key = next((k for k in VARIED if k in body), "pue")
+    return key, float(body.get(key, 1.2))  # 1.2: a PUE in the seed range
+
+
 @dataclass(frozen=True)
 class Endpoint:
     label: str
@@ -137,8 +143,7 @@ class Endpoint:
             return None
         body = self.bodies[count % len(self.bodies)]
         if self.distinct:
-            key = next((k for k in VARIED if k in body), "pue")
-            base = body.get(key, 1.2)  # 1.2: a PUE in the seed range
+            key, base = varied(body)
             body = {**body, key: base * (1 + count * 1e-12)}  # count < 1e10: within 1% of the base
         return json.dumps(body).encode()
 
@@ -464,8 +469,7 @@ def wrk_script(endpoint: Endpoint) -> str:
         if not endpoint.distinct:
             bodies.append(_lua_text(json.dumps(body)))
             continue
-        key = next((k for k in VARIED if k in body), "pue")
-        base = float(body.get(key, 1.2))
+        key, base = varied(body)
         prefix, suffix = json.dumps({**body, key: "@NUMBER@"}).split('"@NUMBER@"')
         templates.append(f"{{{_lua_text(prefix)}, {base!r}, {_lua_text(suffix)}}}")
     return WRK_SCRIPT.format(
