@@ -12,6 +12,10 @@ warnings, and the costs:
            + hosting $/kW-month x contracted kW/GPU x GPU-hours / 730.5 h   (colocation)
 
 - capex $/GPU = a hardware_costs row's usd_capex / gpus_per_unit
+- serving $/1M tokens = fleet cost per hour x (prefill share | decode share) / tokens per hour x 1e6
+
+``prices_for`` resolves every price of an estimate (request, table, fallbacks); ``training_cost``
+and ``serving_cost`` compose the cost sections of the two results.
 
 A missing price is never a silent zero: it falls back to the book's median price per dense
 bf16 TFLOP/s scaled to this GPU, or to the seed table, or to a stated default, and says so.
@@ -28,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from . import defaults as d
-from .bands import Assumption, Band
+from . import power
+from .bands import SCENARIOS, Assumption, Band
 from .catalog import SEEDS_DIR, Catalog, Hardware, _number, _text
 from .errors import CatalogError
 
@@ -352,7 +357,8 @@ class Prices:
     """Everything an estimate takes from the pricing table (or the request), as bands.
 
     ``life_years`` and the other bands hold the value behind the low / mid / high *cost*: the low
-    scenario amortises over the longest life. ``used`` lists every price point that went in.
+    scenario amortises over the longest life. ``used`` lists every price point that went in;
+    ``assumptions`` and ``warnings`` are this section's part of the estimate's.
     """
 
     rent: Band
@@ -365,24 +371,27 @@ class Prices:
     table: str
     version: int | None
     used: tuple[PricePoint, ...]
+    assumptions: tuple[Assumption, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     def pricing_dict(self) -> dict[str, Any]:
         """The result's ``pricing`` section: the table, its version, and each price used."""
         return {"table": self.table, "version": self.version, "prices": [p.to_dict() for p in self.used]}
 
 
-def prices_for(book: PriceBook, hardware: Hardware, catalog: Catalog | None, request: Any,
-               warnings: list[str], assumptions: list[Assumption]) -> Prices:
+def prices_for(book: PriceBook, hardware: Hardware, catalog: Catalog | None, request: Any) -> Prices:
     """Prices, amortisation life, PUE and grid intensity for one estimate.
 
     The request's own figure wins (``usd_per_gpu_hour``, ``capex_usd_per_gpu``, ``usd_per_kwh``,
     ``pue``, ``grid_kg_co2_per_kwh``); otherwise the pricing table's quote; otherwise the default
-    band from defaults.py. Appends the quotes' warnings and one assumption per figure.
+    band from defaults.py. The quotes' warnings and one assumption per figure come with the result.
     """
     overrides = {"rent": request.usd_per_gpu_hour, "purchase": request.capex_usd_per_gpu,
                  "electricity": request.usd_per_kwh, "hosting": None}
     bands: dict[str, Band] = {}
     used: list[PricePoint] = []
+    warnings: list[str] = []
+    assumptions: list[Assumption] = []
     for kind, name in PRICE_NAMES.items():
         override = overrides[kind]
         if override:
@@ -420,4 +429,63 @@ def prices_for(book: PriceBook, hardware: Hardware, catalog: Catalog | None, req
         assumptions.append(Assumption(name, facility[kind][0], KIND_UNITS[kind] or "", facility[kind][1]))
     return Prices(rent=bands["rent"], purchase=bands["purchase"], electricity=bands["electricity"],
                   hosting=bands["hosting"], life_years=life, pue=facility["pue"][0],
-                  grid_kg_co2_per_kwh=facility["grid"][0], table=book.table, version=book.version, used=tuple(used))
+                  grid_kg_co2_per_kwh=facility["grid"][0], table=book.table, version=book.version, used=tuple(used),
+                  assumptions=tuple(assumptions), warnings=tuple(warnings))
+
+
+def _contracted(hw: Hardware) -> tuple[float, Assumption]:
+    """Contracted colocation kW per GPU: the server's nameplate power per GPU."""
+    kw = power.node_max_power_w_per_gpu(hw) / 1000.0
+    return kw, Assumption("contracted_kw_per_gpu", kw, "kW",
+                          "server nameplate power per GPU (colocation is billed on contracted capacity)")
+
+
+@dataclass(frozen=True)
+class TrainingCost:
+    """The cost of a training run: rent and own, in US dollars."""
+
+    rent_usd: Band
+    own_usd: Band
+    assumptions: tuple[Assumption, ...] = ()
+
+
+def training_cost(hw: Hardware, gpu_hours: Band, facility_energy_mwh: Band, prices: Prices) -> TrainingCost:
+    """Rent = GPU-hours x $/GPU-hour; own = capex share + facility energy + colocation (``own_usd``)."""
+    contracted_kw, assumption = _contracted(hw)
+    rent = Band(*(rent_usd(gpu_hours[s], prices.rent[s]) for s in SCENARIOS))
+    own = Band(*(
+        own_usd(gpu_hours[s], prices.purchase[s], prices.life_years[s], facility_energy_mwh[s] * 1000.0,
+                prices.electricity[s], prices.hosting[s], contracted_kw)
+        for s in SCENARIOS
+    ))
+    return TrainingCost(rent, own, (assumption,))
+
+
+@dataclass(frozen=True)
+class ServingCost:
+    """US dollars per million input and output tokens, renting and owning the fleet."""
+
+    rent_input: Band
+    rent_output: Band
+    own_input: Band
+    own_output: Band
+
+
+def serving_cost(hw: Hardware, gpus: Band, prefill_share: Band, requests_per_s: Band, input_tokens: int,
+                 output_tokens: int, facility_kw: Band, prices: Prices) -> ServingCost:
+    """$ per million tokens: the fleet's cost per hour (``gpus`` GPU-hours each hour, rent or own)
+    split between prompt and output tokens by the share of replica time prefill takes
+    (``prefill_share``), over the tokens served per hour (``requests_per_s`` x tokens x 3,600)."""
+    contracted_kw, _ = _contracted(hw)
+    out: dict[str, dict[str, float]] = {"rent_in": {}, "rent_out": {}, "own_in": {}, "own_out": {}}
+    for s in SCENARIOS:
+        in_per_hour = requests_per_s[s] * input_tokens * d.SECONDS_PER_HOUR
+        out_per_hour = requests_per_s[s] * output_tokens * d.SECONDS_PER_HOUR
+        per_hour = {"rent": rent_usd(gpus[s], prices.rent[s]),
+                    "own": own_usd(gpus[s], prices.purchase[s], prices.life_years[s], facility_kw[s],
+                                   prices.electricity[s], prices.hosting[s], contracted_kw)}
+        for kind, usd in per_hour.items():
+            out[f"{kind}_in"][s] = usd * prefill_share[s] / in_per_hour * 1e6
+            out[f"{kind}_out"][s] = usd * (1.0 - prefill_share[s]) / out_per_hour * 1e6
+    bands = {k: Band(*(v[s] for s in SCENARIOS)).ascending() for k, v in out.items()}
+    return ServingCost(bands["rent_in"], bands["rent_out"], bands["own_in"], bands["own_out"])

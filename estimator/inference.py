@@ -30,13 +30,16 @@ from . import defaults as d
 from . import power
 from .bands import SCENARIOS, Assumption, Band, significant
 from .catalog import Catalog, Hardware, Model
+from .checks import check_positive, check_pue, record_warnings
 from .cost import PriceBook
 from .errors import DoesNotFitError, InvalidInputError, UnsupportedPrecisionError, out_of_range
-from .training import _check_positive, attention_forward_flops_per_token, ceil
+from .training import attention_forward_flops_per_token, ceil
 
 MAX_BATCH = 4096  # serving engines cap concurrent sequences (vLLM max_num_seqs defaults to 256-1024)
 MAX_GPUS_PER_REPLICA = 512  # largest replica the search tries
 MAX_GPUS_PER_REPLICA_GIVEN = 4096  # largest replica a request may ask for
+#: Tensor-parallel group sizes a replica may use inside one NVLink domain (NVL72 included).
+TENSOR_PARALLEL_SIZES = (1, 2, 4, 8, 16, 32, 64, 72)
 
 
 # --- Formulas (scalar or numpy) ----------------------------------------------------------------
@@ -140,6 +143,13 @@ class _Replica:
     requests_per_s: float
     mode: str = "tp"  # "tp": tensor (+ pipeline) parallel; "ep": expert parallel with data-parallel attention
 
+    def phase_seconds(self, output_tokens: int) -> tuple[float, float]:
+        """Replica-seconds one request keeps the replica compute-bound and memory-bound: its share
+        of prefill (compute) and of the decode steps, counted by the step's binding resource."""
+        decode_s = output_tokens * self.step_s / self.batch
+        decode_compute_share = 1.0 if self.step_compute_s >= self.step_memory_s else 0.0
+        return self.prefill_work_s + decode_s * decode_compute_share, decode_s * (1.0 - decode_compute_share)
+
 
 @dataclass(frozen=True)
 class InferenceEstimate:
@@ -212,12 +222,11 @@ class InferenceEstimate:
 # --- Validation --------------------------------------------------------------------------------
 def validate(req: InferenceRequest) -> None:
     for name in ("gpus_per_replica", "batch_size", "context_tokens", "input_tokens", "output_tokens"):
-        _check_positive(getattr(req, name), name, integer=True)
+        check_positive(getattr(req, name), name, integer=True)
     for name in ("requests_per_s", "tokens_per_day", "ttft_ms", "tpot_ms", "grid_kg_co2_per_kwh",
-                 "usd_per_gpu_hour", "capex_usd_per_gpu", "usd_per_kwh", "pue", "peak_to_average"):
-        _check_positive(getattr(req, name), name)
-    if req.pue is not None and req.pue < 1.0:
-        raise InvalidInputError(f"'pue' is facility / IT power and cannot be below 1, got {req.pue!r}.", field="pue")
+                 "usd_per_gpu_hour", "capex_usd_per_gpu", "usd_per_kwh", "peak_to_average"):
+        check_positive(getattr(req, name), name)
+    check_pue(req.pue)
     if req.peak_to_average is not None and req.peak_to_average < 1.0:
         raise InvalidInputError(
             f"'peak_to_average' is peak / average load and cannot be below 1, got {req.peak_to_average!r}.",
@@ -241,7 +250,7 @@ def validate(req: InferenceRequest) -> None:
                 f"of it (pipeline stages), got {req.gpus_per_replica}. Try {req.gpus_per_replica // limit * limit or limit} "
                 f"or {(req.gpus_per_replica // limit + 1) * limit}.", field="gpus_per_replica")
         if req.gpus_per_replica <= limit and heads and heads % req.gpus_per_replica and not req.model.is_moe:
-            sizes = [t for t in (1, 2, 4, 8, 16, 32, 64, 72) if t <= limit and heads % t == 0]
+            sizes = [t for t in TENSOR_PARALLEL_SIZES if t <= limit and heads % t == 0]
             raise InvalidInputError(
                 f"Tensor parallelism over {req.gpus_per_replica} GPUs must divide {req.model.name}'s {heads} attention "
                 f"heads; use one of {', '.join(map(str, sizes))}.", field="gpus_per_replica")
@@ -387,9 +396,14 @@ def _replica(req: InferenceRequest, sh: _Shape, gpus: int, batch: int, scenario:
     return _ReplicaModel(req, sh, gpus, scenario, mode).at(batch)
 
 
+def _compute_fraction(precision: str) -> Band:
+    """Achieved share of the dense peak by serving kernels at a serving ``precision``."""
+    compute = d.SERVING_COMPUTE_PRECISION[precision]
+    return d.INFERENCE_COMPUTE_FRACTION.get(compute, d.INFERENCE_COMPUTE_FRACTION["bf16"])
+
+
 def _fractions(req: InferenceRequest, scenario: str) -> tuple[float, float]:
-    compute = d.SERVING_COMPUTE_PRECISION[req.precision]
-    return d.INFERENCE_COMPUTE_FRACTION.get(compute, d.INFERENCE_COMPUTE_FRACTION["bf16"])[scenario], d.BANDWIDTH_FRACTION[scenario]
+    return _compute_fraction(req.precision)[scenario], d.BANDWIDTH_FRACTION[scenario]
 
 
 class _ReplicaModel:
@@ -498,7 +512,7 @@ def _candidate_gpus(req: InferenceRequest, sh: _Shape) -> list[tuple[int, str]]:
         options = [req.gpus_per_replica]
     else:
         limit = tensor_parallel_limit(hw)
-        inside = [t for t in (1, 2, 4, 8, 16, 32, 64, 72) if t <= limit]
+        inside = [t for t in TENSOR_PARALLEL_SIZES if t <= limit]
         stages = [n * limit for n in range(2, MAX_GPUS_PER_REPLICA // limit + 1)]
         options = sorted({t for t in inside + stages if t <= MAX_GPUS_PER_REPLICA})
     modes = ("tp", "ep") if req.model.is_moe and req.model.experts_per_token else ("tp",)
@@ -573,12 +587,17 @@ def _choose(req: InferenceRequest, sh: _Shape, candidates: list[tuple[int, str]]
     return min((r for r in viable if per_gpu[id(r)] >= top * (1.0 - d.REPLICA_SIZE_TOLERANCE)), key=lambda r: r.gpus)
 
 
+def min_gpus_per_replica(model: Model, sh: _Shape, batch: int) -> int:
+    """Fewest GPUs whose usable memory holds the weights and ``batch`` sequences' KV cache."""
+    need = model.total_params * sh.weight_bytes_per_param + batch * sh.context_max * sh.kv_bytes_per_token
+    return math.ceil(need / sh.usable_bytes_per_gpu)
+
+
 def _fit_error(req: InferenceRequest, sh: _Shape) -> DoesNotFitError:
     model, hw = req.model, req.hardware
     weights_gb = model.total_params * sh.weight_bytes_per_param / d.GIGA
     per_gpu = sh.usable_bytes_per_gpu / d.GIGA
-    need = model.total_params * sh.weight_bytes_per_param + sh.kv_bytes_per_token * sh.context_max * (req.batch_size or 1)
-    min_gpus = math.ceil(need / sh.usable_bytes_per_gpu)
+    min_gpus = min_gpus_per_replica(model, sh, req.batch_size or 1)
     hints = []
     if req.gpus_per_replica:
         hints.append(f"use at least {min_gpus} GPUs per replica")
@@ -644,37 +663,100 @@ def estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog 
 
 
 def _estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog | None) -> InferenceEstimate:
+    """The pipeline: request shape -> replica (chosen on the mid scenario) -> each scenario's batch
+    -> fleet for the load -> prices -> power -> cost."""
     validate(req)
     model, hw = req.model, req.hardware
-    warnings: list[str] = []
-    assumptions: list[Assumption] = []
-    if model.is_estimate:
-        warnings.append(f"{model.name} is an unofficial estimate ({model.source}); treat its results as indicative.")
-    if hw.architecture != "hopper":
-        warnings.append(f"{hw.name} ({hw.architecture}): kernel efficiencies and power fractions were measured on "
-                        "Hopper (H200) and are applied here unchanged.")
     sh = _shape(req)
+    load = _load(req, sh)
+    replicas = _replicas(req, sh, load)
+    fleet = _fleet(req, sh, load, replicas.by_scenario)
+    prices = cost_mod.prices_for(book, hw, catalog, req)
+    reps, t = replicas.by_scenario, replicas.gpus
+    energy = power.serving_power(
+        hw, t, fleet.replicas, fleet.utilisation,
+        {s: power.ReplicaLoad(reps[s].requests_per_s, *reps[s].phase_seconds(sh.output_tokens), sh.output_tokens)
+         for s in SCENARIOS},
+        prices.pue, prices.grid_kg_co2_per_kwh)
+    prefill_share = Band(*(reps[s].prefill_work_s / (reps[s].prefill_work_s + sh.output_tokens * reps[s].step_s / reps[s].batch)
+                           for s in SCENARIOS))
+    money = cost_mod.serving_cost(hw, Band(*(fleet.replicas[s] * t for s in SCENARIOS)), prefill_share, fleet.requests_per_s,
+                                  sh.input_tokens, sh.output_tokens, energy.facility_kw_by_scenario, prices)
+    return InferenceEstimate(
+        model=model.id, hardware=hw.id, precision=req.precision, gpus_per_replica=t, replicas=fleet.replicas,
+        gpu_count=fleet.gpu_count, node_count=fleet.node_count, per_replica=_per_replica(sh, reps["mid"]),
+        memory_gb=_memory_gb(req, sh, reps["mid"]), min_gpus_per_replica=min_gpus_per_replica(model, sh, reps["mid"].batch),
+        input_tokens=sh.input_tokens, output_tokens=sh.output_tokens, load_requests_per_s=load.requests_per_s,
+        utilisation=fleet.utilisation.ascending(), throughput_output_tokens_per_s=fleet.output_tokens_per_s.ascending(),
+        cost_input=money.rent_input, cost_output=money.rent_output, own_input=money.own_input, own_output=money.own_output,
+        power_it_kw=energy.it_kw, power_facility_kw=energy.facility_kw, energy_mwh_per_day=energy.energy_mwh_per_day,
+        provisioned_it_kw=energy.provisioned_it_kw, provisioned_facility_kw=energy.provisioned_facility_kw,
+        co2_t_per_day=energy.co2_t_per_day, joules_per_token=energy.joules_per_token, api_price=book.api_price(model.id),
+        pricing=prices.pricing_dict(),
+        assumptions=_physics_assumptions(req, sh, load) + energy.assumptions + prices.assumptions,
+        warnings=record_warnings(model, hw, "kernel efficiencies and power fractions were measured on Hopper (H200)")
+        + load.warnings + replicas.warnings + energy.warnings + prices.warnings,
+    )
+
+
+@dataclass(frozen=True)
+class _Load:
+    """The load to serve in requests/s (None: one replica at full throughput) and its peak factor."""
+
+    requests_per_s: float | None
+    peak_to_average: float
+    warnings: tuple[str, ...]
+
+
+def _load(req: InferenceRequest, sh: _Shape) -> _Load:
+    warnings = []
     if req.input_tokens is None or req.output_tokens is None:
         warnings.append(f"Request shape not fully given: {sh.input_tokens} input and {sh.output_tokens} output tokens assumed.")
-
-    # Load
     load_rps: float | None = None
     if req.requests_per_s is not None:
         load_rps = req.requests_per_s
     elif req.tokens_per_day is not None:
         load_rps = req.tokens_per_day / (sh.input_tokens + sh.output_tokens) / d.SECONDS_PER_DAY
-    peak = req.peak_to_average or 1.0
     if load_rps is not None and req.peak_to_average is None:
         warnings.append("No 'peak_to_average' given: capacity is sized for the average load (1.0).")
+    return _Load(load_rps, req.peak_to_average or 1.0, tuple(warnings))
 
-    # Replica shape: chosen on the mid scenario
+
+@dataclass(frozen=True)
+class _Replicas:
+    """The replica to deploy (size and parallelism chosen on the mid scenario) in each scenario."""
+
+    gpus: int
+    by_scenario: dict[str, _Replica]
+    warnings: tuple[str, ...]
+
+
+def _replicas(req: InferenceRequest, sh: _Shape, load: _Load) -> _Replicas:
     candidates = _candidate_gpus(req, sh)
     if not candidates:
         raise _fit_error(req, sh)
-    best = _choose(req, sh, candidates, load_rps, peak)
+    best = _choose(req, sh, candidates, load.requests_per_s, load.peak_to_average)
     if best is None:
         raise _no_target_error(req, sh, candidates)
-    t, b = best.gpus, best.batch
+    warnings = list(_parallelism_warnings(req, sh, best))
+    reps: dict[str, _Replica] = {"mid": best}
+    for s in ("low", "high"):
+        # Same replica size and parallelism; each scenario's own largest batch within the targets.
+        rep = _best_batch(req, sh, best.gpus, s, best.mode)
+        if rep is None or (req.tpot_ms is not None and rep.tpot_s * 1000.0 > req.tpot_ms):
+            rep = _replica(req, sh, best.gpus, 1, s, best.mode)
+            warnings.append(f"In the {s} estimate even one sequence per replica misses tpot_ms={req.tpot_ms:g} "
+                            f"({rep.tpot_s * 1000:,.1f} ms).")
+        if req.ttft_ms is not None and rep.prefill_s * 1000.0 > req.ttft_ms:
+            warnings.append(f"In the {s} estimate the first token takes {rep.prefill_s * 1000:,.0f} ms, "
+                            f"over ttft_ms={req.ttft_ms:g}.")
+        reps[s] = rep
+    return _Replicas(best.gpus, {s: reps[s] for s in SCENARIOS}, tuple(warnings))
+
+
+def _parallelism_warnings(req: InferenceRequest, sh: _Shape, best: _Replica) -> list[str]:
+    hw, t = req.hardware, best.gpus
+    warnings = []
     if best.mode == "tp" and t > tensor_parallel_limit(hw):
         warnings.append(f"A replica spans {t} GPUs: tensor parallelism over {tensor_parallel_limit(hw)}, "
                         f"{t // tensor_parallel_limit(hw)} pipeline stages (hand-over between stages not modelled).")
@@ -688,86 +770,45 @@ def _estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog
             names = {"tp": "tensor", "ep": "expert"}
             warnings.append(f"{names[other].capitalize()} parallelism would serve more on {t} GPUs but cannot hold "
                             f"batch_size={req.batch_size}; {names[best.mode]} parallelism is used.")
-    reps: dict[str, _Replica] = {"mid": best}
-    for s in ("low", "high"):
-        # Same replica size and parallelism; each scenario's own largest batch within the targets.
-        rep = _best_batch(req, sh, t, s, best.mode)
-        if rep is None or (req.tpot_ms is not None and rep.tpot_s * 1000.0 > req.tpot_ms):
-            rep = _replica(req, sh, t, 1, s, best.mode)
-            warnings.append(f"In the {s} estimate even one sequence per replica misses tpot_ms={req.tpot_ms:g} "
-                            f"({rep.tpot_s * 1000:,.1f} ms).")
-        if req.ttft_ms is not None and rep.prefill_s * 1000.0 > req.ttft_ms:
-            warnings.append(f"In the {s} estimate the first token takes {rep.prefill_s * 1000:,.0f} ms, "
-                            f"over ttft_ms={req.ttft_ms:g}.")
-        reps[s] = rep
+    return warnings
 
-    # Fleet
-    if load_rps is not None:
-        replicas = Band(*(int(ceil(load_rps * peak / reps[s].requests_per_s)) for s in SCENARIOS))
-        served = load_rps
+
+@dataclass(frozen=True)
+class _Fleet:
+    """Replicas for the peak load, GPUs and nodes, utilisation and the traffic served."""
+
+    replicas: Band
+    gpu_count: int
+    node_count: int
+    utilisation: Band
+    requests_per_s: Band
+    output_tokens_per_s: Band
+
+
+def _fleet(req: InferenceRequest, sh: _Shape, load: _Load, reps: dict[str, _Replica]) -> _Fleet:
+    """replicas = ceil(peak requests/s / a replica's requests/s); without a load, one replica at full throughput."""
+    t = reps["mid"].gpus
+    served = load.requests_per_s
+    if served is not None:
+        replicas = Band(*(int(ceil(served * load.peak_to_average / reps[s].requests_per_s)) for s in SCENARIOS))
     else:
         replicas = Band.point(1)
-        served = None
     gpu_count = int(replicas.mid) * t
-    nodes_per_replica = math.ceil(t / hw.gpus_per_node)
-    node_count = int(replicas.mid) * nodes_per_replica if t >= hw.gpus_per_node else math.ceil(gpu_count / hw.gpus_per_node)
+    nodes_per_replica = math.ceil(t / req.hardware.gpus_per_node)
+    node_count = (int(replicas.mid) * nodes_per_replica if t >= req.hardware.gpus_per_node
+                  else math.ceil(gpu_count / req.hardware.gpus_per_node))
     utilisation = Band(*((served / (replicas[s] * reps[s].requests_per_s)) if served is not None else 1.0 for s in SCENARIOS))
-    rps_band = Band(*((served if served is not None else reps[s].requests_per_s) for s in SCENARIOS))
-    out_tps = Band(*(rps_band[s] * sh.output_tokens for s in SCENARIOS))
+    rps = Band(*((served if served is not None else reps[s].requests_per_s) for s in SCENARIOS))
+    return _Fleet(replicas, gpu_count, node_count, utilisation, rps,
+                  Band(*(rps[s] * sh.output_tokens for s in SCENARIOS)))
 
-    # Power: busy time split into compute- and memory-bound phases, idle for the rest
-    overhead_nameplate_w, w = power.node_nameplate_overhead_w_per_gpu(hw)
-    if w:
-        warnings.append(w)
-    prices = cost_mod.prices_for(book, hw, catalog, req, warnings, assumptions)
-    pue, grid = prices.pue, prices.grid_kg_co2_per_kwh
-    it_kw: dict[str, float] = {}
-    joules: dict[str, float] = {}
-    for s in SCENARIOS:
-        r = reps[s]
-        decode_s = sh.output_tokens * r.step_s / r.batch  # replica-seconds of decode per request
-        decode_compute_share = 1.0 if r.step_compute_s >= r.step_memory_s else 0.0
-        compute_s = r.prefill_work_s + decode_s * decode_compute_share
-        memory_s = decode_s * (1.0 - decode_compute_share)
-        busy_wh_per_request = power.busy_energy_wh(hw.tdp_w, compute_s, memory_s) * t  # all GPUs of the replica
-        busy_s_per_request = compute_s + memory_s
-        u = utilisation[s]
-        gpu_w_per_replica = u * r.requests_per_s * busy_wh_per_request * d.SECONDS_PER_HOUR + (
-            1.0 - u * r.requests_per_s * busy_s_per_request) * power.idle_power_w(hw.tdp_w) * t
-        overhead_w = overhead_nameplate_w * d.NODE_OVERHEAD_FRACTION[s] * t
-        replica_w = gpu_w_per_replica + overhead_w
-        it_kw[s] = replica_w * replicas[s] / 1000.0
-        joules[s] = replica_w / (u * r.requests_per_s * sh.output_tokens)
-    provisioned_it = Band(*(replicas[s] * t * (hw.tdp_w * d.POWER_FRACTION_COMPUTE + overhead_nameplate_w
-                                                   * d.NODE_OVERHEAD_FRACTION[s]) / 1000.0 for s in SCENARIOS))
-    power_it = Band(*(it_kw[s] for s in SCENARIOS))
-    power_fac = Band(*(power.facility(it_kw[s], pue[s]) for s in SCENARIOS))
-    energy_day = Band(*(power_fac[s] * d.HOURS_PER_DAY / 1000.0 for s in SCENARIOS))
-    co2_day = Band(*(power.co2_tonnes(energy_day[s], grid[s]) for s in SCENARIOS))
-    jpt = Band(*(joules[s] for s in SCENARIOS))
 
-    # Cost per million tokens: fleet cost per hour split by GPU-time share of prefill and decode
-    contracted_kw = power.node_max_power_w_per_gpu(hw) / 1000.0
-    costs: dict[str, dict[str, float]] = {"rent_in": {}, "rent_out": {}, "own_in": {}, "own_out": {}}
-    for s in SCENARIOS:
-        r = reps[s]
-        gpu_hours_per_hour = replicas[s] * t
-        prefill_share = r.prefill_work_s / (r.prefill_work_s + sh.output_tokens * r.step_s / r.batch)
-        in_tokens_per_hour = rps_band[s] * sh.input_tokens * d.SECONDS_PER_HOUR
-        out_tokens_per_hour = rps_band[s] * sh.output_tokens * d.SECONDS_PER_HOUR
-        rent_per_hour = cost_mod.rent_usd(gpu_hours_per_hour, prices.rent[s])
-        own_per_hour = cost_mod.own_usd(gpu_hours_per_hour, prices.purchase[s], prices.life_years[s],
-                                        power_fac[s], prices.electricity[s], prices.hosting[s], contracted_kw)
-        for kind, per_hour in (("rent", rent_per_hour), ("own", own_per_hour)):
-            costs[f"{kind}_in"][s] = per_hour * prefill_share / in_tokens_per_hour * 1e6
-            costs[f"{kind}_out"][s] = per_hour * (1.0 - prefill_share) / out_tokens_per_hour * 1e6
-
-    mid = reps["mid"]
-    per_replica = {
-        "batch_size": b,
+def _per_replica(sh: _Shape, mid: _Replica) -> dict[str, Any]:
+    return {
+        "batch_size": mid.batch,
         "context_tokens": sh.context_max,
         "prefill_tokens_per_s": significant(sh.input_tokens / mid.prefill_s),
-        "decode_tokens_per_s": significant(b / mid.step_s),
+        "decode_tokens_per_s": significant(mid.batch / mid.step_s),
         "ttft_ms": _sig_down(mid.prefill_s * 1000.0),
         "tpot_ms": _sig_down(mid.tpot_s * 1000.0),
         "decode_step_ms": significant(mid.step_s * 1000.0),
@@ -776,46 +817,33 @@ def _estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog
         "requests_per_s": significant(mid.requests_per_s),
         "output_tokens_per_s": significant(mid.requests_per_s * sh.output_tokens),
     }
-    # as stored: under expert parallelism every GPU keeps its own copy of the shared weights
-    weights_gb = _resident_params_per_gpu(model, t, best.mode) * t * sh.weight_bytes_per_param / d.GIGA
-    kv_gb = b * _kv_bytes_per_sequence_per_gpu(req, sh, t, best.mode, sh.context_max) * (
-        1 if best.mode == "ep" else t) / d.GIGA  # as stored, copies included
-    min_gpus = math.ceil((model.total_params * sh.weight_bytes_per_param + b * sh.context_max * sh.kv_bytes_per_token)
-                         / sh.usable_bytes_per_gpu)
-    memory = {"weights": weights_gb, "kv_cache": kv_gb, "total": weights_gb + kv_gb,
-              "available": t * sh.usable_bytes_per_gpu / d.GIGA, "kv_cache_per_token_mb": sh.kv_bytes_per_token / 1e6}
 
-    assumptions[:0] = [
+
+def _memory_gb(req: InferenceRequest, sh: _Shape, mid: _Replica) -> dict[str, float]:
+    """Weights and KV cache as stored on the replica (under expert parallelism every GPU keeps its
+    own copy of the shared weights; KV copies of tensor parallelism included)."""
+    t, b = mid.gpus, mid.batch
+    weights_gb = _resident_params_per_gpu(req.model, t, mid.mode) * t * sh.weight_bytes_per_param / d.GIGA
+    kv_gb = b * _kv_bytes_per_sequence_per_gpu(req, sh, t, mid.mode, sh.context_max) * (
+        1 if mid.mode == "ep" else t) / d.GIGA
+    return {"weights": weights_gb, "kv_cache": kv_gb, "total": weights_gb + kv_gb,
+            "available": t * sh.usable_bytes_per_gpu / d.GIGA, "kv_cache_per_token_mb": sh.kv_bytes_per_token / 1e6}
+
+
+def _physics_assumptions(req: InferenceRequest, sh: _Shape, load: _Load) -> tuple[Assumption, ...]:
+    hw = req.hardware
+    return (
         Assumption("weight_bytes_per_param", sh.weight_bytes_per_param, "B", f"{req.precision} weights"),
         Assumption("kv_cache_bytes_per_token", sh.kv_bytes_per_token, "B",
-                   "MLA: L x (kv_lora_rank + rope dim) x bytes" if model.attention == "mla" else "2 x L x KV heads x head dim x bytes"),
+                   "MLA: L x (kv_lora_rank + rope dim) x bytes" if req.model.attention == "mla" else "2 x L x KV heads x head dim x bytes"),
         Assumption("serving_memory_fraction", d.SERVING_MEMORY_FRACTION, "of HBM", d.SERVING_MEMORY_SOURCE),
         Assumption("peak_tflops", sh.peak_flops / d.TERA, "TFLOP/s", f"{hw.name} dense {d.SERVING_COMPUTE_PRECISION[req.precision]}: {hw.source}"),
-        Assumption("compute_fraction", d.INFERENCE_COMPUTE_FRACTION.get(d.SERVING_COMPUTE_PRECISION[req.precision], d.INFERENCE_COMPUTE_FRACTION["bf16"]),
-                   "of peak", d.INFERENCE_COMPUTE_SOURCE),
+        Assumption("compute_fraction", _compute_fraction(req.precision), "of peak", d.INFERENCE_COMPUTE_SOURCE),
         Assumption("bandwidth_fraction", d.BANDWIDTH_FRACTION, "of HBM bandwidth", d.BANDWIDTH_SOURCE),
         Assumption("allreduce_latency_s", d.ALLREDUCE_LATENCY_S, "s", "engineering assumption (defaults.py)"),
         Assumption("input_tokens", sh.input_tokens, "tokens", "request" if req.input_tokens else "default"),
         Assumption("output_tokens", sh.output_tokens, "tokens", "request" if req.output_tokens else "default"),
-        Assumption("peak_to_average", peak, "", "request" if req.peak_to_average else "default (average load)"),
-        Assumption("server_overhead_fraction", d.NODE_OVERHEAD_FRACTION, "of nameplate", d.NODE_OVERHEAD_SOURCE),
-    ]
-    api = book.api_price(model.id)
-    return InferenceEstimate(
-        model=model.id, hardware=hw.id, precision=req.precision, gpus_per_replica=t, replicas=replicas,
-        gpu_count=gpu_count, node_count=node_count, per_replica=per_replica, memory_gb=memory, min_gpus_per_replica=min_gpus,
-        input_tokens=sh.input_tokens, output_tokens=sh.output_tokens, load_requests_per_s=load_rps,
-        utilisation=utilisation.ascending(), throughput_output_tokens_per_s=out_tps.ascending(),
-        cost_input=Band(*(costs["rent_in"][s] for s in SCENARIOS)).ascending(),
-        cost_output=Band(*(costs["rent_out"][s] for s in SCENARIOS)).ascending(),
-        own_input=Band(*(costs["own_in"][s] for s in SCENARIOS)).ascending(),
-        own_output=Band(*(costs["own_out"][s] for s in SCENARIOS)).ascending(),
-        power_it_kw=power_it.ascending(), power_facility_kw=power_fac.ascending(), energy_mwh_per_day=energy_day.ascending(),
-        provisioned_it_kw=provisioned_it.ascending(),
-        provisioned_facility_kw=Band(*(power.facility(provisioned_it[s], pue[s]) for s in SCENARIOS)).ascending(),
-        co2_t_per_day=co2_day.ascending(), joules_per_token=jpt.ascending(), api_price=api,
-        pricing=prices.pricing_dict(),
-        assumptions=tuple(assumptions), warnings=tuple(warnings),
+        Assumption("peak_to_average", load.peak_to_average, "", "request" if req.peak_to_average else "default (average load)"),
     )
 
 

@@ -30,6 +30,7 @@ from . import defaults as d
 from . import power
 from .bands import SCENARIOS, Assumption, Band, significant
 from .catalog import BYTES_PER_VALUE, PRECISIONS, Catalog, Hardware, Model
+from .checks import check_positive, check_pue, record_warnings, show
 from .cost import PriceBook
 from .errors import DoesNotFitError, InvalidInputError, out_of_range
 
@@ -169,43 +170,15 @@ class TrainingEstimate:
 
 
 # --- Validation --------------------------------------------------------------------------------
-def _check_positive(value: Any, name: str, *, integer: bool = False, upper: float | None = None) -> None:
-    if value is None:
-        return
-    ok_type = isinstance(value, int | float) and not isinstance(value, bool)
-    try:
-        finite = ok_type and math.isfinite(value)
-    except OverflowError:  # an int too large for a float
-        finite = False
-    if not finite or value <= 0:
-        raise InvalidInputError(f"'{name}' must be a finite number greater than 0, got {_show(value)}.", field=name)
-    if integer and value != int(value):
-        raise InvalidInputError(f"'{name}' must be a whole number, got {_show(value)}.", field=name)
-    if upper is not None and value > upper:
-        raise InvalidInputError(f"'{name}' must be at most {upper:g}, got {_show(value)}.", field=name)
-
-
-def _show(value: Any) -> str:
-    """A value as the user gave it, cut short if it is huge."""
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
 def validate(req: TrainingRequest) -> None:
     """Raise ``InvalidInputError`` / ``UnsupportedPrecisionError`` for unusable input."""
-    _check_positive(req.tokens, "tokens")
-    _check_positive(req.gpus, "gpus", integer=True)
-    _check_positive(req.deadline_days, "deadline_days")
-    _check_positive(req.sequence_tokens, "sequence_tokens", integer=True)
-    _check_positive(req.utilisation, "utilisation", upper=1.0)
-    _check_positive(req.goodput, "goodput", upper=1.0)
-    _check_positive(req.grid_kg_co2_per_kwh, "grid_kg_co2_per_kwh")
-    _check_positive(req.usd_per_gpu_hour, "usd_per_gpu_hour")
-    _check_positive(req.capex_usd_per_gpu, "capex_usd_per_gpu")
-    _check_positive(req.usd_per_kwh, "usd_per_kwh")
-    _check_positive(req.pue, "pue")
-    if req.pue is not None and req.pue < 1.0:
-        raise InvalidInputError(f"'pue' is facility / IT power and cannot be below 1, got {req.pue!r}.", field="pue")
+    for name in ("tokens", "deadline_days", "grid_kg_co2_per_kwh", "usd_per_gpu_hour", "capex_usd_per_gpu", "usd_per_kwh"):
+        check_positive(getattr(req, name), name)
+    for name in ("gpus", "sequence_tokens"):
+        check_positive(getattr(req, name), name, integer=True)
+    for name in ("utilisation", "goodput"):
+        check_positive(getattr(req, name), name, upper=1.0)
+    check_pue(req.pue)
     if req.gpus is not None and req.deadline_days is not None:
         raise InvalidInputError(
             "Give either 'gpus' (to get the wall-clock time) or 'deadline_days' (to get the GPUs needed), not both.",
@@ -324,20 +297,53 @@ def estimate_training(req: TrainingRequest, book: PriceBook, catalog: Catalog | 
 
 
 def _estimate_training(req: TrainingRequest, book: PriceBook, catalog: Catalog | None) -> TrainingEstimate:
+    """The pipeline: FLOPs -> time on the GPUs -> memory and GPU count -> prices -> power -> cost."""
     validate(req)
     model, hw = req.model, req.hardware
-    warnings: list[str] = []
-    assumptions: list[Assumption] = []
+    work = _flops(req)
+    time = _time(req, work)
+    fleet = _fleet(req, work.sequence_tokens, time.gpu_hours)
+    prices = cost_mod.prices_for(book, hw, catalog, req)
+    energy = power.training_power(hw, time.gemm_s, time.other_s, time.gpu_hours, fleet.gpu_count,
+                                  prices.pue, prices.grid_kg_co2_per_kwh)
+    money = cost_mod.training_cost(hw, time.gpu_hours, energy.energy_mwh, prices)
+    _check_finite(req, time.gpu_hours, energy.energy_mwh, money)
+    return TrainingEstimate(
+        model=model.id, hardware=hw.id, precision=req.precision, tokens=req.tokens,
+        flops=Band.point(work.model_flops), flops_dense=work.main_flops, flops_attention=work.attention_flops,
+        gpu_hours=time.gpu_hours, wall_clock_days=fleet.days, gpu_count=fleet.gpu_count, node_count=fleet.node_count,
+        power_it_kw=energy.it_kw, power_facility_kw=energy.facility_kw, energy_mwh=energy.energy_mwh, co2_t=energy.co2_t,
+        rent_usd=money.rent_usd, own_usd=money.own_usd, utilisation=time.utilisation, memory=fleet.memory,
+        gpu_count_for_deadline=fleet.deadline_gpus,
+        assumptions=work.assumptions + time.assumptions + fleet.assumptions + prices.assumptions + energy.assumptions
+        + money.assumptions,
+        warnings=record_warnings(model, hw, "utilisation and power fractions were measured on Hopper (H100/H200)")
+        + work.warnings + time.warnings + fleet.warnings + energy.warnings + prices.warnings,
+        pricing=prices.pricing_dict(),
+    )
 
-    if model.is_estimate:
-        warnings.append(f"{model.name} is an unofficial estimate ({model.source}); treat its results as indicative.")
-    if hw.architecture != "hopper":
-        warnings.append(
-            f"{hw.name} ({hw.architecture}): utilisation and power fractions were measured on Hopper (H100/H200) "
-            "and are applied here unchanged."
-        )
 
-    # FLOPs
+@dataclass(frozen=True)
+class _Work:
+    """The run's FLOPs: model FLOPs (what MFU counts) and hardware FLOPs (with recomputation)."""
+
+    sequence_tokens: int
+    main_flops: float
+    attention_flops: float
+    hardware_main_flops: float
+    hardware_attention_flops: float
+    assumptions: tuple[Assumption, ...]
+    warnings: tuple[str, ...]
+
+    @property
+    def model_flops(self) -> float:
+        return self.main_flops + self.attention_flops
+
+
+def _flops(req: TrainingRequest) -> _Work:
+    """F = (6 N_active + A) D with A the attention FLOPs per token (PaLM App. B); x 4/3 on what is recomputed."""
+    model = req.model
+    warnings = []
     seq = req.sequence_tokens or model.training_sequence_tokens or d.DEFAULT_SEQUENCE_TOKENS
     if req.sequence_tokens is None and model.training_sequence_tokens is None and model.has_attention_shape:
         warnings.append(f"No pre-training sequence length recorded for {model.name}: {seq} tokens assumed.")
@@ -350,28 +356,43 @@ def _estimate_training(req: TrainingRequest, book: PriceBook, catalog: Catalog |
         warnings.append(f"No attention shape for {model.name}: FLOPs are 6·N·D only (attention left out).")
     main_flops = dense_flops(model.active_params, req.tokens)
     attn_flops = attn_per_token * req.tokens
-    model_flops = main_flops + attn_flops
     rc_main, rc_attn = RECOMPUTE_FACTORS[req.recompute]
-    hw_main, hw_attn = main_flops * rc_main, attn_flops * rc_attn
     if req.tokens_source != "request":
         warnings.append(f"No 'tokens' given: used {model.name}'s published {req.tokens:.3g} pre-training tokens.")
-    assumptions += [
+    assumptions = (
         Assumption("tokens", req.tokens, "tokens", req.tokens_source),
         Assumption("flops_per_token", 6 * model.active_params + attn_per_token, "FLOP/token",
                    f"6·N_active ({model.active_params:.4g}) + attention; {d.ATTENTION_SOURCE}"),
         Assumption("sequence_tokens", seq, "tokens", "request" if req.sequence_tokens else
                    (model.source if model.training_sequence_tokens else "default (defaults.DEFAULT_SEQUENCE_TOKENS)")),
         Assumption("recompute", req.recompute, "", "request; recomputation adds one forward pass (x4/3) to recomputed FLOPs"),
-    ]
+    )
+    return _Work(seq, main_flops, attn_flops, main_flops * rc_main, attn_flops * rc_attn, assumptions, tuple(warnings))
 
-    # Time on the GPU
+
+@dataclass(frozen=True)
+class _Time:
+    """GPU time of the run: seconds in matrix products and in everything else (summed over GPUs),
+    reserved GPU-hours (with goodput) and the resulting model FLOPs utilisation."""
+
+    gemm_s: Band
+    other_s: Band
+    gpu_hours: Band
+    utilisation: Band
+    assumptions: tuple[Assumption, ...]
+    warnings: tuple[str, ...]
+
+
+def _time(req: TrainingRequest, work: _Work) -> _Time:
+    """Busy GPU-seconds (``busy_seconds``, or the request's utilisation) / 3,600 / goodput."""
+    hw = req.hardware
     attn_precision = "bf16" if req.precision in LOW_PRECISIONS else req.precision
     main_peak = hw.peak_tflops(req.precision) * d.TERA
     attn_peak = hw.peak_tflops(attn_precision) * d.TERA
     g_main, w1 = _gemm_fraction(req.precision)
     g_attn, w2 = _gemm_fraction(attn_precision)
-    warnings += [w for w in {w1, w2} if w]
     goodput = Band.point(req.goodput) if req.goodput else d.GOODPUT
+    hw_main, hw_attn = work.hardware_main_flops, work.hardware_attention_flops
     gemm_s: dict[str, Any] = {}
     other_s: dict[str, Any] = {}
     for s in SCENARIOS:
@@ -385,8 +406,8 @@ def _estimate_training(req: TrainingRequest, book: PriceBook, catalog: Catalog |
                 d.OVERHEAD_BYTES_PER_FLOP[s], hw.hbm_bandwidth_tb_per_s * d.TERA,
             )
     gpu_hours = Band(*(gpu_hours_from_busy(gemm_s[s] + other_s[s], goodput[s]) for s in SCENARIOS))
-    utilisation = Band(*(model_flops / (gpu_hours[s] * d.SECONDS_PER_HOUR * main_peak) for s in SCENARIOS))
-    assumptions += [
+    utilisation = Band(*(work.model_flops / (gpu_hours[s] * d.SECONDS_PER_HOUR * main_peak) for s in SCENARIOS))
+    assumptions = [
         Assumption("peak_tflops", hw.peak_tflops(req.precision), "TFLOP/s", f"{hw.name} dense {req.precision}: {hw.source}"),
         Assumption("gemm_sustained_fraction", g_main, "of peak",
                    "H200 sustained matrix products (calibration.md): bf16 668/989.4, fp8 1211/1978.9"),
@@ -399,18 +420,33 @@ def _estimate_training(req: TrainingRequest, book: PriceBook, catalog: Catalog |
     if req.precision in LOW_PRECISIONS:
         assumptions.append(Assumption("attention_precision", "bf16", "",
                                       "DeepSeek-V3 report §3.3: attention kept in BF16 under FP8 training"))
-    assumptions += [
-        Assumption("goodput", goodput, "of reserved time", "request" if req.goodput else d.GOODPUT_SOURCE),
-    ]
+    assumptions.append(Assumption("goodput", goodput, "of reserved time", "request" if req.goodput else d.GOODPUT_SOURCE))
+    return _Time(Band(*(gemm_s[s] for s in SCENARIOS)), Band(*(other_s[s] for s in SCENARIOS)), gpu_hours,
+                 utilisation.ascending(), tuple(assumptions), tuple(w for w in {w1, w2} if w))
 
-    # Memory and GPU count
-    min_gpus, memory, mem_warnings = minimum_gpus(model, hw, req.precision, seq, req.recompute)
-    warnings += mem_warnings
-    assumptions += [
+
+@dataclass(frozen=True)
+class _Fleet:
+    """GPUs, nodes and wall-clock days of the run, and the memory fit behind the GPU count."""
+
+    gpu_count: int
+    node_count: int
+    days: Band
+    deadline_gpus: Band | None
+    memory: dict[str, float]
+    assumptions: tuple[Assumption, ...]
+    warnings: tuple[str, ...]
+
+
+def _fleet(req: TrainingRequest, seq: int, gpu_hours: Band) -> _Fleet:
+    """The request's GPUs, or the GPUs a deadline needs, or the fewest whole nodes that fit."""
+    model, hw = req.model, req.hardware
+    min_gpus, memory, warnings = minimum_gpus(model, hw, req.precision, seq, req.recompute)
+    assumptions = (
         Assumption("training_state_bytes_per_param", d.TRAINING_STATE_BYTES_PER_PARAM.get(req.precision, d.TRAINING_STATE_BYTES_DEFAULT),
                    "B/param", d.TRAINING_STATE_SOURCE),
         Assumption("usable_hbm_fraction", d.USABLE_HBM_FRACTION, "", "engineering assumption (defaults.py)"),
-    ]
+    )
     deadline_gpus: Band | None = None
     if req.gpus is not None:
         if req.gpus < min_gpus:
@@ -431,64 +467,23 @@ def _estimate_training(req: TrainingRequest, book: PriceBook, catalog: Catalog |
         warnings.append(
             f"Neither 'gpus' nor 'deadline_days' given: assumed the fewest whole nodes that fit in memory ({gpu_count} GPUs)."
         )
-    node_count = math.ceil(gpu_count / hw.gpus_per_node)
-    days = Band(*(wall_clock_days(gpu_hours[s], gpu_count) for s in SCENARIOS))
     sequences = req.tokens / seq
     if sequences < gpu_count:
         warnings.append(
             f"{gpu_count:,} GPUs but only {sequences:,.0f} sequences of {seq:,} tokens: a step cannot keep every GPU busy, "
             "so the wall-clock time is a lower bound."
         )
+    days = Band(*(wall_clock_days(gpu_hours[s], gpu_count) for s in SCENARIOS))
+    return _Fleet(gpu_count, math.ceil(gpu_count / hw.gpus_per_node), days, deadline_gpus, memory, assumptions,
+                  tuple(warnings))
 
-    # Power and energy
-    overhead_nameplate_w, w = power.node_nameplate_overhead_w_per_gpu(hw)
-    if w:
-        warnings.append(w)
-    prices = cost_mod.prices_for(book, hw, catalog, req, warnings, assumptions)
-    pue, grid = prices.pue, prices.grid_kg_co2_per_kwh
-    it_wh: dict[str, Any] = {}
-    for s in SCENARIOS:
-        busy_h = (gemm_s[s] + other_s[s]) / d.SECONDS_PER_HOUR
-        gpu_wh = power.busy_energy_wh(hw.tdp_w, gemm_s[s], other_s[s]) + power.idle_power_w(hw.tdp_w) * (gpu_hours[s] - busy_h)
-        it_wh[s] = gpu_wh + overhead_nameplate_w * d.NODE_OVERHEAD_FRACTION[s] * gpu_hours[s]
-    power_it = Band(*(it_wh[s] / gpu_hours[s] * gpu_count / 1000.0 for s in SCENARIOS))
-    power_fac = Band(*(power.facility(power_it[s], pue[s]) for s in SCENARIOS))
-    energy = Band(*(power.facility(it_wh[s], pue[s]) / 1e6 for s in SCENARIOS))
-    co2 = Band(*(power.co2_tonnes(energy[s], grid[s]) for s in SCENARIOS))
-    assumptions += [
-        Assumption("gpu_power_fraction_compute_bound", d.POWER_FRACTION_COMPUTE, "of TDP", "H200 measured 695 W at a 700 W limit (calibration.md)"),
-        Assumption("gpu_power_fraction_memory_bound", d.POWER_FRACTION_MEMORY, "of TDP", "H200 measured 555 W during memory copies"),
-        Assumption("gpu_power_fraction_idle", d.POWER_FRACTION_IDLE, "of TDP", "H200 measured ~130 W idle after load (lost time is spent idle)"),
-        Assumption("gpu_tdp_w", hw.tdp_w, "W", hw.source),
-        Assumption("server_overhead_nameplate_w_per_gpu", overhead_nameplate_w, "W", hw.node_power_source or "extrapolated (DGX H100 ratio)"),
-        Assumption("server_overhead_fraction", d.NODE_OVERHEAD_FRACTION, "of nameplate", d.NODE_OVERHEAD_SOURCE),
-    ]
 
-    # Cost
-    contracted_kw = power.node_max_power_w_per_gpu(hw) / 1000.0
-    rent = Band(*(cost_mod.rent_usd(gpu_hours[s], prices.rent[s]) for s in SCENARIOS))
-    own = Band(*(
-        cost_mod.own_usd(gpu_hours[s], prices.purchase[s], prices.life_years[s], energy[s] * 1000.0,
-                         prices.electricity[s], prices.hosting[s], contracted_kw)
-        for s in SCENARIOS
-    ))
-    assumptions += [
-        Assumption("contracted_kw_per_gpu", contracted_kw, "kW", "server nameplate power per GPU (colocation is billed on contracted capacity)"),
-    ]
-
-    for name, band in (("GPU-hours", gpu_hours), ("energy", energy), ("cost", rent), ("cost", own)):
+def _check_finite(req: TrainingRequest, gpu_hours: Band, energy_mwh: Band, money: cost_mod.TrainingCost) -> None:
+    for name, band in (("GPU-hours", gpu_hours), ("energy", energy_mwh), ("cost", money.rent_usd), ("cost", money.own_usd)):
         if not all(math.isfinite(band[s]) for s in SCENARIOS):
             raise InvalidInputError(
-                f"The {name} estimate overflows for tokens={_show(req.tokens)}: use a number of tokens a training run "
+                f"The {name} estimate overflows for tokens={show(req.tokens)}: use a number of tokens a training run "
                 "could process (the largest published runs are about 1e13-1e14).", field="tokens")
-    return TrainingEstimate(
-        model=model.id, hardware=hw.id, precision=req.precision, tokens=req.tokens,
-        flops=Band.point(model_flops), flops_dense=main_flops, flops_attention=attn_flops, gpu_hours=gpu_hours, wall_clock_days=days,
-        gpu_count=gpu_count, node_count=node_count, power_it_kw=power_it.ascending(), power_facility_kw=power_fac.ascending(),
-        energy_mwh=energy, co2_t=co2, rent_usd=rent, own_usd=own, utilisation=utilisation.ascending(),
-        memory=memory, gpu_count_for_deadline=deadline_gpus, assumptions=tuple(assumptions), warnings=tuple(warnings),
-        pricing=prices.pricing_dict(),
-    )
 
 
 __all__ = ["TrainingRequest", "TrainingEstimate", "estimate_training", "minimum_gpus", "BYTES_PER_VALUE"]

@@ -11,6 +11,7 @@ from collections.abc import Mapping, MutableMapping
 
 from estimator import __version__
 from estimator.catalog import SEEDS_DIR
+from estimator.cost import STALE_AFTER_DAYS
 
 
 class DefaultConfig:
@@ -23,7 +24,7 @@ class DefaultConfig:
     #: Directory holding hardware.csv, models.csv and the seed pricing table in pricing/*.csv.
     SEEDS_DIR: str = str(SEEDS_DIR)
     #: A price whose newest point is older than this many days gets a warning in the estimate.
-    PRICE_STALE_AFTER_DAYS: int = 548
+    PRICE_STALE_AFTER_DAYS: int = STALE_AFTER_DAYS
     #: The pricing store. Empty: SQLite ``pricing.sqlite3`` in the instance folder (under TESTING: a
     #: private in-memory database). ``postgresql+psycopg://user@host/db`` lets several instances share one.
     DATABASE_URL: str = ""
