@@ -1,0 +1,113 @@
+"""power.py and cost.py on hand-computed cases (each expected figure worked out in the comment)."""
+
+import pytest
+
+from estimator import cost, power
+from estimator.bands import Band
+from estimator.catalog import Hardware
+from estimator.cost import PriceBook
+
+# A GPU like H100 SXM: 700 W, DGX H100 server 10.2 kW for 8 GPUs -> 575 W of non-GPU nameplate per GPU.
+GPU = Hardware(id="test-gpu", name="Test GPU", architecture="hopper", bf16_dense_tflops=1000.0, hbm_gb=80.0,
+               hbm_bandwidth_tb_per_s=3.0, tdp_w=700.0, gpus_per_node=8, source="test", as_of="2025-01-01",
+               node_max_power_kw=10.2)
+
+
+def test_busy_energy_is_phase_draw_times_time():
+    # 1 h compute-bound at 695 W + 1 h memory-bound at 555 W (H200 measurements) = 1,250 Wh
+    assert power.busy_energy_wh(700.0, 3600.0, 3600.0) == pytest.approx(1250.0)
+
+
+def test_server_overhead_per_gpu_from_the_published_server_power():
+    overhead, warning = power.node_nameplate_overhead_w_per_gpu(GPU)
+    assert overhead == pytest.approx(10200 / 8 - 700)  # 575 W
+    assert warning is None
+    assert power.node_max_power_w_per_gpu(GPU) == pytest.approx(1275.0)
+
+
+def test_training_power_hand_computed():
+    # 8 GPUs, 100 GPU-hours reserved, 90 busy (72 compute-bound, 18 memory-bound), 10 idle.
+    # GPU energy: 72 h x 695 W + 18 h x 555 W + 10 h x 130 W = 50,040 + 9,990 + 1,300 = 61,330 Wh
+    # servers: 575 W x 0.44 (mid overhead fraction) x 100 h = 25,300 Wh -> IT 86,630 Wh
+    # IT power: 86,630 Wh / 100 GPU-h x 8 GPUs = 6.9304 kW; facility x1.2 = 8.31648 kW
+    # energy: 86.63 kWh x 1.2 = 0.103956 MWh; CO2 at 0.4 kg/kWh: 0.0415824 t
+    hours = Band.point(100.0)
+    section = power.training_power(GPU, Band.point(72 * 3600.0), Band.point(18 * 3600.0), hours, 8,
+                                   Band.point(1.2), Band.point(0.4))
+    assert section.it_kw.mid == pytest.approx(6.9304)
+    assert section.facility_kw.mid == pytest.approx(8.31648)
+    assert section.energy_mwh.mid == pytest.approx(0.103956)
+    assert section.co2_t.mid == pytest.approx(0.0415824)
+    assert section.warnings == ()
+    assert {a.name for a in section.assumptions} >= {"gpu_tdp_w", "server_overhead_fraction"}
+
+
+def test_serving_power_hand_computed():
+    # One replica of 2 GPUs at utilisation 0.5 serving 10 requests/s at full load; each request keeps
+    # it 0.02 s compute-bound and 0.06 s memory-bound (replica-seconds), 100 output tokens.
+    # busy Wh per request = (0.02 x 695 + 0.06 x 555) W s x 2 GPUs / 3600 = 94.4 / 3600 Wh
+    # GPU W = 0.5 x 10 x 94.4 + (1 - 0.5 x 10 x 0.08) x 130 W idle x 2 = 472 + 156 = 628 W
+    # servers: 575 x 0.44 x 2 = 506 W -> replica 1,134 W; J/token = 1134 / (0.5 x 10 x 100) = 2.268
+    load = {s: power.ReplicaLoad(10.0, 0.02, 0.06, 100) for s in ("low", "mid", "high")}
+    section = power.serving_power(GPU, 2, Band.point(1), Band.point(0.5), load, Band.point(1.0), Band.point(0.4))
+    assert section.it_kw.mid == pytest.approx(1.134)
+    assert section.joules_per_token.mid == pytest.approx(2.268)
+    assert section.energy_mwh_per_day.mid == pytest.approx(1.134 * 24 / 1000)
+    # provisioned: every GPU compute-bound (695 W) plus the mid server overhead: 2 x (695 + 253) W
+    assert section.provisioned_it_kw.mid == pytest.approx(1.896)
+
+
+def test_own_cost_hand_computed():
+    # capex 30,000 $ over 5 years for 1,000 GPU-hours: 30,000 x 1,000 / (5 x 8,766) = 684.463...
+    # energy 1,500 kWh x 0.10 $ = 150; colocation 150 $/kW-month x 1.3 kW x 1,000 h / 730.5 h = 266.940...
+    expected = 30000 * 1000 / (5 * 8766) + 150 + 150 * 1.3 * 1000 / 730.5
+    assert cost.own_usd(1000, 30000, 5, 1500, 0.10, 150, 1.3) == pytest.approx(expected)
+    assert expected == pytest.approx(1101.40, abs=0.01)
+    assert cost.rent_usd(1000, 2.5) == 2500
+
+
+def _book() -> PriceBook:
+    sheets = {
+        "gpu_prices": [{"gpu": "test-gpu", "usd_per_gpu_hour": "2.0", "provider": "A", "pricing_model": "on_demand",
+                        "effective_date": "2025-01-01", "source": "test"},
+                       {"gpu": "test-gpu", "usd_per_gpu_hour": "4.0", "provider": "B", "pricing_model": "on_demand",
+                        "effective_date": "2025-01-01", "source": "test"}],
+        "hardware_costs": [{"item": "test-gpu", "usd_capex": "240000", "gpus_per_unit": "8", "scope": "server",
+                            "effective_date": "2025-01-01", "source": "test"}],
+        "energy": [{"usd_per_kwh": "0.1", "region": "X", "pue": "1.2", "grid_kgco2_per_kwh": "0.4",
+                    "effective_date": "2025-01-01", "source": "test"}],
+        "colocation": [{"usd_per_kw_month": "150", "effective_date": "2025-01-01", "source": "test"}],
+    }
+    return PriceBook.from_sheets(sheets, table="t", stale_after_days=10**7)
+
+
+class _Req:
+    usd_per_gpu_hour = capex_usd_per_gpu = usd_per_kwh = pue = grid_kg_co2_per_kwh = None
+
+
+def test_prices_come_with_their_own_notes_and_do_not_touch_the_callers():
+    prices = cost.prices_for(_book(), GPU, None, _Req())
+    assert prices.rent == Band(2.0, 3.0, 4.0)  # min / median / max of the two rent rows
+    assert prices.purchase == Band.point(30000.0)  # 240,000 $ / 8 GPUs
+    assert [a.name for a in prices.assumptions] == [
+        "rent_usd_per_gpu_hour", "capex_usd_per_gpu", "electricity_usd_per_kwh", "hosting_usd_per_kw_month",
+        "capex_life_years", "pue", "grid_kg_co2_per_kwh"]
+    assert "Only one purchase (Test GPU) price in pricing table t: low = mid = high." in prices.warnings
+
+
+def test_training_cost_hand_computed():
+    prices = cost.prices_for(_book(), GPU, None, _Req())
+    section = cost.training_cost(GPU, Band.point(1000.0), Band.point(1.5), prices)
+    assert section.rent_usd == Band(2000.0, 3000.0, 4000.0)
+    # own, mid: capex over 5 years 684.46 + 1,500 kWh x 0.1 + 150 $/kW-month x 1.275 kW x 1,000 h / 730.5 h
+    assert section.own_usd.mid == pytest.approx(30000 * 1000 / (5 * 8766) + 150 + 150 * 1.275 * 1000 / 730.5)
+
+
+def test_serving_cost_splits_the_fleet_hour_by_prefill_share():
+    # 4 GPUs rented at 3 $/h = 12 $/h; 1 request/s of 1,000 in + 100 out tokens = 3.6M in, 0.36M out per hour;
+    # prefill takes 25 % of replica time: input 3 $/3.6M = 0.8333 $/M, output 9 $/0.36M = 25 $/M.
+    prices = cost.prices_for(_book(), GPU, None, _Req())
+    section = cost.serving_cost(GPU, Band.point(4.0), Band.point(0.25), Band.point(1.0), 1000, 100,
+                                Band.point(5.0), prices)
+    assert section.rent_input.mid == pytest.approx(3 / 3.6)
+    assert section.rent_output.mid == pytest.approx(25.0)
