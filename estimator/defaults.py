@@ -235,3 +235,57 @@ SCALE_OUT_GB_PER_S = 50.0
 #: Without a load, the smallest replica whose output per GPU is within this share of the best
 #: (a 440-GPU replica for a 1 % gain is not what anyone deploys).
 REPLICA_SIZE_TOLERANCE = 0.02
+
+# --- Training performance model (training_time.py) ---------------------------------------------
+#: Matrix products run for hours at the power limit: the measured sustained / burst ratio on one
+#: H200 (calibration.md: bf16 668 / 788 = 0.848, fp8 1211 / 1420 = 0.853; mean 0.85) scales the
+#: burst kernel efficiencies of aiconfigurator's tables (measured in short timed loops).
+SUSTAINED_GEMM_DERATE = (H200_BF16_SUSTAINED_TFLOPS / H200_BF16_BURST_TFLOPS
+                         + H200_FP8_SUSTAINED_TFLOPS / H200_FP8_BURST_TFLOPS) / 2.0
+#: Element-wise kernels stream memory at the measured copy rate (H200: 4.15 / 4.8 TB/s = 0.865).
+COPY_BANDWIDTH_FRACTION = H200_COPY_TB_PER_S / H200_DATASHEET_HBM_TB_PER_S
+#: Bytes per stored weight at each training/serving precision (fp4: 4 bits + an fp8 scale per 16).
+BYTES_PER_WEIGHT = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "fp4": 0.5625, "tf32": 4.0, "fp64": 8.0}
+#: Adam step with a distributed optimizer: read fp32 master, m, v and the gradient (16 B), write
+#: master, m, v (12 B) and the bf16 weight (2 B) = 30 B per parameter of the GPU's shard.
+OPTIMIZER_BYTES_PER_PARAM = 30.0
+#: Global batch when the request gives none: 4M tokens, Llama 2's (arXiv:2307.09288 §2.2), the
+#: smallest of the published large runs (Llama 3 405B: 16M; DeepSeek-V3: up to 63M).
+DEFAULT_GLOBAL_BATCH_TOKENS = 4.0 * 2**20
+#: Scale-out links reach this share of the 400 Gb/s NIC in NCCL collectives (NCCL's ring bus
+#: bandwidth over InfiniBand NDR is typically ~40-45 GB/s of 50; the measured NVLink all-reduce
+#: share on 8 H100 in seeds/kernels is 0.7-0.99): 0.8.
+SCALE_OUT_EFFICIENCY = 0.8
+
+# --- Fitted on the calibration corpus (estimator/calibrate.py; rows in seeds/calibration) -------
+#: Multiplier on the counted element-wise bytes of a training step (kernels below the copy rate,
+#: un-counted small ops); fitted by least squares on log throughput over the steady-state rows.
+ELEMENTWISE_FACTOR = 2.0
+#: Share of the expert-parallel all-to-all hidden behind computation; fitted the same way.
+EP_OVERLAP = 0.5
+FIT_SOURCE = "fitted on seeds/calibration/training_throughput.csv (estimator/calibrate.py; docs/validation.md)"
+#: Spread of steady-state busy time around the model: the 10th and 90th percentiles of the
+#: cross-validated log residuals on the steady-state rows (low estimate = a tuned vendor stack).
+STEADY_SPREAD = Band(low=0.8, mid=1.0, high=1.25)
+SPREAD_SOURCE = "10th / 90th percentile of cross-validated residuals (docs/validation.md)"
+
+# --- Serving performance model (inference._ReplicaModel; kernels from seeds/kernels) -------------
+#: Achieved bandwidth can exceed the datasheet in a kernel table when data sits in L2 (A100's decode
+#: attention fit gives 1.38): never above the measured H200 copy rate's share of HBM plus cache, 0.95.
+MAX_ACHIEVED_BANDWIDTH_FRACTION = 0.95
+#: Engines cap concurrent sequences: vLLM V1's default max_num_seqs on large-memory GPUs is 1,024
+#: (vllm/engine/arg_utils.py, default_max_num_seqs); TensorRT-LLM and SGLang cap by token budget.
+MAX_CONCURRENT_SEQUENCES = 1024
+#: Chunked prefill slices prompts into the decode steps; vLLM's default token budget per step for
+#: the API server is 2,048 (arg_utils.py, default_max_num_batched_tokens). A p99 step carries one slice.
+PREFILL_CHUNK_TOKENS = 2048
+#: Per decode step, outside the kernels: scheduling, sampling, detokenisation, launch gaps. Fitted
+#: on the serving throughput rows (estimator/calibrate.py).
+DECODE_STEP_OVERHEAD_S = 0.002
+#: Per sequence per decode step outside the kernel tables (sampling over the vocabulary, logits,
+#: scheduler bookkeeping); fitted with DECODE_STEP_OVERHEAD_S.
+DECODE_SEQUENCE_OVERHEAD_S = 0.0
+SERVING_FIT_SOURCE = "fitted on seeds/calibration/serving_*.csv (estimator/calibrate.py; docs/validation.md)"
+#: Spread of serving step and prefill times around the model (10th / 90th percentile of the
+#: cross-validated residuals on serving throughput rows).
+SERVING_SPREAD = Band(low=0.8, mid=1.0, high=1.3)

@@ -27,7 +27,7 @@ from typing import Any
 
 from . import cost as cost_mod
 from . import defaults as d
-from . import power
+from . import kernels, power
 from .bands import SCENARIOS, Assumption, Band, significant
 from .catalog import Catalog, Hardware, Model
 from .checks import check_positive, check_pue, record_warnings
@@ -35,7 +35,7 @@ from .cost import PriceBook
 from .errors import DoesNotFitError, InvalidInputError, UnsupportedPrecisionError, out_of_range
 from .training import attention_forward_flops_per_token, ceil
 
-MAX_BATCH = 4096  # serving engines cap concurrent sequences (vLLM max_num_seqs defaults to 256-1024)
+MAX_BATCH = d.MAX_CONCURRENT_SEQUENCES  # engines cap concurrent sequences (defaults.py)
 MAX_GPUS_PER_REPLICA = 512  # largest replica the search tries
 MAX_GPUS_PER_REPLICA_GIVEN = 4096  # largest replica a request may ask for
 #: Tensor-parallel group sizes a replica may use inside one NVLink domain (NVL72 included).
@@ -128,6 +128,7 @@ class _Shape:
     context_mean: float  # mean KV tokens during decode (step time)
     prefill_flops: float  # per request
     decode_flops_per_token: float  # per generated token at context_mean
+    prefill_attention_flops_per_token: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,7 @@ class _Replica:
     tpot_s: float  # step + prefill interference
     requests_per_s: float
     mode: str = "tp"  # "tp": tensor (+ pipeline) parallel; "ep": expert parallel with data-parallel attention
+    tpot_mean_s: float = 0.0  # mean seconds per output token (tpot_s is the p99 tail)
 
     def phase_seconds(self, output_tokens: int) -> tuple[float, float]:
         """Replica-seconds one request keeps the replica compute-bound and memory-bound: its share
@@ -305,6 +307,7 @@ def _shape(req: InferenceRequest) -> _Shape:
         context_mean=float(context_mean),
         prefill_flops=input_tokens * (2.0 * model.active_params + prefill_attn),
         decode_flops_per_token=2.0 * model.active_params + decode_attn,
+        prefill_attention_flops_per_token=prefill_attn,
     )
 
 
@@ -396,113 +399,170 @@ def _replica(req: InferenceRequest, sh: _Shape, gpus: int, batch: int, scenario:
     return _ReplicaModel(req, sh, gpus, scenario, mode).at(batch)
 
 
-def _compute_fraction(precision: str) -> Band:
-    """Achieved share of the dense peak by serving kernels at a serving ``precision``."""
-    compute = d.SERVING_COMPUTE_PRECISION[precision]
-    return d.INFERENCE_COMPUTE_FRACTION.get(compute, d.INFERENCE_COMPUTE_FRACTION["bf16"])
-
-
-def _fractions(req: InferenceRequest, scenario: str) -> tuple[float, float]:
-    return _compute_fraction(req.precision)[scenario], d.BANDWIDTH_FRACTION[scenario]
-
-
 class _ReplicaModel:
     """One replica size, parallelism and scenario, as a function of the batch.
 
     The terms that do not depend on the batch (the prompt's prefill, the parallel shape, the
-    divisors) are computed once here, so that the batch search (``_best_batch``), which tries a
-    dozen batches per replica size, evaluates only what the batch changes. Every term is the same
-    expression, in the same order, as when it was computed per batch, so the figures are identical.
+    kernel rooflines) are computed once here, so that the batch search (``_best_batch``), which
+    tries a dozen batches per replica size, evaluates only what the batch changes.
 
-    ``mode`` "tp": tensor parallelism over tp GPUs, pipeline stages beyond.
-    With pp stages the batch runs as pp micro-batches of b/pp. A token crosses every stage, so the
-    time per output token is pp stage-times: compute b x FLOPs / (all GPUs x peak), but weights and
-    KV cache are read by each micro-batch at every stage, i.e. (weights touched by b/pp tokens +
-    (b/pp) x context x KV/token) / (tp GPUs x bandwidth). Pipelining adds memory, not speed per
-    token. A prompt alone crosses the stages one after the other (its TTFT uses tp GPUs).
+    A decode step is the sum of its kernels on one GPU, each from NVIDIA's measured tables
+    (``kernels.py``): the dense matrix products (roofline: per-call overhead + max(FLOPs, weight
+    bytes)), the routed experts (the MoE-layer roofline over the experts the batch touches), decode
+    attention (per-layer fixed time + KV bytes at the measured bandwidth), tensor-parallel
+    all-reduces (measured latency + bytes at the measured bus bandwidth), and the engine's per-step
+    overhead (scheduling, sampling; ``DECODE_STEP_OVERHEAD_S``, fitted on the serving corpus).
+    The scenario multiplies every time by ``SERVING_SPREAD`` (low: a tuned vendor stack; high: a
+    typical deployment).
+
+    ``mode`` "tp": tensor parallelism over tp GPUs, pipeline stages beyond: the batch runs as pp
+    micro-batches of b/pp, and a token crosses every stage, so the time per output token is pp
+    stage-times, each stage reading its weights for its micro-batch.
 
     ``mode`` "ep": expert parallelism with data-parallel attention (how DeepSeek serves V3/R1):
     each GPU runs attention for batch/gpus sequences with its own copy of the shared weights and
     holds 1/gpus of the routed experts; tokens travel to their experts and back by all-to-all (fp8
-    dispatch, bf16 combine), over NVLink inside a node and InfiniBand between nodes, overlapped
-    with compute (DeepSeek-V3 report §3.2: two micro-batches hide the communication).
+    dispatch, bf16 combine), over NVLink inside the domain and the scale-out network beyond, the
+    busiest GPU setting the pace (Poisson maximum over the GPUs), a share ``EP_OVERLAP`` of the
+    all-to-all hidden behind compute.
     """
 
-    __slots__ = ("req", "sh", "gpus", "mode", "tp", "pp", "hidden", "calls", "link", "kv_copies", "compute_divisor",
-                 "memory_divisor", "always", "moe_layers", "experts_per_token", "on_node", "prefill", "prefill_work")
+    __slots__ = ("req", "sh", "gpus", "mode", "tp", "pp", "spread", "hidden", "layers", "moe_layers", "k", "experts",
+                 "dense_params", "expert_params", "gemm", "moe", "attn_fixed", "attn_bw", "ar_latency", "ar_bw",
+                 "kv_copies", "on_node", "a2a_bw", "gemm_calls", "prefill", "prefill_work", "peak", "hbm", "attn_per_seq")
 
     def __init__(self, req: InferenceRequest, sh: _Shape, gpus: int, scenario: str, mode: str = "tp") -> None:
         model, hw = req.model, req.hardware
-        f_c, f_b = _fractions(req, scenario)
         self.req, self.sh, self.gpus, self.mode = req, sh, gpus, mode
-        self.hidden = model.hidden_size or 0
+        self.spread = d.SERVING_SPREAD[scenario]
+        self.hidden = float(model.hidden_size or 0)
+        self.layers = float(model.layers or 0)
+        self.moe_layers = float((model.layers or 0) - (model.dense_layers or 0)) if model.is_moe else 0.0
+        self.k = float(model.experts_per_token or 0)
+        self.experts = float(model.experts or 1)
+        self.dense_params = weight_params_touched(model, 0)
+        self.expert_params = model.total_params - self.dense_params
+        precision = d.SERVING_COMPUTE_PRECISION[req.precision]
+        self.gemm = kernels.gemm(hw, precision)
+        self.moe = kernels.moe(hw, precision)
+        self.attn_fixed, self.attn_per_seq, self.attn_bw = kernels.decode_attention(
+            hw, d.SERVING_KV_BYTES[req.precision], model.attention == "mla")
+        self.attn_bw = min(self.attn_bw, d.MAX_ACHIEVED_BANDWIDTH_FRACTION)
+        self.peak, self.hbm = sh.peak_flops, sh.bandwidth_bytes_per_s
+        # kernel calls per layer: q/k/v + output projections, then gate/up + down of the FFN
+        # (shared experts too); the routed experts are one grouped call
+        self.gemm_calls = 4.0 * self.layers + (2.0 * self.moe_layers if model.shared_experts else 0.0)
         if mode == "ep":
-            self._init_ep(f_c, f_b)
-            return
-        self.calls = d.ALLREDUCES_PER_LAYER * (model.layers or 0)
-        self.tp, self.pp = _parallel_shape(hw, gpus)
-        self.link = _link_bytes_per_s(hw, self.tp)
-        self.kv_copies = kv_copies(model, self.tp)
-        self.compute_divisor = gpus * sh.peak_flops * f_c
-        self.memory_divisor = self.tp * sh.bandwidth_bytes_per_s * f_b
-        # Prefill of one request alone (its TTFT): a long prompt touches every expert, so weights are read once.
-        p_comp, p_mem = roofline_seconds(sh.prefill_flops, model.total_params * sh.weight_bytes_per_param, self.tp,
-                                         sh.peak_flops, f_c, sh.bandwidth_bytes_per_s, f_b)
-        p_comm = allreduce_seconds(self.tp, sh.input_tokens * self.hidden * 2.0, self.link, self.calls)
-        self.prefill = max(p_comp, p_mem) + p_comm
-        # Under continuous batching prompts are chunked into decode steps that read the weights anyway,
-        # so a request's prefill costs the replica only its compute (and all-reduce) time, on all stages.
-        self.prefill_work = (p_comp + p_comm) / self.pp
+            self.tp, self.pp = 1, 1
+            self.kv_copies = 1.0
+            self.on_node = min(gpus, hw.nvlink_domain_gpus) / gpus
+            self.a2a_bw = _link_bytes_per_s(hw, min(gpus, hw.nvlink_domain_gpus)) * kernels.collective(
+                hw, "alltoall_nccl", min(gpus, hw.nvlink_domain_gpus or 1)).link_fraction
+            self.ar_latency, self.ar_bw = 0.0, 1.0
+        else:
+            self.tp, self.pp = _parallel_shape(hw, gpus)
+            self.kv_copies = kv_copies(model, self.tp)
+            self.on_node, self.a2a_bw = 1.0, 1.0
+            comm = kernels.collective(hw, "all_reduce_trtllm_custom", self.tp)
+            self.ar_latency = comm.latency_s
+            self.ar_bw = _link_bytes_per_s(hw, self.tp) * (comm.link_fraction if hw.nvlink_gb_per_s else 1.0)
+        self.prefill, self.prefill_work = self._prefill()
 
-    def _init_ep(self, f_c: float, f_b: float) -> None:
-        req, sh, gpus = self.req, self.sh, self.gpus
-        model, hw = req.model, req.hardware
-        self.always = weight_params_touched(model, 0)
-        self.moe_layers = (model.layers or 0) - (model.dense_layers or 0)
-        self.experts_per_token = model.experts_per_token or 0
-        self.on_node = min(gpus, hw.nvlink_domain_gpus) / gpus  # share of a token's experts inside its NVLink domain
-        self.compute_divisor = sh.peak_flops * f_c
-        self.memory_divisor = sh.bandwidth_bytes_per_s * f_b
-        resident = _resident_params_per_gpu(model, gpus, "ep") * sh.weight_bytes_per_param
-        # A prompt's attention runs on one GPU, its expert work spreads over all of them.
-        p_attn = sh.prefill_flops * self.always / model.active_params
-        p_comp = p_attn / (sh.peak_flops * f_c) + (sh.prefill_flops - p_attn) / (gpus * sh.peak_flops * f_c)
-        p_mem = resident / (sh.bandwidth_bytes_per_s * f_b)
-        self.prefill = max(p_comp, p_mem, self._all_to_all(sh.input_tokens))
-        self.prefill_work = max(sh.prefill_flops / (gpus * sh.peak_flops * f_c), self._all_to_all(sh.input_tokens / gpus))
+    # --- prefill -------------------------------------------------------------------------------
+    def _prefill(self) -> tuple[float, float]:
+        """(seconds to first token for one prompt alone, replica-seconds a prompt costs inside
+        continuous batching). A prompt is compute-bound: its matrix products at the measured
+        large-GEMM rate and its attention at the measured prefill-attention rate."""
+        sh, req = self.sh, self.req
+        tokens = float(sh.input_tokens)
+        attn_flops = tokens * sh.prefill_attention_flops_per_token
+        gemm_flops = sh.prefill_flops - attn_flops
+        attn_eff = kernels.prefill_attention_efficiency(req.hardware)
+        attn_peak = req.hardware.peak_tflops("bf16") * d.TERA
+        if self.mode == "ep":
+            # attention and the shared weights run on one GPU, the routed experts spread over all
+            share = self.dense_params / req.model.active_params
+            gemm_s = self.gemm.seconds(gemm_flops * share, self.dense_params * sh.weight_bytes_per_param, self.peak, self.hbm)
+            expert_s = self.moe.seconds(gemm_flops * (1 - share) / self.gpus,
+                                        self.expert_params / self.gpus * sh.weight_bytes_per_param, self.peak, self.hbm)
+            alone = gemm_s + expert_s + attn_flops / (attn_peak * attn_eff) + self._all_to_all(tokens)
+            work = (gemm_flops / self.gpus) / (self.gemm.compute_eff * self.peak) + attn_flops / self.gpus / (
+                attn_peak * attn_eff) + self._all_to_all(tokens / self.gpus)
+            return alone * self.spread, work * self.spread
+        compute = gemm_flops / (self.tp * self.gemm.compute_eff * self.peak) + attn_flops / (self.tp * attn_peak * attn_eff)
+        weights = req.model.total_params * sh.weight_bytes_per_param / (self.tp * self.gemm.hbm_fraction * self.hbm)
+        comm = self._allreduce(tokens) * self.pp
+        alone = max(compute, weights) + self.gemm.overhead_s * self.gemm_calls + comm
+        # inside continuous batching the weights are read by the decode steps anyway: only compute counts
+        work = (compute + comm) / self.pp
+        return alone * self.spread, work * self.spread
+
+    def _allreduce(self, tokens: float) -> float:
+        """Two all-reduces per layer of the hidden states (Megatron tensor parallelism) on one stage."""
+        if self.tp <= 1:
+            return 0.0
+        calls = d.ALLREDUCES_PER_LAYER * self.layers / self.pp
+        return calls * (self.ar_latency + 2.0 * (self.tp - 1) / self.tp * tokens * self.hidden * 2.0 / self.ar_bw)
 
     def _all_to_all(self, tokens: float) -> float:
-        """Seconds to send ``tokens`` tokens' hidden states to their experts and back (EP)."""
-        moved = tokens * self.moe_layers * self.experts_per_token * self.hidden * d.EP_BYTES_PER_HIDDEN_VALUE
-        return moved * self.on_node / self.sh.link_bytes_per_s + moved * (1.0 - self.on_node) / (
-            d.SCALE_OUT_GB_PER_S * d.GIGA)
+        """Seconds to send ``tokens`` tokens' hidden states to their experts and back (EP), exposed share."""
+        moved = tokens * self.moe_layers * self.k * self.hidden * d.EP_BYTES_PER_HIDDEN_VALUE
+        wire = moved * self.on_node / self.a2a_bw + moved * (1.0 - self.on_node) / (
+            d.SCALE_OUT_GB_PER_S * d.GIGA * d.SCALE_OUT_EFFICIENCY)
+        return wire * (1.0 - d.EP_OVERLAP)
 
+    # --- decode --------------------------------------------------------------------------------
     def _step(self, batch: int) -> tuple[float, float, float]:
-        """(decode step, its compute time, its memory time) in seconds."""
-        sh, model = self.sh, self.req.model
+        """(decode step, its compute-bound part, its memory-bound part) in seconds."""
+        sh = self.sh
+        bpw = sh.weight_bytes_per_param
         if self.mode == "ep":
             per_gpu = batch / self.gpus
-            touched = self.always + (weight_params_touched(model, batch) - self.always) / self.gpus
-            comp = per_gpu * sh.decode_flops_per_token / self.compute_divisor
-            mem = (touched * sh.weight_bytes_per_param + per_gpu * sh.context_mean * sh.kv_bytes_per_token) / (
-                self.memory_divisor)
-            return max(comp, mem, self._all_to_all(per_gpu)), comp, mem
-        # decode step: every GPU of a stage reads its share of the weights and its copy of the KV cache
-        micro = batch / self.pp
-        comp = batch * sh.decode_flops_per_token / self.compute_divisor
-        kv_read = micro * sh.context_mean * sh.kv_bytes_per_token * self.kv_copies
-        mem = (weight_params_touched(model, micro) * sh.weight_bytes_per_param + kv_read) / self.memory_divisor
-        return max(comp, mem) + allreduce_seconds(self.tp, micro * self.hidden * 2.0, self.link, self.calls), comp, mem
+            dense = self.gemm.seconds(2.0 * per_gpu * self.dense_params, self.dense_params * bpw, self.peak, self.hbm)
+            pairs = batch * self.k / self.gpus  # (token, expert) pairs per GPU, balanced
+            imbalance = 1.0 + math.sqrt(2.0 * math.log(max(2.0, self.gpus)) / pairs) if pairs > 0 else 1.0
+            touched = expected_distinct_experts(self.experts / self.gpus, 1.0, pairs * self.gpus / self.experts
+                                                ) if self.experts >= self.gpus else 1.0
+            per_expert = self.expert_params / self.experts
+            experts = self.moe.seconds(2.0 * pairs * per_expert * imbalance, touched * per_expert * bpw, self.peak, self.hbm)
+            kv = per_gpu * sh.context_mean * sh.kv_bytes_per_token
+            comm = self._all_to_all(per_gpu)
+            tp_comm = 0.0
+        else:
+            micro = batch / self.pp
+            touched = weight_params_touched(self.req.model, micro)
+            dense_params = self.dense_params / (self.tp * self.pp)
+            dense = self.gemm.seconds(2.0 * micro * dense_params, dense_params * bpw, self.peak, self.hbm)
+            expert_params = (touched - self.dense_params) / (self.tp * self.pp)
+            experts = self.moe.seconds(2.0 * micro * self.k * self.expert_params / self.experts / (self.tp * self.pp),
+                                       expert_params * bpw, self.peak, self.hbm) if self.expert_params else 0.0
+            kv = micro * sh.context_mean * sh.kv_bytes_per_token * self.kv_copies / (self.tp * self.pp)
+            comm = 0.0
+            tp_comm = self._allreduce(micro)
+        sequences = batch / self.gpus if self.mode == "ep" else batch / self.pp
+        attention = (self.attn_fixed + self.attn_per_seq * sequences) * self.layers / self.pp + kv / (self.attn_bw * self.hbm)
+        kernels_s = (dense + experts + attention + self.gemm.overhead_s * (self.gemm_calls / self.pp - 1)) * self.pp
+        overhead = d.DECODE_STEP_OVERHEAD_S + d.DECODE_SEQUENCE_OVERHEAD_S * batch
+        step = (kernels_s + (tp_comm + comm) * self.pp + overhead) * self.spread
+        compute = batch * sh.decode_flops_per_token / (self.gpus * self.peak * self.gemm.compute_eff)
+        return step, min(step, compute * self.spread), max(0.0, step - compute * self.spread)
 
     def tpot_s(self, batch: int) -> float:
-        """Seconds per output token a sequence waits at this batch: the step plus prefill interference."""
-        return self._step(batch)[0] + batch / self.sh.output_tokens * self.prefill_work
+        """Tail (p99) seconds per output token at this batch: the step, the prefill work the batch's
+        prompts add per step on average, and one prefill chunk landing in the step (the tail)."""
+        step = self._step(batch)[0]
+        return step + batch / self.sh.output_tokens * self.prefill_work + self._chunk()
+
+    def _chunk(self) -> float:
+        """Replica-seconds of one chunked-prefill slice (``PREFILL_CHUNK_TOKENS`` of a prompt)."""
+        return self.prefill_work * min(1.0, d.PREFILL_CHUNK_TOKENS / self.sh.input_tokens)
 
     def at(self, batch: int) -> _Replica:
         step, comp, mem = self._step(batch)
-        tpot = step + batch / self.sh.output_tokens * self.prefill_work
-        rps = batch / (self.sh.output_tokens * tpot)
-        return _Replica(self.gpus, batch, step, comp, mem, self.prefill, self.prefill_work, tpot, rps, self.mode)
+        mean = step + batch / self.sh.output_tokens * self.prefill_work
+        rps = batch / (self.sh.output_tokens * mean)
+        return _Replica(self.gpus, batch, step, comp, mem, self.prefill, self.prefill_work, mean + self._chunk(), rps,
+                        self.mode, mean)
 
 
 def _candidate_gpus(req: InferenceRequest, sh: _Shape) -> list[tuple[int, str]]:
@@ -811,6 +871,7 @@ def _per_replica(sh: _Shape, mid: _Replica) -> dict[str, Any]:
         "decode_tokens_per_s": significant(mid.batch / mid.step_s),
         "ttft_ms": _sig_down(mid.prefill_s * 1000.0),
         "tpot_ms": _sig_down(mid.tpot_s * 1000.0),
+        "tpot_ms_mean": significant(mid.tpot_mean_s * 1000.0),
         "decode_step_ms": significant(mid.step_s * 1000.0),
         "bound": "compute" if mid.step_compute_s >= mid.step_memory_s else "memory",
         "parallelism": "expert" if mid.mode == "ep" else "tensor",
@@ -838,13 +899,23 @@ def _physics_assumptions(req: InferenceRequest, sh: _Shape, load: _Load) -> tupl
                    "MLA: L x (kv_lora_rank + rope dim) x bytes" if req.model.attention == "mla" else "2 x L x KV heads x head dim x bytes"),
         Assumption("serving_memory_fraction", d.SERVING_MEMORY_FRACTION, "of HBM", d.SERVING_MEMORY_SOURCE),
         Assumption("peak_tflops", sh.peak_flops / d.TERA, "TFLOP/s", f"{hw.name} dense {d.SERVING_COMPUTE_PRECISION[req.precision]}: {hw.source}"),
-        Assumption("compute_fraction", _compute_fraction(req.precision), "of peak", d.INFERENCE_COMPUTE_SOURCE),
-        Assumption("bandwidth_fraction", d.BANDWIDTH_FRACTION, "of HBM bandwidth", d.BANDWIDTH_SOURCE),
-        Assumption("allreduce_latency_s", d.ALLREDUCE_LATENCY_S, "s", "engineering assumption (defaults.py)"),
+        Assumption("gemm_roofline", _roofline_text(kernels.gemm(hw, d.SERVING_COMPUTE_PRECISION[req.precision])), "",
+                   kernels.SOURCE),
+        Assumption("moe_roofline", _roofline_text(kernels.moe(hw, d.SERVING_COMPUTE_PRECISION[req.precision])), "",
+                   kernels.SOURCE + " (fit: scripts/fit_moe_kernels.py)"),
+        Assumption("decode_step_overhead_s", d.DECODE_STEP_OVERHEAD_S, "s", d.SERVING_FIT_SOURCE),
+        Assumption("serving_spread", d.SERVING_SPREAD, "x step and prefill time", d.SPREAD_SOURCE),
+        Assumption("tpot_tail", "p99", "", f"mean + one {d.PREFILL_CHUNK_TOKENS:,}-token prefill chunk in the step "
+                   "(chunked prefill: the slowest steps carry a prompt slice)"),
         Assumption("input_tokens", sh.input_tokens, "tokens", "request" if req.input_tokens else "default"),
         Assumption("output_tokens", sh.output_tokens, "tokens", "request" if req.output_tokens else "default"),
         Assumption("peak_to_average", load.peak_to_average, "", "request" if req.peak_to_average else "default (average load)"),
     )
+
+
+def _roofline_text(roof: kernels.Roofline) -> str:
+    return (f"compute {roof.compute_eff:.3f} of peak, HBM {roof.hbm_fraction:.3f} of bandwidth, "
+            f"{roof.overhead_s * 1e6:.1f} us per call")
 
 
 def _sig_down(value: float) -> float:

@@ -27,7 +27,7 @@ from typing import Any
 
 from . import cost as cost_mod
 from . import defaults as d
-from . import power
+from . import kernels, power, training_time
 from .bands import SCENARIOS, Assumption, Band, significant
 from .catalog import BYTES_PER_VALUE, PRECISIONS, Catalog, Hardware, Model
 from .checks import check_positive, check_pue, record_warnings, show
@@ -56,24 +56,6 @@ def attention_flops_per_token(layers: Any, heads: Any, qk_head_dim: Any, v_head_
 def dense_flops(active_params: Any, tokens: Any) -> Any:
     """6 * N * D: forward (2N) and backward (4N) per token (Kaplan et al. 2020)."""
     return 6.0 * active_params * tokens
-
-
-def busy_seconds(
-    main_flops: Any,
-    attention_flops: Any,
-    main_peak_flops: Any,
-    attention_peak_flops: Any,
-    main_gemm_fraction: Any,
-    attention_gemm_fraction: Any,
-    overhead_bytes_per_flop: Any,
-    hbm_bytes_per_s: Any,
-) -> tuple[Any, Any]:
-    """(seconds in matrix products, seconds in everything else), summed over GPUs."""
-    gemm = main_flops / (main_peak_flops * main_gemm_fraction) + attention_flops / (
-        attention_peak_flops * attention_gemm_fraction
-    )
-    other = (main_flops + attention_flops) * overhead_bytes_per_flop / hbm_bytes_per_s
-    return gemm, other
 
 
 def gpu_hours_from_busy(busy_s: Any, goodput: Any) -> Any:
@@ -112,6 +94,12 @@ class TrainingRequest:
     capex_usd_per_gpu: float | None = None
     usd_per_kwh: float | None = None
     tokens_source: str = "request"
+    #: Parallel layout and global batch, when known (otherwise training_time.default_layout chooses).
+    tensor_parallel: int | None = None
+    pipeline_parallel: int | None = None
+    context_parallel: int | None = None
+    expert_parallel: int | None = None
+    global_batch_tokens: float | None = None
 
 
 @dataclass(frozen=True)
@@ -138,6 +126,11 @@ class TrainingEstimate:
     gpu_count_for_deadline: Band | None
     assumptions: tuple[Assumption, ...]
     warnings: tuple[str, ...] = field(default=())
+    #: Steady-state throughput (no failures or restarts), to compare with a profiler or a benchmark.
+    tokens_per_s_per_gpu: Band | None = None
+    mfu_steady: Band | None = None
+    layout: dict[str, float] = field(default_factory=dict)
+    step_breakdown: dict[str, float] = field(default_factory=dict)
     #: The pricing table and version behind the costs, and every price point used (source, date).
     pricing: dict[str, Any] = field(default_factory=dict)
 
@@ -166,6 +159,13 @@ class TrainingEstimate:
         }
         if self.gpu_count_for_deadline is not None:
             out["gpu_count_for_deadline"] = {s: int(self.gpu_count_for_deadline[s]) for s in SCENARIOS}
+        if self.tokens_per_s_per_gpu is not None and self.mfu_steady is not None:
+            out["steady_state"] = {
+                "tokens_per_s_per_gpu": self.tokens_per_s_per_gpu.to_dict(),
+                "mfu": self.mfu_steady.to_dict(4),
+                "layout": {k: significant(v) for k, v in self.layout.items()},
+                "step_share": {k: significant(v, 3) for k, v in self.step_breakdown.items()},
+            }
         return out
 
 
@@ -174,8 +174,9 @@ def validate(req: TrainingRequest) -> None:
     """Raise ``InvalidInputError`` / ``UnsupportedPrecisionError`` for unusable input."""
     for name in ("tokens", "deadline_days", "grid_kg_co2_per_kwh", "usd_per_gpu_hour", "capex_usd_per_gpu", "usd_per_kwh"):
         check_positive(getattr(req, name), name)
-    for name in ("gpus", "sequence_tokens"):
+    for name in ("gpus", "sequence_tokens", "tensor_parallel", "pipeline_parallel", "context_parallel", "expert_parallel"):
         check_positive(getattr(req, name), name, integer=True)
+    check_positive(req.global_batch_tokens, "global_batch_tokens")
     for name in ("utilisation", "goodput"):
         check_positive(getattr(req, name), name, upper=1.0)
     check_pue(req.pue)
@@ -278,16 +279,6 @@ def _fit_error(model: Model, hw: Hardware, gpus: int, min_gpus: int, memory: dic
 
 
 # --- The estimate ------------------------------------------------------------------------------
-def _gemm_fraction(precision: str) -> tuple[float, str | None]:
-    stand_in = d.GEMM_FRACTION_STAND_IN.get(precision)
-    if stand_in is None:
-        return d.GEMM_SUSTAINED_FRACTION[precision], None
-    return d.GEMM_SUSTAINED_FRACTION[stand_in], (
-        f"No {precision} matrix-product measurement: the sustained fraction measured for {stand_in} "
-        f"({d.GEMM_SUSTAINED_FRACTION[stand_in]:.3f} of peak) is assumed."
-    )
-
-
 def estimate_training(req: TrainingRequest, book: PriceBook, catalog: Catalog | None = None) -> TrainingEstimate:
     """The training estimate (formulas in the module docstring)."""
     try:
@@ -301,8 +292,7 @@ def _estimate_training(req: TrainingRequest, book: PriceBook, catalog: Catalog |
     validate(req)
     model, hw = req.model, req.hardware
     work = _flops(req)
-    time = _time(req, work)
-    fleet = _fleet(req, work.sequence_tokens, time.gpu_hours)
+    fleet, time = _fleet_and_time(req, work)
     prices = cost_mod.prices_for(book, hw, catalog, req)
     energy = power.training_power(hw, time.gemm_s, time.other_s, time.gpu_hours, fleet.gpu_count,
                                   prices.pue, prices.grid_kg_co2_per_kwh)
@@ -314,7 +304,8 @@ def _estimate_training(req: TrainingRequest, book: PriceBook, catalog: Catalog |
         gpu_hours=time.gpu_hours, wall_clock_days=fleet.days, gpu_count=fleet.gpu_count, node_count=fleet.node_count,
         power_it_kw=energy.it_kw, power_facility_kw=energy.facility_kw, energy_mwh=energy.energy_mwh, co2_t=energy.co2_t,
         rent_usd=money.rent_usd, own_usd=money.own_usd, utilisation=time.utilisation, memory=fleet.memory,
-        gpu_count_for_deadline=fleet.deadline_gpus,
+        gpu_count_for_deadline=fleet.deadline_gpus, tokens_per_s_per_gpu=time.tokens_per_s_per_gpu,
+        mfu_steady=time.mfu_steady, layout=time.layout, step_breakdown=time.step_breakdown,
         assumptions=work.assumptions + time.assumptions + fleet.assumptions + prices.assumptions + energy.assumptions
         + money.assumptions,
         warnings=record_warnings(model, hw, "utilisation and power fractions were measured on Hopper (H100/H200)")
@@ -372,57 +363,74 @@ def _flops(req: TrainingRequest) -> _Work:
 
 @dataclass(frozen=True)
 class _Time:
-    """GPU time of the run: seconds in matrix products and in everything else (summed over GPUs),
-    reserved GPU-hours (with goodput) and the resulting model FLOPs utilisation."""
+    """GPU time of the run: busy GPU-seconds in the compute-bound phase (matrix products,
+    attention) and in the rest (summed over GPUs), reserved GPU-hours (with goodput), steady-state
+    tokens/s per GPU and MFU, and the model FLOPs utilisation over the whole reservation."""
 
     gemm_s: Band
     other_s: Band
     gpu_hours: Band
     utilisation: Band
+    tokens_per_s_per_gpu: Band | None
+    mfu_steady: Band | None
+    layout: dict[str, float]
+    step_breakdown: dict[str, float]
     assumptions: tuple[Assumption, ...]
     warnings: tuple[str, ...]
 
 
-def _time(req: TrainingRequest, work: _Work) -> _Time:
-    """Busy GPU-seconds (``busy_seconds``, or the request's utilisation) / 3,600 / goodput."""
+def _time(req: TrainingRequest, work: _Work, gpus: int) -> _Time:
+    """Busy GPU-seconds from the step model (``training_time.step_time``), or from the request's
+    utilisation; reserved GPU-hours = busy / 3,600 / goodput."""
     hw = req.hardware
-    attn_precision = "bf16" if req.precision in LOW_PRECISIONS else req.precision
-    main_peak = hw.peak_tflops(req.precision) * d.TERA
-    attn_peak = hw.peak_tflops(attn_precision) * d.TERA
-    g_main, w1 = _gemm_fraction(req.precision)
-    g_attn, w2 = _gemm_fraction(attn_precision)
+    peak = hw.peak_tflops(req.precision) * d.TERA
     goodput = Band.point(req.goodput) if req.goodput else d.GOODPUT
-    hw_main, hw_attn = work.hardware_main_flops, work.hardware_attention_flops
-    gemm_s: dict[str, Any] = {}
-    other_s: dict[str, Any] = {}
-    for s in SCENARIOS:
-        if req.utilisation:
-            busy = (hw_main + hw_attn) / (main_peak * req.utilisation)
-            gemm_s[s] = busy * min(1.0, req.utilisation / g_main)
-            other_s[s] = busy - gemm_s[s]
-        else:
-            gemm_s[s], other_s[s] = busy_seconds(
-                hw_main, hw_attn, main_peak, attn_peak, g_main, g_attn,
-                d.OVERHEAD_BYTES_PER_FLOP[s], hw.hbm_bandwidth_tb_per_s * d.TERA,
-            )
-    gpu_hours = Band(*(gpu_hours_from_busy(gemm_s[s] + other_s[s], goodput[s]) for s in SCENARIOS))
-    utilisation = Band(*(work.model_flops / (gpu_hours[s] * d.SECONDS_PER_HOUR * main_peak) for s in SCENARIOS))
+    gemm_eff = kernels.gemm(hw, req.precision).compute_eff * d.SUSTAINED_GEMM_DERATE
+    _, stand_in = kernels.measured_gpu(hw)
+    warnings = [stand_in] if stand_in else []
     assumptions = [
         Assumption("peak_tflops", hw.peak_tflops(req.precision), "TFLOP/s", f"{hw.name} dense {req.precision}: {hw.source}"),
-        Assumption("gemm_sustained_fraction", g_main, "of peak",
-                   "H200 sustained matrix products (calibration.md): bf16 668/989.4, fp8 1211/1978.9"),
+        Assumption("gemm_compute_efficiency", gemm_eff, "of peak",
+                   f"{kernels.SOURCE}; x {d.SUSTAINED_GEMM_DERATE:.3f} sustained/burst (H200, calibration.md)"),
     ]
+    hw_flops = work.hardware_main_flops + work.hardware_attention_flops
+    tps: Band | None = None
+    mfu: Band | None = None
+    layout: dict[str, float] = {}
+    shares: dict[str, float] = {}
     if req.utilisation:
+        busy = Band.point(hw_flops / (peak * req.utilisation))
+        compute_share = min(1.0, req.utilisation / gemm_eff)
         assumptions.append(Assumption("utilisation_override", req.utilisation, "of peak", "request"))
     else:
-        assumptions.append(Assumption("overhead_bytes_per_flop", d.OVERHEAD_BYTES_PER_FLOP, "B/FLOP",
-                                      f"derived from {d.MFU_REFERENCE_SOURCE} (see defaults.py)"))
+        plan = training_time.default_layout(
+            req.model, hw, gpus, work.sequence_tokens, req.recompute, req.tensor_parallel, req.pipeline_parallel,
+            req.context_parallel, req.expert_parallel, req.global_batch_tokens)
+        step = training_time.step_time(req.model, hw, gpus, req.precision, work.sequence_tokens, req.recompute, plan,
+                                       d.ELEMENTWISE_FACTOR, d.EP_OVERLAP)
+        busy_mid = req.tokens / step.tokens_per_s_per_gpu
+        busy = Band(*(busy_mid * d.STEADY_SPREAD[s] for s in SCENARIOS))
+        compute_share = step.compute_s / step.step_s
+        tps = Band(*(req.tokens / busy[s] for s in SCENARIOS)).ascending()
+        mfu = Band(*(work.model_flops / (busy[s] * peak) for s in SCENARIOS)).ascending()
+        layout, shares = plan.to_dict(), step.breakdown()
+        assumptions += [
+            Assumption("parallel_layout", ", ".join(f"{k}={v:g}" for k, v in layout.items()), "",
+                       "request" if len(plan.given) == 5 else
+                       "training_time.default_layout (smallest model-parallel size that fits; "
+                       + (f"given: {', '.join(plan.given)})" if plan.given else "nothing given)")),
+            Assumption("elementwise_factor", d.ELEMENTWISE_FACTOR, "x counted bytes", d.FIT_SOURCE),
+            Assumption("expert_parallel_overlap", d.EP_OVERLAP, "of all-to-all hidden", d.FIT_SOURCE),
+            Assumption("steady_state_spread", d.STEADY_SPREAD, "x busy time", d.SPREAD_SOURCE),
+        ]
     if req.precision in LOW_PRECISIONS:
         assumptions.append(Assumption("attention_precision", "bf16", "",
                                       "DeepSeek-V3 report §3.3: attention kept in BF16 under FP8 training"))
     assumptions.append(Assumption("goodput", goodput, "of reserved time", "request" if req.goodput else d.GOODPUT_SOURCE))
-    return _Time(Band(*(gemm_s[s] for s in SCENARIOS)), Band(*(other_s[s] for s in SCENARIOS)), gpu_hours,
-                 utilisation.ascending(), tuple(assumptions), tuple(w for w in {w1, w2} if w))
+    gpu_hours = Band(*(gpu_hours_from_busy(busy[s], goodput[s]) for s in SCENARIOS))
+    utilisation = Band(*(work.model_flops / (gpu_hours[s] * d.SECONDS_PER_HOUR * peak) for s in SCENARIOS))
+    return _Time(Band(*(busy[s] * compute_share for s in SCENARIOS)), Band(*(busy[s] * (1 - compute_share) for s in SCENARIOS)),
+                 gpu_hours, utilisation.ascending(), tps, mfu, layout, shares, tuple(assumptions), tuple(warnings))
 
 
 @dataclass(frozen=True)
@@ -438,22 +446,29 @@ class _Fleet:
     warnings: tuple[str, ...]
 
 
-def _fleet(req: TrainingRequest, seq: int, gpu_hours: Band) -> _Fleet:
-    """The request's GPUs, or the GPUs a deadline needs, or the fewest whole nodes that fit."""
+def _fleet_and_time(req: TrainingRequest, work: _Work) -> tuple[_Fleet, _Time]:
+    """The request's GPUs, or the GPUs a deadline needs, or the fewest whole nodes that fit; and
+    the run's time on them (the step time depends on the GPU count, so a deadline is met by
+    sizing on the fewest nodes first and re-timing once on the count that gives)."""
     model, hw = req.model, req.hardware
+    seq = work.sequence_tokens
     min_gpus, memory, warnings = minimum_gpus(model, hw, req.precision, seq, req.recompute)
     assumptions = (
         Assumption("training_state_bytes_per_param", d.TRAINING_STATE_BYTES_PER_PARAM.get(req.precision, d.TRAINING_STATE_BYTES_DEFAULT),
                    "B/param", d.TRAINING_STATE_SOURCE),
         Assumption("usable_hbm_fraction", d.USABLE_HBM_FRACTION, "", "engineering assumption (defaults.py)"),
     )
+    fewest_nodes = math.ceil(min_gpus / hw.gpus_per_node) * hw.gpus_per_node
     deadline_gpus: Band | None = None
     if req.gpus is not None:
         if req.gpus < min_gpus:
             raise _fit_error(model, hw, req.gpus, min_gpus, memory)
         gpu_count = int(req.gpus)
+        time = _time(req, work, gpu_count)
     elif req.deadline_days is not None:
-        deadline_gpus = Band(*(int(gpus_for_deadline(gpu_hours[s], req.deadline_days)) for s in SCENARIOS))
+        first = _time(req, work, fewest_nodes)
+        time = _time(req, work, max(min_gpus, int(gpus_for_deadline(first.gpu_hours.mid, req.deadline_days))))
+        deadline_gpus = Band(*(int(gpus_for_deadline(time.gpu_hours[s], req.deadline_days)) for s in SCENARIOS))
         gpu_count = max(int(deadline_gpus.mid), min_gpus)
         if gpu_count > deadline_gpus.mid:
             warnings.append(f"The deadline needs only {deadline_gpus.mid} GPUs, but memory needs {min_gpus}.")
@@ -463,7 +478,8 @@ def _fleet(req: TrainingRequest, seq: int, gpu_hours: Band) -> _Fleet:
                 f"{deadline_gpus.high} GPUs meet it even then."
             )
     else:
-        gpu_count = math.ceil(min_gpus / hw.gpus_per_node) * hw.gpus_per_node
+        gpu_count = fewest_nodes
+        time = _time(req, work, gpu_count)
         warnings.append(
             f"Neither 'gpus' nor 'deadline_days' given: assumed the fewest whole nodes that fit in memory ({gpu_count} GPUs)."
         )
@@ -473,9 +489,10 @@ def _fleet(req: TrainingRequest, seq: int, gpu_hours: Band) -> _Fleet:
             f"{gpu_count:,} GPUs but only {sequences:,.0f} sequences of {seq:,} tokens: a step cannot keep every GPU busy, "
             "so the wall-clock time is a lower bound."
         )
-    days = Band(*(wall_clock_days(gpu_hours[s], gpu_count) for s in SCENARIOS))
-    return _Fleet(gpu_count, math.ceil(gpu_count / hw.gpus_per_node), days, deadline_gpus, memory, assumptions,
-                  tuple(warnings))
+    days = Band(*(wall_clock_days(time.gpu_hours[s], gpu_count) for s in SCENARIOS))
+    fleet = _Fleet(gpu_count, math.ceil(gpu_count / hw.gpus_per_node), days, deadline_gpus, memory, assumptions,
+                   tuple(warnings))
+    return fleet, time
 
 
 def _check_finite(req: TrainingRequest, gpu_hours: Band, energy_mwh: Band, money: cost_mod.TrainingCost) -> None:
