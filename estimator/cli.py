@@ -22,15 +22,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import Any
 
+from . import figures
 from .bands import SCENARIOS
 from .catalog import PRECISIONS, SEEDS_DIR, Catalog, load_catalog
 from .compare import PRESETS, compare
 from .cost import PriceBook, load_price_book
 from .defaults import SERVING_PRECISIONS
 from .errors import EstimatorError, InvalidInputError
+from .figures import Figure
 from .inference import estimate_inference
 from .inputs import INFERENCE_OPTIONAL, TRAINING_OPTIONAL, inference_request, training_request
+from .numbers import number_text
 from .training import RECOMPUTE_MODES, estimate_training
+
+T, S = figures.Training, figures.Serving
 
 
 def _positive_float(text: str) -> float:
@@ -131,92 +136,88 @@ def _add_compare(sub: Any) -> None:
     p.add_argument("--json", action="store_true")
 
 
-def _fmt(value: float) -> str:
-    if value == 0:
-        return "0"
-    if abs(value) >= 1e6 or abs(value) < 1e-2:
-        return f"{value:.3g}"
-    return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+#: The rows of the tables: label and unit as declared in ``figures.py`` (as on the web pages).
+TRAINING_VALUES = (T.GPU_COUNT, T.NODE_COUNT)
+TRAINING_BANDS = (T.FLOPS, T.GPU_HOURS, T.WALL_CLOCK_DAYS, T.GPUS_FOR_DEADLINE, T.POWER_IT, T.POWER_FACILITY, T.ENERGY,
+                  T.CO2, T.RENT, T.OWN, T.UTILISATION)
+SERVING_VALUES = (S.GPUS_PER_REPLICA, S.REPLICAS, S.GPU_COUNT, S.NODE_COUNT, S.BATCH_SIZE, S.CONTEXT_TOKENS, S.TTFT_MS,
+                  S.TPOT_MS, S.REPLICA_OUTPUT_TOKENS_PER_S, S.BOUND, S.PARALLELISM, S.WEIGHTS_GB, S.KV_CACHE_GB,
+                  S.AVAILABLE_GB)
+SERVING_BANDS = (S.COST_INPUT_RENT, S.COST_OUTPUT_RENT, S.COST_INPUT_OWN, S.COST_OUTPUT_OWN, S.OUTPUT_TOKENS_PER_S,
+                 S.UTILISATION, S.POWER_IT, S.POWER_FACILITY, S.PROVISIONED_FACILITY, S.ENERGY_PER_DAY,
+                 S.JOULES_PER_TOKEN)
+_COLUMN = 16
+
+
+def _figure_rows(result: dict[str, Any], values: Sequence[Figure], bands: Sequence[Figure]) -> list[str]:
+    """One value per line (``label  value  unit``), then low / mid / high of each band (``label (unit)``),
+    the figures the result lacks left out; the label column as wide as the longest label."""
+    width = max(len(f.label if f in values else f.heading) for f in (*values, *bands)) + 2
+    lines = [f"{f.label:{width}}{number_text(v):>{_COLUMN}}  {f.unit}".rstrip()
+             for f in values if (v := f.value(result)) is not None]
+    lines += ["", f"{'':{width}}" + "".join(f"{s:>{_COLUMN}}" for s in SCENARIOS)]
+    for f in bands:
+        band = f.band(result)
+        if band is not None:
+            lines.append(f"{f.heading:{width}}" + "".join(f"{number_text(band[s]):>{_COLUMN}}" for s in SCENARIOS))
+    return lines
+
+
+def _assumption_lines(result: dict[str, Any]) -> list[str]:
+    lines = []
+    for a in result[T.ASSUMPTIONS.name]:
+        value = a["value"]
+        shown = "/".join(number_text(value[s]) for s in SCENARIOS) if isinstance(value, dict) else number_text(value)
+        lines.append(f"  {a['name']} = {shown} {a['unit']}  [{a['source']}]")
+    return lines
+
+
+def _warning_lines(warnings: Sequence[str]) -> list[str]:
+    return ["", "warnings:"] + [f"  - {w}" for w in warnings] if warnings else []
 
 
 def training_table(result: dict[str, Any]) -> str:
     """A readable table of a training result (the JSON has the same numbers, unrounded)."""
-    rows: list[tuple[str, Any]] = [
-        ("FLOPs", result["flops"]),
-        ("GPU-hours", result["gpu_hours"]),
-        ("wall-clock days", result["wall_clock_days"]),
-        ("IT power (kW)", result["power_kw"]["it"]),
-        ("facility power (kW)", result["power_kw"]["facility"]),
-        ("energy (MWh)", result["energy_mwh"]),
-        ("CO2 (t)", result["co2_t"]),
-        ("rent (USD)", result["cost_usd"]["rent"]),
-        ("own (USD)", result["cost_usd"]["own"]),
-        ("utilisation", result["utilisation"]),
-    ]
     lines = [
-        f"training {result['model']} on {result['hardware']} ({result['precision']}), {_fmt(result['tokens'])} tokens",
-        f"GPUs: {result['gpu_count']:,}   nodes: {result['node_count']:,}",
+        f"training {T.MODEL.value(result)} on {T.HARDWARE.value(result)} ({T.PRECISION.value(result)}), "
+        f"{number_text(T.TOKENS.value(result))} tokens",
         "",
-        f"{'':22}{'low':>14}{'mid':>14}{'high':>14}",
+        *_figure_rows(result, TRAINING_VALUES, TRAINING_BANDS),
+        *_warning_lines(result[T.WARNINGS.name]),
+        "",
+        "assumptions:",
+        *_assumption_lines(result),
     ]
-    lines += [f"{name:22}" + "".join(f"{_fmt(band[s]):>14}" for s in SCENARIOS) for name, band in rows]
-    if result["warnings"]:
-        lines += ["", "warnings:"] + [f"  - {w}" for w in result["warnings"]]
-    lines += ["", "assumptions:"]
-    for a in result["assumptions"]:
-        value = a["value"]
-        shown = "/".join(_fmt(value[s]) for s in SCENARIOS) if isinstance(value, dict) else (
-            _fmt(value) if isinstance(value, float | int) else str(value))
-        lines.append(f"  {a['name']} = {shown} {a['unit']}  [{a['source']}]")
     return "\n".join(lines)
 
 
 def inference_table(result: dict[str, Any]) -> str:
-    r = result["per_replica"]
-    cost = result["cost_usd_per_million_tokens"]
-    rows: list[tuple[str, Any]] = [
-        ("$/1M input (rent)", cost["input"]["rent"]),
-        ("$/1M output (rent)", cost["output"]["rent"]),
-        ("$/1M input (own)", cost["input"]["own"]),
-        ("$/1M output (own)", cost["output"]["own"]),
-        ("output tokens/s", result["output_tokens_per_s"]),
-        ("utilisation", result["utilisation"]),
-        ("IT power (kW)", result["power_kw"]["it"]),
-        ("facility power (kW)", result["power_kw"]["facility"]),
-        ("energy (MWh/day)", result["energy_mwh_per_day"]),
-        ("J per output token", result["joules_per_token"]),
-    ]
-    m = result["memory_gb"]
+    """A readable table of a serving result: the replica (mid) and fleet, then the bands."""
     lines = [
-        f"serving {result['model']} on {result['hardware']} ({result['precision']})",
-        f"replica: {result['gpus_per_replica']} GPUs, batch {r['batch_size']}, context {r['context_tokens']:,} tokens, "
-        f"{r['bound']}-bound; TTFT {_fmt(r['ttft_ms'])} ms, TPOT {_fmt(r['tpot_ms'])} ms, "
-        f"{_fmt(r['output_tokens_per_s'])} output tokens/s",
-        f"memory: weights {_fmt(m['weights'])} GB + KV cache {_fmt(m['kv_cache'])} GB of {_fmt(m['available'])} GB",
-        f"replicas: {result['replicas']:,}   GPUs: {result['gpu_count']:,}   nodes: {result['node_count']:,}",
+        f"serving {S.MODEL.value(result)} on {S.HARDWARE.value(result)} ({S.PRECISION.value(result)})",
         "",
-        f"{'':22}{'low':>14}{'mid':>14}{'high':>14}",
+        *_figure_rows(result, SERVING_VALUES, SERVING_BANDS),
     ]
-    lines += [f"{name:22}" + "".join(f"{_fmt(band[s]):>14}" for s in SCENARIOS) for name, band in rows]
-    api = result.get("api_price_usd_per_million_tokens")
+    api = S.API_PRICE.value(result)
     if api:
-        lines.append(f"public API price: ${api['input']:g} input / ${api['output']:g} output per 1M ({api['provider']}, {api['as_of']})")
-    if result["warnings"]:
-        lines += ["", "warnings:"] + [f"  - {w}" for w in result["warnings"]]
-    return "\n".join(lines)
+        lines.append(f"{S.API_PRICE.label.lower()}: ${api['input']:g} input / ${api['output']:g} output per 1M "
+                     f"({api['provider']}, {api['as_of']})")
+    return "\n".join(lines + _warning_lines(result[S.WARNINGS.name]))
 
 
 def compare_table(result: dict[str, Any]) -> str:
     metrics = result["metrics"]
     names = list(next(iter(metrics.values())))
+    headings = {n: m.heading if (m := figures.metric(n)) else n for n in names}
+    width = max(len(h) for h in (*headings.values(), "ratio to " + result["baseline"])) + 2
     lines = [f"{result['workload']} comparison, baseline {result['baseline']}", ""]
-    lines.append(f"{'metric':36}" + "".join(f"{m:>18}" for m in metrics))
+    lines.append(f"{'metric':{width}}" + "".join(f"{m:>18}" for m in metrics))
     for name in names:
-        lines.append(f"{name:36}" + "".join(f"{_fmt(metrics[m][name]):>18}" for m in metrics))
+        lines.append(f"{headings[name]:{width}}" + "".join(f"{number_text(metrics[m][name]):>18}" for m in metrics))
     lines.append("")
-    lines.append(f"{'ratio to ' + result['baseline']:36}" + "".join(f"{m:>18}" for m in metrics))
+    lines.append(f"{'ratio to ' + result['baseline']:{width}}" + "".join(f"{m:>18}" for m in metrics))
     for name in names:
-        lines.append(f"{name:36}" + "".join(f"{_fmt(result['ratios'][m][name]):>18}" for m in metrics))
+        lines.append(f"{headings[name]:{width}}" + "".join(f"{number_text(result['ratios'][m][name]):>18}" for m in metrics))
     for row in result["rows"]:
         if "error" in row:
             lines.append(f"{row['model']}: {row['error']['detail']}")

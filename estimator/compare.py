@@ -22,6 +22,7 @@ from typing import Any
 from .catalog import Catalog
 from .cost import PriceBook
 from .errors import DoesNotFitError, InvalidInputError, UnknownIdError, UnsupportedPrecisionError
+from .figures import METRICS, OUTPUT_TOKENS_PER_GPU_HOUR, TOKENS_PER_GPU_HOUR, WORKLOADS, Serving, Training
 from .inference import estimate_inference
 from .inputs import inference_request, training_request
 from .training import estimate_training
@@ -32,27 +33,24 @@ PRESETS: dict[str, tuple[str, ...]] = {
     "mistral": ("mistral-large-2", "mixtral-8x22b", "mixtral-8x7b", "mistral-small-3"),
     "deepseek": ("deepseek-v3", "deepseek-r1", "llama-3.1-405b", "qwen2.5-72b"),
 }
-WORKLOADS = ("training", "inference")
+
+
+def tokens_per_gpu_hour(result: Mapping[str, Any]) -> float:
+    """Training tokens / GPU-hours (mid)."""
+    return float(Training.TOKENS.value(result) / Training.GPU_HOURS.mid(result))
+
+
+def output_tokens_per_gpu_hour(result: Mapping[str, Any]) -> float:
+    """One replica's output tokens/s (mid) x 3,600 / its GPUs."""
+    return float(Serving.REPLICA_OUTPUT_TOKENS_PER_S.value(result) * 3600.0 / Serving.GPUS_PER_REPLICA.value(result))
+
+
+_DERIVED = {TOKENS_PER_GPU_HOUR.name: tokens_per_gpu_hour, OUTPUT_TOKENS_PER_GPU_HOUR.name: output_tokens_per_gpu_hour}
 
 
 def _metrics(workload: str, result: Mapping[str, Any]) -> dict[str, float]:
-    if workload == "training":
-        return {
-            "flops": result["flops"]["mid"],
-            "gpu_hours": result["gpu_hours"]["mid"],
-            "cost_usd_rent": result["cost_usd"]["rent"]["mid"],
-            "cost_usd_own": result["cost_usd"]["own"]["mid"],
-            "energy_mwh": result["energy_mwh"]["mid"],
-            "tokens_per_gpu_hour": result["tokens"] / result["gpu_hours"]["mid"],
-        }
-    return {
-        "gpu_count": float(result["gpu_count"]),
-        "cost_usd_per_million_output_tokens": result["cost_usd_per_million_tokens"]["output"]["rent"]["mid"],
-        "cost_usd_per_million_input_tokens": result["cost_usd_per_million_tokens"]["input"]["rent"]["mid"],
-        "joules_per_token": result["joules_per_token"]["mid"],
-        "energy_mwh_per_day": result["energy_mwh_per_day"]["mid"],
-        "output_tokens_per_gpu_hour": result["per_replica"]["output_tokens_per_s"] * 3600.0 / result["gpus_per_replica"],
-    }
+    """The headline metrics declared in ``figures.METRICS``: a figure's mid estimate, or derived."""
+    return {m.name: float(m.figure.mid(result)) if m.figure else _DERIVED[m.name](result) for m in METRICS[workload]}
 
 
 def _model_id(catalog: Catalog, given: str, field: str) -> str:

@@ -28,6 +28,7 @@ from typing import Any
 
 from estimator.catalog import Catalog
 from estimator.cost import PriceBook
+from estimator.instance import instance_path
 
 from .books import resolve, seed_sheets
 from .errors import ImportRejected, PricingTableError
@@ -36,13 +37,12 @@ from .tables import SEED_TABLE, TABLES
 
 
 def default_database_url() -> str:
-    """ESTIMATOR_DATABASE_URL, else SQLite in the Flask app's instance folder (as the service uses)."""
+    """ESTIMATOR_DATABASE_URL, else SQLite in the service's instance folder (``estimator.instance``,
+    the folder ``create_app`` gives Flask), so the CLI opens the store a local service uses."""
     url = os.environ.get("ESTIMATOR_DATABASE_URL", "")
     if url:
         return url
-    from flask import Flask  # only to find the same instance folder the service uses
-
-    return "sqlite:///" + str(Path(Flask("estimator.app").instance_path) / "pricing.sqlite3")
+    return "sqlite:///" + str(Path(instance_path()) / "pricing.sqlite3")
 
 
 def open_store(url: str | None) -> PricingStore:

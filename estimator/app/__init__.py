@@ -17,6 +17,8 @@ from typing import Any
 
 from flask import Flask, Response
 
+from estimator.instance import instance_path
+
 from . import api, errors, state, web
 from .api import health
 from .config import DefaultConfig, check_types, raw_text_settings
@@ -38,7 +40,7 @@ def _security_headers(response: Response) -> Response:
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Application factory (``estimator.app:create_app()`` for gunicorn)."""
-    app = Flask(__name__)
+    app = Flask(__name__, instance_path=instance_path())  # shared with the CLI (estimator/instance.py)
     app.json = StrictJSONProvider(app)
     app.config.from_object(DefaultConfig)
     app.config.from_prefixed_env("ESTIMATOR")

@@ -20,6 +20,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, INCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from estimator import figures
 from estimator.catalog import PRECISIONS, Hardware, Model
 from estimator.compare import PRESETS, WORKLOADS
 from estimator.defaults import SERVING_PRECISIONS
@@ -517,6 +518,9 @@ COMPARE_EXAMPLES = {
 
 
 # --- Responses (documentation only) -------------------------------------------------------------
+# The estimates' schemas are built from the declaration of their figures (estimator/figures.py):
+# each figure's label, description, unit and formula become its property's description, so the
+# document, the pages, the downloads and the command line describe a figure with the same words.
 class _DocSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -537,13 +541,17 @@ class CountBandSchema(_DocSchema):
 
 
 class PowerSchema(_DocSchema):
+    """IT and facility power: the shape of ``power_kw`` (both workloads) and ``provisioned_power_kw``."""
+
     it = fields.Nested(BandSchema, required=True, metadata=_doc("IT power of the GPUs' servers, kW"))
     facility = fields.Nested(BandSchema, required=True, metadata=_doc("IT power x PUE, kW"))
 
 
-class CostSchema(_DocSchema):
-    rent = fields.Nested(BandSchema, required=True, metadata=_doc("GPU-hours x rental price, USD"))
-    own = fields.Nested(BandSchema, required=True, metadata=_doc("Capex share + energy + hosting, USD"))
+class RentOwnSchema(_DocSchema):
+    """Renting and owning: the shape of the serving cost of input and of output tokens."""
+
+    rent = fields.Nested(BandSchema, required=True, metadata=_doc("Renting the GPUs at the price book's rate"))
+    own = fields.Nested(BandSchema, required=True, metadata=_doc("Owning them: capex share + energy + hosting"))
 
 
 class AssumptionSchema(_DocSchema):
@@ -577,44 +585,6 @@ class PricingSchema(_DocSchema):
                          metadata=_doc("Every price point behind the costs, with its source and date"))
 
 
-class TrainingEstimateSchema(Schema):
-    """The estimate, exactly as ``estimator training --json`` prints it."""
-
-    workload = fields.String(required=True, metadata=_doc("Always 'training'"))
-    model = fields.String(required=True)
-    hardware = fields.String(required=True)
-    precision = fields.String(required=True)
-    tokens = fields.Float(required=True)
-    flops = fields.Nested(BandSchema, required=True, metadata=_doc("Model FLOPs"))
-    flops_breakdown = fields.Dict(
-        keys=fields.String(), values=fields.Float(), metadata=_doc("Model FLOPs by part (6ND, attention)")
-    )
-    gpu_hours = fields.Nested(BandSchema, required=True)
-    wall_clock_days = fields.Nested(BandSchema, required=True)
-    gpu_count = fields.Integer(required=True)
-    node_count = fields.Integer(required=True)
-    power_kw = fields.Nested(PowerSchema, required=True)
-    energy_mwh = fields.Nested(BandSchema, required=True, metadata=_doc("Facility energy, MWh"))
-    co2_t = fields.Nested(BandSchema, required=True, metadata=_doc("Emissions, tonnes CO2"))
-    cost_usd = fields.Nested(CostSchema, required=True)
-    utilisation = fields.Nested(BandSchema, required=True, metadata=_doc("Model FLOPs utilisation"))
-    memory = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
-    assumptions = fields.List(fields.Nested(AssumptionSchema), required=True)
-    warnings = fields.List(fields.String(), required=True)
-    pricing = fields.Nested(PricingSchema, required=True, metadata=_doc("The pricing table behind the costs"))
-    gpu_count_for_deadline = fields.Nested(CountBandSchema, metadata=_doc("Only when 'deadline_days' was given"))
-
-
-class RentOwnSchema(_DocSchema):
-    rent = fields.Nested(BandSchema, required=True, metadata=_doc("Renting the GPUs at the price book's rate"))
-    own = fields.Nested(BandSchema, required=True, metadata=_doc("Owning them: capex share + energy + hosting"))
-
-
-class TokenCostSchema(_DocSchema):
-    input = fields.Nested(RentOwnSchema, required=True, metadata=_doc("USD per million prompt tokens"))
-    output = fields.Nested(RentOwnSchema, required=True, metadata=_doc("USD per million generated tokens"))
-
-
 class ApiPriceSchema(_DocSchema):
     """A public API list price for the same model, USD per million tokens, with its source."""
 
@@ -627,55 +597,64 @@ class ApiPriceSchema(_DocSchema):
     source = fields.String(required=True)
 
 
-class RequestShapeSchema(_DocSchema):
-    input_tokens = fields.Integer(required=True)
-    output_tokens = fields.Integer(required=True)
-    requests_per_s = fields.Float(
-        required=True, allow_none=True, metadata=_doc("Average load served; null when none was given")
-    )
+#: Objects of one shape in several places of a result (``figures.Group.schema``): written above,
+#: with the figures of each place described where it is used.
+SHARED_SHAPES: dict[str, type[Schema]] = {"Power": PowerSchema, "RentOwn": RentOwnSchema}
+#: The records of a result (``figures.RECORD``): lists and objects with a schema of their own.
+_RECORDS: dict[str, Any] = {
+    figures.Training.ASSUMPTIONS.name: lambda **kw: fields.List(fields.Nested(AssumptionSchema), **kw),
+    figures.Training.WARNINGS.name: lambda **kw: fields.List(fields.String(), **kw),
+    figures.Training.PRICING.name: lambda **kw: fields.Nested(PricingSchema, **kw),
+    figures.Serving.API_PRICE.name: lambda **kw: fields.Nested(ApiPriceSchema, **kw),
+}
+_VALUES = {"number": fields.Float, "integer": fields.Integer, "string": fields.String}
+_GROUP_SCHEMAS: dict[str, type[Schema]] = {}
 
 
-class InferenceEstimateSchema(Schema):
-    """The estimate, exactly as ``estimator inference --json`` prints it."""
+def _figure_field(figure: figures.Figure) -> fields.Field:
+    options: dict[str, Any] = {"required": not figure.optional, "metadata": _doc(figure.doc)}
+    if figure.nullable:
+        options["allow_none"] = True
+    if figure.kind == figures.BAND:
+        return fields.Nested(CountBandSchema if figure.type == "integer" else BandSchema, **options)
+    if figure.kind == figures.RECORD:
+        return _RECORDS[figure.name](**options)  # type: ignore[no-any-return]
+    return _VALUES[figure.type](**options)  # type: ignore[no-any-return]
 
-    workload = fields.String(required=True, metadata=_doc("Always 'inference'"))
-    model = fields.String(required=True)
-    hardware = fields.String(required=True)
-    precision = fields.String(required=True)
-    gpus_per_replica = fields.Integer(required=True)
-    replicas = fields.Integer(required=True, metadata=_doc("Replicas for the load (mid estimate)"))
-    replicas_range = fields.Nested(CountBandSchema, required=True)
-    gpu_count = fields.Integer(required=True)
-    node_count = fields.Integer(required=True)
-    per_replica = fields.Dict(
-        keys=fields.String(),
-        values=fields.Raw(),
-        required=True,
-        metadata=_doc("Batch, context, TTFT, TPOT, throughput, bound and parallelism of one replica (mid)"),
-    )
-    memory_gb = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
-    min_gpus_per_replica = fields.Integer(
-        required=True, metadata=_doc("Fewest GPUs whose memory holds the weights and this batch's KV cache")
-    )
-    request = fields.Nested(RequestShapeSchema, required=True)
-    utilisation = fields.Nested(BandSchema, required=True, metadata=_doc("Share of the fleet's capacity used"))
-    output_tokens_per_s = fields.Nested(BandSchema, required=True)
-    cost_usd_per_million_tokens = fields.Nested(TokenCostSchema, required=True)
-    api_price_usd_per_million_tokens = fields.Nested(
-        ApiPriceSchema, required=True, allow_none=True, metadata=_doc("Null when no public price is known")
-    )
-    power_kw = fields.Nested(PowerSchema, required=True, metadata=_doc("At the average load"))
-    provisioned_power_kw = fields.Nested(
-        PowerSchema,
-        required=True,
-        metadata=_doc("Every provisioned GPU compute-bound: what the site must supply"),
-    )
-    energy_mwh_per_day = fields.Nested(BandSchema, required=True, metadata=_doc("Facility energy per day, MWh"))
-    co2_t_per_day = fields.Nested(BandSchema, required=True, metadata=_doc("Emissions per day, tonnes CO2"))
-    joules_per_token = fields.Nested(BandSchema, required=True, metadata=_doc("IT energy per output token, J"))
-    assumptions = fields.List(fields.Nested(AssumptionSchema), required=True)
-    warnings = fields.List(fields.String(), required=True)
-    pricing = fields.Nested(PricingSchema, required=True, metadata=_doc("The pricing table behind the costs"))
+
+def _entry_field(entry: figures.Figure | figures.Group) -> fields.Field:
+    if isinstance(entry, figures.Figure):
+        return _figure_field(entry)
+    description = entry.description
+    if entry.schema in SHARED_SHAPES:  # the shape is shared: say here what each member is in this place
+        description += " " + " ".join(f"'{m.name}': {m.doc}" for m in figures.members(entry) if isinstance(m, figures.Figure))
+    return fields.Nested(group_schema(entry), required=True, metadata=_doc(description))
+
+
+def group_schema(group: figures.Group) -> type[Schema]:
+    """The schema of an object of figures: a shared shape, or one built from its members."""
+    if group.schema in SHARED_SHAPES:
+        return SHARED_SHAPES[group.schema]
+    if group.schema not in _GROUP_SCHEMAS:
+        members = {m.name: _entry_field(m) for m in figures.members(group)}
+        _GROUP_SCHEMAS[group.schema] = _DocSchema.from_dict(members, name=group.schema)
+    return _GROUP_SCHEMAS[group.schema]
+
+
+def estimate_schema(workload: str, name: str) -> type[Schema]:
+    """The response schema of an estimate: every figure of ``figures.top_level(workload)``."""
+    return _DocSchema.from_dict({e.name: _entry_field(e) for e in figures.top_level(workload)}, name=name)
+
+
+#: The estimates, exactly as ``estimator training --json`` and ``estimator inference --json`` print them.
+TrainingEstimateSchema = estimate_schema(figures.TRAINING, "TrainingEstimate")
+InferenceEstimateSchema = estimate_schema(figures.INFERENCE, "InferenceEstimate")
+
+
+def _metrics_doc(text: str) -> dict[str, Any]:
+    listed = "; ".join(f"{workload}: " + ", ".join(f"'{m.name}' ({m.description.rstrip('.')})" for m in metrics)
+                       for workload, metrics in figures.METRICS.items())
+    return _doc(f"{text}. The metrics, {listed}")
 
 
 class ComparisonSchema(Schema):
@@ -692,7 +671,7 @@ class ComparisonSchema(Schema):
         keys=fields.String(),
         values=fields.Dict(keys=fields.String(), values=fields.Float()),
         required=True,
-        metadata=_doc("Per model that ran: the headline figures (mid estimates)"),
+        metadata=_metrics_doc("Per model that ran: the headline figures (mid estimates)"),
     )
     ratios = fields.Dict(
         keys=fields.String(),

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import pytest
+from flask import Flask
 
 from estimator.app import create_app
+from estimator.instance import APP_NAME, instance_path
+from pricing.cli import default_database_url
 
 
 def test_defaults(app):
@@ -68,3 +74,30 @@ def test_workers_share_the_session_key_derived_from_the_admin_token(monkeypatch)
     assert first.config["SECRET_KEY"] != "shared-admin-token"
     other = create_app({"TESTING": True, "ADMIN_TOKEN": "another-token"})
     assert other.config["SECRET_KEY"] != first.config["SECRET_KEY"]
+
+
+def test_the_cli_opens_the_apps_store_without_building_an_app(monkeypatch):
+    """estimator pricing finds the instance folder the service uses with estimator.instance, not Flask."""
+    monkeypatch.delenv("ESTIMATOR_DATABASE_URL", raising=False)
+    assert create_app({"TESTING": True}).instance_path == Flask(APP_NAME).instance_path == instance_path()
+    assert default_database_url() == "sqlite:///" + os.path.join(instance_path(), "pricing.sqlite3")
+
+
+@pytest.mark.parametrize(
+    ("package_path", "prefix"),
+    [
+        ("/srv/checkout", "/usr"),  # a source checkout: instance/ next to the package
+        ("/usr/lib/python3.11/site-packages", "/usr"),  # installed in the interpreter's prefix
+        ("/opt/venv/lib/python3.11/site-packages", "/usr"),  # installed in a virtualenv
+        ("/opt/tool/site-packages", "/usr"),
+    ],
+)
+def test_instance_folder_follows_flasks_rule(monkeypatch, package_path, prefix):
+    from flask.sansio import scaffold
+
+    import estimator
+
+    monkeypatch.setattr(sys, "prefix", prefix)
+    monkeypatch.setattr(estimator, "__file__", os.path.join(package_path, "estimator", "__init__.py"))
+    monkeypatch.setattr(scaffold, "_find_package_path", lambda name: package_path)
+    assert instance_path() == Flask(APP_NAME, root_path=package_path).instance_path

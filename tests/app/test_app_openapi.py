@@ -7,6 +7,7 @@ import csv
 import pytest
 from openapi_spec_validator import OpenAPIV30SpecValidator, validate
 
+from estimator import figures
 from estimator.app.schemas import (
     ComparisonSchema,
     HardwareSpecSchema,
@@ -211,3 +212,38 @@ def test_documented_response_fields_exist(client, url, body, schema, optional):
     documented = set(schema().fields)
     assert documented == set(result)
     schema().load(result)
+
+
+def _target(spec, prop):
+    """The component a property refers to (directly, or wrapped in allOf / anyOf for a description)."""
+    ref = prop.get("$ref") or next(p["$ref"] for p in prop.get("allOf", prop.get("anyOf", ())) if "$ref" in p)
+    return spec["components"]["schemas"][ref.rsplit("/", 1)[1]]
+
+
+def test_every_per_replica_figure_is_documented(spec):
+    """per_replica is an object with every declared key (not a free dict), each described from the declaration."""
+    prop = spec["components"]["schemas"]["InferenceEstimate"]["properties"]["per_replica"]
+    per_replica = _target(spec, prop)
+    declared = {f.name: f for f in figures.members(figures.Serving.PER_REPLICA)}
+    assert set(per_replica["properties"]) == set(declared) == set(per_replica["required"])
+    assert per_replica["additionalProperties"] is False
+    for name, documented in per_replica["properties"].items():
+        assert documented["description"] == declared[name].doc
+        assert documented["type"] == declared[name].type
+
+
+@pytest.mark.parametrize(("workload", "component"), [("training", "TrainingEstimate"), ("inference", "InferenceEstimate")])
+def test_every_declared_figure_is_documented(spec, workload, component):
+    """Each figure of estimator/figures.py is in the document at its path, described with its own words:
+    on its property, or (in a shape several places share, like Power) on the property that uses the shape."""
+    top = spec["components"]["schemas"][component]
+    assert set(top["properties"]) == {e.name for e in figures.top_level(workload)}
+    assert set(top["required"]) == {e.name for e in figures.top_level(workload)
+                                    if not getattr(e, "optional", False)}
+    for figure in figures.FIGURES[workload]:
+        node, around = top, ""
+        for part in figure.path[:-1]:
+            around = node["properties"][part].get("description", "")
+            node = _target(spec, node["properties"][part])
+        documented = node["properties"][figure.name]
+        assert figure.doc == documented.get("description") or figure.doc in around, figure.key

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from estimator.cli import run
+from estimator.cli import SERVING_BANDS, SERVING_VALUES, TRAINING_BANDS, run
 from estimator.inputs import training_request
 from estimator.training import estimate_training
 
@@ -30,9 +30,20 @@ def test_table_has_every_band(capsys):
     code, out, _ = call(["training", "--params", "70e9", "--active-params", "13e9", "--tokens", "2e12",
                          "--hardware", "h200-sxm", "--deadline-days", "30"], capsys)
     assert code == 0
-    for label in ("FLOPs", "GPU-hours", "wall-clock days", "energy (MWh)", "CO2 (t)", "rent (USD)", "own (USD)"):
-        assert label in out
+    for figure in TRAINING_BANDS:  # labelled as declared in estimator/figures.py, as on the web pages
+        assert figure.heading in out
     assert "assumptions:" in out and "warnings:" in out
+
+
+def test_serving_table_has_every_band_and_the_replica(capsys):
+    code, out, _ = call(["inference", "--model", "deepseek-v3", "--hardware", "h200-sxm", "--precision", "fp8",
+                         "--requests-per-s", "20", "--tpot-ms", "50"], capsys)
+    assert code == 0
+    for figure in SERVING_BANDS:
+        assert figure.heading in out
+    for figure in SERVING_VALUES:
+        assert figure.label in out
+    assert "public api price: $" in out  # deepseek-v3 has a public list price in the seed table
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from estimator import numbers
+
 #: Geometry in viewBox units. The SVG scales to its container's width: 360 units wide, so 13-unit
 #: text is about 13 px on a phone and (with the stylesheet's max-width of 28rem) 16 px on a laptop.
 WIDTH = 360
@@ -32,9 +34,6 @@ BAR_TOP = 20  # bar top, from the top of its row
 BAR_HEIGHT = 16
 AXIS_SPACE = 46  # tick labels and the axis title under the last bar
 PLOT_WIDTH = WIDTH - PAD_LEFT - PAD_RIGHT
-
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-_SUFFIXES = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
 
 
 @dataclass(frozen=True)
@@ -66,20 +65,9 @@ def _finite(value: object) -> bool:
 
 
 def number_text(value: float) -> str:
-    """A compact figure for ticks and bar ends: 3 significant digits, k/M/B/T suffixes, powers of
-    ten beyond 10¹⁵ and below 0.001."""
-    if value == 0:
-        return "0"
-    value = float(f"{value:.3g}")
-    magnitude = abs(value)
-    if magnitude >= 1e15 or magnitude < 1e-3:
-        mantissa, exponent = f"{value:.2e}".split("e")
-        mantissa = mantissa.rstrip("0").rstrip(".")
-        return f"{mantissa} × 10{str(int(exponent)).translate(_SUPERSCRIPT)}"
-    for scale, suffix in _SUFFIXES:
-        if magnitude >= scale:
-            return f"{value / scale:g}{suffix}"
-    return f"{value:g}"
+    """A compact figure for ticks and bar ends: ``numbers.number_text`` in its short form (3
+    significant digits, k/M/B/T suffixes, powers of ten beyond 10¹⁵ and below 0.001)."""
+    return numbers.number_text(value, short=True)
 
 
 def nice_axis(largest: float, ticks: int = 4) -> tuple[float, float]:

@@ -25,8 +25,9 @@ from typing import Any, NamedTuple
 
 import xlsxwriter
 
+from estimator import figures
+
 from .present import (
-    METRIC_LABELS,
     SCENARIOS,
     ModelSection,
     Table,
@@ -157,7 +158,8 @@ def comparison_records(result: Mapping[str, Any], names: Mapping[str, str]) -> l
     ):
         for model, values in (result.get(key) or {}).items():
             for metric, value in values.items():
-                label, unit = METRIC_LABELS.get(metric, (metric.replace("_", " "), ""))
+                declared = figures.metric(metric)
+                label, unit = (declared.label, declared.unit) if declared else (metric.replace("_", " "), "")
                 out.append(
                     Record(
                         table,

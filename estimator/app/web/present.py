@@ -3,51 +3,31 @@
 Every number cell keeps the raw figure (``data-value``) and its path in the result
 (``data-key``, e.g. ``gpu_hours.mid``) next to the text a reader sees, so a page can be checked
 against the JSON API figure by figure. A comparison shows each model through the same presenters,
-its paths under the model's place in the result's rows (``rows.1.gpu_hours.mid``). Rows whose figure the result does not have are left out,
-so a field the core adds or drops never breaks a page; figures without a label here still show
-under their own key.
+its paths under the model's place in the result's rows (``rows.1.gpu_hours.mid``).
+
+Which figures each table shows is chosen here; their labels, units and paths are the declaration's
+(``estimator/figures.py``). Rows whose figure the result does not have are left out, so a field
+the core adds or drops never breaks a page; an undeclared key inside an object of figures
+(``memory``, ``per_replica``) still shows under its own name.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from estimator import figures
+from estimator.figures import Figure, Group
+from estimator.numbers import number_text
+
 SCENARIOS = ("low", "mid", "high")
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-_WORDS = ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"))
+T, S = figures.Training, figures.Serving
 
 
 def fmt(value: Any) -> str:
-    """A figure as a reader wants it: 3 significant digits (counts given as integers stay exact),
-    grouped thousands, words for millions to trillions, powers of ten beyond (4.12 × 10²⁵) and
-    below 0.001."""
-    if value is None:
-        return "–"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if not isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return "–"
-    if isinstance(value, int) and abs(value) < 1e15:
-        return f"{value:,}"  # a count: exact
-    value = float(f"{value:.3g}")
-    magnitude = abs(value)
-    if magnitude == 0:
-        return "0"
-    if magnitude >= 1e15 or magnitude < 1e-3:
-        mantissa, exponent = f"{value:.2e}".split("e")
-        mantissa = mantissa.rstrip("0").rstrip(".")
-        return f"{mantissa} × 10{str(int(exponent)).translate(_SUPERSCRIPT)}"
-    for scale, word in _WORDS:
-        if magnitude >= scale:
-            return f"{value / scale:.3g} {word}"
-    if magnitude >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:g}"
+    """A figure as a reader wants it (``numbers.number_text``, shared with the charts and the CLI)."""
+    return number_text(value)
 
 
 @dataclass(frozen=True)
@@ -103,34 +83,31 @@ def _band_cells(band: Mapping[str, Any], key: str) -> tuple[Cell, ...]:
     return tuple(figure(band.get(s), f"{key}.{s}") for s in SCENARIOS)
 
 
-def band_table(
-    caption: str, result: Mapping[str, Any], rows: Iterable[tuple[str, str, str]], note: str = ""
-) -> Table | None:
-    """Low / mid / high for each ``(label, unit, path)`` whose band the result has."""
+def band_table(caption: str, result: Mapping[str, Any], rows: Iterable[Figure], note: str = "") -> Table | None:
+    """Low / mid / high of each figure whose band the result has, labelled as declared."""
     out = []
-    for label, unit, path in rows:
-        band = _get(result, path)
-        if isinstance(band, Mapping) and set(SCENARIOS) <= set(band):
-            out.append(Row(label, (Cell(unit), *_band_cells(band, path))))
+    for f in rows:
+        band = f.band(result)
+        if band is not None:
+            out.append(Row(f.label, (Cell(f.unit), *_band_cells(band, f.key))))
     return Table(caption, ("Figure", "Unit", "Low", "Mid", "High"), tuple(out), note) if out else None
 
 
-def value_table(
-    caption: str,
-    values: Mapping[str, Any] | None,
-    labels: Mapping[str, tuple[str, str]],
-    key: str,
-    note: str = "",
-) -> Table | None:
-    """One value per row: the labelled keys first in label order, then any others by key."""
-    if not values:
-        return None
-    names = [n for n in labels if n in values] + [n for n in values if n not in labels]
-    rows = []
-    for n in names:
-        label, unit = labels.get(n, (n.replace("_", " "), ""))
-        rows.append(Row(label, (figure(values[n], f"{key}.{n}" if key else n), Cell(unit))))
-    return Table(caption, ("Figure", "Value", "Unit"), tuple(rows), note)
+def value_table(caption: str, result: Mapping[str, Any], rows: Iterable[Figure] | Group, note: str = "") -> Table | None:
+    """One value per row: the declared figures the result has, in declaration order; for a group,
+    then any other key of the result's object under that key (so a figure the core adds still shows)."""
+    group: Group | None = None
+    if isinstance(rows, Group):
+        group, declared = rows, [m for m in figures.members(rows) if isinstance(m, Figure)]
+    else:
+        declared = list(rows)
+    out = [Row(f.label, (figure(f.value(result), f.key), Cell(f.unit))) for f in declared if f.value(result) is not None]
+    values = group.value(result) if group else None
+    if group and values:
+        known = {f.name for f in declared}
+        out += [Row(n.replace("_", " "), (figure(v, f"{group.key}.{n}"), Cell(""))) for n, v in values.items()
+                if n not in known]
+    return Table(caption, ("Figure", "Value", "Unit"), tuple(out), note) if out else None
 
 
 def assumptions_table(assumptions: Sequence[Mapping[str, Any]]) -> Table:
@@ -230,163 +207,86 @@ def prices_table(result: Mapping[str, Any]) -> Table | None:
 
 
 # --- Training -------------------------------------------------------------------------------------
-_TRAINING_COMPUTE = (
-    ("Model FLOPs", "FLOP", "flops"),
-    ("GPU-hours", "GPU·h", "gpu_hours"),
-    ("Wall-clock time", "days", "wall_clock_days"),
-    ("Model FLOPs utilisation", "of peak", "utilisation"),
-    ("GPUs to meet the deadline", "GPUs", "gpu_count_for_deadline"),
-)
-_TRAINING_POWER = (
-    ("IT power", "kW", "power_kw.it"),
-    ("Facility power (IT × PUE)", "kW", "power_kw.facility"),
-    ("Energy", "MWh", "energy_mwh"),
-    ("Emissions", "t CO₂", "co2_t"),
-)
-_TRAINING_COST = (
-    ("Renting the GPUs", "USD", "cost_usd.rent"),
-    ("Owning them (capex share, energy, hosting)", "USD", "cost_usd.own"),
-)
-_TRAINING_MEMORY = {
-    "state_gb": ("Weights, gradients and optimizer state", "GB"),
-    "activation_gb_per_gpu": ("Activations per GPU", "GB"),
-    "activation_gb_per_sequence": ("Activations per sequence", "GB"),
-    "usable_gb_per_gpu": ("Usable memory per GPU", "GB"),
-    "min_gpus": ("Fewest GPUs that hold the state", "GPUs"),
-}
-_FLOPS_BREAKDOWN = {"dense_6nd": ("Dense layers (6 × N × D)", "FLOP"), "attention": ("Attention", "FLOP")}
+_TRAINING_RUN = (T.TOKENS, T.GPU_COUNT, T.NODE_COUNT)
+_TRAINING_COMPUTE = (T.FLOPS, T.GPU_HOURS, T.WALL_CLOCK_DAYS, T.UTILISATION, T.GPUS_FOR_DEADLINE)
+_TRAINING_POWER = (T.POWER_IT, T.POWER_FACILITY, T.ENERGY, T.CO2)
+_TRAINING_COST = (T.RENT, T.OWN)
 
 
 def training_tables(result: Mapping[str, Any]) -> list[Table]:
-    cluster = {k: result[k] for k in ("tokens", "gpu_count", "node_count") if k in result}
     tables = [
-        value_table(
-            "Run",
-            cluster,
-            {
-                "tokens": ("Training tokens", "tokens"),
-                "gpu_count": ("GPUs", "GPUs"),
-                "node_count": ("Servers", "nodes"),
-            },
-            "",
-        ),
+        value_table("Run", result, _TRAINING_RUN),
         band_table("Compute and time", result, _TRAINING_COMPUTE),
         band_table("Power, energy and emissions", result, _TRAINING_POWER),
         band_table("Cost of the run", result, _TRAINING_COST),
-        value_table("Memory", result.get("memory"), _TRAINING_MEMORY, "memory"),
-        value_table("Model FLOPs by part (mid)", result.get("flops_breakdown"), _FLOPS_BREAKDOWN, "flops_breakdown"),
+        value_table("Memory", result, T.MEMORY),
+        value_table("Model FLOPs by part (mid)", result, T.FLOPS_BREAKDOWN),
     ]
     return [t for t in tables if t is not None]
 
 
 # --- Inference ------------------------------------------------------------------------------------
-_FLEET = {
-    "gpus_per_replica": ("GPUs per replica", "GPUs"),
-    "replicas": ("Replicas (mid)", "replicas"),
-    "gpu_count": ("GPUs in the fleet (mid)", "GPUs"),
-    "node_count": ("Servers (mid)", "nodes"),
-    "min_gpus_per_replica": ("Fewest GPUs that hold one replica", "GPUs"),
-}
-_PER_REPLICA = {
-    "batch_size": ("Concurrent sequences (batch)", "sequences"),
-    "context_tokens": ("Context held per sequence", "tokens"),
-    "ttft_ms": ("Time to first token", "ms"),
-    "tpot_ms": ("Time per output token", "ms"),
-    "decode_step_ms": ("Decode step", "ms"),
-    "prefill_tokens_per_s": ("Prefill speed", "tokens/s"),
-    "decode_tokens_per_s": ("Decode speed", "tokens/s"),
-    "requests_per_s": ("Capacity", "requests/s"),
-    "output_tokens_per_s": ("Output capacity", "tokens/s"),
-    "bound": ("Decode limited by", ""),
-    "parallelism": ("Parallelism", ""),
-}
+_FLEET = (S.GPUS_PER_REPLICA, S.REPLICAS, S.GPU_COUNT, S.NODE_COUNT, S.MIN_GPUS_PER_REPLICA)
 _SERVING_BANDS = (
-    ("Replicas", "replicas", "replicas_range"),
-    ("Output tokens served", "tokens/s", "output_tokens_per_s"),
-    ("Utilisation of the fleet", "of capacity", "utilisation"),
-    ("IT power", "kW", "power_kw.it"),
-    ("Facility power (IT × PUE)", "kW", "power_kw.facility"),
-    ("IT power to supply (every GPU busy)", "kW", "provisioned_power_kw.it"),
-    ("Facility power to supply (every GPU busy, × PUE)", "kW", "provisioned_power_kw.facility"),
-    ("Energy per day", "MWh", "energy_mwh_per_day"),
-    ("Emissions per day", "t CO₂", "co2_t_per_day"),
-    ("Energy per output token", "J", "joules_per_token"),
+    S.REPLICAS_RANGE,
+    S.OUTPUT_TOKENS_PER_S,
+    S.UTILISATION,
+    S.POWER_IT,
+    S.POWER_FACILITY,
+    S.PROVISIONED_IT,
+    S.PROVISIONED_FACILITY,
+    S.ENERGY_PER_DAY,
+    S.CO2_PER_DAY,
+    S.JOULES_PER_TOKEN,
 )
-_MEMORY_GB = {
-    "weights": ("Weights", "GB"),
-    "kv_cache": ("KV cache (whole batch)", "GB"),
-    "total": ("Total", "GB"),
-    "available": ("Usable on the replica's GPUs", "GB"),
-    "min_gpus": ("Fewest GPUs that hold it", "GPUs"),
-    "kv_cache_per_token_mb": ("KV cache per token", "MB"),
-}
+_TOKEN_COSTS = (S.COST_INPUT_RENT, S.COST_INPUT_OWN, S.COST_OUTPUT_RENT, S.COST_OUTPUT_OWN)
 
 
 def token_cost_table(result: Mapping[str, Any]) -> Table | None:
     """USD per million tokens, low / mid / high, next to the public API list price when known."""
-    costs = result.get("cost_usd_per_million_tokens")
-    if not isinstance(costs, Mapping):
-        return None
-    api = result.get("api_price_usd_per_million_tokens")
+    api = S.API_PRICE.value(result)
     rows = []
-    for side, side_label in (("input", "Input (prompt)"), ("output", "Output (generated)")):
-        for way, way_label in (("rent", "renting GPUs"), ("own", "owning GPUs")):
-            band = _get(costs, f"{side}.{way}")
-            if not isinstance(band, Mapping):
-                continue
-            key = f"cost_usd_per_million_tokens.{side}.{way}"
-            price = figure(api.get(side), f"api_price_usd_per_million_tokens.{side}") if api else Cell("–")
-            rows.append(Row(f"{side_label}, {way_label}", (*_band_cells(band, key), price)))
+    for f in _TOKEN_COSTS:
+        band = f.band(result)
+        if band is None:
+            continue
+        side = f.path[-2]  # input or output: the API price's member for the same tokens
+        price = figure(api.get(side), f"{S.API_PRICE.key}.{side}") if isinstance(api, Mapping) else Cell("–")
+        rows.append(Row(f.label, (*_band_cells(band, f.key), price)))
+    if not rows:
+        return None
     note = (
         f"Public API price: {api.get('provider')} {api.get('product') or ''} list price as of {api.get('as_of')} "
         f"({api.get('source')})."
-        if api
+        if isinstance(api, Mapping)
         else "No public API price is known for this model."
     )
     return Table(
         "Cost per million tokens, USD",
-        ("Tokens", "Low", "Mid", "High", "Public API price"),
+        ("Tokens", "Low", "Mid", "High", S.API_PRICE.label),
         tuple(rows),
         note,
-        "USD per million tokens",
+        S.COST_OUTPUT_RENT.unit,
     )
 
 
 def inference_tables(result: Mapping[str, Any]) -> list[Table]:
-    fleet = {k: result[k] for k in _FLEET if k in result}
     tables = [
-        value_table("Fleet", fleet, _FLEET, ""),
+        value_table("Fleet", result, _FLEET),
         token_cost_table(result),
         value_table(
             "One replica (mid estimate)",
-            result.get("per_replica"),
-            _PER_REPLICA,
-            "per_replica",
+            result,
+            S.PER_REPLICA,
             "The replica shape is chosen on the mid estimate: the cheapest that fits and meets the targets.",
         ),
         band_table("Load, power, energy and emissions", result, _SERVING_BANDS),
-        value_table("Memory of one replica", result.get("memory_gb"), _MEMORY_GB, "memory_gb"),
+        value_table("Memory of one replica", result, S.MEMORY),
     ]
     return [t for t in tables if t is not None]
 
 
 # --- Comparison -------------------------------------------------------------------------------------
-METRIC_LABELS = {
-    "flops": ("Model FLOPs", ""),
-    "gpu_hours": ("GPU-hours", ""),
-    "cost_usd_rent": ("Cost renting", "USD"),
-    "cost_usd_own": ("Cost owning", "USD"),
-    "energy_mwh": ("Energy", "MWh"),
-    "tokens_per_gpu_hour": ("Tokens per GPU-hour", ""),
-    "gpu_count": ("GPUs", ""),
-    "cost_usd_per_million_output_tokens": ("Cost per million output tokens", "USD"),
-    "cost_usd_per_million_input_tokens": ("Cost per million input tokens", "USD"),
-    "joules_per_token": ("Energy per output token", "J"),
-    "energy_mwh_per_day": ("Energy per day", "MWh"),
-    "output_tokens_per_gpu_hour": ("Output tokens per GPU-hour", ""),
-}
-
-
 def _metric_names(by_model: Mapping[str, Mapping[str, Any]]) -> list[str]:
     names: list[str] = []
     for values in by_model.values():
@@ -397,8 +297,8 @@ def _metric_names(by_model: Mapping[str, Mapping[str, Any]]) -> list[str]:
 def _metric_head(names: Sequence[str], *, units: bool) -> tuple[str, ...]:
     out = []
     for n in names:
-        label, unit = METRIC_LABELS.get(n, (n.replace("_", " "), ""))
-        out.append(f"{label} ({unit})" if unit and units else label)
+        m = figures.metric(n)
+        out.append(n.replace("_", " ") if m is None else m.heading if units else m.label)
     return ("Model", *out)
 
 
@@ -514,28 +414,33 @@ def model_sections(result: Mapping[str, Any], names: Mapping[str, str]) -> list[
     return out
 
 
+def _mid(f: Figure, result: Mapping[str, Any]) -> Any:
+    band = f.band(result)
+    return band["mid"] if band is not None else None
+
+
 def headline(kind: str, result: Mapping[str, Any], names: Mapping[str, str]) -> str:
     """One sentence with the mid figures a reader looks for first."""
 
-    def name(key: str) -> str:
-        value = str(result.get(key, ""))
+    def name(f: Figure) -> str:
+        value = str(f.value(result) or "")
         return names.get(value, value)
 
     if kind == "training":
         return (
-            f"{name('model')} trained on {fmt(result.get('tokens'))} tokens with {fmt(result.get('gpu_count'))} × "
-            f"{name('hardware')} in {result.get('precision')}: about {fmt(_get(result, 'wall_clock_days.mid'))} days, "
-            f"{fmt(_get(result, 'gpu_hours.mid'))} GPU-hours and {fmt(_get(result, 'cost_usd.rent.mid'))} USD to rent "
+            f"{name(T.MODEL)} trained on {fmt(T.TOKENS.value(result))} tokens with {fmt(T.GPU_COUNT.value(result))} × "
+            f"{name(T.HARDWARE)} in {T.PRECISION.value(result)}: about {fmt(_mid(T.WALL_CLOCK_DAYS, result))} days, "
+            f"{fmt(_mid(T.GPU_HOURS, result))} GPU-hours and {fmt(_mid(T.RENT, result))} USD to rent "
             "the GPUs (mid estimate)."
         )
     if kind == "inference":
         text = (
-            f"{name('model')} on {name('hardware')} in {result.get('precision')}: {fmt(result.get('replicas'))} "
-            f"replica(s) of {fmt(result.get('gpus_per_replica'))} GPUs, {fmt(result.get('gpu_count'))} GPUs in all; "
-            f"{fmt(_get(result, 'cost_usd_per_million_tokens.output.rent.mid'))} USD per million output tokens "
+            f"{name(S.MODEL)} on {name(S.HARDWARE)} in {S.PRECISION.value(result)}: {fmt(S.REPLICAS.value(result))} "
+            f"replica(s) of {fmt(S.GPUS_PER_REPLICA.value(result))} GPUs, {fmt(S.GPU_COUNT.value(result))} GPUs in all; "
+            f"{fmt(_mid(S.COST_OUTPUT_RENT, result))} USD per million output tokens "
             "renting the GPUs (mid estimate)"
         )
-        api = result.get("api_price_usd_per_million_tokens")
+        api = S.API_PRICE.value(result)
         if isinstance(api, Mapping):
             text += f"; {api.get('provider')} lists {fmt(api.get('output'))} USD"
         return text + "."

@@ -3,7 +3,8 @@ power, dollars) and the charts.
 
 Both read the core's result dicts as they are; the only arithmetic is a change of unit (kW to
 MW), and for a serving fleet its GPU band (replicas × GPUs per replica) and GPU-hours per day
-(those GPUs × 24 h).
+(those GPUs × 24 h). Each figure is found through its declaration in ``estimator/figures.py``;
+the short card and bar labels are this module's.
 """
 
 from __future__ import annotations
@@ -12,8 +13,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from estimator import figures
+from estimator.figures import Figure
+
 from .charts import Bar, Chart
-from .present import SCENARIOS, _get, fmt, ran_rows
+from .present import SCENARIOS, fmt, ran_rows
+
+T, S = figures.Training, figures.Serving
 
 
 @dataclass(frozen=True)
@@ -40,11 +46,6 @@ class Stat:
 
 
 
-def _band(result: Mapping[str, Any], path: str) -> Mapping[str, Any] | None:
-    band = _get(result, path)
-    return band if isinstance(band, Mapping) and set(SCENARIOS) <= set(band) else None
-
-
 def _scaled(band: Mapping[str, Any], factor: float) -> dict[str, float]:
     return {s: band[s] * factor for s in SCENARIOS}
 
@@ -54,78 +55,75 @@ def power_unit(kilowatts: float) -> tuple[str, float]:
     return ("MW", 1e-3) if kilowatts >= 1000 else ("kW", 1.0)
 
 
-def _stat_from_band(label: str, result: Mapping[str, Any], path: str, unit: str, note: str = "") -> Stat | None:
-    band = _band(result, path)
+def _stat_from_band(label: str, result: Mapping[str, Any], f: Figure, note: str = "", unit: str = "") -> Stat | None:
+    band = f.band(result)
     if band is None:
         return None
-    return Stat(label, band["mid"], unit, band["low"], band["high"], f"{path}.mid", note)
+    return Stat(label, band["mid"], unit or f.unit, band["low"], band["high"], f"{f.key}.mid", note)
 
 
 def _power_stat(
-    result: Mapping[str, Any], path: str, label: str, note: str, unit: tuple[str, float] | None = None
+    result: Mapping[str, Any], f: Figure, label: str, note: str, power: tuple[str, float] | None = None
 ) -> Stat | None:
-    band = _band(result, path)
+    band = f.band(result)
     if band is None:
         return None
-    unit, factor = unit or power_unit(band["high"])
+    unit, factor = power or power_unit(band["high"])
     scaled = _scaled(band, factor)
-    key = f"{path}.mid" if factor == 1.0 else ""  # a data-key names the result's own figure, in its unit
+    key = f"{f.key}.mid" if factor == 1.0 else ""  # a data-key names the result's own figure, in its unit
     return Stat(label, scaled["mid"], unit, scaled["low"], scaled["high"], key, note)
 
 
 def _fleet_gpus(result: Mapping[str, Any]) -> dict[str, Any] | None:
     """A serving fleet's GPUs, low / mid / high: its replicas band × GPUs per replica."""
-    replicas, per_replica = _band(result, "replicas_range"), result.get("gpus_per_replica")
+    replicas, per_replica = S.REPLICAS_RANGE.band(result), S.GPUS_PER_REPLICA.value(result)
     if replicas is None or not isinstance(per_replica, int):
         return None
     return {s: replicas[s] * per_replica for s in SCENARIOS}
 
 
-#: Where a result's headline power figure is: its facility power (training) or the facility power
-#: its fleet must be supplied with (serving).
-POWER_PATH = {"training": "power_kw.facility", "inference": "provisioned_power_kw.facility"}
+#: A result's headline power figure: its facility power (training) or the facility power its fleet
+#: must be supplied with (serving).
+POWER = {figures.TRAINING: T.POWER_FACILITY, figures.INFERENCE: S.PROVISIONED_FACILITY}
 
 
 def stats(kind: str, result: Mapping[str, Any], power: tuple[str, float] | None = None) -> list[Stat]:
     """The summary figures of a training or serving estimate (mid, with the range). ``power`` is
     the (unit, factor from kW) to show power in; by default MW from 1,000 kW up, else kW."""
     out: list[Stat | None]
-    if kind == "training":
-        deadline = _band(result, "gpu_count_for_deadline")
+    if kind == figures.TRAINING:
+        deadline = T.GPUS_FOR_DEADLINE.band(result)
         gpus = (
-            Stat("GPUs", deadline["mid"], "GPUs", deadline["low"], deadline["high"], "gpu_count_for_deadline.mid")
+            Stat("GPUs", deadline["mid"], T.GPUS_FOR_DEADLINE.unit, deadline["low"], deadline["high"],
+                 f"{T.GPUS_FOR_DEADLINE.key}.mid")
             if deadline
-            else Stat("GPUs", result.get("gpu_count"), "GPUs", key="gpu_count", note="as given")
+            else Stat("GPUs", T.GPU_COUNT.value(result), T.GPU_COUNT.unit, key=T.GPU_COUNT.key, note="as given")
         )
         out = [
             gpus,
-            _stat_from_band("Wall-clock time", result, "wall_clock_days", "days"),
-            _power_stat(result, POWER_PATH["training"], "Facility power", "IT power × PUE", power),
-            _stat_from_band("Cost, renting", result, "cost_usd.rent", "USD", "GPU-hours × rental price"),
-            _stat_from_band("Cost, owning", result, "cost_usd.own", "USD", "capex share, energy, hosting"),
+            _stat_from_band("Wall-clock time", result, T.WALL_CLOCK_DAYS),
+            _power_stat(result, POWER[kind], "Facility power", "IT power × PUE", power),
+            _stat_from_band("Cost, renting", result, T.RENT, "GPU-hours × rental price"),
+            _stat_from_band("Cost, owning", result, T.OWN, "capex share, energy, hosting"),
         ]
-    elif kind == "inference":
+    elif kind == figures.INFERENCE:
         fleet = _fleet_gpus(result)
-        api = result.get("api_price_usd_per_million_tokens")
+        api = S.API_PRICE.value(result)
         api_note = f"{api.get('provider')} lists {fmt(api.get('output'))} USD" if isinstance(api, Mapping) else ""
         out = [
             Stat(
                 "GPUs in the fleet",
-                result.get("gpu_count"),
-                "GPUs",
+                S.GPU_COUNT.value(result),
+                S.GPU_COUNT.unit,
                 fleet["low"] if fleet else None,
                 fleet["high"] if fleet else None,
-                "gpu_count",
-                f"{fmt(result.get('replicas'))} replica(s) of {fmt(result.get('gpus_per_replica'))}",
+                S.GPU_COUNT.key,
+                f"{fmt(S.REPLICAS.value(result))} replica(s) of {fmt(S.GPUS_PER_REPLICA.value(result))}",
             ),
-            _power_stat(result, POWER_PATH["inference"], "Facility power to supply", "every GPU busy, × PUE", power),
-            _stat_from_band("Energy per day", result, "energy_mwh_per_day", "MWh", "at the average load"),
+            _power_stat(result, POWER[kind], "Facility power to supply", "every GPU busy, × PUE", power),
+            _stat_from_band("Energy per day", result, S.ENERGY_PER_DAY, "at the average load"),
             _stat_from_band(
-                "Cost per million output tokens",
-                result,
-                "cost_usd_per_million_tokens.output.rent",
-                "USD",
-                api_note or "renting the GPUs",
+                "Cost per million output tokens", result, S.COST_OUTPUT_RENT, api_note or "renting the GPUs", "USD"
             ),
         ]
     else:
@@ -137,7 +135,7 @@ def gpu_hours_per_day(result: Mapping[str, Any]) -> Stat | None:
     """A serving fleet's GPU-hours per day: its GPUs (low / mid / high) × 24 h. The core gives no
     fleet cost per day, and multiplying its bands here would pair a low GPU count with a low price
     the core may not have paired, so the cost stays per million tokens."""
-    fleet, gpus = _fleet_gpus(result), result.get("gpu_count")
+    fleet, gpus = _fleet_gpus(result), S.GPU_COUNT.value(result)
     if fleet is None or not isinstance(gpus, int | float):
         return None
     return Stat("GPU-hours per day", gpus * 24, "GPU·h", fleet["low"] * 24, fleet["high"] * 24, note="its GPUs × 24 h")
@@ -167,21 +165,22 @@ def model_cards(result: Mapping[str, Any], names: Mapping[str, str]) -> list[Mod
     """
     rows = ran_rows(result)
     workload = str(result.get("workload", ""))
+    headline = POWER.get(workload)
     highest = max(
-        (b["high"] for _, r in rows if (b := _band(r, POWER_PATH.get(workload, ""))) is not None), default=0.0
+        (b["high"] for _, r in rows if headline is not None and (b := headline.band(r)) is not None), default=0.0
     )
     power = power_unit(highest)
     cards = []
     for i, row in rows:
-        figures = stats(workload, row, power)
-        if workload == "inference" and (per_day := gpu_hours_per_day(row)) is not None:
-            figures.insert(1, per_day)
+        stats_ = stats(workload, row, power)
+        if workload == figures.INFERENCE and (per_day := gpu_hours_per_day(row)) is not None:
+            stats_.insert(1, per_day)
         model = str(row["model"])
         cards.append(
             ModelCard(
                 names.get(model, model),
                 model == result.get("baseline"),
-                tuple(replace(s, key=f"rows.{i}.{s.key}") if s.key else s for s in figures),
+                tuple(replace(s, key=f"rows.{i}.{s.key}") if s.key else s for s in stats_),
             )
         )
     return cards
@@ -204,40 +203,38 @@ def _training_charts(result: Mapping[str, Any]) -> list[Chart]:
     return [
         Chart(
             "Cost of the run",
-            "USD",
-            (
-                _bar("Renting the GPUs", _band(result, "cost_usd.rent")),
-                _bar("Owning them", _band(result, "cost_usd.own")),
-            ),
+            T.RENT.unit,
+            (_bar("Renting the GPUs", T.RENT.band(result)), _bar("Owning them", T.OWN.band(result))),
         ),
         _power_chart(
             "Power while training",
             (
-                ("IT (GPUs and servers)", _band(result, "power_kw.it")),
-                ("Facility (IT × PUE)", _band(result, "power_kw.facility")),
+                ("IT (GPUs and servers)", T.POWER_IT.band(result)),
+                ("Facility (IT × PUE)", T.POWER_FACILITY.band(result)),
             ),
         ),
     ]
 
 
 def _inference_charts(result: Mapping[str, Any]) -> list[Chart]:
-    api = result.get("api_price_usd_per_million_tokens")
+    api = S.API_PRICE.value(result)
     charts = []
-    for side, title in (("output", "Cost per million output tokens"), ("input", "Cost per million input tokens")):
-        bars = [
-            _bar("Renting the GPUs", _band(result, f"cost_usd_per_million_tokens.{side}.rent")),
-            _bar("Owning them", _band(result, f"cost_usd_per_million_tokens.{side}.own")),
-        ]
+    for title, rent, own in (
+        ("Cost per million output tokens", S.COST_OUTPUT_RENT, S.COST_OUTPUT_OWN),
+        ("Cost per million input tokens", S.COST_INPUT_RENT, S.COST_INPUT_OWN),
+    ):
+        side = rent.path[-2]  # input or output: the API price's member for the same tokens
+        bars = [_bar("Renting the GPUs", rent.band(result)), _bar("Owning them", own.band(result))]
         if isinstance(api, Mapping) and isinstance(api.get(side), int | float):
             bars.append(Bar(f"Public API price ({api.get('provider')})", float(api[side])))
-        charts.append(Chart(title, "USD per million tokens", tuple(bars)))
+        charts.append(Chart(title, rent.unit, tuple(bars)))
     charts.append(
         _power_chart(
             "Power of the fleet",
             (
-                ("IT, at the average load", _band(result, "power_kw.it")),
-                ("Facility, at the average load", _band(result, "power_kw.facility")),
-                ("Facility, every GPU busy (to supply)", _band(result, "provisioned_power_kw.facility")),
+                ("IT, at the average load", S.POWER_IT.band(result)),
+                ("Facility, at the average load", S.POWER_FACILITY.band(result)),
+                ("Facility, every GPU busy (to supply)", S.PROVISIONED_FACILITY.band(result)),
             ),
         )
     )
@@ -254,47 +251,39 @@ def _comparison_charts(result: Mapping[str, Any], names: Mapping[str, str]) -> l
     def label(row: Mapping[str, Any]) -> str:
         return names.get(str(row["model"]), str(row["model"]))
 
-    def per_model(title: str, unit: str, path: str, note: str = "") -> Chart:
-        return Chart(title, unit, tuple(_bar(label(r), _band(r, path)) for r in rows), note)
+    def per_model(title: str, f: Figure, unit: str = "") -> Chart:
+        return Chart(title, unit or f.unit, tuple(_bar(label(r), f.band(r)) for r in rows))
 
-    def power(title: str, path: str) -> Chart:
-        return _power_chart(title, [(label(r), _band(r, path)) for r in rows])
+    def power(title: str, f: Figure) -> Chart:
+        return _power_chart(title, [(label(r), f.band(r)) for r in rows])
 
-    if result.get("workload") == "training":
+    if result.get("workload") == figures.TRAINING:
         gpus = []
         for r in rows:
-            deadline = _band(r, "gpu_count_for_deadline")
-            count = r.get("gpu_count")
+            deadline = T.GPUS_FOR_DEADLINE.band(r)
+            count = T.GPU_COUNT.value(r)
             gpus.append(_bar(label(r), deadline) if deadline else Bar(label(r), count if "error" not in r else None))
         return [
-            per_model("GPU-hours", "GPU-hours", "gpu_hours"),
-            per_model("Wall-clock time", "days", "wall_clock_days"),
-            Chart("GPUs", "GPUs", tuple(gpus)),
-            power("Facility power", "power_kw.facility"),
-            per_model("Cost to rent the GPUs", "USD", "cost_usd.rent"),
+            per_model("GPU-hours", T.GPU_HOURS, "GPU-hours"),
+            per_model("Wall-clock time", T.WALL_CLOCK_DAYS),
+            Chart("GPUs", T.GPU_COUNT.unit, tuple(gpus)),
+            power("Facility power", T.POWER_FACILITY),
+            per_model("Cost to rent the GPUs", T.RENT),
         ]
+    per_gpu_hour = figures.OUTPUT_TOKENS_PER_GPU_HOUR
     return [
-        per_model(
-            "Cost per million output tokens, renting",
-            "USD per million tokens",
-            "cost_usd_per_million_tokens.output.rent",
-        ),
-        per_model(
-            "Cost per million input tokens, renting", "USD per million tokens", "cost_usd_per_million_tokens.input.rent"
-        ),
+        per_model("Cost per million output tokens, renting", S.COST_OUTPUT_RENT),
+        per_model("Cost per million input tokens, renting", S.COST_INPUT_RENT),
         Chart(
             "GPUs in the fleet",
-            "GPUs",
+            S.GPU_COUNT.unit,
             tuple(_bar(label(r), _fleet_gpus(r)) if "error" not in r else Bar(label(r), None) for r in rows),
         ),
-        power("Facility power to supply", "provisioned_power_kw.facility"),
+        power("Facility power to supply", S.PROVISIONED_FACILITY),
         Chart(
             "Output tokens per GPU-hour",
             "tokens per GPU-hour",
-            tuple(
-                Bar(label(r), (result.get("metrics") or {}).get(r["model"], {}).get("output_tokens_per_gpu_hour"))
-                for r in rows
-            ),
+            tuple(Bar(label(r), (result.get("metrics") or {}).get(r["model"], {}).get(per_gpu_hour.name)) for r in rows),
             "More is better: the work the same compute buys.",
         ),
     ]
