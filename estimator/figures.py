@@ -129,6 +129,9 @@ class Group:
     #: several places share one (``Power``, ``RentOwn``).
     schema: str
     description: str
+    #: Only in some results (``when`` says which); its figures are then optional too.
+    optional: bool = False
+    when: str = ""
 
     @property
     def key(self) -> str:
@@ -186,6 +189,19 @@ def _pricing(workload: str) -> Figure:
 
 
 _T, _S = TRAINING, INFERENCE
+_STEP_MODEL = "without a 'utilisation' override (the step model ran)"
+_STEP_TIME = ("estimator.training._time", "estimator.training_time.step_time")
+
+
+def _layout(name: str, label: str, unit: str, description: str) -> Figure:
+    return Figure(("steady_state", "layout", name), TRAINING, label, unit, description,
+                  ("estimator.training_time.default_layout",), optional=True, when=_STEP_MODEL)
+
+
+def _share(name: str, label: str) -> Figure:
+    return Figure(("steady_state", "step_share", name), TRAINING, label, "of the step",
+                  "Its seconds / the step's seconds, per GPU.", ("estimator.training_time.StepTime.breakdown",),
+                  digits=3, optional=True, when=_STEP_MODEL)
 _TR_POWER = ("estimator.power.training_power",)
 _SV_POWER = ("estimator.power.serving_power",)
 _PER_REPLICA = ("estimator.inference._per_replica", "estimator.inference._ReplicaModel")
@@ -204,18 +220,19 @@ class Training:
                     ("estimator.inputs.training_request",), digits=None)
     GPU_COUNT = Figure(("gpu_count",), _T, "GPUs", "GPUs",
                        "GPUs in the run: as given; for a deadline, the mid estimate's (at least what memory needs); "
-                       "else the fewest whole nodes that fit.", ("estimator.training._fleet",), type="integer",
+                       "else the fewest whole nodes that fit.", ("estimator.training._fleet_and_time",), type="integer",
                        digits=None)
     NODE_COUNT = Figure(("node_count",), _T, "Servers", "nodes", "Servers holding those GPUs.",
-                        ("estimator.training._fleet",), type="integer", digits=None)
+                        ("estimator.training._fleet_and_time",), type="integer", digits=None)
 
     FLOPS = Figure(("flops",), _T, "Model FLOPs", "FLOP",
                    "(6 × N_active + attention) × tokens (PaLM App. B); the same in every scenario.",
                    ("estimator.training._flops", "estimator.training.dense_flops",
                     "estimator.training.attention_flops_per_token"), kind=BAND)
     GPU_HOURS = Figure(("gpu_hours",), _T, "GPU-hours", "GPU·h",
-                       "Reserved GPU-hours: busy GPU-seconds / 3,600 / goodput.",
-                       ("estimator.training._time", "estimator.training.busy_seconds",
+                       "Reserved GPU-hours: busy GPU-seconds (tokens / the step model's tokens per second per GPU, "
+                       "or the request's utilisation) / 3,600 / goodput.",
+                       ("estimator.training._time", "estimator.training_time.step_time",
                         "estimator.training.gpu_hours_from_busy"), kind=BAND)
     WALL_CLOCK_DAYS = Figure(("wall_clock_days",), _T, "Wall-clock time", "days", "GPU-hours / GPUs / 24.",
                              ("estimator.training.wall_clock_days",), kind=BAND)
@@ -269,6 +286,37 @@ class Training:
     FLOPS_ATTENTION = Figure(("flops_breakdown", "attention"), _T, "Attention", "FLOP",
                              "Attention scores and weighted values, forward and backward, × tokens.",
                              ("estimator.training.attention_flops_per_token",))
+
+    STEADY_STATE = Group(("steady_state",), _T, "SteadyState",
+                         "Throughput while the run is up (no failures or restarts), to set beside a profiler or a "
+                         "benchmark.", optional=True, when=_STEP_MODEL)
+    TOKENS_PER_S_PER_GPU = Figure(("steady_state", "tokens_per_s_per_gpu"), _T, "Tokens per second per GPU (steady)",
+                                  "tokens/s", "Training tokens each GPU processes per second of busy time.",
+                                  _STEP_TIME, kind=BAND, optional=True, when=_STEP_MODEL)
+    MFU_STEADY = Figure(("steady_state", "mfu"), _T, "Model FLOPs utilisation (steady)", "of peak",
+                        "Model FLOPs / (busy GPU-seconds × dense peak): without the time lost to failures.",
+                        _STEP_TIME, kind=BAND, digits=4, optional=True, when=_STEP_MODEL)
+    LAYOUT = Group(("steady_state", "layout"), _T, "ParallelLayout",
+                   "How the run is split over its GPUs: as given, or the smallest model-parallel size that fits.",
+                   optional=True, when=_STEP_MODEL)
+    TENSOR_PARALLEL = _layout("tensor_parallel", "Tensor parallel", "GPUs", "GPUs splitting each layer's matrices.")
+    PIPELINE_PARALLEL = _layout("pipeline_parallel", "Pipeline parallel", "stages", "Stages the layers are cut into.")
+    CONTEXT_PARALLEL = _layout("context_parallel", "Context parallel", "GPUs", "GPUs splitting each sequence.")
+    EXPERT_PARALLEL = _layout("expert_parallel", "Expert parallel", "GPUs", "GPUs the routed experts spread over.")
+    DATA_PARALLEL = _layout("data_parallel", "Data parallel", "replicas", "Copies of the model, each on its own data.")
+    GLOBAL_BATCH_TOKENS = _layout("global_batch_tokens", "Global batch", "tokens", "Tokens per optimizer step.")
+    STEP_SHARE = Group(("steady_state", "step_share"), _T, "StepShare",
+                       "Share of an optimizer step each part of the step model takes (they add up to 1).",
+                       optional=True, when=_STEP_MODEL)
+    DENSE_GEMM_S = _share("dense_gemm_s", "Dense matrix products")
+    EXPERT_GEMM_S = _share("expert_gemm_s", "Routed-expert matrix products")
+    ATTENTION_S = _share("attention_s", "Attention")
+    ELEMENTWISE_S = _share("elementwise_s", "Element-wise kernels (norms, activations, residuals)")
+    TENSOR_PARALLEL_S = _share("tensor_parallel_s", "Tensor-parallel communication")
+    EXPERT_PARALLEL_S = _share("expert_parallel_s", "Expert-parallel all-to-all (not overlapped)")
+    BUBBLE_S = _share("bubble_s", "Pipeline bubble")
+    DATA_PARALLEL_EXPOSED_S = _share("data_parallel_exposed_s", "Data-parallel communication not hidden by backward")
+    OPTIMIZER_S = _share("optimizer_s", "Optimizer step")
 
     ASSUMPTIONS = _assumptions(_T)
     WARNINGS = _warnings(_T)
@@ -334,7 +382,10 @@ class Serving:
     TTFT_MS = Figure(("per_replica", "ttft_ms"), _S, "Time to first token", "ms",
                      "Prefill of one prompt on the replica (rounded down, so a met target stays met).", _PER_REPLICA)
     TPOT_MS = Figure(("per_replica", "tpot_ms"), _S, "Time per output token", "ms",
-                     "A decode step plus the prefills sharing the GPUs (rounded down).", _PER_REPLICA)
+                     "The tail (p99): a decode step, the prefill work sharing the GPUs and one prefill chunk landing "
+                     "in the step (rounded down, so a met 'tpot_ms' target stays met).", _PER_REPLICA)
+    TPOT_MS_MEAN = Figure(("per_replica", "tpot_ms_mean"), _S, "Mean time per output token", "ms",
+                          "A decode step plus the prefill work sharing the GPUs, on average.", _PER_REPLICA)
     DECODE_STEP_MS = Figure(("per_replica", "decode_step_ms"), _S, "Decode step", "ms",
                             "One decode step of the whole batch: the slower of compute and memory, plus "
                             "communication.", _PER_REPLICA)

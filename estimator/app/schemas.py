@@ -628,7 +628,9 @@ def _entry_field(entry: figures.Figure | figures.Group) -> fields.Field:
     description = entry.description
     if entry.schema in SHARED_SHAPES:  # the shape is shared: say here what each member is in this place
         description += " " + " ".join(f"'{m.name}': {m.doc}" for m in figures.members(entry) if isinstance(m, figures.Figure))
-    return fields.Nested(group_schema(entry), required=True, metadata=_doc(description))
+    if entry.when:
+        description += f" Only {entry.when}."
+    return fields.Nested(group_schema(entry), required=not entry.optional, metadata=_doc(description))
 
 
 def group_schema(group: figures.Group) -> type[Schema]:

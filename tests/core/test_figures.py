@@ -23,6 +23,8 @@ TRAINING_REQUESTS = {
     "moe fp8, fewest nodes": {"model": "deepseek-v3", "hardware": "h800", "precision": "fp8"},
     "inline parameters": {"params": 70e9, "active_params": 13e9, "tokens": 2e12, "hardware": "h200-sxm",
                           "deadline_days": 30, "recompute": "full"},
+    "utilisation override": {"model": "llama-3.1-8b", "tokens": 1e12, "hardware": "h100-sxm", "gpus": 64,
+                             "utilisation": 0.4},
 }
 SERVING_REQUESTS = {
     "dense, no load": {"model": "llama-3.1-70b", "hardware": "h100-sxm"},
@@ -83,6 +85,11 @@ def test_every_declared_figure_occurs(results, workload):
     always = [f.key for f in F.FIGURES[workload] if not f.optional
               and any(f.path not in {p for p, _ in walk(workload, r)} for r in results[workload])]
     assert always == [], "figures missing from some result must be declared optional"
+    groups = [g.key for g in F.GROUPS[workload] if not g.optional and any(g.value(r) is None for r in results[workload])]
+    assert groups == [], "objects missing from some result must be declared optional"
+    for group in F.GROUPS[workload]:
+        if group.optional:
+            assert all(m.optional for m in F.members(group)), group.key
 
 
 def _json_type(value: Any) -> str:
