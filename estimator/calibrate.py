@@ -37,6 +37,9 @@ STEP_OVERHEAD_GRID = tuple((step, seq) for step in (0.0, 0.001, 0.002, 0.004, 0.
 SPREAD_QUANTILES = (0.10, 0.90)
 
 
+_UNIT_SPREAD = {"dense": Band.point(1.0), "moe": Band.point(1.0)}
+
+
 @contextlib.contextmanager
 def patched(**values: Any) -> Iterator[None]:
     """Temporarily set defaults (the estimators read them at call time)."""
@@ -116,11 +119,15 @@ def calibrate(catalog: Catalog, book: Any, rows: Sequence[corpus.Row] | None = N
     train_table: dict[tuple[float, float], dict[int, float | None]] = {}
     goodput_one = Band.point(1.0)
     for ef, ov in train_grid:
-        with patched(ELEMENTWISE_FACTOR=ef, EP_OVERLAP=ov, STEADY_SPREAD=Band.point(1.0), GOODPUT=goodput_one):
+        with patched(ELEMENTWISE_FACTOR=ef, EP_OVERLAP=ov, STEADY_SPREAD=_UNIT_SPREAD, GOODPUT=goodput_one):
             train_table[(ef, ov)] = {id(s): _mid(s.row, catalog, book) for s in steady + runs}
+
+    # Serving shares EP_OVERLAP with training (the same all-to-all): the full training fit's value.
+    ep_overlap = min(train_grid, key=lambda p: (_l1([(train_table[p][id(s)] or 0.0, s.published) for s in steady]), p))[1]
     serve_table: dict[tuple[float, float], dict[int, float | None]] = {}
     for step, seq in STEP_OVERHEAD_GRID:
-        with patched(DECODE_STEP_OVERHEAD_S=step, DECODE_SEQUENCE_OVERHEAD_S=seq, SERVING_SPREAD=Band.point(1.0)):
+        with patched(DECODE_STEP_OVERHEAD_S=step, DECODE_SEQUENCE_OVERHEAD_S=seq, SERVING_SPREAD=_UNIT_SPREAD,
+                     EP_OVERLAP=ep_overlap):
             serve_table[(step, seq)] = {id(s): _mid(s.row, catalog, book) for s in serving}
 
     def fit(exclude: str | None) -> dict[str, float]:
@@ -151,35 +158,43 @@ def calibrate(catalog: Catalog, book: Any, rows: Sequence[corpus.Row] | None = N
             s.reason = "estimator refused at a fitted value"
             continue
         s.cv, s.fit = (cv_mid, cv_mid, cv_mid), (fit_mid, fit_mid, fit_mid)
-        residuals.setdefault(_spread_group(s.row), []).append(math.log(s.published / cv_mid))
+        residuals.setdefault(_spread_group(s.row, catalog), []).append(math.log(s.published / cv_mid))
     spreads = {g: (math.exp(_quantile(r, SPREAD_QUANTILES[0])), math.exp(_quantile(r, SPREAD_QUANTILES[1])))
                for g, r in residuals.items()}
     for s in usable:
         if s.cv is None:
             continue
-        low, high = spreads[_spread_group(s.row)]
+        low, high = spreads[_spread_group(s.row, catalog)]
         lo, hi = sorted((s.cv[1] * low, s.cv[1] * high))
         s.cv = (lo, s.cv[1], hi)
     return Calibration(scored, full, folds, spreads)
 
 
-def _spread_group(row: corpus.Row) -> str:
-    """Rows that share a spread: training steady state, training runs, serving throughput, serving latency."""
+def _spread_group(row: corpus.Row, catalog: Catalog) -> str:
+    """Rows that share a spread: steady-state training and serving throughput split into dense and
+    MoE (their uncertainties differ), training runs, serving latency."""
+    if row.group in ("training steady state", "serving throughput"):
+        return f"{row.group}, {'MoE' if catalog.get_model(row.get('model')).is_moe else 'dense'}"
     return row.group
 
 
 def defaults_from(cal: Calibration) -> dict[str, Any]:
-    """The values defaults.py should hold for this calibration (a test compares them)."""
-    steady_low, steady_high = cal.spreads.get("training steady state", (1.0, 1.0))
+    """The values defaults.py should hold for this calibration (a test compares them).
+
+    Throughput residuals r = published / estimate, so a time multiplier's low end is 1 / the high
+    quantile. Whole-run GPU-hours = busy x steady spread / goodput: the goodput band is chosen so
+    that the run band spans the runs' own residual quantiles (dense steady spread; runs are mostly dense)."""
+    def time_band(group: str) -> Band:
+        low, high = cal.spreads.get(group, (1.0, 1.0))
+        return Band(1.0 / high, 1.0, 1.0 / low)
+
+    steady = {kind: time_band(f"training steady state, {label}") for kind, label in (("dense", "dense"), ("moe", "MoE"))}
+    serving = {kind: time_band(f"serving throughput, {label}") for kind, label in (("dense", "dense"), ("moe", "MoE"))}
     run_low, run_high = cal.spreads.get("training run", (1.0, 1.0))
-    serve_low, serve_high = cal.spreads.get("serving throughput", (1.0, 1.0))
     goodput = cal.fitted["GOODPUT_MID"]
-    # Throughput residuals r = published / estimate: a low time multiplier is 1 / the high quantile.
-    steady = Band(1.0 / steady_high, 1.0, 1.0 / steady_low)
-    # Whole-run GPU-hours = busy x steady spread / goodput: choose the goodput band so that the run
-    # band spans the runs' own residual quantiles.
-    run_goodput = Band(min(1.0, goodput * steady.low / run_low), goodput, goodput * steady.high / run_high)
+    dense = steady["dense"]
+    run_goodput = Band(min(1.0, goodput * dense.low / run_low), goodput, goodput * dense.high / run_high)
     return {"ELEMENTWISE_FACTOR": cal.fitted["ELEMENTWISE_FACTOR"], "EP_OVERLAP": cal.fitted["EP_OVERLAP"],
             "DECODE_STEP_OVERHEAD_S": cal.fitted["DECODE_STEP_OVERHEAD_S"],
-            "DECODE_SEQUENCE_OVERHEAD_S": cal.fitted["DECODE_SEQUENCE_OVERHEAD_S"], "STEADY_SPREAD": steady,
-            "GOODPUT": run_goodput, "SERVING_SPREAD": Band(1.0 / serve_high, 1.0, 1.0 / serve_low)}
+            "DECODE_SEQUENCE_OVERHEAD_S": cal.fitted["DECODE_SEQUENCE_OVERHEAD_S"],
+            "STEADY_SPREAD": steady, "GOODPUT": run_goodput, "SERVING_SPREAD": serving}

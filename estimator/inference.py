@@ -74,21 +74,6 @@ def weight_params_touched(model: Model, batch: Any) -> Any:
     return always + expected_distinct_experts(e, k, batch) * per_expert
 
 
-def allreduce_seconds(gpus: Any, message_bytes: Any, link_bytes_per_s: Any, calls: Any) -> Any:
-    """Ring all-reduce over ``gpus``: 2(t-1)/t x message / one-way link bandwidth + latency, per call."""
-    if isinstance(gpus, int | float) and gpus <= 1:
-        return 0.0
-    return calls * (2.0 * (gpus - 1) / gpus * message_bytes / link_bytes_per_s + d.ALLREDUCE_LATENCY_S)
-
-
-def roofline_seconds(flops: Any, bytes_read: Any, gpus: Any, peak_flops: Any, compute_fraction: Any,
-                     bandwidth_bytes_per_s: Any, bandwidth_fraction: Any) -> tuple[Any, Any]:
-    """(compute time, memory time) of work split evenly over ``gpus``; the slower one sets the pace."""
-    compute = flops / (gpus * peak_flops * compute_fraction)
-    memory = bytes_read / (gpus * bandwidth_bytes_per_s * bandwidth_fraction)
-    return compute, memory
-
-
 # --- Request and result ------------------------------------------------------------------------
 @dataclass(frozen=True)
 class InferenceRequest:
@@ -434,7 +419,7 @@ class _ReplicaModel:
     def __init__(self, req: InferenceRequest, sh: _Shape, gpus: int, scenario: str, mode: str = "tp") -> None:
         model, hw = req.model, req.hardware
         self.req, self.sh, self.gpus, self.mode = req, sh, gpus, mode
-        self.spread = d.SERVING_SPREAD[scenario]
+        self.spread = d.SERVING_SPREAD['moe' if model.is_moe else 'dense'][scenario]
         self.hidden = float(model.hidden_size or 0)
         self.layers = float(model.layers or 0)
         self.moe_layers = float((model.layers or 0) - (model.dense_layers or 0)) if model.is_moe else 0.0
@@ -548,21 +533,22 @@ class _ReplicaModel:
         return step, min(step, compute * self.spread), max(0.0, step - compute * self.spread)
 
     def tpot_s(self, batch: int) -> float:
-        """Tail (p99) seconds per output token at this batch: the step, the prefill work the batch's
-        prompts add per step on average, and one prefill chunk landing in the step (the tail)."""
+        """p99 seconds per output token at this batch (``_prefills_per_step`` at z = TPOT_TAIL_Z)."""
         step = self._step(batch)[0]
-        return step + batch / self.sh.output_tokens * self.prefill_work + self._chunk()
+        return step + self._prefills_per_step(batch, d.TPOT_TAIL_Z) * self.prefill_work
 
-    def _chunk(self) -> float:
-        """Replica-seconds of one chunked-prefill slice (``PREFILL_CHUNK_TOKENS`` of a prompt)."""
-        return self.prefill_work * min(1.0, d.PREFILL_CHUNK_TOKENS / self.sh.input_tokens)
+    def _prefills_per_step(self, batch: int, z: float) -> float:
+        """Prompts prefilled per step that a request's decode shares: while it generates its
+        ``output`` tokens the other sequences are replaced about ``batch`` times (a Poisson count),
+        so the mean is batch / output per step and its p99 (batch + z sqrt(batch)) / output."""
+        return (batch + z * math.sqrt(batch)) / self.sh.output_tokens
 
     def at(self, batch: int) -> _Replica:
         step, comp, mem = self._step(batch)
-        mean = step + batch / self.sh.output_tokens * self.prefill_work
+        mean = step + self._prefills_per_step(batch, 0.0) * self.prefill_work
+        tail = step + self._prefills_per_step(batch, d.TPOT_TAIL_Z) * self.prefill_work
         rps = batch / (self.sh.output_tokens * mean)
-        return _Replica(self.gpus, batch, step, comp, mem, self.prefill, self.prefill_work, mean + self._chunk(), rps,
-                        self.mode, mean)
+        return _Replica(self.gpus, batch, step, comp, mem, self.prefill, self.prefill_work, tail, rps, self.mode, mean)
 
 
 def _candidate_gpus(req: InferenceRequest, sh: _Shape) -> list[tuple[int, str]]:
@@ -904,9 +890,11 @@ def _physics_assumptions(req: InferenceRequest, sh: _Shape, load: _Load) -> tupl
         Assumption("moe_roofline", _roofline_text(kernels.moe(hw, d.SERVING_COMPUTE_PRECISION[req.precision])), "",
                    kernels.SOURCE + " (fit: scripts/fit_moe_kernels.py)"),
         Assumption("decode_step_overhead_s", d.DECODE_STEP_OVERHEAD_S, "s", d.SERVING_FIT_SOURCE),
-        Assumption("serving_spread", d.SERVING_SPREAD, "x step and prefill time", d.SPREAD_SOURCE),
-        Assumption("tpot_tail", "p99", "", f"mean + one {d.PREFILL_CHUNK_TOKENS:,}-token prefill chunk in the step "
-                   "(chunked prefill: the slowest steps carry a prompt slice)"),
+        Assumption("serving_spread", d.SERVING_SPREAD["moe" if req.model.is_moe else "dense"], "x step and prefill time",
+                   d.SPREAD_SOURCE),
+        Assumption("tpot_target_percentile", "p99", "", "per-request mean TPOT (as MLPerf and vLLM report it); its p99 "
+                   "counts the prompts prefilled during the request's decode as Poisson: (b + 2.326 sqrt(b)) / output "
+                   "per step instead of b / output"),
         Assumption("input_tokens", sh.input_tokens, "tokens", "request" if req.input_tokens else "default"),
         Assumption("output_tokens", sh.output_tokens, "tokens", "request" if req.output_tokens else "default"),
         Assumption("peak_to_average", load.peak_to_average, "", "request" if req.peak_to_average else "default (average load)"),

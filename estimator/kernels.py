@@ -3,7 +3,9 @@
 Inputs: a ``Hardware`` record and a precision. Outputs: the few numbers of each kernel's
 roofline, all measured, none fitted to an end-to-end result:
 
-- matrix product   t = overhead + max(2 m n k / (compute_eff x peak), bytes / (hbm_fraction x HBM))
+- matrix product   t = overhead + max(2 m n k / (compute_eff x peak), bytes / (hbm_fraction x HBM)), with
+                   compute_eff the median over large GEMMs (m >= 1,024) and the HBM share and per-call
+                   overhead from the roofline fit over all measured shapes
 - MoE layer        the same roofline over the expert weights the tokens touch (grouped GEMM)
 - decode attention t = fixed + KV bytes read / (bw_fraction x HBM), per layer
 - prefill attention achieved share of the dense bf16 peak on long prompts
@@ -21,7 +23,6 @@ from __future__ import annotations
 import csv
 import functools
 from dataclasses import dataclass
-from pathlib import Path
 
 from .catalog import SEEDS_DIR, Hardware
 
@@ -67,7 +68,7 @@ def _read(name: str) -> list[dict[str, str]]:
 @functools.cache
 def _tables() -> dict[str, dict[tuple[str, ...], float]]:
     gemm = {(r["gpu"], r["precision"], k): float(r[k]) for r in _read("gemm_fit.csv")
-            for k in ("roof_compute_eff", "roof_hbm_fraction", "roof_overhead_us")}
+            for k in ("large_eff_median", "roof_hbm_fraction", "roof_overhead_us")}
     moe = {(r["gpu"], r["precision"], k): float(r[k]) for r in _read("moe_fit.csv")
            for k in ("compute_eff", "hbm_fraction", "overhead_us")}
     other = {(r["gpu"], r["kernel"], r["variant"], r["parameter"]): float(r["value"]) for r in _read("kernel_fit.csv")
@@ -89,8 +90,8 @@ def gemm(hw: Hardware, precision: str) -> Roofline:
     table = _tables()["gemm"]
     gpu, _ = measured_gpu(hw)
     name = KERNEL_PRECISION.get(precision, precision)
-    p = next(p for p in (name, "fp8" if name == "fp8_block" else name, "bf16") if (gpu, p, "roof_compute_eff") in table)
-    return Roofline(table[(gpu, p, "roof_compute_eff")], table[(gpu, p, "roof_hbm_fraction")],
+    p = next(p for p in (name, "fp8" if name == "fp8_block" else name, "bf16") if (gpu, p, "large_eff_median") in table)
+    return Roofline(table[(gpu, p, "large_eff_median")], table[(gpu, p, "roof_hbm_fraction")],
                     table[(gpu, p, "roof_overhead_us")] * 1e-6)
 
 

@@ -409,7 +409,8 @@ def _time(req: TrainingRequest, work: _Work, gpus: int) -> _Time:
         step = training_time.step_time(req.model, hw, gpus, req.precision, work.sequence_tokens, req.recompute, plan,
                                        d.ELEMENTWISE_FACTOR, d.EP_OVERLAP)
         busy_mid = req.tokens / step.tokens_per_s_per_gpu
-        busy = Band(*(busy_mid * d.STEADY_SPREAD[s] for s in SCENARIOS))
+        spread = d.STEADY_SPREAD["moe" if req.model.is_moe else "dense"]
+        busy = Band(*(busy_mid * spread[s] for s in SCENARIOS))
         compute_share = step.compute_s / step.step_s
         tps = Band(*(req.tokens / busy[s] for s in SCENARIOS)).ascending()
         mfu = Band(*(work.model_flops / (busy[s] * peak) for s in SCENARIOS)).ascending()
@@ -421,7 +422,7 @@ def _time(req: TrainingRequest, work: _Work, gpus: int) -> _Time:
                        + (f"given: {', '.join(plan.given)})" if plan.given else "nothing given)")),
             Assumption("elementwise_factor", d.ELEMENTWISE_FACTOR, "x counted bytes", d.FIT_SOURCE),
             Assumption("expert_parallel_overlap", d.EP_OVERLAP, "of all-to-all hidden", d.FIT_SOURCE),
-            Assumption("steady_state_spread", d.STEADY_SPREAD, "x busy time", d.SPREAD_SOURCE),
+            Assumption("steady_state_spread", spread, "x busy time", d.SPREAD_SOURCE),
         ]
     if req.precision in LOW_PRECISIONS:
         assumptions.append(Assumption("attention_precision", "bf16", "",

@@ -86,7 +86,7 @@ def test_validate_writes_report(tmp_path, capsys):
     code, out, _ = call(["validate", "--output", str(target)], capsys)
     assert code == 0
     text = target.read_text()
-    assert "DeepSeek-V3 pre-training" in text and "arXiv:2412.19437" in text
+    assert "## Headline" in text and "cross-validated median abs. error" in text and "arXiv:2412.19437" in text
 
 
 def test_compare_takes_the_training_options_the_api_takes(capsys, catalog, book):
