@@ -40,6 +40,9 @@ MAX_GPUS_PER_REPLICA = 512  # largest replica the search tries
 MAX_GPUS_PER_REPLICA_GIVEN = 4096  # largest replica a request may ask for
 #: Tensor-parallel group sizes a replica may use inside one NVLink domain (NVL72 included).
 TENSOR_PARALLEL_SIZES = (1, 2, 4, 8, 16, 32, 64, 72)
+#: Pipeline stage counts the search tries beyond one tensor-parallel group (a stage count that
+#: divides the layers evenly is what deployments use; powers of two and their 1.5x).
+PIPELINE_STAGES = (2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)
 
 
 # --- Formulas (scalar or numpy) ----------------------------------------------------------------
@@ -114,6 +117,18 @@ class _Shape:
     prefill_flops: float  # per request
     decode_flops_per_token: float  # per generated token at context_mean
     prefill_attention_flops_per_token: float = 0.0
+    #: Measured kernels of this GPU at this precision (kernels.py), looked up once per request.
+    gemm: kernels.Roofline = kernels.Roofline(1.0, 1.0, 0.0)
+    moe: kernels.Roofline = kernels.Roofline(1.0, 1.0, 0.0)
+    decode_attention: tuple[float, float, float] = (0.0, 0.0, 1.0)
+    prefill_attention_efficiency: float = 1.0
+    collectives: dict[tuple[str, int], kernels.Collective] = field(default_factory=dict, compare=False)
+
+    def collective(self, hw: Hardware, op: str, gpus: int) -> kernels.Collective:
+        found = self.collectives.get((op, gpus))
+        if found is None:
+            found = self.collectives[(op, gpus)] = kernels.collective(hw, op, gpus)
+        return found
 
 
 @dataclass(frozen=True)
@@ -293,6 +308,10 @@ def _shape(req: InferenceRequest) -> _Shape:
         prefill_flops=input_tokens * (2.0 * model.active_params + prefill_attn),
         decode_flops_per_token=2.0 * model.active_params + decode_attn,
         prefill_attention_flops_per_token=prefill_attn,
+        gemm=kernels.gemm(hw, compute),
+        moe=kernels.moe(hw, compute),
+        decode_attention=kernels.decode_attention(hw, kv_bytes, model.attention == "mla"),
+        prefill_attention_efficiency=kernels.prefill_attention_efficiency(hw),
     )
 
 
@@ -427,11 +446,8 @@ class _ReplicaModel:
         self.experts = float(model.experts or 1)
         self.dense_params = weight_params_touched(model, 0)
         self.expert_params = model.total_params - self.dense_params
-        precision = d.SERVING_COMPUTE_PRECISION[req.precision]
-        self.gemm = kernels.gemm(hw, precision)
-        self.moe = kernels.moe(hw, precision)
-        self.attn_fixed, self.attn_per_seq, self.attn_bw = kernels.decode_attention(
-            hw, d.SERVING_KV_BYTES[req.precision], model.attention == "mla")
+        self.gemm, self.moe = sh.gemm, sh.moe
+        self.attn_fixed, self.attn_per_seq, self.attn_bw = sh.decode_attention
         self.attn_bw = min(self.attn_bw, d.MAX_ACHIEVED_BANDWIDTH_FRACTION)
         self.peak, self.hbm = sh.peak_flops, sh.bandwidth_bytes_per_s
         # kernel calls per layer: q/k/v + output projections, then gate/up + down of the FFN
@@ -441,14 +457,14 @@ class _ReplicaModel:
             self.tp, self.pp = 1, 1
             self.kv_copies = 1.0
             self.on_node = min(gpus, hw.nvlink_domain_gpus) / gpus
-            self.a2a_bw = _link_bytes_per_s(hw, min(gpus, hw.nvlink_domain_gpus)) * kernels.collective(
+            self.a2a_bw = _link_bytes_per_s(hw, min(gpus, hw.nvlink_domain_gpus)) * sh.collective(
                 hw, "alltoall_nccl", min(gpus, hw.nvlink_domain_gpus or 1)).link_fraction
             self.ar_latency, self.ar_bw = 0.0, 1.0
         else:
             self.tp, self.pp = _parallel_shape(hw, gpus)
             self.kv_copies = kv_copies(model, self.tp)
             self.on_node, self.a2a_bw = 1.0, 1.0
-            comm = kernels.collective(hw, "all_reduce_trtllm_custom", self.tp)
+            comm = sh.collective(hw, "all_reduce_trtllm_custom", self.tp)
             self.ar_latency = comm.latency_s
             self.ar_bw = _link_bytes_per_s(hw, self.tp) * (comm.link_fraction if hw.nvlink_gb_per_s else 1.0)
         self.prefill, self.prefill_work = self._prefill()
@@ -462,7 +478,7 @@ class _ReplicaModel:
         tokens = float(sh.input_tokens)
         attn_flops = tokens * sh.prefill_attention_flops_per_token
         gemm_flops = sh.prefill_flops - attn_flops
-        attn_eff = kernels.prefill_attention_efficiency(req.hardware)
+        attn_eff = sh.prefill_attention_efficiency
         attn_peak = req.hardware.peak_tflops("bf16") * d.TERA
         if self.mode == "ep":
             # attention and the shared weights run on one GPU, the routed experts spread over all
@@ -559,7 +575,7 @@ def _candidate_gpus(req: InferenceRequest, sh: _Shape) -> list[tuple[int, str]]:
     else:
         limit = tensor_parallel_limit(hw)
         inside = [t for t in TENSOR_PARALLEL_SIZES if t <= limit]
-        stages = [n * limit for n in range(2, MAX_GPUS_PER_REPLICA // limit + 1)]
+        stages = [n * limit for n in PIPELINE_STAGES if n * limit <= MAX_GPUS_PER_REPLICA]
         options = sorted({t for t in inside + stages if t <= MAX_GPUS_PER_REPLICA})
     modes = ("tp", "ep") if req.model.is_moe and req.model.experts_per_token else ("tp",)
     return [(t, m) for t in options for m in modes

@@ -28,6 +28,9 @@ from .catalog import SEEDS_DIR, Hardware
 
 KERNELS_DIR = SEEDS_DIR / "kernels"
 SOURCE = "NVIDIA aiconfigurator-core 0.12.0 measured kernels (seeds/kernels, Apache-2.0)"
+# Every lookup below is cached per (GPU record, arguments): a serving estimate builds dozens of
+# replica models, each asking for the same few rooflines. Hardware records are frozen and hashable;
+# the caches are bounded for inline GPUs.
 
 #: GPUs without their own measurements -> the measured GPU used in their place (same chip first).
 STAND_INS = {"h800-sxm": "h100-sxm", "h100-pcie": "h100-sxm", "h20": "h100-sxm", "a100-40gb-sxm": "a100-80gb-sxm",
@@ -76,6 +79,7 @@ def _tables() -> dict[str, dict[tuple[str, ...], float]]:
     return {"gemm": gemm, "moe": moe, "other": other}  # type: ignore[dict-item]
 
 
+@functools.lru_cache(maxsize=4096)
 def measured_gpu(hw: Hardware) -> tuple[str, str | None]:
     """The GPU whose measurements stand for ``hw``, and a note when it is another GPU."""
     gemm = _tables()["gemm"]
@@ -85,6 +89,7 @@ def measured_gpu(hw: Hardware) -> tuple[str, str | None]:
     return stand_in, f"No kernel measurements for {hw.name}: {stand_in}'s measured efficiencies are applied."
 
 
+@functools.lru_cache(maxsize=4096)
 def gemm(hw: Hardware, precision: str) -> Roofline:
     """Dense matrix products at ``precision`` (TensorRT-LLM GEMM tables, fitted per GPU)."""
     table = _tables()["gemm"]
@@ -95,6 +100,7 @@ def gemm(hw: Hardware, precision: str) -> Roofline:
                     table[(gpu, p, "roof_overhead_us")] * 1e-6)
 
 
+@functools.lru_cache(maxsize=4096)
 def moe(hw: Hardware, precision: str) -> Roofline:
     """A whole MoE layer's grouped expert GEMMs (fit of seeds/kernels/moe.csv); dense GEMMs where unmeasured."""
     table = _tables()["moe"]
@@ -117,6 +123,7 @@ def _other(hw: Hardware, kernel: str, variant: str, parameter: str, default_vari
     raise KeyError(f"no {kernel} {parameter} measurement")
 
 
+@functools.lru_cache(maxsize=4096)
 def decode_attention(hw: Hardware, kv_bytes: float, mla: bool) -> tuple[float, float, float]:
     """(fixed seconds per layer call, seconds per sequence per call, achieved share of HBM bandwidth
     on large KV reads) of decode attention (GQA/MHA, or MLA's latent); fp8 when the cache holds 1
@@ -129,11 +136,13 @@ def decode_attention(hw: Hardware, kv_bytes: float, mla: bool) -> tuple[float, f
     return fixed, per_seq, fraction
 
 
+@functools.lru_cache(maxsize=4096)
 def prefill_attention_efficiency(hw: Hardware) -> float:
     """Achieved share of the dense bf16 peak by causal prefill attention on long prompts (>= 16K tokens)."""
     return _other(hw, "prefill_attention", "bf16", "eff_ge16k_tokens_median")
 
 
+@functools.lru_cache(maxsize=4096)
 def collective(hw: Hardware, op: str, gpus: int) -> Collective:
     """Small-message latency and bus-bandwidth share of one-way NVLink for ``op`` over ``gpus`` GPUs
     in one NVLink domain (op: all_reduce_trtllm_custom, all_reduce_nccl, alltoall_nccl): the
