@@ -104,10 +104,13 @@ def _accepts(request_type: type, name: str) -> bool:
 def unsupported(row: Row) -> str | None:
     """Why the estimator cannot express a row, or None."""
     text = (row.note + " " + row.source).lower()
-    if "speculative decoding" in text:
+    negated = ("no speculative decoding", "no mtp / speculative decoding", "without speculative decoding")
+    if ("speculative decoding" in text or "mtp" in text.split()) and not any(n in text for n in negated):
         return "speculative decoding (not modelled)"
     if row.quantity == "input_tokens_per_s_per_gpu":
         return "prefill-only nodes of a disaggregated deployment (not modelled)"
+    if row.kind == "serving" and ("decode nodes" in text or "decode-only" in text or "decode only" in text):
+        return "decode-only nodes of a prefill/decode-disaggregated deployment (not modelled: prefill shares the GPUs)"
     if row.kind == "serving" and not (row.get("output_tokens") and row.get("input_tokens")):
         return "request shape not published"
     if row.kind == "serving" and ("sent at once" in text or "all-at-once" in text):

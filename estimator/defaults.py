@@ -43,7 +43,7 @@ POWER_FRACTION_IDLE = H200_POWER_IDLE_W / H200_POWER_LIMIT_W
 #: hours / published hours) = 0.683 (folds 0.61-0.72). Low / high: set so the run band spans the
 #: runs' 10th / 90th percentile cross-validated residuals (calibrate.defaults_from). For comparison,
 #: Llama 3 reports ">90% effective training time" (arXiv:2407.21783 §3.3.4) for failures alone.
-GOODPUT = Band(low=0.9274, mid=0.6835, high=0.4045)
+GOODPUT = Band(low=0.9274, mid=0.6835, high=0.4164)
 GOODPUT_SOURCE = (
     "median busy / reserved GPU-hours over 42 published whole runs (seeds/calibration/training_runs.csv); "
     "band from their cross-validated spread (docs/validation.md)"
@@ -202,7 +202,7 @@ ELEMENTWISE_FACTOR = 3.0
 EP_OVERLAP = 0.25
 #: Spread of steady-state busy time around the model, by kind: 1 / the 90th and 1 / the 10th
 #: percentile of the cross-validated published / estimate throughput ratios.
-STEADY_SPREAD = {"dense": Band(low=0.8019, mid=1.0, high=1.207), "moe": Band(low=0.9263, mid=1.0, high=1.506)}
+STEADY_SPREAD = {"dense": Band(low=0.8019, mid=1.0, high=1.242), "moe": Band(low=0.8037, mid=1.0, high=1.409)}
 
 # --- Serving performance model (inference._ReplicaModel; kernels from seeds/kernels) -------------
 #: Achieved bandwidth can exceed the datasheet in a kernel table when data sits in L2 (A100's decode
@@ -217,11 +217,11 @@ TPOT_TAIL_Z = 2.326
 #: Per decode step, outside the kernels: scheduling, sampling, detokenisation, launch gaps. Fitted
 #: on the serving throughput rows (estimator/calibrate.py).
 #: L1 fit over the 68 serving rows (throughput and latency), grid 0-8 ms: 0 (folds 0-1 ms).
-DECODE_STEP_OVERHEAD_S = 0.001
+DECODE_STEP_OVERHEAD_S = 0.0
 #: Per sequence per decode step outside the kernel tables (sampling over the vocabulary, logits,
 #: scheduler bookkeeping): fitted with DECODE_STEP_OVERHEAD_S, grid 0-30 us: 15 us (every fold).
 DECODE_SEQUENCE_OVERHEAD_S = 1.5e-05
 SERVING_FIT_SOURCE = "fitted on seeds/calibration/serving_*.csv (estimator/calibrate.py; docs/validation.md)"
 #: Spread of serving step and prefill times around the model, by kind (1 / the 90th and 1 / the
 #: 10th percentile of the cross-validated throughput ratios on the serving rows).
-SERVING_SPREAD = {"dense": Band(low=0.8951, mid=1.0, high=1.257), "moe": Band(low=0.6013, mid=1.0, high=1.562)}
+SERVING_SPREAD = {"dense": Band(low=0.8494, mid=1.0, high=1.213), "moe": Band(low=0.6894, mid=1.0, high=1.518)}

@@ -27,7 +27,7 @@ from typing import Any
 
 from . import cost as cost_mod
 from . import defaults as d
-from . import kernels, power
+from . import kernels, power, training_time
 from .bands import SCENARIOS, Assumption, Band, significant
 from .catalog import Catalog, Hardware, Model
 from .checks import check_positive, check_pue, record_warnings
@@ -433,7 +433,8 @@ class _ReplicaModel:
 
     __slots__ = ("req", "sh", "gpus", "mode", "tp", "pp", "spread", "hidden", "layers", "moe_layers", "k", "experts",
                  "dense_params", "expert_params", "gemm", "moe", "attn_fixed", "attn_bw", "ar_latency", "ar_bw",
-                 "kv_copies", "on_node", "a2a_bw", "gemm_calls", "prefill", "prefill_work", "peak", "hbm", "attn_per_seq")
+                 "kv_copies", "on_node", "a2a_bw", "gemm_calls", "prefill", "prefill_work", "peak", "hbm", "attn_per_seq",
+                 "elementwise_s_per_sequence")
 
     def __init__(self, req: InferenceRequest, sh: _Shape, gpus: int, scenario: str, mode: str = "tp") -> None:
         model, hw = req.model, req.hardware
@@ -467,6 +468,11 @@ class _ReplicaModel:
             comm = sh.collective(hw, "all_reduce_trtllm_custom", self.tp)
             self.ar_latency = comm.latency_s
             self.ar_bw = _link_bytes_per_s(hw, self.tp) * (comm.link_fraction if hw.nvlink_gb_per_s else 1.0)
+        # Element-wise kernels (norms, residuals, RoPE, activation) and the logits of each sequence, per
+        # step on one GPU, at the copy rate x the factor fitted on training (training_time.py).
+        per_token = self.layers * training_time.elementwise_bytes_per_token_layer(model, self.tp) + 8.0 * (
+            model.vocab_size or 0)
+        self.elementwise_s_per_sequence = d.ELEMENTWISE_FACTOR * per_token / (self.hbm * d.COPY_BANDWIDTH_FRACTION)
         self.prefill, self.prefill_work = self._prefill()
 
     # --- prefill -------------------------------------------------------------------------------
@@ -542,7 +548,9 @@ class _ReplicaModel:
             tp_comm = self._allreduce(micro)
         sequences = batch / self.gpus if self.mode == "ep" else batch / self.pp
         attention = (self.attn_fixed + self.attn_per_seq * sequences) * self.layers / self.pp + kv / (self.attn_bw * self.hbm)
-        kernels_s = (dense + experts + attention + self.gemm.overhead_s * (self.gemm_calls / self.pp - 1)) * self.pp
+        elementwise = sequences * self.elementwise_s_per_sequence / self.pp
+        kernels_s = (dense + experts + attention + elementwise + self.gemm.overhead_s * (self.gemm_calls / self.pp - 1)
+                     ) * self.pp
         overhead = d.DECODE_STEP_OVERHEAD_S + d.DECODE_SEQUENCE_OVERHEAD_S * batch
         step = (kernels_s + (tp_comm + comm) * self.pp + overhead) * self.spread
         compute = batch * sh.decode_flops_per_token / (self.gpus * self.peak * self.gemm.compute_eff)

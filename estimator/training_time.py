@@ -108,11 +108,18 @@ def _moe_layers(model: Model) -> int:
     return max(0, (model.layers or 0) - (model.dense_layers or 0)) if model.is_moe else 0
 
 
-def _ffn_width(model: Model) -> float:
+def ffn_width(model: Model) -> float:
     """Width of the FFN activations a token produces per layer (active experts for MoE)."""
     if model.is_moe and model.moe_ffn_size:
         return ((model.experts_per_token or 0) + (model.shared_experts or 0)) * model.moe_ffn_size
     return float(model.ffn_size or 4 * (model.hidden_size or 0))
+
+
+def elementwise_bytes_per_token_layer(model: Model, tensor_parallel: int = 1) -> float:
+    """Forward element-wise traffic of one token in one layer, bf16 activations: norms 4h, residual
+    adds 6h, RoPE 2.5h (12.5h, replicated across tensor-parallel GPUs) and the FFN activation 3 x its
+    width (split across them). Backward moves about twice the forward (training_time.step_time)."""
+    return (12.5 * (model.hidden_size or 0) + 3.0 * ffn_width(model) / tensor_parallel) * 2.0
 
 
 # --- The layout --------------------------------------------------------------------------------
@@ -200,7 +207,7 @@ def step_time(model: Model, hw: Hardware, gpus: int, precision: str, seq: int, r
     # Element-wise traffic (bf16 activations): per layer forward, norms 4h + residual adds 6h + RoPE 2.5h
     # + activation function 3 x FFN width; backward twice the forward; logits 4 passes of V x 4 B.
     act_bytes = 2.0
-    per_layer = (12.5 * h + 3.0 * _ffn_width(model)) * act_bytes * 3.0
+    per_layer = elementwise_bytes_per_token_layer(model) * 3.0
     if moe_layers:
         per_layer += 12.0 * (model.experts_per_token or 0) * h * act_bytes * moe_layers / layers  # permute + unpermute
     elementwise_bytes = layers * per_layer * rc_main + 16.0 * (model.vocab_size or 0)
