@@ -63,15 +63,42 @@ def main() -> str:
     return "\n".join(rows)
 
 
+def before_column(table: str, checkout: str) -> str:
+    """Add the medians of another checkout (run back to back, same machine) as a 'before' column.
+    The other checkout's bench_core.py prints its table last; its own docs are left alone there."""
+    import subprocess
+
+    out = subprocess.run([sys.executable, "bench/bench_core.py"], cwd=checkout, capture_output=True, text=True,
+                         check=True).stdout
+    before = {line.split(" | ")[0]: line.split(" | ")[1] for line in out.splitlines() if line.startswith("| ") and " | " in line}
+    rows = []
+    for line in table.splitlines():
+        key = line.split(" | ")[0]
+        if line.startswith("| estimate"):
+            rows.append(line + " before (median ms) | after / before |")
+        elif line.startswith("|---"):
+            rows.append(line + "---|---|")
+        else:
+            after = float(line.split(" | ")[1])
+            old = before.get(key)
+            rows.append(line + (f" {old} | {after / float(old):.2f}x |" if old else " – | – |"))
+    return "\n".join(rows)
+
+
 if __name__ == "__main__":
     table = main()
+    note = ""
+    if len(sys.argv) > 2 and sys.argv[1] == "--before":
+        table = before_column(table, sys.argv[2])
+        note = (f"The *before* column is `{sys.argv[2]}` measured right after, on the same machine (issue 17: a single "
+                "estimate within 2x of the time before the performance model).\n\n")
     write_section(
         "core",
         "## Estimation core\n\n"
         f"Measured by `bench/bench_core.py` {machine()}. Each row includes building the "
         "request from plain values and serialising the result (`to_dict()`), i.e. what the API does per call minus HTTP.\n\n"
         "Target (issue 2): a single training estimate in pure Python, median under 1 ms.\n\n"
-        + table + "\n\n"
+        + note + table + "\n\n"
         "Serving estimates search replica sizes (1-512 GPUs, tensor and expert parallelism) and, under a TPOT target, "
         "binary-search the batch, so they cost more than a training estimate.\n",
     )
