@@ -43,12 +43,19 @@ def check_pue(pue: float | None) -> None:
         raise InvalidInputError(f"'pue' is facility / IT power and cannot be below 1, got {pue!r}.", field="pue")
 
 
-def record_warnings(model: Model, hw: Hardware, measured: str) -> tuple[str, ...]:
-    """Warnings about the records themselves: an unofficial model, and a GPU generation the
-    ``measured`` efficiencies (e.g. "utilisation and power fractions ... (H100/H200)") did not come from."""
+def record_warnings(model: Model, hw: Hardware) -> tuple[str, ...]:
+    """Warnings about the records themselves: an unofficial model; a GPU without its own kernel
+    measurements (another GPU's stand in, kernels.measured_gpu); and a GPU generation the power
+    fractions (measured on an H200, calibration.md) did not come from."""
+    from . import kernels  # kernels reads seed tables; imported here to keep checks light
+
     warnings = []
     if model.is_estimate:
         warnings.append(f"{model.name} is an unofficial estimate ({model.source}); treat its results as indicative.")
+    _, stand_in = kernels.measured_gpu(hw)
+    if stand_in:
+        warnings.append(stand_in)
     if hw.architecture != "hopper":
-        warnings.append(f"{hw.name} ({hw.architecture}): {measured} and are applied here unchanged.")
+        warnings.append(f"{hw.name} ({hw.architecture}): the GPU power fractions by phase were measured on an H200 "
+                        "(Hopper) and are applied here unchanged.")
     return tuple(warnings)

@@ -764,7 +764,7 @@ def _estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog
         co2_t_per_day=energy.co2_t_per_day, joules_per_token=energy.joules_per_token, api_price=book.api_price(model.id),
         pricing=prices.pricing_dict(),
         assumptions=_physics_assumptions(req, sh, load) + energy.assumptions + prices.assumptions,
-        warnings=record_warnings(model, hw, "kernel efficiencies and power fractions were measured on Hopper (H200)")
+        warnings=record_warnings(model, hw)
         + load.warnings + replicas.warnings + energy.warnings + prices.warnings,
     )
 

@@ -308,7 +308,7 @@ def _estimate_training(req: TrainingRequest, book: PriceBook, catalog: Catalog |
         mfu_steady=time.mfu_steady, layout=time.layout, step_breakdown=time.step_breakdown,
         assumptions=work.assumptions + time.assumptions + fleet.assumptions + prices.assumptions + energy.assumptions
         + money.assumptions,
-        warnings=record_warnings(model, hw, "utilisation and power fractions were measured on Hopper (H100/H200)")
+        warnings=record_warnings(model, hw)
         + work.warnings + time.warnings + fleet.warnings + energy.warnings + prices.warnings,
         pricing=prices.pricing_dict(),
     )
@@ -386,8 +386,7 @@ def _time(req: TrainingRequest, work: _Work, gpus: int) -> _Time:
     peak = hw.peak_tflops(req.precision) * d.TERA
     goodput = Band.point(req.goodput) if req.goodput else d.GOODPUT
     gemm_eff = kernels.gemm(hw, req.precision).compute_eff * d.SUSTAINED_GEMM_DERATE
-    _, stand_in = kernels.measured_gpu(hw)
-    warnings = [stand_in] if stand_in else []
+    warnings: list[str] = []
     assumptions = [
         Assumption("peak_tflops", hw.peak_tflops(req.precision), "TFLOP/s", f"{hw.name} dense {req.precision}: {hw.source}"),
         Assumption("gemm_compute_efficiency", gemm_eff, "of peak",
