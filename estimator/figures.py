@@ -482,6 +482,18 @@ def find(workload: str, key: str) -> Figure | None:
     return next((f for f in FIGURES[workload] if f.key == key), None)
 
 
+def assemble(entries: Any) -> dict[str, Any]:
+    """A result dict with each value at its figure's declared path, in the order given: the one
+    place a result's shape is spelled (``TrainingEstimate.to_dict``, ``InferenceEstimate.to_dict``)."""
+    out: dict[str, Any] = {}
+    for entry, value in entries:
+        node = out
+        for part in entry.path[:-1]:
+            node = node.setdefault(part, {})
+        node[entry.path[-1]] = value
+    return out
+
+
 def members(group: Group) -> tuple[Figure | Group, ...]:
     """The figures and groups directly inside ``group``, in declaration order."""
     depth = len(group.path)
@@ -549,6 +561,7 @@ __all__ = [
     "Metric",
     "Serving",
     "Training",
+    "assemble",
     "find",
     "members",
     "metric",

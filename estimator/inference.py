@@ -27,7 +27,7 @@ from typing import Any
 
 from . import cost as cost_mod
 from . import defaults as d
-from . import kernels, power, training_time
+from . import figures, kernels, power, training_time
 from .bands import SCENARIOS, Assumption, Band, significant
 from .catalog import Catalog, Hardware, Model
 from .checks import check_positive, check_pue, record_warnings
@@ -188,37 +188,42 @@ class InferenceEstimate:
     pricing: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "workload": "inference",
-            "model": self.model,
-            "hardware": self.hardware,
-            "precision": self.precision,
-            "gpus_per_replica": self.gpus_per_replica,
-            "replicas": int(self.replicas.mid),
-            "replicas_range": {s: int(self.replicas[s]) for s in SCENARIOS},
-            "gpu_count": self.gpu_count,
-            "node_count": self.node_count,
-            "per_replica": self.per_replica,
-            "memory_gb": {k: significant(v) for k, v in self.memory_gb.items()},
-            "min_gpus_per_replica": self.min_gpus_per_replica,
-            "request": {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
-                        "requests_per_s": self.load_requests_per_s},
-            "utilisation": self.utilisation.to_dict(4),
-            "output_tokens_per_s": self.throughput_output_tokens_per_s.to_dict(),
-            "cost_usd_per_million_tokens": {
-                "input": {"rent": self.cost_input.to_dict(), "own": self.own_input.to_dict()},
-                "output": {"rent": self.cost_output.to_dict(), "own": self.own_output.to_dict()},
-            },
-            "api_price_usd_per_million_tokens": self.api_price,
-            "power_kw": {"it": self.power_it_kw.to_dict(), "facility": self.power_facility_kw.to_dict()},
-            "provisioned_power_kw": {"it": self.provisioned_it_kw.to_dict(), "facility": self.provisioned_facility_kw.to_dict()},
-            "energy_mwh_per_day": self.energy_mwh_per_day.to_dict(),
-            "co2_t_per_day": self.co2_t_per_day.to_dict(),
-            "joules_per_token": self.joules_per_token.to_dict(),
-            "assumptions": [a.to_dict() for a in self.assumptions],
-            "warnings": list(self.warnings),
-            "pricing": self.pricing,
-        }
+        """The result contract: every value at its path declared in ``figures.Serving``, bands
+        rounded to the figure's declared significant digits."""
+        f = figures.Serving
+
+        def band(figure: figures.Figure, value: Band) -> dict[str, float]:
+            return value.to_dict(figure.digits or 6)
+
+        def at(key: str) -> figures.Figure | None:
+            return figures.find(figures.INFERENCE, key)
+
+        entries: list[tuple[Any, Any]] = [
+            (f.WORKLOAD, "inference"), (f.MODEL, self.model), (f.HARDWARE, self.hardware), (f.PRECISION, self.precision),
+            (f.GPUS_PER_REPLICA, self.gpus_per_replica), (f.REPLICAS, int(self.replicas.mid)),
+            (f.REPLICAS_RANGE, {s: int(self.replicas[s]) for s in SCENARIOS}), (f.GPU_COUNT, self.gpu_count),
+            (f.NODE_COUNT, self.node_count),
+        ]
+        entries += [(at(f"per_replica.{k}"), v) for k, v in self.per_replica.items()]
+        entries += [(at(f"memory_gb.{k}"), significant(v)) for k, v in self.memory_gb.items()]
+        entries += [
+            (f.MIN_GPUS_PER_REPLICA, self.min_gpus_per_replica), (f.INPUT_TOKENS, self.input_tokens),
+            (f.OUTPUT_TOKENS, self.output_tokens), (f.LOAD_REQUESTS_PER_S, self.load_requests_per_s),
+            (f.UTILISATION, band(f.UTILISATION, self.utilisation)),
+            (f.OUTPUT_TOKENS_PER_S, band(f.OUTPUT_TOKENS_PER_S, self.throughput_output_tokens_per_s)),
+            (f.COST_INPUT_RENT, band(f.COST_INPUT_RENT, self.cost_input)), (f.COST_INPUT_OWN, band(f.COST_INPUT_OWN, self.own_input)),
+            (f.COST_OUTPUT_RENT, band(f.COST_OUTPUT_RENT, self.cost_output)),
+            (f.COST_OUTPUT_OWN, band(f.COST_OUTPUT_OWN, self.own_output)), (f.API_PRICE, self.api_price),
+            (f.POWER_IT, band(f.POWER_IT, self.power_it_kw)), (f.POWER_FACILITY, band(f.POWER_FACILITY, self.power_facility_kw)),
+            (f.PROVISIONED_IT, band(f.PROVISIONED_IT, self.provisioned_it_kw)),
+            (f.PROVISIONED_FACILITY, band(f.PROVISIONED_FACILITY, self.provisioned_facility_kw)),
+            (f.ENERGY_PER_DAY, band(f.ENERGY_PER_DAY, self.energy_mwh_per_day)),
+            (f.CO2_PER_DAY, band(f.CO2_PER_DAY, self.co2_t_per_day)),
+            (f.JOULES_PER_TOKEN, band(f.JOULES_PER_TOKEN, self.joules_per_token)),
+            (f.ASSUMPTIONS, [a.to_dict() for a in self.assumptions]), (f.WARNINGS, list(self.warnings)),
+            (f.PRICING, self.pricing),
+        ]
+        return figures.assemble(entries)
 
 
 # --- Validation --------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from typing import Any
 
 from . import cost as cost_mod
 from . import defaults as d
-from . import kernels, power, training_time
+from . import figures, kernels, power, training_time
 from .bands import SCENARIOS, Assumption, Band, significant
 from .catalog import BYTES_PER_VALUE, PRECISIONS, Catalog, Hardware, Model
 from .checks import check_positive, check_pue, record_warnings, show
@@ -135,38 +135,37 @@ class TrainingEstimate:
     pricing: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "workload": "training",
-            "model": self.model,
-            "hardware": self.hardware,
-            "precision": self.precision,
-            "tokens": float(self.tokens),
-            "flops": self.flops.to_dict(),
-            "flops_breakdown": {"dense_6nd": significant(self.flops_dense), "attention": significant(self.flops_attention)},
-            "gpu_hours": self.gpu_hours.to_dict(),
-            "wall_clock_days": self.wall_clock_days.to_dict(),
-            "gpu_count": self.gpu_count,
-            "node_count": self.node_count,
-            "power_kw": {"it": self.power_it_kw.to_dict(), "facility": self.power_facility_kw.to_dict()},
-            "energy_mwh": self.energy_mwh.to_dict(),
-            "co2_t": self.co2_t.to_dict(),
-            "cost_usd": {"rent": self.rent_usd.to_dict(), "own": self.own_usd.to_dict()},
-            "utilisation": self.utilisation.to_dict(4),
-            "memory": {k: significant(v) for k, v in self.memory.items()},
-            "assumptions": [a.to_dict() for a in self.assumptions],
-            "warnings": list(self.warnings),
-            "pricing": self.pricing,
-        }
+        """The result contract: every value at its path declared in ``figures.Training``, rounded
+        to the figure's declared significant digits."""
+        t = figures.Training
+        entries: list[tuple[Any, Any]] = [
+            (t.WORKLOAD, "training"), (t.MODEL, self.model), (t.HARDWARE, self.hardware), (t.PRECISION, self.precision),
+            (t.TOKENS, float(self.tokens)), (t.FLOPS, _band(t.FLOPS, self.flops)),
+            (t.FLOPS_DENSE, significant(self.flops_dense)), (t.FLOPS_ATTENTION, significant(self.flops_attention)),
+            (t.GPU_HOURS, _band(t.GPU_HOURS, self.gpu_hours)), (t.WALL_CLOCK_DAYS, _band(t.WALL_CLOCK_DAYS, self.wall_clock_days)),
+            (t.GPU_COUNT, self.gpu_count), (t.NODE_COUNT, self.node_count),
+            (t.POWER_IT, _band(t.POWER_IT, self.power_it_kw)), (t.POWER_FACILITY, _band(t.POWER_FACILITY, self.power_facility_kw)),
+            (t.ENERGY, _band(t.ENERGY, self.energy_mwh)), (t.CO2, _band(t.CO2, self.co2_t)),
+            (t.RENT, _band(t.RENT, self.rent_usd)), (t.OWN, _band(t.OWN, self.own_usd)),
+            (t.UTILISATION, _band(t.UTILISATION, self.utilisation)),
+        ]
+        entries += [(figures.find(figures.TRAINING, f"memory.{k}"), significant(v)) for k, v in self.memory.items()]
+        entries += [(t.ASSUMPTIONS, [a.to_dict() for a in self.assumptions]), (t.WARNINGS, list(self.warnings)),
+                    (t.PRICING, self.pricing)]
         if self.gpu_count_for_deadline is not None:
-            out["gpu_count_for_deadline"] = {s: int(self.gpu_count_for_deadline[s]) for s in SCENARIOS}
+            entries.append((t.GPUS_FOR_DEADLINE, {s: int(self.gpu_count_for_deadline[s]) for s in SCENARIOS}))
         if self.tokens_per_s_per_gpu is not None and self.mfu_steady is not None:
-            out["steady_state"] = {
-                "tokens_per_s_per_gpu": self.tokens_per_s_per_gpu.to_dict(),
-                "mfu": self.mfu_steady.to_dict(4),
-                "layout": {k: significant(v) for k, v in self.layout.items()},
-                "step_share": {k: significant(v, 3) for k, v in self.step_breakdown.items()},
-            }
-        return out
+            entries += [(t.TOKENS_PER_S_PER_GPU, _band(t.TOKENS_PER_S_PER_GPU, self.tokens_per_s_per_gpu)),
+                        (t.MFU_STEADY, _band(t.MFU_STEADY, self.mfu_steady))]
+            entries += [(figures.find(figures.TRAINING, f"steady_state.layout.{k}"), significant(v))
+                        for k, v in self.layout.items()]
+            entries += [(figures.find(figures.TRAINING, f"steady_state.step_share.{k}"), significant(v, 3))
+                        for k, v in self.step_breakdown.items()]
+        return figures.assemble(entries)
+
+
+def _band(figure: figures.Figure, band: Band) -> dict[str, float]:
+    return band.to_dict(figure.digits or 6)
 
 
 # --- Validation --------------------------------------------------------------------------------
