@@ -27,8 +27,8 @@ from .cost import PriceBook, load_price_book
 FLAT_UTILISATION = 0.30
 BASELINE_FILE = corpus.CALIBRATION_DIR / "baseline_previous.csv"
 #: What the issue asks of the cross-validated figures (docs/validation.md reports each as met or not).
-TARGETS = (("training run", "median |error|", 0.20), ("serving throughput", "median |error|", 0.25),
-           ("serving throughput, MoE", "median |error|", 0.30))
+TARGETS = (("training all", "median |error|", 0.20), ("training run", "median |error|", 0.20),
+           ("serving throughput", "median |error|", 0.25), ("serving throughput, MoE", "median |error|", 0.30))
 COVERAGE_TARGET = 0.75
 
 
@@ -162,8 +162,8 @@ def _targets(report: Report) -> list[str]:
     lines = list(report.lines)
     groups = dict(_groups(lines))
     out = ["| target (issue 17) | measured (cross-validated) | met |", "|---|---|---|"]
-    names = {"training run": "training, whole-run GPU-hours", "serving throughput": "serving throughput",
-             "serving throughput, MoE": "serving throughput, MoE"}
+    names = {"training all": "training, all", "training run": "training, whole-run GPU-hours",
+             "serving throughput": "serving throughput", "serving throughput, MoE": "serving throughput, MoE"}
     for group, what, limit in TARGETS:
         errs = _abs_errors([ln for ln in groups[names[group]] if ln.scored.cv],
                            lambda ln: ln.scored.cv[1] if ln.scored.cv else None)
