@@ -157,7 +157,9 @@ def problem_response(
     elif title is None:
         title = PROBLEM_TYPES[type_.removeprefix("/problems/")][0]
     body = {"type": type_, "title": title, "status": status, "detail": detail, "errors": [dict(e) for e in errors]}
-    response = current_app.json.response(body)
+    from .jsonsafe import strict_json  # jsonsafe raises this module's errors: imported here, not at the top
+
+    response = strict_json(current_app).response(body)
     response.status_code = status
     response.mimetype = PROBLEM_MIMETYPE
     response.headers.update(headers or {})

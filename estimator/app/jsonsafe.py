@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from flask import Response, current_app, g, request
+from flask import Flask, Response, current_app, g, request
 from flask.json.provider import DefaultJSONProvider
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import ClientDisconnected
@@ -243,12 +243,29 @@ class StrictJSONProvider(DefaultJSONProvider):
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
         obj = self._prepare_response_obj(args, kwargs)
-        return self._app.response_class(encode(obj, self.default), mimetype=self.mimetype)
+        return self.flask_app.response_class(encode(obj, self.default), mimetype=self.mimetype)
+
+    @property
+    def flask_app(self) -> Flask:
+        """The app this provider serves (``JSONProvider`` types it as Flask's app base class, whose
+        ``response_class`` is not the WSGI response)."""
+        app = self._app
+        if not isinstance(app, Flask):
+            raise TypeError(f"StrictJSONProvider serves a Flask app, not {type(app).__name__}")
+        return app
+
+
+def strict_json(app: Flask) -> StrictJSONProvider:
+    """The app's JSON provider: the ``StrictJSONProvider`` that ``create_app`` installs."""
+    provider = app.json
+    if not isinstance(provider, StrictJSONProvider):
+        raise TypeError(f"The app's JSON provider is {type(provider).__name__}, not StrictJSONProvider")
+    return provider
 
 
 def json_response(body: bytes) -> Response:
     """A 200 response carrying JSON already encoded by ``encode``."""
-    return current_app.response_class(body, mimetype=current_app.json.mimetype)  # type: ignore[attr-defined]
+    return current_app.response_class(body, mimetype=strict_json(current_app).mimetype)
 
 
 def encode(obj: Any, default: Callable[[Any], Any] | None = None) -> bytes:

@@ -102,6 +102,7 @@ def compare_json(ready: Ready, data: Mapping[str, Any]) -> bytes:
     Unknown ids point at ``/models/<i>``, ``/preset`` or ``/baseline``; an error of the baseline's
     own estimate (which fails the whole comparison) points at where the baseline came from.
     """
+    paths: list[tuple[object, ...]]
     if data.get("preset") is not None:
         models = list(PRESETS[data["preset"]])
         paths = [("preset",)] * len(models)

@@ -21,6 +21,7 @@ from pricing.books import BookCache, resolve
 from pricing.store import PricingStore
 
 from .errors import ProblemError
+from .jsonsafe import strict_json
 from .results import ResultCache
 
 EXTENSION = "estimator"
@@ -72,7 +73,7 @@ def load_state(app: Flask) -> EstimatorState:
         log.error("Could not load the catalog and seed pricing table from %s: %s", seeds, exc)
         return EstimatorState(None, None, load_error=f"{type(exc).__name__}: {exc}")
     return EstimatorState(
-        catalog, book, store=app.extensions.get("pricing_store"), results=ResultCache(app.config["RESULT_CACHE_BYTES"], app.json.default)
+        catalog, book, store=app.extensions.get("pricing_store"), results=ResultCache(app.config["RESULT_CACHE_BYTES"], strict_json(app).default)
     )
 
 

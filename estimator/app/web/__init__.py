@@ -24,6 +24,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Flask, Response, current_app, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response as BaseResponse
 
 from estimator.compare import PRESETS
 from estimator.errors import EstimatorError
@@ -34,6 +35,9 @@ from ..state import Ready, ready_state
 from . import csrf, export, present, pricing, summary
 from .charts import charts_html
 from .forms import Option, build_form, default_query
+
+#: What a page view returns: the rendered page and its status, or a response (a redirect, a download).
+Page = BaseResponse | tuple[str, int]
 
 bp = Blueprint("web", __name__)
 pricing.register(bp)  # the pricing page (pricing.py)
@@ -188,7 +192,7 @@ def _download(
     return response
 
 
-def _estimate_page(kind: str) -> Response | tuple[str, int]:
+def _estimate_page(kind: str) -> Page:
     ready = ready_state()
     args = request.args
     workload = args.get("workload") if kind == "compare" else kind
@@ -274,17 +278,17 @@ def _estimate_page(kind: str) -> Response | tuple[str, int]:
 
 
 @bp.get("/training")
-def training() -> Response | tuple[str, int]:
+def training() -> Page:
     return _estimate_page("training")
 
 
 @bp.get("/inference")
-def inference() -> Response | tuple[str, int]:
+def inference() -> Page:
     return _estimate_page("inference")
 
 
 @bp.get("/compare")
-def compare() -> Response | tuple[str, int]:
+def compare() -> Page:
     return _estimate_page("compare")
 
 

@@ -29,7 +29,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from estimator.errors import EstimatorError
 from pricing.errors import FileTooLarge, ImportRejected, PricingTableError, Problem, UnknownVersion, UnsupportedFile
@@ -254,7 +255,7 @@ def overview() -> tuple[str, int]:
 
 
 @csrf.deferred
-def upload() -> Response | tuple[str, int]:
+def upload() -> BaseResponse | tuple[str, int]:
     """Import the uploaded file as the next version of the named table, or show every problem."""
     ready = ready_state()
     form = UploadForm()
@@ -317,12 +318,19 @@ def upload() -> Response | tuple[str, int]:
     except PricingTableError as exc:  # a note or file name past the store's limits
         form.error({"note": "note", "name": "name"}.get(str(exc.field), "file"), exc.message)
         return _overview(ready, form)
-    flash({"action": "imported", **_flashed(info)}, FLASH_CATEGORY)
-    return redirect(url_for("web.pricing_table", ref=info.table), 303)
+    return _confirmed("imported", info)
 
 
 def _authorise(given: str | None) -> str:
     return authorise(given or None, disabled=_DISABLED, refused=_REFUSED if given else _MISSING)
+
+
+def _confirmed(action: str, info: VersionInfo) -> BaseResponse:
+    """Flash what was done (shown once by the table's page, ``_pricing.html``) and redirect there (303)."""
+    # flash() is annotated ``message: str`` but stores any value the session serialiser takes; the
+    # template reads the confirmation's fields, so it is flashed as a dict.
+    flash({"action": action, **_flashed(info)}, FLASH_CATEGORY)  # type: ignore[arg-type]
+    return redirect(url_for("web.pricing_table", ref=info.table), 303)
 
 
 def _flashed(info: VersionInfo) -> dict[str, Any]:
@@ -409,7 +417,7 @@ def table_page(ref: str) -> tuple[str, int]:
     return _table_page(ready_state(), ref)
 
 
-def _manage(name: str, action: str) -> Response | tuple[str, int]:
+def _manage(name: str, action: str) -> BaseResponse | tuple[str, int]:
     """Activate the form's version, or roll back; the table's page again with any error."""
     ready = ready_state()
     store: PricingStore = store_of(ready)
@@ -437,15 +445,14 @@ def _manage(name: str, action: str) -> Response | tuple[str, int]:
     except PricingTableError as exc:  # nothing to roll back to
         manage.error("rollback", exc.message, 422)
         return _table_page(ready, name, manage)
-    flash({"action": "activated" if action == "activate" else "rolled_back", **_flashed(info)}, FLASH_CATEGORY)
-    return redirect(url_for("web.pricing_table", ref=name), 303)
+    return _confirmed("activated" if action == "activate" else "rolled_back", info)
 
 
-def activate(name: str) -> Response | tuple[str, int]:
+def activate(name: str) -> BaseResponse | tuple[str, int]:
     return _manage(name, "activate")
 
 
-def rollback(name: str) -> Response | tuple[str, int]:
+def rollback(name: str) -> BaseResponse | tuple[str, int]:
     return _manage(name, "rollback")
 
 
