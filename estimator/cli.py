@@ -76,6 +76,12 @@ def _add_training_options(p: Any, recompute_default: str | None) -> None:
     p.add_argument("--recompute", choices=RECOMPUTE_MODES, default=recompute_default)
     p.add_argument("--utilisation", type=_positive_float, help="override: achieved fraction of dense peak (0-1]")
     p.add_argument("--goodput", type=_positive_float, help="override: productive share of reserved time (0-1]")
+    layout = "(default: training_time.default_layout, Megatron-style)"
+    p.add_argument("--tensor-parallel", type=_positive_int, help=f"tensor-parallel degree {layout}")
+    p.add_argument("--pipeline-parallel", type=_positive_int, help=f"pipeline-parallel degree {layout}")
+    p.add_argument("--context-parallel", type=_positive_int, help=f"context-parallel degree {layout}")
+    p.add_argument("--expert-parallel", type=_positive_int, help=f"expert-parallel degree (MoE) {layout}")
+    p.add_argument("--global-batch-tokens", type=_positive_float, help=f"tokens per optimizer step {layout}")
 
 
 def _add_gpus_or_deadline(p: Any) -> None:

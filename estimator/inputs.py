@@ -15,9 +15,12 @@ from .errors import CatalogError, InvalidInputError
 from .inference import InferenceRequest
 from .training import TrainingRequest
 
+#: The parallel layout and global batch of the step model (``training_time.default_layout`` chooses
+#: what is not given).
+TRAINING_LAYOUT = ("tensor_parallel", "pipeline_parallel", "context_parallel", "expert_parallel", "global_batch_tokens")
 TRAINING_OPTIONAL = (
-    "precision", "gpus", "deadline_days", "sequence_tokens", "recompute", "utilisation", "goodput", "pue",
-    "grid_kg_co2_per_kwh", "usd_per_gpu_hour", "capex_usd_per_gpu", "usd_per_kwh",
+    "precision", "gpus", "deadline_days", "sequence_tokens", "recompute", "utilisation", "goodput", *TRAINING_LAYOUT,
+    "pue", "grid_kg_co2_per_kwh", "usd_per_gpu_hour", "capex_usd_per_gpu", "usd_per_kwh",
 )
 
 
@@ -86,6 +89,13 @@ def training_request(catalog: Catalog, values: Mapping[str, Any]) -> TrainingReq
             )
         tokens, tokens_source = model.training_tokens, f"published pre-training tokens: {model.source}"
     options = {k: values[k] for k in TRAINING_OPTIONAL if values.get(k) is not None}
+    layout = [k for k in TRAINING_LAYOUT if k in options]
+    if layout and "utilisation" in options:  # the override replaces the step model the layout is for
+        raise InvalidInputError(
+            f"Give either 'utilisation' (an assumed MFU) or a parallel layout ('{layout[0]}'), not both: "
+            "the layout sets the step time that 'utilisation' replaces.",
+            field=layout[0],
+        )
     if isinstance(options.get("precision"), str):
         options["precision"] = options["precision"].lower()
     return TrainingRequest(model=model, hardware=hardware, tokens=tokens, tokens_source=tokens_source, **options)

@@ -63,6 +63,7 @@ TOKENS = Within(1, 1e18)  # training or daily tokens: the largest runs published
 SEQUENCE = Within(0, 100_000_000)  # tokens in one sequence: the longest contexts are ~1e7
 WIDTH = Within(0, 10_000_000)  # a count or width inside a model: layers, heads, ranks, FFN size
 TFLOPS = Within(0.001, 1_000_000)  # dense tensor peak of one GPU, TFLOP/s: a B200 has 2,250 in bf16
+PARALLEL_MAX = 1_000_000  # a parallel degree (tensor, pipeline, context, expert): runs published use <= ~1,000
 
 
 # --- Strict fields --------------------------------------------------------------------------------
@@ -282,6 +283,15 @@ def _hardware_field() -> IdOrSpec:
     )
 
 
+_LAYOUT_DEFAULT = (
+    "When omitted, the core chooses it Megatron-style (training_time.default_layout: the smallest "
+    "model-parallel size that fits in memory, tensor parallel first (up to 8, inside the NVLink domain), then context parallel "
+    "for sequences over 8K tokens, then pipeline stages; experts over up to 64 GPUs; a global batch of at least 4M "
+    "tokens). The result's steady_state.layout shows the layout used. Not with 'utilisation', which replaces the "
+    "step model."
+)
+
+
 class TrainingWorkloadSchema(_StrictSchema):
     """The fields of a training run other than the model and the prices."""
 
@@ -312,6 +322,31 @@ class TrainingWorkloadSchema(_StrictSchema):
     )
     goodput = StrictFloat(
         validate=[FRACTION, Within(0.001, None)], metadata=_doc("Fraction of GPU time doing useful work", 0.9)
+    )
+    # The parallel layout of the step model (training_time.step_time); each one omitted is chosen.
+    tensor_parallel = StrictInteger(
+        validate=positive(PARALLEL_MAX),
+        metadata=_doc("Tensor-parallel degree: GPUs that split each layer's matrix products, inside one NVLink "
+                      f"domain. {_LAYOUT_DEFAULT}", 8),
+    )
+    pipeline_parallel = StrictInteger(
+        validate=positive(PARALLEL_MAX),
+        metadata=_doc(f"Pipeline-parallel degree: stages the layers are split into. {_LAYOUT_DEFAULT}", 16),
+    )
+    context_parallel = StrictInteger(
+        validate=positive(PARALLEL_MAX),
+        metadata=_doc("Context-parallel degree: GPUs that split the tokens of one sequence (long sequences). "
+                      f"{_LAYOUT_DEFAULT}", 1),
+    )
+    expert_parallel = StrictInteger(
+        validate=positive(PARALLEL_MAX),
+        metadata=_doc("Expert-parallel degree: GPUs the routed experts of each MoE layer are spread over. "
+                      f"{_LAYOUT_DEFAULT}", 8),
+    )
+    global_batch_tokens = StrictFloat(
+        validate=[POSITIVE, TOKENS],
+        metadata=_doc("Global batch: tokens in one optimizer step, over all data-parallel replicas. "
+                      f"{_LAYOUT_DEFAULT}", 16e6),
     )
 
 

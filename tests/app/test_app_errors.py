@@ -314,6 +314,13 @@ BAD_REQUESTS: dict[str, tuple[dict[str, Any], int, dict[str, Any], dict[str, str
         invalid("/sequence_tokens", INTEGER, "invalid_integer"),
         {},
     ),
+    "tensor-parallel-fraction": (
+        train(tensor_parallel=2.5),
+        422,
+        invalid("/tensor_parallel", INTEGER, "invalid_integer"),
+        {},
+    ),
+    "expert-parallel-bool": (train(expert_parallel=True), 422, invalid("/expert_parallel", INTEGER, "invalid_integer"), {}),
     "batch-size-fraction": (
         post(INFERENCE, {**SERVING, "batch_size": 2.5}),
         422,
@@ -364,6 +371,36 @@ BAD_REQUESTS: dict[str, tuple[dict[str, Any], int, dict[str, Any], dict[str, str
         {},
     ),
     "gpus-zero": (train(gpus=0), 422, invalid("/gpus", "Must be greater than 0.", "out_of_range"), {}),
+    "pipeline-parallel-zero": (
+        train(pipeline_parallel=0),
+        422,
+        invalid("/pipeline_parallel", "Must be greater than 0.", "out_of_range"),
+        {},
+    ),
+    "context-parallel-too-large": (
+        train(context_parallel=2_000_000),
+        422,
+        invalid("/context_parallel", "Must be less than or equal to 1000000.", "out_of_range"),
+        {},
+    ),
+    "global-batch-negative": (
+        train(global_batch_tokens=-4e6),
+        422,
+        invalid("/global_batch_tokens", "Must be greater than 0.", "out_of_range"),
+        {},
+    ),
+    "global-batch-string": (
+        train(global_batch_tokens="4e6"),
+        422,
+        invalid("/global_batch_tokens", NUMBER, "invalid_number"),
+        {},
+    ),
+    "compare-tensor-parallel-zero": (
+        post(COMPARE, {"workload": "training", "preset": "article", "hardware": "h100-sxm", "tensor_parallel": 0}),
+        422,
+        invalid("/tensor_parallel", "Must be greater than 0.", "out_of_range"),
+        {},
+    ),
     "hardware-missing": (train(hardware=None), 422, invalid("/hardware", REQUIRED, "required"), {}),
     "precision-unknown": (
         train(precision="int8"),
@@ -507,6 +544,15 @@ CORE_CASES = {
         "Invalid input",
         "invalid_input",
         "/gpus",
+        {},
+    ),
+    "layout-and-utilisation": (
+        {"utilisation": 0.4, "pipeline_parallel": 2},
+        422,
+        INVALID,
+        "Invalid input",
+        "invalid_input",
+        "/pipeline_parallel",
         {},
     ),
     "model-and-params": (

@@ -62,6 +62,49 @@ def test_body_equals_core_to_dict(client, core, body):
     assert response.get_json() == core(body)
 
 
+LAYOUT = {"tensor_parallel": 4, "pipeline_parallel": 2, "context_parallel": 2, "expert_parallel": 1,
+          "global_batch_tokens": 8e6}
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [
+        pytest.param(LAYOUT, id="whole-layout"),
+        pytest.param({"tensor_parallel": 2}, id="tensor-only"),
+        pytest.param({"pipeline_parallel": 4, "global_batch_tokens": 16e6}, id="pipeline-and-batch"),
+    ],
+)
+def test_a_parallel_layout_is_the_one_used(client, core, asked):
+    body = {**BASE, "gpus": 1024, **asked}
+    response = client.post("/api/v1/estimates/training", json=body)
+
+    assert response.status_code == 200, response.get_data(as_text=True)
+    result = response.get_json()
+    layout = result["steady_state"]["layout"]
+    assert {k: layout[k] for k in asked} == asked
+    assert result == core(body)
+    default = client.post("/api/v1/estimates/training", json={**BASE, "gpus": 1024}).get_json()
+    assert default["steady_state"]["layout"] != layout
+
+
+def test_an_expert_parallel_layout_is_the_one_used(client):
+    body = {"model": "deepseek-v3", "hardware": "h800-sxm", "gpus": 2048, "tokens": 14.8e12,
+            "tensor_parallel": 1, "pipeline_parallel": 16, "expert_parallel": 64}
+    result = client.post("/api/v1/estimates/training", json=body).get_json()
+    layout = result["steady_state"]["layout"]
+    assert (layout["tensor_parallel"], layout["pipeline_parallel"], layout["expert_parallel"]) == (1, 16, 64)
+    assert layout["data_parallel"] == 2048 // 16
+
+
+def test_a_comparison_takes_the_layout(client):
+    body = {"workload": "training", "models": ["llama-3.1-8b", "llama-3.1-70b"], "hardware": "h100-sxm",
+            "tokens": 1e12, "gpus": 512, **LAYOUT}
+    response = client.post("/api/v1/compare", json=body)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    for row in response.get_json()["rows"]:
+        assert {k: row["steady_state"]["layout"][k] for k in LAYOUT} == LAYOUT
+
+
 def test_key_order_is_the_cores(client, core):
     body = {**BASE, "gpus": 1024}
     assert list(client.post("/api/v1/estimates/training", json=body).get_json()) == list(core(body))

@@ -101,9 +101,36 @@ def test_compare_takes_the_training_options_the_api_takes(capsys, catalog, book)
     assert rows[1] == json.loads(json.dumps(expected))
 
 
+def test_training_takes_a_parallel_layout(capsys, catalog, book):
+    code, out, _ = call(["training", "--model", "llama-3.1-70b", "--tokens", "15e12", "--hardware", "h100-sxm",
+                         "--gpus", "1024", "--tensor-parallel", "4", "--pipeline-parallel", "2", "--context-parallel",
+                         "2", "--expert-parallel", "1", "--global-batch-tokens", "8e6", "--json"], capsys)
+    assert code == 0
+    layout = json.loads(out)["steady_state"]["layout"]
+    assert layout | {"tensor_parallel": 4, "pipeline_parallel": 2, "context_parallel": 2, "expert_parallel": 1,
+                     "global_batch_tokens": 8e6} == layout
+
+
+@pytest.mark.parametrize("argv", [["--tensor-parallel", "0"], ["--pipeline-parallel", "2.5"],
+                                  ["--global-batch-tokens", "-1"]])
+def test_a_bad_layout_is_rejected_by_the_parser(capsys, argv):
+    with pytest.raises(SystemExit) as info:
+        run(["training", "--model", "llama-3.1-8b", "--tokens", "1e12", "--hardware", "h100-sxm", *argv])
+    assert info.value.code == 2
+    assert argv[0] in capsys.readouterr().err
+
+
+def test_a_layout_with_utilisation_is_an_error(capsys):
+    code, out, err = call(["training", "--model", "llama-3.1-8b", "--tokens", "1e12", "--hardware", "h100-sxm",
+                           "--utilisation", "0.4", "--tensor-parallel", "2"], capsys)
+    assert (code, out) == (2, "")
+    assert "Give either 'utilisation'" in err and "Traceback" not in err
+
+
 @pytest.mark.parametrize(("argv", "message"), [
     (["--workload", "inference", "--goodput", "0.5"], "--goodput does not apply to inference comparisons."),
     (["--workload", "training", "--requests-per-s", "3"], "--requests-per-s does not apply to training comparisons."),
+    (["--workload", "inference", "--tensor-parallel", "2"], "--tensor-parallel does not apply to inference comparisons."),
 ])
 def test_compare_never_ignores_an_option(capsys, argv, message):
     code, out, err = call(["compare", "--models", "llama-3.1-8b,llama-3.1-70b", "--hardware", "h100-sxm", *argv],

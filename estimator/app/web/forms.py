@@ -30,6 +30,7 @@ from werkzeug.datastructures import MultiDict
 
 from estimator.catalog import Catalog
 from estimator.compare import PRESETS
+from estimator.inputs import TRAINING_LAYOUT
 
 from ..errors import ProblemError
 from ..schemas import (
@@ -131,6 +132,8 @@ _COMPARE_FIELDSET = ("What to compare", ("preset", "models", "baseline"))
 NOT_ON_FORMS = {
     "params": "the forms give a model by its catalog id or as a custom architecture",
     "active_params": "the forms give a model by its catalog id or as a custom architecture",
+    **dict.fromkeys(TRAINING_LAYOUT, "the parallel layout is for the API and the command line: the forms have no "
+                    "advanced section, and the result shows the layout the core chose"),
 }
 
 #: The option of a catalog pick that takes the inline record from the "custom" fields.
