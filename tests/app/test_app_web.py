@@ -14,6 +14,7 @@ from estimator.app import create_app
 from estimator.app.schemas import COMPARE_REQUEST_SCHEMAS, InferenceRequestSchema, TrainingRequestSchema
 from estimator.app.web.forms import DEFAULTS, NOT_ON_FORMS, layout_names, number_from_text
 from estimator.app.web.present import fmt
+from estimator.figures import Training as T
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 TRAINING_FORM = {"model": "llama-3.1-405b", "hardware": "h100-sxm", "tokens": "15.6e12", "gpus": "16384"}
@@ -248,6 +249,38 @@ def test_training_result_is_the_cores(client, core):
         assert esc(warning) in page
     for assumption in result["assumptions"]:
         assert esc(assumption["source"]) in page
+
+
+def test_training_page_shows_the_steady_state_and_the_layout(client, core):
+    page = client.get("/training", query_string=TRAINING_FORM).get_data(as_text=True)
+    result = core(TRAINING_VALUES)
+    found = figures(page)
+
+    for f in (T.TOKENS_PER_S_PER_GPU, T.MFU_STEADY):  # low / mid / high, labelled as declared
+        band = f.band(result)
+        assert band is not None
+        for s in ("low", "mid", "high"):
+            assert float(found[f"{f.key}.{s}"]) == band[s]
+        assert esc(f.label) in page
+    layout = T.LAYOUT.value(result)
+    assert layout
+    for name, value in layout.items():
+        assert float(found[f"{T.LAYOUT.key}.{name}"]) == value
+    for name in T.STEP_SHARE.value(result) or {}:
+        assert f"{T.STEP_SHARE.key}.{name}" in found
+    assert "Steady-state throughput" in page and "Parallel layout" in page
+
+
+def test_training_page_without_the_step_model_leaves_the_steady_state_out(client, core):
+    response = client.get("/training", query_string={**TRAINING_FORM, "utilisation": "0.4"})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    result = core({**TRAINING_VALUES, "utilisation": 0.4})
+
+    assert T.STEADY_STATE.value(result) is None  # a 'utilisation' override: no step model, no section
+    assert assert_page_shows(page, result) > 20
+    assert not any(key.startswith("steady_state.") for key in figures(page))
+    assert "Steady-state throughput" not in page and "Parallel layout" not in page
 
 
 def test_inference_result_is_the_cores(client, core_inference):

@@ -5,7 +5,9 @@ import json
 import pytest
 
 from estimator.cli import SERVING_BANDS, SERVING_VALUES, TRAINING_BANDS, run
+from estimator.figures import Training as T
 from estimator.inputs import training_request
+from estimator.numbers import number_text
 from estimator.training import estimate_training
 
 
@@ -33,6 +35,31 @@ def test_table_has_every_band(capsys):
     for figure in TRAINING_BANDS:  # labelled as declared in estimator/figures.py, as on the web pages
         assert figure.heading in out
     assert "assumptions:" in out and "warnings:" in out
+
+
+def test_training_table_shows_the_steady_state_and_the_layout(capsys):
+    code, out, _ = call(["training", "--model", "llama-3.1-405b", "--tokens", "15.6e12", "--hardware", "h100-sxm",
+                         "--gpus", "16384", "--json"], capsys)
+    layout = json.loads(out)["steady_state"]["layout"]
+    code, out, _ = call(["training", "--model", "llama-3.1-405b", "--tokens", "15.6e12", "--hardware", "h100-sxm",
+                         "--gpus", "16384"], capsys)
+    assert code == 0
+    lines = out.splitlines()
+    for figure in (T.TOKENS_PER_S_PER_GPU, T.MFU_STEADY):  # a low / mid / high row each
+        assert len([line for line in lines if line.startswith(figure.heading)][0].split()) >= 3
+    for figure in (T.TENSOR_PARALLEL, T.PIPELINE_PARALLEL, T.CONTEXT_PARALLEL, T.EXPERT_PARALLEL, T.DATA_PARALLEL):
+        row = next(line for line in lines if line.startswith(figure.label + " "))
+        assert row.split()[-2] == number_text(layout[figure.name])
+    assert T.GLOBAL_BATCH_TOKENS.label in out
+
+
+def test_training_table_without_the_step_model_leaves_the_steady_state_out(capsys):
+    code, out, _ = call(["training", "--model", "llama-3.1-405b", "--tokens", "15.6e12", "--hardware", "h100-sxm",
+                         "--gpus", "16384", "--utilisation", "0.4"], capsys)
+    assert code == 0
+    assert T.GPU_HOURS.heading in out
+    for figure in (T.TOKENS_PER_S_PER_GPU, T.MFU_STEADY, T.TENSOR_PARALLEL, T.GLOBAL_BATCH_TOKENS):
+        assert figure.label not in out
 
 
 def test_serving_table_has_every_band_and_the_replica(capsys):

@@ -211,12 +211,23 @@ _TRAINING_RUN = (T.TOKENS, T.GPU_COUNT, T.NODE_COUNT)
 _TRAINING_COMPUTE = (T.FLOPS, T.GPU_HOURS, T.WALL_CLOCK_DAYS, T.UTILISATION, T.GPUS_FOR_DEADLINE)
 _TRAINING_POWER = (T.POWER_IT, T.POWER_FACILITY, T.ENERGY, T.CO2)
 _TRAINING_COST = (T.RENT, T.OWN)
+#: The step model's figures: absent with a 'utilisation' override (the tables are then left out).
+_TRAINING_STEADY = (T.TOKENS_PER_S_PER_GPU, T.MFU_STEADY)
 
 
 def training_tables(result: Mapping[str, Any]) -> list[Table]:
     tables = [
         value_table("Run", result, _TRAINING_RUN),
         band_table("Compute and time", result, _TRAINING_COMPUTE),
+        band_table(
+            "Steady-state throughput",
+            result,
+            _TRAINING_STEADY,
+            "While the run is up (no failures or restarts): to set beside a profiler or a benchmark. "
+            "The run's utilisation above also counts the time goodput loses.",
+        ),
+        value_table("Parallel layout", result, T.LAYOUT, "As given, or the smallest model-parallel size that fits."),
+        value_table("Where an optimizer step's time goes (mid)", result, T.STEP_SHARE),
         band_table("Power, energy and emissions", result, _TRAINING_POWER),
         band_table("Cost of the run", result, _TRAINING_COST),
         value_table("Memory", result, T.MEMORY),
