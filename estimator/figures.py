@@ -53,14 +53,35 @@ def _at(result: Mapping[str, Any], path: tuple[str, ...]) -> Any:
     return node
 
 
+def _heading(label: str, unit: str) -> str:
+    """A label with its unit: ``GPU-hours (GPU·h)``."""
+    return f"{label} ({unit})" if unit else label
+
+
 @dataclass(frozen=True)
-class Figure:
+class _Placed:
+    """A place in a workload's result: a figure, or an object of figures."""
+
+    path: tuple[str, ...]
+    workload: str
+
+    @property
+    def key(self) -> str:
+        """The dotted path: ``gpu_hours``, ``per_replica.ttft_ms`` (the pages' ``data-key``)."""
+        return ".".join(self.path)
+
+    @property
+    def name(self) -> str:
+        """The last part of the path: its key in its object."""
+        return self.path[-1]
+
+
+@dataclass(frozen=True)
+class Figure(_Placed):
     """One figure of a result. How it reads follows from ``type``: a number through
     ``numbers.number_text`` (an integer exactly), a string as it is; ``digits`` is how many
     significant figures the JSON keeps."""
 
-    path: tuple[str, ...]
-    workload: str
     label: str
     unit: str
     description: str
@@ -82,19 +103,9 @@ class Figure:
             raise ValueError(f"Figure {self.key}: only numbers have significant figures")
 
     @property
-    def key(self) -> str:
-        """The dotted path: ``gpu_hours``, ``per_replica.ttft_ms`` (the pages' ``data-key``)."""
-        return ".".join(self.path)
-
-    @property
-    def name(self) -> str:
-        """The last part of the path: the figure's key in its object."""
-        return self.path[-1]
-
-    @property
     def heading(self) -> str:
         """The label with its unit: ``GPU-hours (GPU·h)``."""
-        return f"{self.label} ({self.unit})" if self.unit else self.label
+        return _heading(self.label, self.unit)
 
     def value(self, result: Mapping[str, Any]) -> Any:
         """The figure in ``result`` (a band as its dict), or None where the result has none."""
@@ -120,11 +131,9 @@ class Figure:
 
 
 @dataclass(frozen=True)
-class Group:
+class Group(_Placed):
     """An object of figures in the result (``power_kw``, ``per_replica``)."""
 
-    path: tuple[str, ...]
-    workload: str
     #: Its name in the OpenAPI document (``components/schemas``); objects of the same shape in
     #: several places share one (``Power``, ``RentOwn``).
     schema: str
@@ -132,14 +141,6 @@ class Group:
     #: Only in some results (``when`` says which); its figures are then optional too.
     optional: bool = False
     when: str = ""
-
-    @property
-    def key(self) -> str:
-        return ".".join(self.path)
-
-    @property
-    def name(self) -> str:
-        return self.path[-1]
 
     def value(self, result: Mapping[str, Any]) -> Mapping[str, Any] | None:
         """The object in ``result``, or None where the result has none."""
@@ -162,7 +163,7 @@ class Metric:
 
     @property
     def heading(self) -> str:
-        return f"{self.label} ({self.unit})" if self.unit else self.label
+        return _heading(self.label, self.unit)
 
 
 # --- The declarations ---------------------------------------------------------------------------------

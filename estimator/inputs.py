@@ -8,12 +8,14 @@ The app and the CLI both call ``training_request`` so they produce the same esti
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from .catalog import Catalog, Hardware, Model
 from .errors import CatalogError, InvalidInputError
 from .inference import InferenceRequest
 from .training import TrainingRequest
+
+R = TypeVar("R", Model, Hardware)
 
 #: The parallel layout and global batch of the step model (``training_time.default_layout`` chooses
 #: what is not given).
@@ -24,9 +26,14 @@ TRAINING_OPTIONAL = (
 )
 
 
-def _field_error(exc: CatalogError, prefix: str) -> InvalidInputError:
-    field = f"{prefix}.{exc.field}" if exc.field else prefix
-    return InvalidInputError(f"{prefix}: {exc.message}", field=field)
+def _inline(record: type[R], values: Mapping[str, Any], prefix: str) -> R:
+    """An inline record (``Model`` or ``Hardware``) from the request's object at ``prefix``; its
+    errors name the field inside that object (``model.layers``)."""
+    try:
+        return record.from_mapping(values, inline=True)
+    except CatalogError as exc:
+        field = f"{prefix}.{exc.field}" if exc.field else prefix
+        raise InvalidInputError(f"{prefix}: {exc.message}", field=field) from None
 
 
 def resolve_model(catalog: Catalog, values: Mapping[str, Any]) -> Model:
@@ -44,10 +51,7 @@ def resolve_model(catalog: Catalog, values: Mapping[str, Any]) -> Model:
             raise InvalidInputError("'active_params' goes with 'params', not with a catalog 'model'.", field="active_params")
         return catalog.get_model(model)
     if isinstance(model, Mapping):
-        try:
-            return Model.from_mapping(model, inline=True)
-        except CatalogError as exc:
-            raise _field_error(exc, "model") from None
+        return _inline(Model, model, "model")
     if model is not None:
         raise InvalidInputError("'model' must be a catalog id or an architecture object.", field="model")
     try:
@@ -64,10 +68,7 @@ def resolve_hardware(catalog: Catalog, hardware: Any) -> Hardware:
     if isinstance(hardware, str):
         return catalog.get_hardware(hardware)
     if isinstance(hardware, Mapping):
-        try:
-            return Hardware.from_mapping(hardware, inline=True)
-        except CatalogError as exc:
-            raise _field_error(exc, "hardware") from None
+        return _inline(Hardware, hardware, "hardware")
     raise InvalidInputError(
         "'hardware' is required: a catalog id such as 'h100-sxm', or an object with bf16_dense_tflops, "
         "hbm_gb, hbm_bandwidth_tb_per_s and tdp_w.",

@@ -82,16 +82,23 @@ def to_xlsx(sheets: Mapping[str, Sequence[Mapping[str, Any]]]) -> bytes:
     bold = workbook.add_format({"bold": True})
     date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
     for table, rows in _ordered(sheets):
-        sheet = workbook.add_worksheet(table.name)
-        for col, column in enumerate(table.columns):
-            sheet.write_string(0, col, column.name, bold)
-            sheet.set_column(col, col, _width(column), date_format if column.type == "date" else None)
-        sheet.freeze_panes(1, 0)
+        sheet = _table_sheet(workbook, table, bold, date_format)
         for r, row in enumerate(rows, start=1):
             for col, column in enumerate(table.columns):
                 _write_cell(sheet, r, col, column, row.get(column.name), date_format)
     workbook.close()
     return buffer.getvalue()
+
+
+def _table_sheet(workbook: Any, table: Table, bold: Any, date_format: Any) -> Any:
+    """A worksheet for ``table``: its header row in bold and frozen, each column as wide as
+    ``_width`` says, date columns formatted as dates."""
+    sheet = workbook.add_worksheet(table.name)
+    for col, column in enumerate(table.columns):
+        sheet.write_string(0, col, column.name, bold)
+        sheet.set_column(col, col, _width(column), date_format if column.type == "date" else None)
+    sheet.freeze_panes(1, 0)
+    return sheet
 
 
 def _write_cell(sheet: Any, r: int, col: int, column: Column, value: Any, date_format: Any) -> None:
@@ -170,10 +177,8 @@ def template_xlsx() -> bytes:
     wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
     date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
     for table in TABLES.values():
-        sheet = workbook.add_worksheet(table.name)
+        sheet = _table_sheet(workbook, table, bold, date_format)
         for col, column in enumerate(table.columns):
-            sheet.write_string(0, col, column.name, bold)
-            sheet.set_column(col, col, _width(column), date_format if column.type == "date" else None)
             unit = f" Unit: {column.unit}." if column.unit else ""
             need = "Required." if column.required else "Optional."
             sheet.write_comment(0, col, f"{column.description}{unit} {need}"[:1000], {"x_scale": 2, "y_scale": 1.5})
@@ -190,7 +195,6 @@ def template_xlsx() -> bytes:
                         "error_message": _allowed(column)[:255],
                     },
                 )
-        sheet.freeze_panes(1, 0)
     readme = workbook.add_worksheet(README_SHEET)
     for col, title in enumerate(README_COLUMNS):
         readme.write_string(0, col, title, bold)

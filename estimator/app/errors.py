@@ -130,9 +130,20 @@ class ProblemError(Exception):
         self.headers = dict(headers or {})
 
     def to_response(self) -> Response:
-        return problem_response(
-            self.status, self.detail, title=self.title, type_=self.type, errors=self.errors, headers=self.headers
-        )
+        """The one error response shape. With ``about:blank`` the title is the status phrase."""
+        if self.type == ABOUT_BLANK:
+            title = _phrase(self.status)  # RFC 9457 4.2.1: with about:blank the title is the status phrase
+        else:
+            title = self.title or PROBLEM_TYPES[self.type.removeprefix("/problems/")][0]
+        body = {"type": self.type, "title": title, "status": self.status, "detail": self.detail,
+                "errors": [dict(e) for e in self.errors]}
+        from .jsonsafe import strict_json  # jsonsafe raises this module's errors: imported here, not at the top
+
+        response = strict_json(current_app).response(body)
+        response.status_code = self.status
+        response.mimetype = PROBLEM_MIMETYPE
+        response.headers.update(self.headers)
+        return response
 
 
 def _phrase(status: int) -> str:
@@ -140,30 +151,6 @@ def _phrase(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Error"
-
-
-def problem_response(
-    status: int,
-    detail: str,
-    *,
-    title: str | None = None,
-    type_: str = ABOUT_BLANK,
-    errors: Iterable[Mapping[str, Any]] = (),
-    headers: Mapping[str, str] | None = None,
-) -> Response:
-    """Build the one error response shape. With ``about:blank`` the title is the status phrase."""
-    if type_ == ABOUT_BLANK:
-        title = _phrase(status)  # RFC 9457 4.2.1: with about:blank the title is the status phrase
-    elif title is None:
-        title = PROBLEM_TYPES[type_.removeprefix("/problems/")][0]
-    body = {"type": type_, "title": title, "status": status, "detail": detail, "errors": [dict(e) for e in errors]}
-    from .jsonsafe import strict_json  # jsonsafe raises this module's errors: imported here, not at the top
-
-    response = strict_json(current_app).response(body)
-    response.status_code = status
-    response.mimetype = PROBLEM_MIMETYPE
-    response.headers.update(headers or {})
-    return response
 
 
 # --- Core errors ---------------------------------------------------------------------------------

@@ -292,6 +292,12 @@ _LAYOUT_DEFAULT = (
 )
 
 
+
+def _degree(description: str, example: int) -> StrictInteger:
+    """A parallel degree of the training layout (a whole number from 1 to ``PARALLEL_MAX``)."""
+    return StrictInteger(validate=positive(PARALLEL_MAX), metadata=_doc(f"{description} {_LAYOUT_DEFAULT}", example))
+
+
 class TrainingWorkloadSchema(_StrictSchema):
     """The fields of a training run other than the model and the prices."""
 
@@ -324,25 +330,12 @@ class TrainingWorkloadSchema(_StrictSchema):
         validate=[FRACTION, Within(0.001, None)], metadata=_doc("Fraction of GPU time doing useful work", 0.9)
     )
     # The parallel layout of the step model (training_time.step_time); each one omitted is chosen.
-    tensor_parallel = StrictInteger(
-        validate=positive(PARALLEL_MAX),
-        metadata=_doc("Tensor-parallel degree: GPUs that split each layer's matrix products, inside one NVLink "
-                      f"domain. {_LAYOUT_DEFAULT}", 8),
-    )
-    pipeline_parallel = StrictInteger(
-        validate=positive(PARALLEL_MAX),
-        metadata=_doc(f"Pipeline-parallel degree: stages the layers are split into. {_LAYOUT_DEFAULT}", 16),
-    )
-    context_parallel = StrictInteger(
-        validate=positive(PARALLEL_MAX),
-        metadata=_doc("Context-parallel degree: GPUs that split the tokens of one sequence (long sequences). "
-                      f"{_LAYOUT_DEFAULT}", 1),
-    )
-    expert_parallel = StrictInteger(
-        validate=positive(PARALLEL_MAX),
-        metadata=_doc("Expert-parallel degree: GPUs the routed experts of each MoE layer are spread over. "
-                      f"{_LAYOUT_DEFAULT}", 8),
-    )
+    tensor_parallel = _degree("Tensor-parallel degree: GPUs that split each layer's matrix products, inside one "
+                              "NVLink domain.", 8)
+    pipeline_parallel = _degree("Pipeline-parallel degree: stages the layers are split into.", 16)
+    context_parallel = _degree("Context-parallel degree: GPUs that split the tokens of one sequence (long "
+                               "sequences).", 1)
+    expert_parallel = _degree("Expert-parallel degree: GPUs the routed experts of each MoE layer are spread over.", 8)
     global_batch_tokens = StrictFloat(
         validate=[POSITIVE, TOKENS],
         metadata=_doc("Global batch: tokens in one optimizer step, over all data-parallel replicas. "

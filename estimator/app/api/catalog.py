@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, jsonify
@@ -29,6 +30,14 @@ def record_dict(record: Hardware | Model) -> dict[str, Any]:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(record).items()}
 
 
+def _one(get: Callable[[str], Hardware | Model], given: str) -> Response:
+    """The record ``get`` finds for the id in the path, or a 404 naming the closest ids."""
+    try:
+        return jsonify(record_dict(get(given)))
+    except UnknownIdError as exc:
+        raise problem_from_core(exc, in_body=False) from None
+
+
 @blp.route("/hardware", methods=["GET"])
 @blp.alt_response(200, schema=HardwareRecordSchema(many=True), success=True, description="All GPUs, in seed order.")
 def list_hardware() -> Response:
@@ -42,11 +51,7 @@ def list_hardware() -> Response:
 @blp.alt_response(404, **_NOT_FOUND)
 def get_hardware(hardware_id: str) -> Response:
     """One GPU by id or alias."""
-    catalog = ready_state().catalog
-    try:
-        return jsonify(record_dict(catalog.get_hardware(hardware_id)))
-    except UnknownIdError as exc:
-        raise problem_from_core(exc, in_body=False) from None
+    return _one(ready_state().catalog.get_hardware, hardware_id)
 
 
 @blp.route("/models", methods=["GET"])
@@ -62,8 +67,4 @@ def list_models() -> Response:
 @blp.alt_response(404, **_NOT_FOUND)
 def get_model(model_id: str) -> Response:
     """One model by id or alias."""
-    catalog = ready_state().catalog
-    try:
-        return jsonify(record_dict(catalog.get_model(model_id)))
-    except UnknownIdError as exc:
-        raise problem_from_core(exc, in_body=False) from None
+    return _one(ready_state().catalog.get_model, model_id)

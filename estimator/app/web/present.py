@@ -66,15 +66,6 @@ class Table:
         return f"{self.subject}: {self.caption}" if self.subject else self.caption
 
 
-def _get(result: Mapping[str, Any], path: str) -> Any:
-    node: Any = result
-    for part in path.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
 def figure(value: Any, key: str | None) -> Cell:
     return Cell(fmt(value), value, key)
 
