@@ -33,11 +33,9 @@ from .catalog import BYTES_PER_VALUE, PRECISIONS, Catalog, Hardware, Model
 from .checks import check_positive, check_pue, record_warnings, show
 from .cost import PriceBook
 from .errors import DoesNotFitError, InvalidInputError, out_of_range
+from .training_time import LOW_PRECISIONS, RECOMPUTE_FACTORS
 
 RECOMPUTE_MODES = ("none", "selective", "full")
-LOW_PRECISIONS = ("fp8", "fp4")
-#: Extra forward pass under recomputation: (main GEMMs, attention) multipliers.
-RECOMPUTE_FACTORS = {"none": (1.0, 1.0), "selective": (1.0, 4.0 / 3.0), "full": (4.0 / 3.0, 4.0 / 3.0)}
 
 
 # --- Formulas (scalar or numpy) ----------------------------------------------------------------
@@ -401,6 +399,8 @@ def _time(req: TrainingRequest, work: _Work, gpus: int) -> _Time:
         compute_share = min(1.0, req.utilisation / gemm_eff)
         assumptions.append(Assumption("utilisation_override", req.utilisation, "of peak", "request"))
     else:
+        training_time.check_layout(req.model, gpus, req.tensor_parallel, req.pipeline_parallel, req.context_parallel,
+                                   req.expert_parallel, req.global_batch_tokens, work.sequence_tokens)
         plan = training_time.default_layout(
             req.model, hw, gpus, work.sequence_tokens, req.recompute, req.tensor_parallel, req.pipeline_parallel,
             req.context_parallel, req.expert_parallel, req.global_batch_tokens)

@@ -32,8 +32,11 @@ from dataclasses import dataclass
 from . import defaults as d
 from . import kernels
 from .catalog import Hardware, Model
+from .errors import InvalidInputError
 
 LOW_PRECISIONS = ("fp8", "fp4")
+#: Extra forward pass under recomputation: (main GEMMs, attention) multipliers.
+RECOMPUTE_FACTORS = {"none": (1.0, 1.0), "selective": (1.0, 4.0 / 3.0), "full": (4.0 / 3.0, 4.0 / 3.0)}
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,31 @@ def _fits(model: Model, hw: Hardware, tp: int, pp: int, cp: int, ep: int, gpus: 
     return state + activations <= hw.hbm_gb * d.HBM_BYTES_PER_GB * d.USABLE_HBM_FRACTION
 
 
+def check_layout(model: Model, gpus: int, tp: int | None, pp: int | None, cp: int | None, ep: int | None,
+                 global_batch_tokens: float | None, seq: int) -> None:
+    """A given layout must add up: tensor x pipeline x context parallel within the GPUs, expert
+    parallelism only for MoE models (and at most their experts), a global batch of at least one
+    sequence per data-parallel copy. Raises InvalidInputError naming the field."""
+    model_parallel = (tp or 1) * (pp or 1) * (cp or 1)
+    if model_parallel > gpus:
+        raise InvalidInputError(
+            f"tensor_parallel x pipeline_parallel x context_parallel = {model_parallel:,} is more than the {gpus:,} GPUs "
+            "of the run: lower one of them or give more GPUs.",
+            field="tensor_parallel" if tp else ("pipeline_parallel" if pp else "context_parallel"))
+    if ep and ep > 1 and not model.is_moe:
+        raise InvalidInputError(f"'expert_parallel' needs a mixture-of-experts model; {model.name} is dense. Leave it out.",
+                                field="expert_parallel")
+    if ep and ep > gpus:
+        raise InvalidInputError(f"'expert_parallel' ({ep:,}) is more than the {gpus:,} GPUs of the run.",
+                                field="expert_parallel")
+    data_parallel = max(1, gpus // model_parallel)
+    if global_batch_tokens and global_batch_tokens < seq * data_parallel:
+        raise InvalidInputError(
+            f"'global_batch_tokens' ({global_batch_tokens:,.0f}) is less than one {seq:,}-token sequence for each of the "
+            f"{data_parallel:,} data-parallel copies ({seq * data_parallel:,} tokens): raise it or use fewer GPUs.",
+            field="global_batch_tokens")
+
+
 def default_layout(model: Model, hw: Hardware, gpus: int, seq: int, recompute: str,
                    tp: int | None = None, pp: int | None = None, cp: int | None = None, ep: int | None = None,
                    global_batch_tokens: float | None = None) -> Layout:
@@ -177,7 +205,7 @@ def step_time(model: Model, hw: Hardware, gpus: int, precision: str, seq: int, r
     peak = hw.peak_tflops(precision) * d.TERA
     attn_peak = hw.peak_tflops("bf16" if precision in LOW_PRECISIONS else precision) * d.TERA
     hbm = hw.hbm_bandwidth_tb_per_s * d.TERA
-    rc_main, rc_attn = {"none": (1.0, 1.0), "selective": (1.0, 4 / 3), "full": (4 / 3, 4 / 3)}[recompute]
+    rc_main, rc_attn = RECOMPUTE_FACTORS[recompute]
     derate = d.SUSTAINED_GEMM_DERATE
     tokens_per_gpu = layout.global_batch_tokens / gpus
 

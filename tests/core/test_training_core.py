@@ -248,3 +248,23 @@ def test_formulas_evaluate_columns_of_scenarios():
     np.testing.assert_allclose(hours, [b / 3600 / 0.9 for b in busy_s])
     np.testing.assert_array_equal(tr.gpus_for_deadline(hours, np.array([30.0, 30.0, 90.0])),
                                   [math.ceil(h / (30 * 24)) for h in hours[:2]] + [math.ceil(hours[2] / (90 * 24))])
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"tensor_parallel": 8, "pipeline_parallel": 16}, "tensor_parallel",
+         "tensor_parallel x pipeline_parallel x context_parallel = 128 is more than the 64 GPUs of the run: lower one of "
+         "them or give more GPUs."),
+        ({"expert_parallel": 8}, "expert_parallel",
+         "'expert_parallel' needs a mixture-of-experts model; Llama 3.1 8B is dense. Leave it out."),
+        ({"global_batch_tokens": 1000}, "global_batch_tokens",
+         "'global_batch_tokens' (1,000) is less than one 8,192-token sequence for each of the 64 data-parallel copies "
+         "(524,288 tokens): raise it or use fewer GPUs."),
+    ],
+)
+def test_a_layout_that_does_not_add_up_is_refused(catalog, book, change, field, message):
+    with pytest.raises(InvalidInputError) as info:
+        estimate(catalog, book, model="llama-3.1-8b", tokens=1e12, hardware="h100-sxm", gpus=64, **change)
+    assert info.value.field == field
+    assert str(info.value) == message
