@@ -213,22 +213,8 @@ def step_time(model: Model, hw: Hardware, gpus: int, precision: str, seq: int, r
     experts_all, experts_active = expert_params(model)
     gemm = kernels.gemm(hw, "fp8_block" if precision == "fp8" and hw.architecture == "blackwell" else precision)
     dense_s = 6.0 * (model.active_params - experts_active) * rc_main / (peak * gemm.compute_eff * derate)
-    expert_s = 0.0
     moe_layers = _moe_layers(model)
-    if experts_active and moe_layers:
-        e, k = float(model.experts or 1), float(model.experts_per_token or 1)
-        tokens_per_expert = seq / layout.cp * k * layout.ep / e  # one micro-batch of one sequence per rank
-        per_expert_layer = experts_all / e / moe_layers
-        moe = kernels.moe(hw, precision)
-        local = max(1.0, e / layout.ep)
-        fwd = moe.seconds(2.0 * per_expert_layer * tokens_per_expert * local,
-                          per_expert_layer * local * d.BYTES_PER_WEIGHT.get(precision, 2.0), peak * derate, hbm)
-        pairs_on_gpu = tokens_per_expert * local  # (token, expert) pairs one GPU computes per layer
-        # The busiest of ep GPUs: a Poisson count's maximum, n + sqrt(2 n ln ep) (balanced routing).
-        imbalance = 1.0 + math.sqrt(2.0 * math.log(max(2.0, layout.ep)) / max(1.0, pairs_on_gpu))
-        # GPU-seconds per token: forward x 3 (forward + backward) x recompute, every MoE layer,
-        # over the pairs_on_gpu / k tokens that forward served.
-        expert_s = 3.0 * rc_main * fwd * imbalance * moe_layers * k / pairs_on_gpu
+    expert_s = _expert_seconds_per_token(model, hw, precision, seq, layout, rc_main) if experts_active and moe_layers else 0.0
     attention_flops = 3.0 * 2.0 * layers * (model.attention_heads or 0) * ((model.qk_head_dim or 0) + (model.value_head_dim or 0)) * seq / 2.0
     attention_s = attention_flops * rc_attn / (attn_peak * kernels.prefill_attention_efficiency(hw))
 
@@ -241,39 +227,75 @@ def step_time(model: Model, hw: Hardware, gpus: int, precision: str, seq: int, r
     elementwise_bytes = layers * per_layer * rc_main + 16.0 * (model.vocab_size or 0)
     elementwise_s = elementwise_factor * elementwise_bytes / (hbm * d.COPY_BANDWIDTH_FRACTION)
 
-    # Tensor parallel: 4 all-reduce-equivalents of h x 2 B per layer and token, 2(t-1)/t of it per GPU.
-    tp_s = 0.0
+    tp_s, ep_s = _parallel_seconds_per_token(model, hw, precision, layout, rc_main, ep_overlap)
+    per_token = dense_s + expert_s + attention_s + elementwise_s + tp_s + ep_s
+    step_work = per_token * tokens_per_gpu
+    micro_batches = layout.global_batch_tokens / (layout.dp * seq)
+    bubble = step_work * (layout.pp - 1) / (layout.virtual_stages * micro_batches) if layout.pp > 1 else 0.0
+
+    dp_exposed, optimizer_s = _data_parallel_seconds(model, hw, gpus, layout, step_work, hbm)
+    n = tokens_per_gpu
+    return StepTime(dense_s * n, expert_s * n, attention_s * n, elementwise_s * n, tp_s * n, ep_s * n, bubble,
+                    dp_exposed, optimizer_s, n)
+
+
+def _expert_seconds_per_token(model: Model, hw: Hardware, precision: str, seq: int, layout: Layout,
+                              rc_main: float) -> float:
+    """Routed experts, GPU-seconds per token: the measured MoE-layer roofline (kernels.moe) for the
+    tokens each local expert gets per micro-batch of one sequence per rank, x the load imbalance."""
+    peak, hbm = hw.peak_tflops(precision) * d.TERA, hw.hbm_bandwidth_tb_per_s * d.TERA
+    experts_all, _ = expert_params(model)
+    moe_layers = _moe_layers(model)
+    e, k = float(model.experts or 1), float(model.experts_per_token or 1)
+    tokens_per_expert = seq / layout.cp * k * layout.ep / e
+    per_expert_layer = experts_all / e / moe_layers
+    local = max(1.0, e / layout.ep)
+    fwd = kernels.moe(hw, precision).seconds(
+        2.0 * per_expert_layer * tokens_per_expert * local, per_expert_layer * local * d.BYTES_PER_WEIGHT.get(precision, 2.0),
+        peak * d.SUSTAINED_GEMM_DERATE, hbm)
+    pairs_on_gpu = tokens_per_expert * local  # (token, expert) pairs one GPU computes per layer
+    # The busiest of ep GPUs: a Poisson count's maximum, n + sqrt(2 n ln ep) (balanced routing).
+    imbalance = 1.0 + math.sqrt(2.0 * math.log(max(2.0, layout.ep)) / max(1.0, pairs_on_gpu))
+    # forward x 3 (forward + backward) x recompute, every MoE layer, over the pairs_on_gpu / k tokens served
+    return 3.0 * rc_main * fwd * imbalance * moe_layers * k / pairs_on_gpu
+
+
+def _parallel_seconds_per_token(model: Model, hw: Hardware, precision: str, layout: Layout, rc_main: float,
+                                ep_overlap: float) -> tuple[float, float]:
+    """(tensor-parallel, exposed expert-parallel) GPU-seconds per token. Tensor parallel: 4
+    all-reduce-equivalents of h x 2 B per layer, 2(t-1)/t of it per GPU. Expert parallel: k copies
+    of h dispatched (1 B fp8 / 2 B) and combined (2 B), forward and backward, NVLink inside the
+    domain and scale-out beyond, (1 - ep_overlap) of it exposed."""
+    h, layers = float(model.hidden_size or 0), float(model.layers or 0)
+    tp_s = ep_s = 0.0
     if layout.tp > 1:
         link = _link_bytes_per_s(hw, layout.tp, "all_reduce_nccl")
-        tp_s = 4.0 * layers * 2.0 * (layout.tp - 1) / layout.tp * h * act_bytes / link * layout.tp * rc_main
-    # Expert parallel all-to-all: k copies of h, dispatch (1 B fp8 / 2 B) + combine (2 B), forward and backward.
-    ep_s = 0.0
+        tp_s = 4.0 * layers * 2.0 * (layout.tp - 1) / layout.tp * h * 2.0 / link * layout.tp * rc_main
+    moe_layers = _moe_layers(model)
     if moe_layers and layout.ep > 1:
         dispatch = 1.0 if precision in LOW_PRECISIONS else 2.0
         moved = 2.0 * moe_layers * (model.experts_per_token or 0) * h * (dispatch + 2.0) * (layout.ep - 1) / layout.ep
         inside = min(layout.ep, hw.nvlink_domain_gpus or 1) / layout.ep
         nvlink = _link_bytes_per_s(hw, min(layout.ep, hw.nvlink_domain_gpus or 1), "alltoall_nccl")
         ep_s = (1.0 - ep_overlap) * moved * (inside / nvlink + (1.0 - inside) / _scale_out_bytes_per_s(hw))
+    return tp_s, ep_s
 
-    per_token = dense_s + expert_s + attention_s + elementwise_s + tp_s + ep_s
-    step_work = per_token * tokens_per_gpu
-    micro_batches = layout.global_batch_tokens / (layout.dp * seq)
-    bubble = step_work * (layout.pp - 1) / (layout.virtual_stages * micro_batches) if layout.pp > 1 else 0.0
 
-    # Data parallel: reduce-scatter fp32 gradients + all-gather bf16 parameters of this GPU's shard.
+def _data_parallel_seconds(model: Model, hw: Hardware, gpus: int, layout: Layout, step_work: float,
+                           hbm: float) -> tuple[float, float]:
+    """(data-parallel seconds per step not hidden by the backward pass, optimizer seconds per step):
+    reduce-scatter fp32 gradients + all-gather bf16 parameters of this GPU's shard (6 B/param), and
+    the Adam step's memory traffic on the GPU's share of the distributed optimizer."""
+    experts_all, _ = expert_params(model)
     dense_shard = (model.total_params - experts_all) / (layout.tp * layout.pp)
     expert_shard = experts_all / (layout.ep * layout.pp)
     dp_group = layout.dp * layout.cp
     dp_bytes = 6.0 * (dense_shard + expert_shard) * (dp_group - 1) / dp_group if dp_group > 1 else 0.0
     spans_nodes = gpus > (hw.nvlink_domain_gpus or 1)
     dp_link = _scale_out_bytes_per_s(hw) if spans_nodes else _link_bytes_per_s(hw, min(dp_group, 8), "all_reduce_nccl")
-    backward = step_work * 2.0 / 3.0
-    dp_exposed = max(0.0, dp_bytes / dp_link - backward)
+    dp_exposed = max(0.0, dp_bytes / dp_link - step_work * 2.0 / 3.0)
     optimizer_s = d.OPTIMIZER_BYTES_PER_PARAM * (dense_shard + expert_shard) / dp_group / (hbm * d.COPY_BANDWIDTH_FRACTION)
-
-    n = tokens_per_gpu
-    return StepTime(dense_s * n, expert_s * n, attention_s * n, elementwise_s * n, tp_s * n, ep_s * n, bubble,
-                    dp_exposed, optimizer_s, n)
+    return dp_exposed, optimizer_s
 
 
 def _link_bytes_per_s(hw: Hardware, gpus: int, op: str) -> float:
