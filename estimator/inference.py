@@ -108,7 +108,6 @@ class _Shape:
     kv_bytes_per_token: float
     peak_flops: float
     bandwidth_bytes_per_s: float
-    link_bytes_per_s: float
     usable_bytes_per_gpu: float
     input_tokens: int
     output_tokens: int
@@ -298,13 +297,11 @@ def _shape(req: InferenceRequest) -> _Shape:
         decode_attn = attention_forward_flops_per_token(layers, heads, qk, v, context_mean)
     else:
         prefill_attn = decode_attn = 0.0
-    link_bytes = hw.nvlink_gb_per_s / 2.0 * d.GIGA if hw.nvlink_gb_per_s else pcie_bytes_per_s(hw)
     return _Shape(
         weight_bytes_per_param=d.SERVING_WEIGHT_BYTES[req.precision],
         kv_bytes_per_token=kv_cache_bytes_per_token(model, kv_bytes),
         peak_flops=hw.peak_tflops(compute) * d.TERA,
         bandwidth_bytes_per_s=hw.hbm_bandwidth_tb_per_s * d.TERA,
-        link_bytes_per_s=link_bytes,
         usable_bytes_per_gpu=hw.hbm_gb * d.HBM_BYTES_PER_GB * d.SERVING_MEMORY_FRACTION,
         input_tokens=input_tokens,
         output_tokens=output_tokens,

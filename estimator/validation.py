@@ -367,9 +367,5 @@ def write_report(path: str | Path, catalog: Catalog | None = None, book: PriceBo
     return path
 
 
-def spread_band(spread: tuple[float, float]) -> Band:
-    return Band(spread[0], 1.0, spread[1])
-
-
 if __name__ == "__main__":
     print(write_report("docs/validation.md"))
