@@ -392,12 +392,7 @@ def _link_bytes_per_s(hw: Hardware, tp: int) -> float:
     Blackwell, Gen4 x16 before)."""
     if hw.nvlink_gb_per_s and tp <= hw.nvlink_domain_gpus:
         return hw.nvlink_gb_per_s / 2.0 * d.GIGA
-    return pcie_bytes_per_s(hw)
-
-
-def pcie_bytes_per_s(hw: Hardware) -> float:
-    gen5 = hw.architecture in ("hopper", "blackwell")
-    return (d.PCIE_GEN5_X16_GB_PER_S if gen5 else d.PCIE_GEN4_X16_GB_PER_S) * d.GIGA
+    return training_time.pcie_bytes_per_s(hw)
 
 
 def _replica(req: InferenceRequest, sh: _Shape, gpus: int, batch: int, scenario: str, mode: str = "tp") -> _Replica:

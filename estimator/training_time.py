@@ -302,8 +302,14 @@ def _link_bytes_per_s(hw: Hardware, gpus: int, op: str) -> float:
     """Bus bandwidth of a collective over ``gpus`` GPUs in one NVLink domain (measured share of the
     one-way NVLink figure), or PCIe for GPUs without NVLink."""
     if not hw.nvlink_gb_per_s:
-        return (d.PCIE_GEN5_X16_GB_PER_S if hw.architecture in ("hopper", "blackwell") else d.PCIE_GEN4_X16_GB_PER_S) * d.GIGA
+        return pcie_bytes_per_s(hw)
     return hw.nvlink_gb_per_s / 2.0 * d.GIGA * kernels.collective(hw, op, gpus).link_fraction
+
+
+def pcie_bytes_per_s(hw: Hardware) -> float:
+    """One-way PCIe x16 bandwidth per GPU: Gen5 on Hopper and Blackwell, Gen4 before."""
+    gen5 = hw.architecture in ("hopper", "blackwell")
+    return (d.PCIE_GEN5_X16_GB_PER_S if gen5 else d.PCIE_GEN4_X16_GB_PER_S) * d.GIGA
 
 
 def _scale_out_bytes_per_s(hw: Hardware) -> float:
