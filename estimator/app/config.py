@@ -21,6 +21,9 @@ class DefaultConfig:
     MAX_CONTENT_LENGTH: int = 1_000_000
     #: Deepest nesting of arrays and objects accepted in a JSON body.
     MAX_JSON_DEPTH: int = 32
+    #: Most items of one JSON array or keys of one object in a body (the longest list a request
+    #: takes is a comparison's 10 models; an object has a few dozen fields).
+    MAX_JSON_ITEMS: int = 1_000
     #: Directory holding hardware.csv, models.csv and the seed pricing table in pricing/*.csv.
     SEEDS_DIR: str = str(SEEDS_DIR)
     #: A price whose newest point is older than this many days gets a warning in the estimate.
@@ -74,7 +77,8 @@ def check_types(config: Mapping[str, object]) -> None:
         wrong_bool = isinstance(value, bool) and expected is not bool
         if not isinstance(value, expected) or wrong_bool:
             raise TypeError(f"Setting {name} (env ESTIMATOR_{name}) must be {expected.__name__}, got {value!r}.")
-    if config["MAX_CONTENT_LENGTH"] <= 0 or config["MAX_JSON_DEPTH"] <= 0:  # type: ignore[operator]
-        raise ValueError("MAX_CONTENT_LENGTH and MAX_JSON_DEPTH must be greater than 0.")
+    for name in ("MAX_CONTENT_LENGTH", "MAX_JSON_DEPTH", "MAX_JSON_ITEMS"):
+        if config[name] <= 0:  # type: ignore[operator]
+            raise ValueError(f"{name} (env ESTIMATOR_{name}) must be greater than 0.")
     if config["RESULT_CACHE_BYTES"] < 0:  # type: ignore[operator]
         raise ValueError("RESULT_CACHE_BYTES must be 0 (no cache) or more.")

@@ -46,6 +46,7 @@ def test_test_config_overrides_environment(monkeypatch):
         ("ESTIMATOR_MAX_JSON_DEPTH", "true", TypeError),
         ("ESTIMATOR_MAX_JSON_DEPTH", "null", TypeError),
         ("ESTIMATOR_MAX_JSON_DEPTH", "0", ValueError),
+        ("ESTIMATOR_MAX_JSON_ITEMS", "0", ValueError),
     ],
 )
 def test_wrong_setting_fails_at_start_up(monkeypatch, name, value, error):
