@@ -13,11 +13,23 @@ import difflib
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
+from importlib import resources
 from pathlib import Path
 
 from .errors import CatalogError, UnknownIdError, UnsupportedPrecisionError
 
-SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
+
+def _seeds_dir() -> Path:
+    """Where the seed CSVs are: ``estimator/seeds`` inside an installed wheel (pyproject.toml maps
+    the repository's ``seeds/`` there), else ``seeds/`` at the repository root (a checkout or an
+    editable install)."""
+    packaged = resources.files("estimator") / "seeds"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parent.parent / "seeds"
+
+
+SEEDS_DIR = _seeds_dir()
 
 #: Precisions the estimator knows, and the tensor-core peak column each one uses.
 #: fp16 shares the bf16 peak on every listed GPU (NVIDIA datasheets print one figure for both).

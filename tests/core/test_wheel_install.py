@@ -1,0 +1,57 @@
+"""The wheel carries the catalog: built from the source, installed in a new virtual environment
+outside the source tree, it answers an estimate equal to the checkout's.
+
+This is what a user who runs ``pip install compute-cost-estimator-….whl`` gets: the seed CSVs come
+from ``estimator/seeds`` inside site-packages (pyproject.toml maps ``seeds/`` there), found through
+importlib.resources, not from a repository next to the package. The install uses the package index
+pip is configured with and the constraints file scripts/test.sh uses (bytecode compilation off, to
+keep it to about 20 s).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+from estimator.cli import run
+
+ROOT = Path(__file__).resolve().parents[2]
+#: What the wheel is built from: the files pyproject.toml packages, not local state or caches.
+NOT_SOURCE = shutil.ignore_patterns(".git", ".venv", "build", "dist", "instance", "*.egg-info", "__pycache__",
+                                    ".*_cache", ".hypothesis", ".benchmarks", "tests", "bench", "docs", "test-output")
+ARGS = ["training", "--model", "llama-3.1-70b", "--tokens", "15e12", "--hardware", "h100-sxm", "--gpus", "1024",
+        "--json"]
+
+
+def _pip(python: Path, *args: str) -> None:
+    subprocess.run([str(python), "-m", "pip", "--disable-pip-version-check", "--quiet", *args],
+                   check=True, capture_output=True, text=True, timeout=300)
+
+
+def test_a_wheel_installed_outside_the_source_tree_answers_an_estimate(tmp_path):
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=NOT_SOURCE)  # a clean build folder: no stale build/lib files
+    _pip(Path(sys.executable), "wheel", "--no-deps", "--wheel-dir", str(tmp_path / "dist"), str(source))
+    (wheel,) = (tmp_path / "dist").glob("compute_cost_estimator-*.whl")
+    venv.create(tmp_path / "venv", with_pip=True)
+    python = tmp_path / "venv" / "bin" / "python"
+    _pip(python, "install", "--no-compile", "--constraint", str(ROOT / "constraints.txt"), str(wheel))
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    seeds = subprocess.run([str(python), "-c", "from estimator.catalog import SEEDS_DIR; print(SEEDS_DIR)"],
+                           cwd=elsewhere, env=env, check=True, capture_output=True, text=True).stdout.strip()
+    assert Path(seeds).is_relative_to(tmp_path / "venv") and Path(seeds, "hardware.csv").is_file()
+
+    answer = subprocess.run([str(tmp_path / "venv" / "bin" / "estimator"), *ARGS], cwd=elsewhere, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert (answer.returncode, answer.stderr) == (0, "")
+    lines: list[str] = []
+    assert run(ARGS, out=lines.append) == 0  # the same request from this checkout
+    assert json.loads(answer.stdout) == json.loads(lines[0])
