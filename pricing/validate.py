@@ -19,8 +19,9 @@ Forgiving where a spreadsheet user would expect it:
   naming the same table; blank cells allowed). A workbook whose only sheet has another name
   (``Sheet1``) is read as the ``table`` argument's table.
 - Numbers: ``2.5``, ``1e3``, numbers stored as text, a leading ``$`` on a USD column,
-  thousands separators ``1,234.5`` (→ 1234.5). A decimal comma (``2,5``, ``1.234,5``) is rejected
-  with a message rather than guessed.
+  thousands separators ``1,234.5`` (→ 1234.5: groups of exactly three digits after a non-zero
+  leading group). A decimal comma (``2,5``, ``1.234,5``) is rejected with a message rather than
+  guessed, and so is ``0,250`` (250 or 0.25?), with both readings.
 - Dates: ``2025-03-01`` or a date cell; never after ``today``.
 - Choices ignore case and accept spaces or dashes for underscores (``On-Demand`` → ``on_demand``).
 - GPUs are catalog ids or aliases (``h100`` → ``h100-sxm``) resolved by ``Catalog.get_hardware``.
@@ -49,6 +50,7 @@ Cell:
 - ``required_blank``     a required cell is blank.
 - ``not_a_number``       not a (finite) number.
 - ``decimal_comma``      a number written with a decimal comma.
+- ``ambiguous_number``   ``0,250``: a thousands separator or a decimal comma (both readings shown).
 - ``out_of_range``       a number outside the column's bounds (zero or negative prices, …).
 - ``not_an_integer``     a whole number was expected.
 - ``bad_choice``         not one of the column's choices.
@@ -213,7 +215,10 @@ class TextCell(_CellField):
 
 
 _PLAIN = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
+#: A thousands separator groups exactly three digits after a non-zero leading group of one to three.
+_THOUSANDS = re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d*)?")
+#: '0,250': 250 with a thousands separator, 0.25 with a decimal comma; neither is guessed.
+_AMBIGUOUS = re.compile(r"[+-]?0+,\d{3}")
 _DECIMAL_COMMA = re.compile(r"[+-]?(?:\d{1,3}(?:[.\s\u00a0\u202f]\d{3})+|\d+),\d*|[+-]?\d{1,3}(?:\.\d{3}){2,}")
 
 
@@ -233,6 +238,13 @@ class NumberCell(_CellField):
             value = float(text)
         elif _THOUSANDS.fullmatch(text):
             value = float(text.replace(",", ""))
+        elif _AMBIGUOUS.fullmatch(text):
+            thousands, decimal = _plain(float(text.replace(",", ""))), _plain(float(text.replace(",", ".")))
+            raise CellError(
+                "ambiguous_number",
+                f"'{raw}' is ambiguous: {thousands} if ',' separates thousands, {decimal} if it is a decimal comma. "
+                f"Write the number with a decimal point and no grouping: {thousands} or {decimal}.",
+            )
         elif _DECIMAL_COMMA.fullmatch(text):
             if "," in text:
                 whole, _, frac = text.rpartition(",")

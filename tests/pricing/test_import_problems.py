@@ -179,6 +179,25 @@ CELL_CASES = [
         ),
     ),
     (
+        # issue 13: '0,250' was read as 250 (1000x); a thousands separator needs a non-zero leading group
+        "ambiguous_number leading zero group",
+        dict(usd_per_gpu_hour="0,250"),
+        gp(
+            "ambiguous_number",
+            "'0,250' is ambiguous: 250 if ',' separates thousands, 0.25 if it is a decimal comma. Write the number "
+            "with a decimal point and no grouping: 250 or 0.25.",
+            "usd_per_gpu_hour",
+            "E",
+            "0,250",
+        ),
+    ),
+    (
+        "not_a_number leading zero group and a decimal point",
+        dict(usd_per_gpu_hour="0,250.5"),
+        gp("not_a_number", "Not a number: write a number in USD/GPU-hour, e.g. 2.99.", "usd_per_gpu_hour", "E",
+           "0,250.5"),
+    ),
+    (
         "decimal_comma dots only",
         dict(usd_per_gpu_hour="1.234.567"),
         gp(
