@@ -458,9 +458,22 @@ class PricingStore:
         if backend == "sqlite":
             self.engine = self._sqlite_engine(busy_timeout_ms)
         else:
-            # A bounded connect: a readiness check must answer, not hang on an unreachable host.
-            connect_args = {} if "connect_timeout" in self.url.query else {"connect_timeout": 5}
-            self.engine = create_engine(self.url, pool_pre_ping=True, connect_args=connect_args)
+            self.engine = self._postgresql_engine()
+
+    def _postgresql_engine(self) -> Engine:
+        """psycopg 3 (the ``postgres`` extra); a bare ``postgresql://`` URL means it too, not psycopg2."""
+        if self.url.drivername == "postgresql":
+            self.url = self.url.set(drivername="postgresql+psycopg")
+        # A bounded connect: a readiness check must answer, not hang on an unreachable host.
+        connect_args = {} if "connect_timeout" in self.url.query else {"connect_timeout": 5}
+        try:
+            return create_engine(self.url, pool_pre_ping=True, connect_args=connect_args)
+        except ImportError as exc:
+            raise PricingTableError(
+                f"A PostgreSQL pricing store needs its driver, which is not installed ({exc}): install the "
+                "'postgres' extra, pip install '.[postgres]' in a checkout or "
+                "pip install 'compute-cost-estimator[postgres]', or use sqlite:///path/to/pricing.sqlite3.",
+                field="database_url") from None
 
     @classmethod
     def for_instance(cls, instance_path: str | os.PathLike[str], **kwargs: Any) -> PricingStore:
