@@ -6,6 +6,8 @@
 # Put a buffering reverse proxy (nginx) in front in production; see the README's deployment notes.
 # Images are not built in CI: scripts/test.sh lints this file with hadolint, checks gunicorn's
 # configuration, and tests/app/test_app_gunicorn.py starts the CMD below on loopback.
+# Pin the base by digest where you build: docker buildx imagetools inspect python:3.11-slim prints
+# the current one; write it as python:3.11-slim@sha256:<digest> (this repository cannot fetch it).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -19,15 +21,22 @@ RUN groupadd --system --gid 10001 estimator \
 
 WORKDIR /srv/estimator
 
-# The core reads seeds/ next to the estimator/ package (estimator.catalog.SEEDS_DIR), so the
-# source tree stays here and the project is installed in editable mode on top of it; the
-# dependencies are the ones pyproject.toml declares. The check at the end fails the build when the
-# seed data does not load.
-COPY pyproject.toml README.md gunicorn.conf.py ./
+# Dependencies first, in their own layer: the ones pyproject.toml declares and its 'postgres' extra
+# (for a shared PostgreSQL pricing store), at the versions in constraints.txt (what the tests ran
+# with). A change to the source reuses this layer.
+COPY pyproject.toml constraints.txt ./
+RUN python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; print('\n'.join(p['dependencies'] + p['optional-dependencies']['postgres']))" > /tmp/requirements.txt \
+ && pip install --requirement /tmp/requirements.txt --constraint constraints.txt \
+ && rm /tmp/requirements.txt
+
+# Then the source, installed in editable mode without touching the dependencies (so the instance
+# folder below stays next to the package, and seeds/ is read from the source tree). The check at
+# the end fails the build when the seed data does not load.
+COPY README.md gunicorn.conf.py ./
 COPY seeds/ seeds/
 COPY pricing/ pricing/
 COPY estimator/ estimator/
-RUN pip install -e . \
+RUN pip install --no-deps --editable . \
  && python -c "import sys; from estimator.app import create_app; sys.exit(0 if create_app().extensions['estimator'].ready else 1)" \
  && mkdir -p instance \
  && chown -R estimator:estimator instance
