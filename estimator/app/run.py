@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from estimator.compare import PRESETS, compare
+from estimator.compare_hardware import compare_hardware
 from estimator.cost import PriceBook
 from estimator.errors import EstimatorError, UnknownIdError
 from estimator.inference import estimate_inference
@@ -23,7 +24,7 @@ from estimator.training import estimate_training
 from pricing.errors import PricingTableError, UnknownPricingTable, UnknownVersion
 
 from .errors import ProblemError, pointer_from_path, problem_from_core
-from .schemas import COMPARE_KEYS
+from .schemas import COMPARE_KEYS, HARDWARE_COMPARE_KEYS
 from .state import Ready
 
 
@@ -133,3 +134,23 @@ def compare_json(ready: Ready, data: Mapping[str, Any]) -> bytes:
 
     key = {k: v for k, v in data.items() if k != "pricing_table"}
     return ready.results.encoded("compare", key, book.ref, compute)
+
+
+def run_hardware_compare(ready: Ready, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The hardware comparison as a dict of its own (the pages' form of ``hardware_compare_json``)."""
+    return orjson.loads(hardware_compare_json(ready, data))
+
+
+def hardware_compare_json(ready: Ready, data: Mapping[str, Any]) -> bytes:
+    """``compare_hardware(...)`` for a body checked by ``schemas.load_hardware_compare``, as the
+    API's JSON body. The core names the field of each error: an entry ``hardware.<i>``, the
+    ``baseline``, ``rank_by``, or the field of the first entry's error when none can run."""
+    book, values = _book(ready, {k: v for k, v in data.items() if k not in HARDWARE_COMPARE_KEYS})
+
+    def compute() -> dict[str, Any]:
+        result = compare_hardware(ready.catalog, book, data["workload"], data["model"], data["hardware"], values,
+                                  data.get("baseline"), data.get("rank_by"))
+        return _finite(result)  # type: ignore[no-any-return]
+
+    key = {k: v for k, v in data.items() if k != "pricing_table"}
+    return ready.results.encoded("compare-hardware", key, book.ref, compute)

@@ -23,6 +23,7 @@ from marshmallow import EXCLUDE, INCLUDE, RAISE, Schema, ValidationError, fields
 from estimator import figures
 from estimator.catalog import PRECISIONS, Hardware, Model
 from estimator.compare import PRESETS, WORKLOADS
+from estimator.compare_hardware import ALL, DEFAULT_RANK, HEADLINES, MAX_ENTRIES, RANKABLE, SEPARATOR
 from estimator.defaults import SERVING_PRECISIONS
 from estimator.training import RECOMPUTE_MODES
 
@@ -131,7 +132,46 @@ def exclusive_range_openapi(converter: Any, field: fields.Field, **kwargs: Any) 
     return {}
 
 
-OPENAPI_ATTRIBUTE_FUNCTIONS = (id_or_spec_openapi, exclusive_range_openapi)
+class HardwareEntries(fields.Field):
+    """A hardware comparison's GPUs: ``"all"``, or a list of 1 to ``MAX_ENTRIES`` entries
+    ``"<id>"`` or ``"<id>:<precision>"``. The length is checked before the items (a long list
+    never becomes a long list of errors); ids, precisions and repeats are the core's to check
+    (``compare_hardware.entries``), with the closest ids for an unknown one."""
+
+    default_error_messages = {
+        "invalid": f'Not a valid list of hardware ids (each optionally with a precision: "h100-sxm{SEPARATOR}fp8") '
+                   f'or "{ALL}".',
+        "length": f"Length must be between 1 and {MAX_ENTRIES}.",
+        "item": "Not a valid string.",
+        "empty": "Must not be empty.",
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | list[str]:
+        if isinstance(value, str):
+            if value.strip().lower() != ALL:
+                raise self.make_error("invalid")
+            return ALL
+        if not isinstance(value, list):
+            raise self.make_error("invalid")
+        if not 1 <= len(value) <= MAX_ENTRIES:
+            raise self.make_error("length")
+        errors = {i: [self.error_messages["item" if not isinstance(v, str) else "empty"]]
+                  for i, v in enumerate(value) if not isinstance(v, str) or not v.strip()}
+        if errors:
+            raise ValidationError(errors)  # type: ignore[arg-type]
+        return [v.strip() for v in value]
+
+
+def hardware_entries_openapi(converter: Any, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
+    """apispec attribute function: document ``HardwareEntries`` as oneOf ["all", [string]]."""
+    if not isinstance(field, HardwareEntries):
+        return {}
+    return {"oneOf": [{"type": "string", "enum": [ALL]},
+                      {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1,
+                       "maxItems": MAX_ENTRIES}]}
+
+
+OPENAPI_ATTRIBUTE_FUNCTIONS = (id_or_spec_openapi, exclusive_range_openapi, hardware_entries_openapi)
 
 
 def _doc(description: str, example: Any = None) -> dict[str, Any]:
@@ -511,6 +551,79 @@ def load_compare(data: Any) -> dict[str, Any]:
     return COMPARE_REQUEST_SCHEMAS[workload]().load(data)
 
 
+# --- Hardware comparison: one model, several GPUs (estimator/compare_hardware.py) -----------------
+_BEST_TEXT = ("Default: each GPU at its best supported precision (serving: fp4, else fp8, else bf16; training: "
+              "fp8, else bf16)")
+
+
+def _hardware_compare_fields(workload: str, precisions: tuple[str, ...]) -> dict[str, fields.Field]:
+    """The fields a hardware comparison adds to (or changes in) the workload's estimate fields."""
+    ranks = RANKABLE[workload]
+    return {
+        "workload": fields.String(required=True, validate=validate.OneOf((workload,)),
+                                  metadata=_doc(f"Always '{workload}' here", workload)),
+        "model": IdOrSpec(ModelSpecSchema, required=True,
+                          metadata=_doc("Catalog model id (GET /api/v1/models) or an inline model object",
+                                        "llama-3.1-70b")),
+        "hardware": HardwareEntries(
+            required=True,
+            metadata=_doc(f'"{ALL}" (every catalog GPU), or 1 to {MAX_ENTRIES} entries: a hardware id, optionally '
+                          f"with a precision after '{SEPARATOR}' ('h100-sxm{SEPARATOR}fp8'), so one GPU may appear "
+                          "at two precisions. Each GPU and precision at most once.",
+                          ["h100-sxm", "h200-sxm", "b200"])),
+        "precision": fields.String(
+            validate=validate.OneOf(precisions),
+            metadata=_doc(f"Precision of every entry without its own ':precision'. {_BEST_TEXT}; a GPU without "
+                          "it gets a row with the error.")),
+        "baseline": fields.String(
+            validate=validate.Length(min=1, max=200),
+            metadata=_doc("The entry the ratios divide by (an id, with ':precision' when the GPU is listed twice). "
+                          "Default: the first entry that can run the workload", "h100-sxm")),
+        "rank_by": fields.String(
+            validate=validate.OneOf(ranks),
+            metadata=_doc(f"The figure to rank by, lowest mid estimate first (ties: high, then low). Default "
+                          f"'{DEFAULT_RANK[workload]}'", DEFAULT_RANK[workload])),
+    }
+
+
+#: Per-GPU prices would give every GPU the same price: a hardware comparison takes its prices from
+#: the pricing table (``pricing_table``), per GPU.
+PER_GPU_PRICES = ("usd_per_gpu_hour", "capex_usd_per_gpu")
+
+
+class _HardwareCompareMeta:
+    unknown = RAISE
+    exclude = PER_GPU_PRICES
+
+
+# Built with type() so both workloads share one definition of the fields a hardware comparison adds;
+# fields of the class's own namespace come after (and replace) the inherited ones.
+TrainingHardwareCompareRequestSchema = type(
+    "TrainingHardwareCompareRequestSchema",
+    (_PriceFields, TrainingWorkloadSchema),
+    {"__doc__": "One model's training run on several GPUs, ranked: the training fields, with 'hardware' a list.",
+     "Meta": _HardwareCompareMeta, **_hardware_compare_fields("training", PRECISIONS)},
+)
+InferenceHardwareCompareRequestSchema = type(
+    "InferenceHardwareCompareRequestSchema",
+    (_PriceFields, InferenceWorkloadSchema),
+    {"__doc__": "One model served on several GPUs, ranked: the inference fields, with 'hardware' a list.",
+     "Meta": _HardwareCompareMeta, **_hardware_compare_fields("inference", SERVING_PRECISIONS)},
+)
+HARDWARE_COMPARE_REQUEST_SCHEMAS: dict[str, type[Schema]] = {
+    "training": TrainingHardwareCompareRequestSchema,
+    "inference": InferenceHardwareCompareRequestSchema,
+}
+#: Keys of a hardware comparison body that are not passed on to the core as request values.
+HARDWARE_COMPARE_KEYS = frozenset(("workload", "model", "hardware", "baseline", "rank_by"))
+
+
+def load_hardware_compare(data: Any) -> dict[str, Any]:
+    """Check a hardware comparison body with the schema of its 'workload'."""
+    workload = _WorkloadSchema().load(data)["workload"]
+    return HARDWARE_COMPARE_REQUEST_SCHEMAS[workload]().load(data)
+
+
 TRAINING_EXAMPLE = {"model": "llama-3.1-70b", "tokens": 15.6e12, "hardware": "h100-sxm", "gpus": 1024}
 INFERENCE_EXAMPLE = {
     "model": "llama-2-70b",
@@ -541,6 +654,30 @@ COMPARE_EXAMPLES = {
             "hardware": "h100-sxm",
             "gpus": 2048,
         },
+    },
+}
+
+HARDWARE_COMPARE_EXAMPLES = {
+    "inference-three-gpus": {
+        "summary": "Llama 3.1 70B serving 20 requests/s within latency targets on H100, H200 and B200",
+        "value": {
+            "workload": "inference",
+            "model": "llama-3.1-70b",
+            "hardware": ["h100-sxm", "h200-sxm", "b200"],
+            "requests_per_s": 20,
+            "ttft_ms": 500,
+            "tpot_ms": 30,
+        },
+    },
+    "inference-all-fp8-and-bf16": {
+        "summary": "Every catalog GPU, ranked by the cost renting per million output tokens",
+        "value": {"workload": "inference", "model": "llama-3.1-8b", "hardware": "all",
+                  "rank_by": "cost_usd_per_million_output_tokens_rent", "requests_per_s": 5},
+    },
+    "training-precisions": {
+        "summary": "A training run on H100 in fp8 and bf16 and on B200, relative to H100 bf16",
+        "value": {"workload": "training", "model": "llama-3.1-70b", "hardware": ["h100-sxm:fp8", "h100-sxm:bf16", "b200"],
+                  "baseline": "h100-sxm:bf16", "tokens": 15e12, "gpus": 1024},
     },
 }
 
@@ -711,6 +848,52 @@ class ComparisonSchema(Schema):
     )
 
 
+def _headlines_doc(text: str) -> dict[str, Any]:
+    listed = "; ".join(f"{workload}: " + ", ".join(f"'{h.name}' ({h.heading})" for h in headlines)
+                       for workload, headlines in HEADLINES.items())
+    return _doc(f"{text}. The figures, {listed}")
+
+
+class HardwareLatencySchema(_DocSchema):
+    """Serving rows: the latency targets met, or the limit that binds."""
+
+    met = fields.Boolean(required=True, allow_none=True,
+                         metadata=_doc("true: the mid estimate meets the targets; false: no replica can; null: no targets"))
+    binding = fields.String(required=True, allow_none=True, metadata=_doc("'ttft' or 'tpot' where a target is out of reach"))
+    ttft_ms = fields.Float(required=True, allow_none=True, metadata=_doc("The mid replica's time to first token, ms"))
+    tpot_ms = fields.Float(required=True, allow_none=True, metadata=_doc("The mid replica's p99 time per output token, ms"))
+
+
+class HardwareRowSchema(_DocSchema):
+    """One GPU at one precision: its headline figures, ratios and estimate, or why it cannot run."""
+
+    entry = fields.String(required=True, metadata=_doc(f"'<hardware id>{SEPARATOR}<precision>'", "b200:fp4"))
+    hardware = fields.String(required=True, metadata=_doc("Catalog hardware id"))
+    precision = fields.String(required=True)
+    precision_chosen = fields.String(required=True, metadata=_doc("'given' (in the entry or 'precision') or 'best'"))
+    rank = fields.Integer(required=True, allow_none=True, metadata=_doc("1 = lowest 'rank_by'; null: cannot run"))
+    figures = fields.Dict(keys=fields.String(), values=fields.Raw(),
+                          metadata=_headlines_doc("Headline figures: a band {low, mid, high} or one value"))
+    ratios = fields.Dict(keys=fields.String(), values=fields.Float(allow_none=True),
+                         metadata=_doc("Each figure's mid / the baseline's (null where that is 0)"))
+    latency = fields.Nested(HardwareLatencySchema, metadata=_doc("Serving only"))
+    estimate = fields.Dict(metadata=_doc("The full single estimate of this GPU and precision "
+                                         "(TrainingEstimate or InferenceEstimate)"))
+    error = fields.Dict(metadata=_doc("Why this GPU cannot run the workload: {code, field, detail, ...}, as in "
+                                      "the model comparison's rows"))
+
+
+class HardwareComparisonSchema(Schema):
+    """The hardware comparison, exactly as ``estimator compare --hardware ... --json`` prints it."""
+
+    workload = fields.String(required=True)
+    model = fields.String(required=True, metadata=_doc("The model's id"))
+    rank_by = fields.String(required=True, metadata=_doc("The figure the rows are ranked by (mid, lowest first)"))
+    baseline = fields.String(required=True, metadata=_doc("The entry the ratios divide by"))
+    rows = fields.List(fields.Nested(HardwareRowSchema), required=True,
+                       metadata=_doc("Ranked: rank 1 first, then the entries that cannot run, in the order given"))
+
+
 class ProblemItemSchema(Schema):
     """One problem; it may carry members of its own ('closest', 'min_gpus', 'line', 'column' …)."""
 
@@ -762,6 +945,13 @@ __all__ = [
     "COMPARE_EXAMPLES",
     "COMPARE_KEYS",
     "COMPARE_REQUEST_SCHEMAS",
+    "HARDWARE_COMPARE_EXAMPLES",
+    "HARDWARE_COMPARE_KEYS",
+    "HARDWARE_COMPARE_REQUEST_SCHEMAS",
+    "HardwareComparisonSchema",
+    "InferenceHardwareCompareRequestSchema",
+    "TrainingHardwareCompareRequestSchema",
+    "load_hardware_compare",
     "INFERENCE_EXAMPLE",
     "OPENAPI_ATTRIBUTE_FUNCTIONS",
     "TRAINING_EXAMPLE",

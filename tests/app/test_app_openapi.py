@@ -10,6 +10,7 @@ from openapi_spec_validator import OpenAPIV30SpecValidator, validate
 from estimator import figures
 from estimator.app.schemas import (
     ComparisonSchema,
+    HardwareComparisonSchema,
     HardwareSpecSchema,
     InferenceCompareRequestSchema,
     InferenceEstimateSchema,
@@ -75,6 +76,7 @@ def test_paths(spec):
         "/api/v1/estimates/training",
         "/api/v1/estimates/inference",
         "/api/v1/compare",
+        "/api/v1/compare/hardware",
         "/api/v1/hardware",
         "/api/v1/hardware/{hardware_id}",
         "/api/v1/models",
@@ -201,6 +203,12 @@ def test_inline_objects_take_the_seed_columns(schema, csv_name):
             "/api/v1/compare",
             {"workload": "inference", "preset": "article", "hardware": "h200-sxm", "precision": "fp8"},
             ComparisonSchema,
+            set(),
+        ),
+        (
+            "/api/v1/compare/hardware",
+            {"workload": "inference", "model": "llama-3.1-8b", "hardware": ["h100-sxm", "b200"], "requests_per_s": 5},
+            HardwareComparisonSchema,
             set(),
         ),
     ],
