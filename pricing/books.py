@@ -3,12 +3,18 @@ CLI resolve ``pricing_table`` (``name`` = its active version, ``name@version``, 
 
 Stored versions are immutable, so the book built from one is cached by (name, number) for as
 long as the process lives (least recently used first out).
+
+A stored value outside its column's plausible range (``pricing.tables``; a version stored before
+the ranges were declared) makes the version unusable for estimates: ``resolve`` refuses it, naming
+the row, rather than answer a figure like 2.5e307 USD.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +23,7 @@ from estimator.cost import PriceBook
 
 from .errors import PricingTableError, UnknownPricingTable
 from .store import PricingStore, TableInfo, parse_ref
-from .tables import SEED_TABLE, TABLES
+from .tables import SEED_TABLE, TABLES, number_text
 
 CACHE_SIZE = 64
 
@@ -77,6 +83,28 @@ def active_version(store: PricingStore, name: str) -> int:
     return active
 
 
+def check_plausible(sheets: Mapping[str, Sequence[Mapping[str, Any]]], ref: str) -> None:
+    """Refuse a stored version holding a number outside its column's plausible range."""
+    for sheet, rows in sheets.items():
+        table = TABLES.get(sheet)
+        numeric = [c for c in table.columns if c.type in ("number", "integer")] if table else []
+        for line, row in enumerate(rows, start=2):
+            for column in numeric:
+                value = row.get(column.name)
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    continue  # blank; text is PriceBook.from_sheets's to judge
+                low = column.minimum if column.minimum is not None else -math.inf
+                high = column.maximum if column.maximum is not None else math.inf
+                above = column.exclusive_minimum is None or value > column.exclusive_minimum
+                if not (math.isfinite(value) and low <= value <= high and above):
+                    unit = f" {column.unit}" if column.unit else ""
+                    raise PricingTableError(
+                        f"Pricing table {ref}, sheet {sheet} row {line}: {column.name} {number_text(value)}{unit} is "
+                        f"outside its plausible range ({column.range_text}); estimates do not use this version. "
+                        "Import a corrected version.",
+                        field="pricing_table")
+
+
 def resolve(ref: str | None, seed: PriceBook, store: PricingStore | None, cache: BookCache | None = None) -> PriceBook:
     """The price book ``ref`` names; uploaded tables fall back to ``seed`` for what they lack."""
     if ref is None or ref == SEED_TABLE:
@@ -93,6 +121,7 @@ def resolve(ref: str | None, seed: PriceBook, store: PricingStore | None, cache:
     book = cache.get((name, number)) if cache is not None else None
     if book is None:
         stored = store.version(name, number)
+        check_plausible(stored.sheets, f"{name}@{stored.info.number}")
         book = PriceBook.from_sheets(stored.sheets, table=name, version=stored.info.number, fallback=seed,
                                      stale_after_days=seed.stale_after_days)
         if cache is not None:

@@ -150,12 +150,8 @@ def _allowed(column: Column) -> str:
     if column.choices:
         return "one of: " + ", ".join(column.choices)
     bounds = []
-    if column.exclusive_minimum is not None:
-        bounds.append(f"> {column.exclusive_minimum:g}")
-    if column.minimum is not None:
-        bounds.append(f">= {column.minimum:g}")
-    if column.maximum is not None:
-        bounds.append(f"<= {column.maximum:g}")
+    if column.type in ("number", "integer"):
+        bounds.append(f"plausible: {column.range_text}")
     if column.type == "date":
         bounds.append("YYYY-MM-DD or a date cell, not in the future")
     if column.type == "gpu":

@@ -8,8 +8,11 @@ holds any of the sheets below. Each sheet is one ``Table``; a CSV file holds one
 
 Types:
 - ``text``    free text, stripped; required text may not be blank.
-- ``number``  a finite decimal; ``minimum``/``exclusive_minimum`` bound it (prices are > 0).
-- ``integer`` a whole number (``8``, ``8.0``; not ``8.5``).
+- ``number``  a finite decimal within its *plausible range*, ``minimum`` to ``maximum`` (both
+              declared for every number column, generous yet finite: a price of 1e-320 or an
+              amortisation of 1e-300 years made estimates of 1e307 USD); ``exclusive_minimum``
+              words the refusal of zero ("a price must be greater than 0").
+- ``integer`` a whole number (``8``, ``8.0``; not ``8.5``), with a plausible range like a number.
 - ``date``    an ISO date ``2025-03-17`` or a spreadsheet date cell; never in the future.
 - ``choice``  one of ``choices`` (case-insensitive; stored lower-case).
 - ``gpu``     a hardware id (or alias) of the catalog; stored as the canonical id.
@@ -40,8 +43,29 @@ class Column:
     def __post_init__(self) -> None:
         if self.type not in COLUMN_TYPES:
             raise ValueError(f"Column {self.name}: unknown type {self.type!r}")
+        if self.type in ("number", "integer") and (
+            self.minimum is None or self.maximum is None or not self.minimum < self.maximum
+        ):
+            raise ValueError(f"Column {self.name}: a number column declares its plausible range (minimum < maximum)")
         if (self.type == "choice") != bool(self.choices):
             raise ValueError(f"Column {self.name}: choices go with type 'choice' only")
+
+
+    @property
+    def range_text(self) -> str:
+        """The plausible range as people read it: ``0.01 to 1,000 USD/GPU-hour``."""
+        unit = f" {self.unit}" if self.unit else ""
+        return f"{number_text(self.minimum)} to {number_text(self.maximum)}{unit}"
+
+
+def number_text(value: float | None) -> str:
+    """A bound as people read it: ``1,000``, ``0.01``, ``1,000,000,000``."""
+    if value is None:
+        return ""
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    text = f"{value:.15g}"
+    return text if len(text) <= len(repr(float(value))) else repr(float(value))
 
 
 @dataclass(frozen=True)
@@ -95,7 +119,7 @@ GPU_PRICES = Table(
         Column("pricing_model", "choice", "How the price is committed.", choices=PRICING_MODELS,
                example="on_demand"),
         Column("usd_per_gpu_hour", "number", "Price of one GPU for one hour.", unit="USD/GPU-hour",
-               exclusive_minimum=0, maximum=1000, example="2.99"),
+               exclusive_minimum=0, minimum=0.01, maximum=1000, example="2.99"),
         Column("product", "text", "The instance type or SKU.", required=False, example="8x H100 SXM"),
         _effective_date(),
         _source(),
@@ -114,13 +138,13 @@ HARDWARE_COSTS = Table(
         Column("vendor", "text", "Who sells it.", required=False, example="NVIDIA"),
         Column("scope", "choice", "What the price buys: the GPU alone, the GPU baseboard, a whole server, "
                "or a whole rack.", choices=PURCHASE_SCOPES, example="server"),
-        Column("usd_capex", "number", "Price of one unit.", unit="USD", exclusive_minimum=0, maximum=1e9,
+        Column("usd_capex", "number", "Price of one unit.", unit="USD", exclusive_minimum=0, minimum=100, maximum=1e9,
                example="300000"),
         Column("gpus_per_unit", "integer", "GPUs in one unit.", unit="GPUs", minimum=1, maximum=100_000,
                example="8"),
         Column("amortization_years", "number", "Years over which the unit is written off; blank: the "
                "estimator's default band of 6 / 5 / 4 years.", required=False, unit="years",
-               exclusive_minimum=0, maximum=30, example="5"),
+               exclusive_minimum=0, minimum=1, maximum=30, example="5"),
         _effective_date(),
         _source(),
         _notes(),
@@ -134,7 +158,7 @@ ENERGY = Table(
     columns=(
         Column("region", "text", "Where the electricity is bought.", example="Texas"),
         Column("usd_per_kwh", "number", "Price of one kWh delivered to the facility.", unit="USD/kWh",
-               exclusive_minimum=0, maximum=10, example="0.066"),
+               exclusive_minimum=0, minimum=0.001, maximum=10, example="0.066"),
         Column("pue", "number", "Power usage effectiveness (facility power / IT power); blank: the "
                "estimator's default band.", required=False, minimum=1, maximum=5, example="1.2"),
         Column("grid_kgco2_per_kwh", "number", "Carbon intensity of the grid; blank: the estimator's default.",
@@ -154,7 +178,7 @@ COLOCATION = Table(
         Column("region", "text", "Market.", example="North America"),
         Column("provider", "text", "Who quotes it.", required=False, example="CBRE"),
         Column("usd_per_kw_month", "number", "Price of one kW of contracted IT power for one month.",
-               unit="USD/kW-month", exclusive_minimum=0, maximum=10_000, example="184.06"),
+               unit="USD/kW-month", exclusive_minimum=0, minimum=1, maximum=10_000, example="184.06"),
         Column("product", "text", "What was priced (market, size band).", required=False),
         _effective_date(),
         _source(),
@@ -172,12 +196,12 @@ API_PRICES = Table(
                example="deepseek-v3"),
         Column("product", "text", "The provider's name for it.", required=False, example="deepseek-chat"),
         Column("usd_per_million_input_tokens", "number", "Input (prompt) price; the cache-miss price where "
-               "the provider has both.", unit="USD/1M tokens", exclusive_minimum=0, maximum=10_000,
+               "the provider has both.", unit="USD/1M tokens", exclusive_minimum=0, minimum=0.001, maximum=10_000,
                example="0.27"),
         Column("usd_per_million_output_tokens", "number", "Output (completion) price.", unit="USD/1M tokens",
-               exclusive_minimum=0, maximum=10_000, example="1.10"),
+               exclusive_minimum=0, minimum=0.001, maximum=10_000, example="1.10"),
         Column("usd_per_million_cached_input_tokens", "number", "Input price on a prompt-cache hit; blank "
-               "if none.", required=False, unit="USD/1M tokens", exclusive_minimum=0, maximum=10_000,
+               "if none.", required=False, unit="USD/1M tokens", exclusive_minimum=0, minimum=0.001, maximum=10_000,
                example="0.07"),
         _effective_date(),
         _source(),

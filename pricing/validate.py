@@ -79,7 +79,7 @@ from estimator.catalog import Catalog
 from estimator.errors import UnknownIdError
 from pricing.errors import ImportRejected, Problem
 from pricing.read import DEFAULT_LIMITS, Limits, RawRow, RawSheet, cell_text, column_letter, read_upload
-from pricing.tables import TABLES, Column, Table
+from pricing.tables import TABLES, Column, Table, number_text
 
 __all__ = ["CellError", "parse_upload", "row_schema", "validate_sheets", "header_key", "sheet_key"]
 
@@ -223,7 +223,12 @@ _DECIMAL_COMMA = re.compile(r"[+-]?(?:\d{1,3}(?:[.\s\u00a0\u202f]\d{3})+|\d+),\d
 
 
 def _plain(value: float) -> str:
-    return f"{value:.15g}" if not float(value).is_integer() else str(int(value))
+    """A number as written, without grouping: ``1500``, ``2.99``, ``1e-320`` (the shorter of 15
+    significant digits and the shortest round-trip text)."""
+    if float(value).is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    text = f"{value:.15g}"
+    return text if len(text) <= len(repr(float(value))) else repr(float(value))
 
 
 class NumberCell(_CellField):
@@ -275,7 +280,8 @@ class IntegerCell(NumberCell):
 
 
 class _Bounds(validate.Validator):
-    """The declared bounds of a number column (``minimum``, ``exclusive_minimum``, ``maximum``)."""
+    """The declared bounds of a number column: above ``exclusive_minimum`` (zero prices), then
+    within its plausible range, ``minimum`` to ``maximum``."""
 
     def __init__(self, column: Column) -> None:
         self.column = column
@@ -291,15 +297,18 @@ class _Bounds(validate.Validator):
                 "out_of_range",
                 f"{_plain(value)}{unit} is too small: {what} must be greater than {_plain(c.exclusive_minimum)}{unit}.",
             )
+        plausible = f" (plausible: {c.range_text})"
         if c.minimum is not None and value < c.minimum:
             raise CellError(
                 "out_of_range",
-                f"{_plain(value)}{unit} is too small: {c.name} must be at least {_plain(c.minimum)}{unit}.",
+                f"{_plain(value)}{unit} is too small: {c.name} must be at least {number_text(c.minimum)}{unit}"
+                f"{plausible}.",
             )
         if c.maximum is not None and value > c.maximum:
             raise CellError(
                 "out_of_range",
-                f"{_plain(value)}{unit} is too large: {c.name} must be at most {_plain(c.maximum)}{unit}.",
+                f"{_plain(value)}{unit} is too large: {c.name} must be at most {number_text(c.maximum)}{unit}"
+                f"{plausible}.",
             )
         return value
 

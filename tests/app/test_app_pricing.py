@@ -357,3 +357,20 @@ def test_seed_download_rejects_a_version(client):
     response = client.get("/api/v1/pricing-tables/seed/download?version=2")
     assert response.status_code == 422
     assert response.get_json()["detail"].startswith("The seed table is built in and has no versions")
+
+
+def test_estimate_refuses_a_stored_version_with_an_implausible_value(app, client, problem):
+    """A version stored before the plausible ranges (issue 13: amortisation 1e-300 years made an own cost
+    of 2.48e+307 USD, answered 200) is refused by an estimate, naming the row and the range."""
+    row = {"item": "h100-sxm", "product": "DGX H100", "vendor": "NVIDIA", "scope": "server", "usd_capex": 300000.0,
+           "gpus_per_unit": 8, "amortization_years": 1e-300, "effective_date": "2025-06-01", "source": "quote",
+           "notes": ""}
+    app.extensions["pricing_store"].import_version("old", {"hardware_costs": [row]}, file_name="old.csv",
+                                                   created_by="admin")
+    response = client.post("/api/v1/estimates/training", json={**ESTIMATE, "pricing_table": "old"})
+    detail = ("Pricing table old@1, sheet hardware_costs row 2: amortization_years 1e-300 years is outside its "
+              "plausible range (1 to 30 years); estimates do not use this version. Import a corrected version.")
+    assert response.status_code == 422
+    assert response.get_json() == problem(
+        422, "Invalid input", detail, type_="/problems/invalid-input",
+        errors=[{"pointer": "/pricing_table", "detail": detail, "code": "invalid_pricing_table"}])

@@ -142,6 +142,9 @@ def test_template_has_every_table_and_a_readme_documenting_every_column() -> Non
             assert (row[7] or "") == column.example
             if column.choices:
                 assert row[5] == "one of: " + ", ".join(column.choices)
+            if column.type in ("number", "integer"):
+                assert row[5] == f"plausible: {column.range_text}"
+    assert documented[("hardware_costs", "amortization_years")][5] == "plausible: 1 to 30 years"
 
 
 def test_template_choice_columns_offer_their_choices() -> None:

@@ -221,6 +221,19 @@ CELL_CASES = [
         ),
     ),
     (
+        # issue 13: 1e-320 was accepted while 0 was refused
+        "out_of_range implausibly small price",
+        dict(usd_per_gpu_hour="1e-320"),
+        gp(
+            "out_of_range",
+            "1e-320 USD/GPU-hour is too small: usd_per_gpu_hour must be at least 0.01 USD/GPU-hour (plausible: "
+            "0.01 to 1,000 USD/GPU-hour).",
+            "usd_per_gpu_hour",
+            "E",
+            "1e-320",
+        ),
+    ),
+    (
         "out_of_range negative price",
         dict(usd_per_gpu_hour="-2.5"),
         gp(
@@ -236,7 +249,8 @@ CELL_CASES = [
         dict(usd_per_gpu_hour="1,500"),
         gp(
             "out_of_range",
-            "1500 USD/GPU-hour is too large: usd_per_gpu_hour must be at most 1000 USD/GPU-hour.",
+            "1500 USD/GPU-hour is too large: usd_per_gpu_hour must be at most 1,000 USD/GPU-hour (plausible: 0.01 to "
+            "1,000 USD/GPU-hour).",
             "usd_per_gpu_hour",
             "E",
             "1,500",
@@ -367,12 +381,27 @@ OTHER_TABLE_CASES = [
         one_row(HARDWARE, gpus_per_unit="0"),
         Problem(
             "out_of_range",
-            "0 GPUs is too small: gpus_per_unit must be at least 1 GPUs.",
+            "0 GPUs is too small: gpus_per_unit must be at least 1 GPUs (plausible: 1 to 100,000 GPUs).",
             sheet="hardware_costs",
             row=2,
             column="gpus_per_unit",
             column_letter="F",
             value="0",
+        ),
+    ),
+    (
+        # issue 13: 1e-300 years of amortisation made an own cost of 2.48e+307 USD
+        "out_of_range implausibly short amortisation",
+        "hardware_costs",
+        one_row(HARDWARE, amortization_years="1e-300"),
+        Problem(
+            "out_of_range",
+            "1e-300 years is too small: amortization_years must be at least 1 years (plausible: 1 to 30 years).",
+            sheet="hardware_costs",
+            row=2,
+            column="amortization_years",
+            column_letter="G",
+            value="1e-300",
         ),
     ),
     (
