@@ -4,6 +4,8 @@
     estimator training --params 70e9 --active-params 13e9 --tokens 2e12 --hardware h200-sxm --deadline-days 30
     estimator inference --model deepseek-v3 --hardware h200-sxm --precision fp8 --requests-per-s 20 --tpot-ms 50
     estimator compare --preset article --workload inference --hardware h200-sxm --precision fp8 --requests-per-s 20
+    estimator compare --model llama-3.1-70b --hardware h100-sxm,h200-sxm,b200:fp4 --workload inference --requests-per-s 20
+    estimator compare --model llama-3.1-70b --hardware all --workload training --tokens 15e12 --gpus 1024
     estimator catalog hardware|models [--json]
     estimator validate [--output docs/validation.md]
     estimator pricing list|import|versions|show|diff|activate|rollback|export|template …
@@ -26,6 +28,7 @@ from . import figures
 from .bands import SCENARIOS
 from .catalog import PRECISIONS, SEEDS_DIR, Catalog, load_catalog
 from .compare import PRESETS, compare
+from .compare_hardware import ALL, HEADLINES, RANKABLE, compare_hardware, headline
 from .cost import PriceBook, load_price_book
 from .defaults import SERVING_PRECISIONS
 from .errors import EstimatorError, InvalidInputError
@@ -127,14 +130,20 @@ def _add_serving_options(p: Any) -> None:
 
 
 def _add_compare(sub: Any) -> None:
-    p = sub.add_parser("compare", help="compare models on one workload and hardware")
+    p = sub.add_parser("compare", help="compare models on one workload and GPU, or one model on several GPUs")
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--preset", choices=sorted(PRESETS))
     who.add_argument("--models", help="comma-separated model ids, e.g. llama-3.1-405b,deepseek-v3")
-    p.add_argument("--baseline", help="model id the ratios divide by (default: the first)")
+    who.add_argument("--model", help="one model on several GPUs: --hardware is then a comma-separated list of "
+                                     f"ids, each optionally ':precision' (h100-sxm,b200:fp8), or '{ALL}'")
+    p.add_argument("--baseline", help="model id (or, with --model, GPU entry) the ratios divide by "
+                                      "(default: the first that runs)")
+    p.add_argument("--rank-by", help="with --model: the figure to rank by, lowest mid first (training: "
+                   f"{', '.join(RANKABLE['training'])}; serving: {', '.join(RANKABLE['inference'])})")
     p.add_argument("--workload", choices=("training", "inference"), required=True)
     p.add_argument("--hardware", required=True)
-    p.add_argument("--precision", help="training: fp64|tf32|bf16|fp16|fp8|fp4; serving: bf16|fp16|fp8|fp4|int4")
+    p.add_argument("--precision", help="training: fp64|tf32|bf16|fp16|fp8|fp4; serving: bf16|fp16|fp8|fp4|int4 "
+                   "(with --model: for every entry without ':precision'; default: each GPU's best supported)")
     p.add_argument("--tokens", type=_positive_float, help="training tokens")
     _add_gpus_or_deadline(p)
     _add_training_options(p, recompute_default=None)
@@ -231,6 +240,34 @@ def compare_table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def hardware_compare_table(result: dict[str, Any]) -> str:
+    """A hardware comparison: the ranking by its figure (low / mid / high, × the baseline's mid),
+    the GPUs that cannot run and why, then every headline figure's mid per entry."""
+    workload, rows = result["workload"], result["rows"]
+    ranked = headline(workload, result["rank_by"])
+    assert ranked is not None  # the core checked rank_by
+    ran = [r for r in rows if r["rank"] is not None]
+    entry_width = max(len(r["entry"]) for r in rows) + 2
+    lines = [f"{workload}: {result['model']} on {len(rows)} GPU entries, ranked by {ranked.heading} (mid, lowest "
+             f"first); ratios to {result['baseline']}", "",
+             f"{'rank':>4}  {'entry':{entry_width}}" + "".join(f"{s:>{_COLUMN}}" for s in (*SCENARIOS, "x baseline"))]
+    for r in ran:
+        value = r["figures"][result["rank_by"]]
+        band = value if isinstance(value, dict) else dict.fromkeys(SCENARIOS, value)
+        lines.append(f"{r['rank']:>4}  {r['entry']:{entry_width}}" + "".join(
+            f"{number_text(band[s]):>{_COLUMN}}" for s in SCENARIOS) + f"{number_text(r['ratios'][result['rank_by']]):>{_COLUMN}}")
+    lines += [f"{'-':>4}  {r['entry']:{entry_width}}cannot run: {r['error']['detail']}" for r in rows if r["rank"] is None]
+    names = [h for h in HEADLINES[workload] if any(h.name in r["figures"] for r in ran)]
+    width = max(len(h.heading) for h in names) + 2
+    column = max(_COLUMN, entry_width)
+    lines += ["", f"{'mid estimates':{width}}" + "".join(f"{r['entry']:>{column}}" for r in ran)]
+    for h in names:
+        cells = [r["figures"].get(h.name) for r in ran]
+        lines.append(f"{h.heading:{width}}" + "".join(
+            f"{'-' if v is None else number_text(v['mid'] if isinstance(v, dict) else v):>{column}}" for v in cells))
+    return "\n".join(lines)
+
+
 def _catalog_table(kind: str, catalog: Catalog) -> str:
     if kind == "hardware":
         head = f"{'id':16}{'bf16 TF':>9}{'fp8 TF':>9}{'fp4 TF':>9}{'HBM GB':>8}{'TB/s':>7}{'TDP W':>7}  source (as of)"
@@ -290,9 +327,15 @@ def run(argv: Sequence[str] | None = None, *, catalog: Catalog | None = None, bo
             est = estimate_inference(inference_request(catalog, values), book, catalog)
             result = est.to_dict()
             out(json.dumps(result, indent=2) if args.json else inference_table(result))
+        elif args.command == "compare" and args.model:
+            result = _compare_hardware(args, catalog, book)
+            out(json.dumps(result, indent=2) if args.json else hardware_compare_table(result))
         elif args.command == "compare":
+            if args.rank_by:
+                raise InvalidInputError("--rank-by ranks GPUs: it goes with --model and a list of --hardware.",
+                                        field="rank_by")
             models = PRESETS[args.preset] if args.preset else [m.strip() for m in args.models.split(",") if m.strip()]
-            skip = (*NOT_REQUEST_VALUES, "preset", "models", "baseline", "workload")
+            skip = (*NOT_REQUEST_VALUES, "preset", "models", "model", "baseline", "workload", "rank_by")
             values = {k: v for k, v in vars(args).items() if k not in skip and v is not None}
             applies = {"hardware", *(("tokens", *TRAINING_OPTIONAL) if args.workload == "training" else INFERENCE_OPTIONAL)}
             for name in values.keys() - applies:  # the API answers 422; never ignore an option silently
@@ -311,6 +354,25 @@ def run(argv: Sequence[str] | None = None, *, catalog: Catalog | None = None, bo
         print(f"estimator: error: {exc.message}", file=sys.stderr)
         return 2
     return 0
+
+
+#: Prices of one GPU: the same price for every GPU would make the ranking meaningless.
+PER_GPU_PRICES = ("usd_per_gpu_hour", "capex_usd_per_gpu")
+
+
+def _compare_hardware(args: argparse.Namespace, catalog: Catalog, book: PriceBook) -> dict[str, Any]:
+    """``compare --model M --hardware a,b:fp8`` (or ``all``): the hardware comparison, with the
+    options of the workload; an option that does not apply is an error, never ignored."""
+    skip = (*NOT_REQUEST_VALUES, "preset", "models", "model", "baseline", "workload", "rank_by", "hardware")
+    values = {k: v for k, v in vars(args).items() if k not in skip and v is not None}
+    applies = {*(("tokens", *TRAINING_OPTIONAL) if args.workload == "training" else INFERENCE_OPTIONAL)}
+    for name in sorted(values.keys() - applies) + [p for p in PER_GPU_PRICES if p in values]:
+        why = ("takes its prices per GPU from the pricing table (--pricing-table)" if name in PER_GPU_PRICES
+               else f"does not apply to {args.workload} comparisons")
+        raise InvalidInputError(f"--{name.replace('_', '-')} {why}.", field=name)
+    text = args.hardware.strip()
+    hardware = ALL if text.lower() == ALL else [h.strip() for h in text.split(",")]
+    return compare_hardware(catalog, book, args.workload, args.model, hardware, values, args.baseline, args.rank_by)
 
 
 def main() -> None:

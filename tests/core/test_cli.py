@@ -163,3 +163,70 @@ def test_compare_never_ignores_an_option(capsys, argv, message):
     code, out, err = call(["compare", "--models", "llama-3.1-8b,llama-3.1-70b", "--hardware", "h100-sxm", *argv],
                           capsys)
     assert (code, out, err) == (2, "", f"estimator: error: {message}\n")
+
+
+# --- compare --model M --hardware a,b (which GPU: estimator/compare_hardware.py) --------------------
+HARDWARE_ARGS = ["compare", "--model", "llama-3.1-70b", "--workload", "inference", "--requests-per-s", "20",
+                 "--ttft-ms", "500", "--tpot-ms", "30"]
+
+
+def test_compare_hardware_json_is_the_core_result(capsys, catalog, book):
+    from estimator.compare_hardware import compare_hardware
+
+    code, out, _ = call([*HARDWARE_ARGS, "--hardware", "h100-sxm, h200-sxm,b200,l4", "--json"], capsys)
+    assert code == 0
+    expected = compare_hardware(catalog, book, "inference", "llama-3.1-70b", ["h100-sxm", "h200-sxm", "b200", "l4"],
+                                {"requests_per_s": 20.0, "ttft_ms": 500.0, "tpot_ms": 30.0})
+    assert json.loads(out) == json.loads(json.dumps(expected))
+
+
+def test_compare_hardware_table_is_ranked(capsys):
+    code, out, _ = call([*HARDWARE_ARGS, "--hardware", "h100-sxm,h200-sxm,b200,l4"], capsys)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == ("inference: llama-3.1-70b on 4 GPU entries, ranked by Cost per million output tokens, owning "
+                        "(USD per million tokens) (mid, lowest first); ratios to h100-sxm:fp8")
+    # rank, entry, low, mid, high, x baseline (the golden figures of tests/core/test_compare_hardware.py)
+    assert lines[3].split() == ["1", "b200:fp4", "0.0778", "0.0975", "0.213", "0.323"]
+    assert lines[4].split()[:2] == ["2", "h200-sxm:fp8"]
+    assert lines[5].split() == ["3", "h100-sxm:fp8", "0.145", "0.302", "0.59", "1"]
+    assert lines[6].startswith("   -  l4:fp8        cannot run: No batch meets tpot_ms=30")
+    assert lines[8].split() == ["mid", "estimates", "b200:fp4", "h200-sxm:fp8", "h100-sxm:fp8"]
+
+
+def test_compare_hardware_all_training(capsys, catalog):
+    code, out, _ = call(["compare", "--model", "llama-3.1-8b", "--workload", "training", "--hardware", "ALL",
+                         "--tokens", "1e12", "--gpus", "64", "--rank-by", "energy_mwh", "--json"], capsys)
+    assert code == 0
+    result = json.loads(out)
+    assert result["rank_by"] == "energy_mwh"
+    assert sorted(r["hardware"] for r in result["rows"]) == sorted(catalog.hardware)
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--hardware", "h100-sxm,h1000"],
+     "Unknown hardware 'h1000'. Closest: h100-sxm, h100-pcie, h20. See `estimator catalog hardware` for all ids."),
+    (["--hardware", "h100-sxm:fp9"],
+     "Unknown precision 'fp9' in entry 'h100-sxm:fp9': write '<hardware>:<precision>' with one of bf16, fp16, fp8, "
+     "fp4, int4 (inference), e.g. 'h100-sxm:bf16'."),
+    (["--hardware", "h100-sxm,h100:fp8"],
+     "Entry 1 ('h100:fp8') is h100-sxm:fp8, like entry 0: each GPU and precision may appear once (give another "
+     "precision with ':', e.g. ':bf16')."),
+    (["--hardware", "h100-sxm", "--rank-by", "speed"],
+     "Cannot rank inference by 'speed': use one of gpus, replicas, cost_usd_per_million_output_tokens_own, "
+     "cost_usd_per_million_output_tokens_rent, provisioned_power_kw, energy_mwh_per_day, joules_per_token, ttft_ms, "
+     "tpot_ms."),
+    (["--hardware", "h100-sxm", "--usd-per-gpu-hour", "2"],
+     "--usd-per-gpu-hour takes its prices per GPU from the pricing table (--pricing-table)."),
+    (["--hardware", "h100-sxm", "--goodput", "0.5"], "--goodput does not apply to inference comparisons."),
+])
+def test_compare_hardware_bad_input_exits_2(capsys, argv, message):
+    code, out, err = call([*HARDWARE_ARGS, *argv], capsys)
+    assert (code, out, err) == (2, "", f"estimator: error: {message}\n")
+
+
+def test_rank_by_goes_with_a_hardware_comparison(capsys):
+    code, out, err = call(["compare", "--models", "llama-3.1-8b,llama-3.1-70b", "--workload", "inference",
+                           "--hardware", "h100-sxm", "--rank-by", "gpus"], capsys)
+    assert (code, out) == (2, "")
+    assert err == "estimator: error: --rank-by ranks GPUs: it goes with --model and a list of --hardware.\n"
