@@ -1,0 +1,122 @@
+"""Which input of a plan matters most: a tornado table and variance-based (Sobol) indices.
+
+Inputs: a ``CapacityPlan`` (its ``Structure``: a band per uncertain input), the output figure to
+explain (``METRICS``), the base sample size and a seed. Output: ``Sensitivity``.
+
+- Tornado: each input moved from its lowest to its highest value with the others at mid; the
+  output's swing |f(high) - f(low)| ranks the inputs (inputs whose band is one value are left out).
+- Sobol first-order S1 and total ST indices (Sobol 2001; Saltelli et al. 2010, "Variance based
+  sensitivity analysis of model output", Comput. Phys. Commun. 181:259-270), sampled and analysed
+  by SALib (Herman & Usher 2017, JOSS 2(9):97): ``SALib.sample.sobol.sample`` with N base samples
+  draws N x (D + 2) points (no second-order terms), each input uniform between its lowest and highest
+  value; ``SALib.analyze.sobol.analyze`` returns S1, ST and their 95 % bootstrap half-widths.
+
+The model evaluated is ``structure.unit_economics`` on numpy arrays: every sample in one call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from SALib.analyze import sobol as sobol_analyze
+from SALib.sample import sobol as sobol_sample
+
+from ..errors import InvalidInputError
+from . import structure as st
+from .capacity import CapacityPlan
+
+#: Outputs the analysis can explain: (label, unit, how it is computed from the per-GPU figures).
+METRICS: dict[str, tuple[str, str]] = {
+    "own_usd_per_used_gpu_hour": ("Own cost per used GPU-hour", "USD per GPU-hour"),
+    "annual_own_usd": ("Annual own cost of the fleet", "USD a year"),
+    "gpus": ("GPUs the budget buys (or the power holds)", "GPUs"),
+    "facility_mwh_per_year": ("Facility energy of the fleet a year", "MWh"),
+}
+MIN_SAMPLES, MAX_SAMPLES = 64, 8192
+
+
+@dataclass(frozen=True)
+class TornadoBar:
+    name: str
+    low_input: float
+    high_input: float
+    output_at_low: float
+    output_at_high: float
+
+    @property
+    def swing(self) -> float:
+        return abs(self.output_at_high - self.output_at_low)
+
+
+@dataclass(frozen=True)
+class SobolIndex:
+    name: str
+    first_order: float
+    first_order_conf: float
+    total: float
+    total_conf: float
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    metric: str
+    output_at_mid: float
+    tornado: tuple[TornadoBar, ...]  # largest swing first
+    sobol: tuple[SobolIndex, ...]  # largest total index first
+    evaluations: int
+    samples: int
+    fixed: tuple[str, ...]  # inputs with one value (left out)
+
+
+def evaluate(plan: CapacityPlan, metric: str, params: dict[str, Any]) -> Any:
+    """The metric for one or many scenarios (``params``: floats or numpy arrays per input)."""
+    unit = st.unit_economics(plan.request.hardware, params)
+    fleet_gpus = _fleet_gpus(plan, unit, params)
+    if metric == "own_usd_per_used_gpu_hour":
+        return unit["own_usd_per_used_gpu_hour"]
+    if metric == "gpus":
+        return fleet_gpus
+    return fleet_gpus * unit[metric]
+
+
+def _fleet_gpus(plan: CapacityPlan, unit: dict[str, Any], params: dict[str, Any]) -> Any:
+    """GPUs as a continuous figure (no rounding to whole systems, so the indices see smooth changes)."""
+    if plan.request.budget_usd is not None:
+        return plan.request.budget_usd / unit["capex_usd"]
+    return plan.request.power_mw * 1000.0 / params["pue"] / unit["nameplate_it_kw"]  # type: ignore[operator]
+
+
+def analyse(plan: CapacityPlan, metric: str = "own_usd_per_used_gpu_hour", samples: int = 256,
+            seed: int = 1) -> Sensitivity:
+    """Tornado and Sobol indices of ``metric`` over the plan's uncertain inputs (module docstring)."""
+    if metric not in METRICS:
+        raise InvalidInputError(f"Unknown metric {metric!r}; use one of: {', '.join(METRICS)}.", field="metric")
+    if not (MIN_SAMPLES <= samples <= MAX_SAMPLES) or samples & (samples - 1):
+        raise InvalidInputError(f"'samples' must be a power of 2 from {MIN_SAMPLES} to {MAX_SAMPLES} (Sobol "
+                                f"sequences are balanced at powers of 2), got {samples!r}.", field="samples")
+    bands = plan.structure.bands
+    mid = {name: float(bands[name].mid) for name in st.INPUT_NAMES}
+    bounds = {n: (min(b.low, b.mid, b.high), max(b.low, b.mid, b.high)) for n, b in bands.items()}
+    varied = [n for n in st.INPUT_NAMES if bounds[n][1] > bounds[n][0]]
+    fixed = tuple(n for n in st.INPUT_NAMES if n not in varied)
+    tornado = tuple(sorted((_bar(plan, metric, mid, n, *bounds[n]) for n in varied), key=lambda b: -b.swing))
+    if not varied:
+        return Sensitivity(metric, float(evaluate(plan, metric, mid)), (), (), len(tornado) * 2 + 1, samples, fixed)
+    problem = {"num_vars": len(varied), "names": varied, "bounds": [list(bounds[n]) for n in varied]}
+    x = sobol_sample.sample(problem, samples, calc_second_order=False, seed=seed)
+    params: dict[str, Any] = {**mid, **{n: x[:, i] for i, n in enumerate(varied)}}
+    y = np.asarray(evaluate(plan, metric, params), dtype=float)
+    result = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=seed)
+    sobol = tuple(sorted((SobolIndex(n, float(result["S1"][i]), float(result["S1_conf"][i]), float(result["ST"][i]),
+                                     float(result["ST_conf"][i])) for i, n in enumerate(varied)),
+                         key=lambda s: -s.total))
+    return Sensitivity(metric, float(evaluate(plan, metric, mid)), tornado, sobol, int(len(y)) + 2 * len(varied) + 1,
+                       samples, fixed)
+
+
+def _bar(plan: CapacityPlan, metric: str, mid: dict[str, float], name: str, low: float, high: float) -> TornadoBar:
+    at_low = float(evaluate(plan, metric, {**mid, name: low}))
+    at_high = float(evaluate(plan, metric, {**mid, name: high}))
+    return TornadoBar(name, low, high, at_low, at_high)

@@ -1,0 +1,63 @@
+"""Tornado and Sobol indices of a plan (estimator/planning/sensitivity.py, SALib)."""
+
+from __future__ import annotations
+
+import pytest
+
+from estimator.errors import InvalidInputError
+from estimator.planning.capacity import CapacityRequest, plan_capacity
+from estimator.planning.sensitivity import analyse, evaluate
+
+GOLDEN = [("h100-sxm", "budget_usd", 60e9), ("gb200", "budget_usd", 60e9), ("h100-sxm", "power_mw", 1000.0)]
+METRICS = ("own_usd_per_used_gpu_hour", "gpus", "annual_own_usd")
+
+
+@pytest.fixture(scope="module")
+def plans(catalog, book):
+    return {case: plan_capacity(CapacityRequest(catalog.get_hardware(case[0]), **{case[1]: case[2]}), book, catalog)
+            for case in GOLDEN}
+
+
+@pytest.mark.parametrize("case", GOLDEN)
+@pytest.mark.parametrize("metric", METRICS)
+def test_tornado_top_is_among_top_two_sobol(plans, case, metric):
+    result = analyse(plans[case], metric, samples=256)
+    top_two = {s.name for s in result.sobol[:2]}
+    assert result.tornado[0].name in top_two
+    # First-order indices add up to at most 1, within the bootstrap error of the estimate.
+    s1 = sum(s.first_order for s in result.sobol)
+    error = sum(s.first_order_conf for s in result.sobol)
+    assert s1 <= 1 + error
+    for s in result.sobol:
+        assert s.total >= s.first_order - (s.first_order_conf + s.total_conf)
+    assert result.evaluations >= 1000
+
+
+def test_tornado_bar_by_hand(plans):
+    # Utilisation 0.4 <-> 0.8 with everything else at mid: own cost per used GPU-hour is the annual
+    # own cost per GPU / (8,766 h x u); the energy part grows with u, the capex part does not.
+    plan = plans[GOLDEN[0]]
+    bar = next(b for b in analyse(plan, samples=64).tornado if b.name == "utilisation")
+    mid = {n: float(band.mid) for n, band in plan.structure.bands.items()}
+    assert bar.output_at_low == pytest.approx(evaluate(plan, "own_usd_per_used_gpu_hour", {**mid, "utilisation": 0.4}))
+    assert bar.output_at_high < bar.output_at_low  # busier is cheaper per used hour
+    assert (bar.low_input, bar.high_input) == (0.4, 0.8)
+
+
+def test_gpus_for_a_budget_do_not_depend_on_utilisation(plans):
+    result = analyse(plans[GOLDEN[0]], "gpus", samples=64)
+    by_name = {s.name: s for s in result.sobol}
+    assert abs(by_name["utilisation"].total) < 0.01
+    assert result.tornado[0].name == "capex_usd_per_gpu"
+
+
+@pytest.mark.parametrize(("kwargs", "field", "message"), [
+    ({"metric": "speed"}, "metric", "Unknown metric 'speed'; use one of: own_usd_per_used_gpu_hour, annual_own_usd, "
+                                    "gpus, facility_mwh_per_year."),
+    ({"samples": 100}, "samples", "'samples' must be a power of 2 from 64 to 8192 (Sobol sequences are balanced at "
+                                  "powers of 2), got 100."),
+])
+def test_bad_input(plans, kwargs, field, message):
+    with pytest.raises(InvalidInputError) as caught:
+        analyse(plans[GOLDEN[0]], **kwargs)
+    assert (caught.value.field, caught.value.message) == (field, message)
