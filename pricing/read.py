@@ -47,12 +47,20 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any, NamedTuple
 
-from pricing.errors import FileTooLarge, ImportRejected, Problem, UnsupportedFile
+from pricing.errors import FileTooLarge, ImportRejected, PricingTableError, Problem, UnsupportedFile
 
 ACCEPTED = ".xlsx (Excel), .ods (LibreOffice / OpenDocument) or .csv (UTF-8)"
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 
 MiB = 1024 * 1024
+
+#: Characters no text cell, file name or request string may hold: C0 controls other than tab, line
+#: feed and carriage return, DEL, C1 controls (ESC and CSI colour a terminal, NUL cuts C strings),
+#: and the bidirectional formatting characters (embeddings, overrides, isolates and marks), which
+#: show text in another order than it is stored.
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+BIDI_CHARACTER = re.compile(r"[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+UNSAFE_CHARACTER = re.compile(f"{CONTROL_CHARACTER.pattern[:-1]}{BIDI_CHARACTER.pattern[1:]}")
 
 
 @dataclass(frozen=True)
@@ -109,7 +117,9 @@ class RawFile:
 
 
 def read_upload(data: bytes, file_name: str, *, limits: Limits = DEFAULT_LIMITS) -> RawFile:
-    """Read an uploaded file into raw sheets of text; raise UnsupportedFile / FileTooLarge."""
+    """Read an uploaded file into raw sheets of text; raise UnsupportedFile / FileTooLarge (and
+    PricingTableError for a file name holding a control or bidirectional formatting character)."""
+    check_file_name(file_name)
     if len(data) > limits.max_file_bytes:
         raise FileTooLarge(
             f"'{_shown(file_name)}' is {len(data):,} bytes; the limit is {limits.max_file_bytes:,} bytes. "
@@ -125,6 +135,23 @@ def read_upload(data: bytes, file_name: str, *, limits: Limits = DEFAULT_LIMITS)
 
 
 # --- What kind of file -------------------------------------------------------------------------
+
+
+def unsafe_character_text(character: str) -> str:
+    """``the control character U+001B`` / ``the bidirectional formatting character U+202E``."""
+    kind = "bidirectional formatting" if BIDI_CHARACTER.match(character) else "control"
+    return f"the {kind} character U+{ord(character):04X}"
+
+
+def check_file_name(file_name: str) -> None:
+    """Refuse a file name holding an ``UNSAFE_CHARACTER`` (it is stored and shown on pages)."""
+    bad = UNSAFE_CHARACTER.search(file_name)
+    if bad:
+        raise PricingTableError(
+            f"The file name holds the character U+{ord(bad.group()):04X} (a control or bidirectional formatting "
+            "character); rename the file and upload it again.",
+            field="file",
+        )
 
 
 def _shown(file_name: str) -> str:

@@ -25,7 +25,9 @@ Forgiving where a spreadsheet user would expect it:
 - Dates: ``2025-03-01`` or a date cell; never after ``today``.
 - Choices ignore case and accept spaces or dashes for underscores (``On-Demand`` → ``on_demand``).
 - GPUs are catalog ids or aliases (``h100`` → ``h100-sxm``) resolved by ``Catalog.get_hardware``.
-- Text is stripped; line breaks become ``\\n``; one leading apostrophe before ``= + - @`` (how
+- Text is NFKC-normalised (``Ａｃｍｅ`` → ``Acme``, ``ﬁ`` → ``fi``) with invisible characters removed
+  (zero-width space and joiners, soft hyphen, byte-order mark), so that ``Ac\\u200bme`` is a
+  duplicate of ``Acme``; it is stripped; line breaks become ``\\n``; one leading apostrophe before ``= + - @`` (how
   ``pricing.export.to_csv`` neutralises formulas) is removed, so an export imports unchanged.
 
 Blank rows are skipped (they keep the row numbers of the rows below them true).
@@ -56,7 +58,9 @@ Cell:
 - ``bad_choice``         not one of the column's choices.
 - ``unknown_gpu``        not a hardware id or alias of the catalog (with the closest ids).
 - ``bad_id``             an id with characters other than a-z, 0-9 and ``. _ - : / +``.
-- ``bad_text``           text with a control character, or longer than a cell holds (32,767).
+- ``bad_text``           text with a control character (C0 but tab and line breaks, C1), a
+                         bidirectional formatting character, a word mixing look-alike scripts
+                         (Latin, Cyrillic, Greek), or longer than a cell holds (32,767).
 - ``bad_date``           not a date (YYYY-MM-DD), or no calendar date.
 - ``future_date``        a date after today.
 Row:
@@ -69,6 +73,7 @@ import datetime as dt
 import difflib
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -78,7 +83,17 @@ from marshmallow import Schema, ValidationError, fields, validate
 from estimator.catalog import Catalog
 from estimator.errors import UnknownIdError
 from pricing.errors import ImportRejected, Problem
-from pricing.read import DEFAULT_LIMITS, Limits, RawRow, RawSheet, cell_text, column_letter, read_upload
+from pricing.read import (
+    BIDI_CHARACTER,
+    CONTROL_CHARACTER,
+    DEFAULT_LIMITS,
+    Limits,
+    RawRow,
+    RawSheet,
+    cell_text,
+    column_letter,
+    read_upload,
+)
 from pricing.tables import TABLES, Column, Table, number_text
 
 __all__ = ["CellError", "parse_upload", "row_schema", "validate_sheets", "header_key", "sheet_key"]
@@ -130,12 +145,21 @@ class CellError(ValidationError):
 
 #: The most characters a spreadsheet cell holds (Excel's limit); longer text could not be exported.
 MAX_TEXT = 32_767
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NEUTRALISED = re.compile(r"^'(?=[=+\-@\t\r])")
+#: Invisible characters that would tell "Acme" from "Ac\u200bme": soft hyphen, Mongolian vowel
+#: separator, zero-width space / non-joiner / joiner, word joiner, byte-order mark.
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200d\u2060\ufeff]")
+#: Scripts whose letters look alike ("A" Latin, "А" Cyrillic, "Α" Greek): one word mixing them is refused.
+_CONFUSABLE_SCRIPTS = frozenset({"LATIN", "CYRILLIC", "GREEK"})
+_WORD = re.compile(r"[^\W\d_]+")
 
 
 def _clean_text(value: Any) -> str:
+    """A cell's text as compared and stored: NFKC-normalised (full-width letters, ligatures and
+    compatibility forms become their plain letters), invisible characters removed, stripped."""
     text = value if type(value) is str else cell_text(value)
+    if not text.isascii():
+        text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
     text = text.strip()
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -203,15 +227,36 @@ class TextCell(_CellField):
     blank = ""
 
     def convert(self, text: str) -> str:
-        bad = _CONTROL.search(text)
+        bad = CONTROL_CHARACTER.search(text)
         if bad:
             raise CellError("bad_text", f"Holds the control character U+{ord(bad.group()):04X}; remove it.")
+        if not text.isascii():
+            _check_letters(text)
         if len(text) > MAX_TEXT:
             raise CellError(
                 "bad_text",
                 f"{len(text):,} characters is longer than a spreadsheet cell holds ({MAX_TEXT:,}); shorten it.",
             )
         return text
+
+
+def _check_letters(text: str) -> None:
+    """Refuse bidirectional formatting characters, and a word mixing look-alike scripts."""
+    bidi = BIDI_CHARACTER.search(text)
+    if bidi:
+        raise CellError(
+            "bad_text", f"Holds the bidirectional formatting character U+{ord(bidi.group()):04X}; remove it."
+        )
+    for word in _WORD.findall(text):
+        if word.isascii():
+            continue
+        scripts = {unicodedata.name(ch, "?").split(" ", 1)[0] for ch in word} & _CONFUSABLE_SCRIPTS
+        if len(scripts) > 1:
+            names = " and ".join(sorted(s.title() for s in scripts))
+            raise CellError(
+                "bad_text",
+                f"'{word[:80]}' mixes {names} letters in one word (a look-alike letter?); write it in one script.",
+            )
 
 
 _PLAIN = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")

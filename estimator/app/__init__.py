@@ -22,7 +22,7 @@ from estimator.instance import instance_path
 from . import api, errors, state, web
 from .api import health
 from .config import DefaultConfig, check_types, raw_text_settings
-from .jsonsafe import StrictJSONProvider
+from .jsonsafe import StrictJSONProvider, check_query_text
 
 SECURITY_HEADERS = {
     # Nothing loads from elsewhere: no CDN script, font or stylesheet.
@@ -51,6 +51,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     state.init_app(app)
     errors.register_error_handlers(app)
+    app.before_request(check_query_text)  # no NUL, ESC or bidi override in a query string (the pages' forms)
     api.init_app(app)  # after our handlers: flask-smorest's HTTPException handler is ours too
     app.register_blueprint(health.bp)
     web.init_app(app)

@@ -13,6 +13,10 @@ body that looks whole. Here:
   (422), each with a JSON Pointer to the offending value. The item limit comes before any schema
   sees the body: marshmallow checks every element of a list before the list's own length, so a
   1 MB body of 450,000 wrong list items (or 75,000 unknown keys) cost seconds of CPU;
+- strings (keys and values) holding a control or bidirectional formatting character
+  (``pricing.read.UNSAFE_CHARACTER``: NUL, ESC, C1, overrides) are refused (422): a custom model's
+  name is shown on pages and written to CSV downloads. ``check_query_text`` does the same for the
+  query strings of every request (the pages' forms are GET);
 - ``load_json_body`` adds the media-type check (415) and is what the API's argument parser and
   the app's JSON provider both use.
 """
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +36,8 @@ from flask import Flask, Response, current_app, g, request
 from flask.json.provider import DefaultJSONProvider
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import ClientDisconnected
+
+from pricing.read import UNSAFE_CHARACTER, unsafe_character_text
 
 from .errors import MAX_ERROR_ITEMS, ProblemError, error_item, pointer_from_path, problem_type
 
@@ -207,9 +214,47 @@ def loads_strict(data: bytes | str, max_depth: int, max_items: int) -> Any:
     duplicates, numbers = _inspect(doc, max_depth, max_items)
     if duplicates:
         raise _problem(400, "invalid-json", duplicates, numbers)
+    if _SUSPECT.search(text):
+        numbers += _unsafe_strings(doc)
     if numbers:
         raise _problem(422, "invalid-input", [], numbers)
     return doc
+
+
+#: What a body holding an ``UNSAFE_CHARACTER`` must contain, raw or as a ``\u`` escape (a superset:
+#: ``\u0009`` matches too); only such a body has its strings walked.
+_SUSPECT = re.compile(r"\\u(?:00[01]|007|00[89]|061|200|202|206)|" + UNSAFE_CHARACTER.pattern, re.IGNORECASE)
+
+
+def _unsafe_strings(doc: Any) -> list[tuple[tuple[object, ...], _Rejected]]:
+    """(path, rejection) for every key or string value holding an ``UNSAFE_CHARACTER``."""
+    found: list[tuple[tuple[object, ...], _Rejected]] = []
+    stack: list[tuple[Any, tuple[object, ...]]] = [(doc, ())]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, str):
+            bad = UNSAFE_CHARACTER.search(node)
+            if bad:
+                reason = f"Holds {unsafe_character_text(bad.group())}; remove it."
+                found.append((path, _Rejected("", "control_character", reason)))
+        elif isinstance(node, dict | list):
+            items = list(node.items() if isinstance(node, dict) else enumerate(node))
+            for key, value in reversed(items):
+                stack.append((value, (*path, key)))
+                if isinstance(key, str):
+                    stack.append((key, (*path, key)))
+    return found
+
+
+def check_query_text() -> None:
+    """Before each request: 422 when a query parameter's name or value holds an ``UNSAFE_CHARACTER``."""
+    for name, value in request.args.items(multi=True):
+        bad = UNSAFE_CHARACTER.search(name) or UNSAFE_CHARACTER.search(value)
+        if bad:
+            shown = UNSAFE_CHARACTER.sub("?", name)[:80]
+            detail = f"The address's parameter '{shown}' holds {unsafe_character_text(bad.group())}; remove it."
+            item = error_item(None, detail, "control_character", parameter=shown)
+            raise ProblemError(422, detail, type_=problem_type("invalid-input"), errors=[item])
 
 
 def read_body(limit: int) -> bytes:

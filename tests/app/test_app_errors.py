@@ -687,3 +687,45 @@ def test_core_error_data_is_always_plain_json(app):
         json.loads(problem_from_core(exc).to_response().get_data())
     assert item["ratio"] == 0.25 and item["big"] == "inf" and item["ids"] == ["a", "b"]
     assert item["other"] == "<class 'object'>"
+
+
+# --- Control and bidirectional formatting characters (issue 13): a custom model's name is shown on the
+# pages and written to CSV downloads; NUL, ESC (terminal colours) and overrides never get that far.
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [("My\u0000model", "the control character U+0000"), ("My\u001b[31mmodel", "the control character U+001B"),
+     ("My\u009bmodel", "the control character U+009B"), ("My\u202emodel", "the bidirectional formatting character U+202E")],
+    ids=["NUL", "ESC", "CSI (C1)", "right-to-left override"],
+)
+def test_json_strings_with_control_characters_are_refused(client, name, shown):
+    model = {"name": name, "total_params": 7e9}
+    response = client.post(TRAINING, data=json.dumps({**BASE, "model": model}), content_type=JSON)
+    assert response.status_code == 422
+    assert response.get_json() == bad_number("/model/name", f"Holds {shown}; remove it.", "control_character")
+
+
+def test_a_control_character_in_a_key_is_refused_with_its_pointer(client):
+    response = client.post(TRAINING, data='{"tok\\u001bens": 1}', content_type=JSON)
+    detail = "Holds the control character U+001B; remove it."
+    # the pointer names the key as sent, escaped in the JSON text (the app's strict reader refuses it back)
+    assert b'"pointer":"/tok\\u001bens"' in response.data
+    assert json.loads(response.data) == bad_number("/tok\u001bens", detail, "control_character")
+
+
+def test_tabs_and_line_breaks_in_strings_are_fine(client):
+    model = {"name": "My\tmodel\nsecond line", "total_params": 7e9}
+    assert client.post(TRAINING, data=json.dumps({**BASE, "model": model}), content_type=JSON).status_code == 200
+
+
+def test_a_page_address_with_a_control_character_is_refused(client):
+    query = {"model": "custom", "model.name": "My\x1b[31m70B", "model.total_params": "70.6e9", "tokens": "1e12",
+             "hardware": "h100-sxm"}
+    response = client.get("/training", query_string=query)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "The address&#39;s parameter &#39;model.name&#39; holds the control character U+001B; remove it." in page
+    assert "\x1b" not in page
+    api = client.get("/api/v1/models", query_string={"q": "\u202e"})
+    detail = "The address's parameter 'q' holds the bidirectional formatting character U+202E; remove it."
+    assert api.get_json() == body(422, "Invalid input", detail, INVALID,
+                                  [item(None, detail, "control_character", parameter="q")])

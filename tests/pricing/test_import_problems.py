@@ -12,7 +12,7 @@ import pytest
 import xlsxwriter
 
 from estimator.catalog import Catalog, load_catalog
-from pricing.errors import ImportRejected, Problem
+from pricing.errors import ImportRejected, PricingTableError, Problem
 from pricing.read import Limits
 from pricing.tables import TABLES
 from pricing.validate import parse_upload, row_schema
@@ -893,3 +893,74 @@ def test_row_schema_loads_a_row_and_reports_by_field() -> None:
         "usd_per_gpu_hour": ["0 USD/GPU-hour is too small: a price must be greater than 0 USD/GPU-hour."],
         "extra": ["Unknown field."],
     }
+
+
+# --- Invisible differences (issue 13): "Acme" and "Ac\u200bme" were two providers, and pulled a low band ----
+
+
+def _twice(provider: str) -> bytes:
+    """Two gpu_prices rows, the second naming ``provider`` where the first has 'Lambda'."""
+    return csv_bytes([HEADER, ROW, [provider, *ROW[1:4], "1.10", *ROW[5:]]])
+
+
+def _duplicate_of_row_2(provider: str) -> Problem:
+    return gp(
+        "duplicate_key",
+        f"Row 3 repeats row 2: the same provider={provider}, region=us-east-1, gpu=h100-sxm, pricing_model=on_demand, "
+        "product=8x H100, effective_date=2025-03-01. Keep one of them, or tell them apart by a key column.",
+        None,
+        None,
+        None,
+        row=3,
+    )
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["Lam\u200bbda", "\ufeffLambda", "Lamb\u00adda", "Ｌａｍｂｄａ", "Lam\u2060bda"],
+    ids=["zero-width space", "byte-order mark", "soft hyphen", "full-width", "word joiner"],
+)
+def test_text_is_normalised_so_invisible_differences_are_duplicates(written: str) -> None:
+    assert problems(_twice(written), table="gpu_prices") == [_duplicate_of_row_2("Lambda")]
+
+
+def test_normalised_text_is_what_is_stored() -> None:
+    sheets = parse_upload(one_row(GOOD, provider="Ｌａｍ\u200bｂｄａ", notes="ﬁne print"), "p.csv", catalog=CATALOG,
+                          today=TODAY, table="gpu_prices")
+    assert (sheets["gpu_prices"][0]["provider"], sheets["gpu_prices"][0]["notes"]) == ("Lambda", "fine print")
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("Acme\x1b[31m", "Holds the control character U+001B; remove it."),
+        ("Acme\x9b31m", "Holds the control character U+009B; remove it."),
+        ("Acme\u202eemcA", "Holds the bidirectional formatting character U+202E; remove it."),
+        ("Acme\u2066x\u2069", "Holds the bidirectional formatting character U+2066; remove it."),
+        (
+            "\u0410cme",  # Cyrillic capital A
+            "'\u0410cme' mixes Cyrillic and Latin letters in one word (a look-alike letter?); write it in one script.",
+        ),
+    ],
+    ids=["ESC (C0)", "CSI (C1)", "right-to-left override", "left-to-right isolate", "Cyrillic look-alike"],
+)
+def test_control_bidi_and_mixed_script_text_is_refused(written: str, message: str) -> None:
+    assert problems(one_row(GOOD, provider=written), table="gpu_prices") == [
+        gp("bad_text", message, "provider", "A", written)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("file_name", "shown"),
+    [("prices\x00.csv", "U+0000"), ("prices\x1b.csv", "U+001B"), ("prices\x85.csv", "U+0085"),
+     ("\u202evsc.csv", "U+202E")],
+    ids=["NUL", "ESC", "NEL (C1)", "right-to-left override"],
+)
+def test_file_names_with_control_or_bidi_characters_are_refused(file_name: str, shown: str) -> None:
+    with pytest.raises(PricingTableError) as info:
+        parse_upload(one_row(GOOD), file_name, catalog=CATALOG, today=TODAY, table="gpu_prices")
+    assert info.value.message == (
+        f"The file name holds the character {shown} (a control or bidirectional formatting character); rename the "
+        "file and upload it again."
+    )
+    assert info.value.field == "file"
