@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import io
 import math
 import re
@@ -386,6 +387,9 @@ class _XlsxScanner(_ChunkedXml):
         self.column = 0
         self.carry = b""
         self.letters: dict[bytes, int] = {}
+        self.rows_seen: set[int] = set()
+        #: The first row number given to two <row> elements (calamine keeps the last: a row lost).
+        self.duplicate_row: int | None = None
 
     def feed(self, chunk: bytes, final: bool = False) -> None:
         buf, cut = self._complete_tags(chunk, final)
@@ -393,10 +397,14 @@ class _XlsxScanner(_ChunkedXml):
         row, column = self.row, self.column
         row_digits = b""
         letters_index = self.letters
+        rows_seen = self.rows_seen
         for tag, letters, digits, slash in _XLSX_TAG.findall(buf, 0, cut):
             if tag == b"row":
                 if digits:
                     row, row_digits = int(digits), digits
+                    if row in rows_seen and self.duplicate_row is None:
+                        self.duplicate_row = row
+                    rows_seen.add(row)
                 else:
                     row, row_digits = row + 1, b""
                 column = 0
@@ -502,6 +510,7 @@ def check_zip(data: bytes, kind: str, file_name: str, limits: Limits = DEFAULT_L
     packed_total = max(1, sum(i.compress_size for i in infos))
     extent = _Extent(file_name, limits)
     unpacked = 0
+    duplicates: list[tuple[str, int]] = []
     for info in infos:
         if info.is_dir():
             continue
@@ -525,7 +534,54 @@ def check_zip(data: bytes, kind: str, file_name: str, limits: Limits = DEFAULT_L
                 scanner.feed(chunk)
         if scanner is not None:
             scanner.feed(b"", final=True)
+            if isinstance(scanner, _XlsxScanner) and scanner.duplicate_row is not None:
+                duplicates.append((info.filename, scanner.duplicate_row))
     extent.check_cells()
+    if duplicates:
+        _duplicate_rows(data, file_name, duplicates)
+
+
+_XLSX_SHEET = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sheet\s[^>]*>")
+_XLSX_RELATIONSHIP = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?Relationship\s[^>]*>")
+
+
+def _attribute(tag: bytes, name: bytes) -> str:
+    found = re.search(rb"""[\s:]""" + name + rb"""\s*=\s*["']([^"']*)["']""", tag)
+    return html.unescape(found.group(1).decode("utf-8", "replace")) if found else ""
+
+
+def _xlsx_sheet_names(data: bytes) -> dict[str, str]:
+    """Worksheet part → sheet name, from the workbook and its relationships (already size-checked)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        names = set(zf.namelist())
+        workbook = zf.read("xl/workbook.xml") if "xl/workbook.xml" in names else b""
+        rels = zf.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in names else b""
+    targets = {_attribute(t, b"Id"): _attribute(t, b"Target") for t in _XLSX_RELATIONSHIP.findall(rels)}
+    parts = {}
+    for tag in _XLSX_SHEET.findall(workbook):
+        target = targets.get(_attribute(tag, b"id"), "")
+        if target:
+            parts[target.lstrip("/") if target.startswith("/") else f"xl/{target}"] = _attribute(tag, b"name")
+    return parts
+
+
+def _duplicate_rows(data: bytes, file_name: str, duplicates: list[tuple[str, int]]) -> None:
+    """A row number given to two rows of one sheet: a row problem (never a row silently dropped)."""
+    sheets = _xlsx_sheet_names(data)
+    raise ImportRejected(
+        [
+            Problem(
+                "duplicate_row",
+                f"Row {row} is written twice in the file (the second time in place of the first, so a spreadsheet "
+                "program would show only one of them): the file is damaged or was written by a faulty program. Open "
+                "it in a spreadsheet program, check the rows and save it again.",
+                sheet=sheets.get(part, part),
+                row=row,
+            )
+            for part, row in duplicates
+        ],
+        file_name=file_name,
+    )
 
 
 # --- Workbooks ----------------------------------------------------------------------------------

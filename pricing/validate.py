@@ -65,6 +65,7 @@ Cell:
 - ``future_date``        a date after today.
 Row:
 - ``duplicate_key``      a row repeating the key columns of an earlier row (named in the message).
+- ``duplicate_row``      an xlsx whose sheet XML gives one row number to two rows (``pricing.read``).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import pytest
 import xlsxwriter
 
 from estimator.catalog import load_catalog
-from pricing.errors import FileTooLarge, ImportRejected, UnsupportedFile
+from pricing.errors import FileTooLarge, ImportRejected, Problem, UnsupportedFile
 from pricing.read import Limits, RawRow, cell_text, column_index, column_letter, read_upload
 from pricing.validate import parse_upload
 
@@ -596,3 +596,31 @@ def test_workbook_sheet_count_cap() -> None:
     with pytest.raises(FileTooLarge) as info:
         read_upload(buffer.getvalue(), "many.xlsx", limits=Limits(max_sheets=3))
     assert info.value.message == "'many.xlsx' has 4 sheets; at most 3 are read."
+
+
+# --- A row written twice (issue 13): calamine keeps the last, so a row was silently dropped -------------
+
+
+def test_xlsx_row_written_twice_is_a_row_problem() -> None:
+    header = "".join(inline(f"{c}1", h) for c, h in zip("ABCDEFGHI", HEADER.split(","), strict=True))
+    values = ["Lambda", "", "h100", "on_demand", "2.99", "", "2025-03-01", "x", ""]
+    second = "".join(inline(f"{c}2", v) for c, v in zip("ABCDEFGHI", values, strict=True) if v)
+    third = second.replace("Lambda", "Acme").replace('2"', '3"')
+    data = raw_xlsx(f'<row r="1">{header}</row><row r="2">{second}</row><row r="2">{third}</row>')
+    with pytest.raises(ImportRejected) as info:
+        parse_upload(data, "twice.xlsx", catalog=CATALOG, today=TODAY)
+    assert info.value.problems == [
+        Problem(
+            "duplicate_row",
+            "Row 2 is written twice in the file (the second time in place of the first, so a spreadsheet program "
+            "would show only one of them): the file is damaged or was written by a faulty program. Open it in a "
+            "spreadsheet program, check the rows and save it again.",
+            sheet="gpu_prices",
+            row=2,
+        )
+    ]
+
+
+def test_xlsx_rows_in_order_with_gaps_are_fine() -> None:
+    data = raw_xlsx('<row r="1">' + inline("A1", "provider") + '</row><row r="5">' + inline("A5", "x") + "</row>")
+    assert [r.number for r in read_upload(data, "p.xlsx").sheets[0].rows] == [2, 3, 4, 5]
