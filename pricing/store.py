@@ -555,12 +555,16 @@ class PricingStore:
     # --- administration -------------------------------------------------------------------------
 
     def create_schema(self) -> None:
-        """Create the store's tables if missing (idempotent; safe from several processes at once)."""
+        """Create or upgrade the store's tables to the newest migration (``pricing/migrations``;
+        a database made by ``create_all`` before migrations is adopted). Idempotent; safe from
+        several processes at once."""
+        from pricing import migrations
+
         with self._write() as conn:
             if self.backend == "postgresql":
-                # create_all checks then creates: serialise concurrent callers on one advisory lock.
+                # A migration checks then changes: serialise concurrent callers on one advisory lock.
                 conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('pricing_store.create_schema'))"))
-            metadata.create_all(conn)
+            migrations.upgrade(conn)
 
     def ping(self) -> None:
         """A cheap readiness check: the database answers and the schema exists. Raises if not."""

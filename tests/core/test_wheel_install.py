@@ -1,5 +1,5 @@
 """The wheel carries the catalog: built from the source, installed in a new virtual environment
-outside the source tree, it answers an estimate equal to the checkout's.
+outside the source tree, it answers an estimate equal to the checkout's and migrates a new pricing store.
 
 This is what a user who runs ``pip install compute-cost-estimator-….whl`` gets: the seed CSVs come
 from ``estimator/seeds`` inside site-packages (pyproject.toml maps ``seeds/`` there), found through
@@ -13,12 +13,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import venv
+from contextlib import closing
 from pathlib import Path
 
 from estimator.cli import run
+from pricing import migrations
 
 ROOT = Path(__file__).resolve().parents[2]
 #: What the wheel is built from: the files pyproject.toml packages, not local state or caches.
@@ -55,3 +58,11 @@ def test_a_wheel_installed_outside_the_source_tree_answers_an_estimate(tmp_path)
     lines: list[str] = []
     assert run(ARGS, out=lines.append) == 0  # the same request from this checkout
     assert json.loads(answer.stdout) == json.loads(lines[0])
+
+    # The store's migrations ship too: opening a new store upgrades it to the newest revision.
+    database = elsewhere / "pricing.sqlite3"
+    listed = subprocess.run([str(tmp_path / "venv" / "bin" / "estimator"), "pricing", "list", "--database-url",
+                             f"sqlite:///{database}"], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=60)
+    assert (listed.returncode, listed.stderr) == (0, "")
+    with closing(sqlite3.connect(database)) as db:
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [(migrations.head(),)]
