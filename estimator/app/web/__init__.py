@@ -9,7 +9,8 @@ The estimate forms submit with GET, so a result's address reproduces it (its per
 submitted query with empty or unused fields is redirected to its canonical form (non-empty
 fields in form order), and a bare name of an uploaded pricing table in the permalink is pinned to
 the version the result used. ``?format=csv`` or ``?format=xlsx`` on a result's address downloads
-it (``export.py``). The pricing page (``pricing.py``) lists the pricing tables and their versions
+it (``export.py``). ``/compare/hardware`` ranks GPUs for one model (``hardware.py``: its tables,
+ranked charts and download lines). The pricing page (``pricing.py``) lists the pricing tables and their versions
 and uploads, activates and rolls them back; its state-changing forms carry a CSRF token (``csrf.py``).
 """
 
@@ -30,9 +31,10 @@ from estimator.compare import PRESETS
 from estimator.errors import EstimatorError
 
 from ..errors import ProblemError, problem_from_core, problem_from_messages
-from ..run import run_compare, run_inference, run_training
+from ..run import run_compare, run_hardware_compare, run_inference, run_training
 from ..state import Ready, ready_state
 from . import csrf, export, present, pricing, summary
+from . import hardware as gpu_page
 from .charts import charts_html
 from .forms import Option, build_form, default_query
 
@@ -71,11 +73,21 @@ PAGES: dict[str, dict[str, Any]] = {
         "of a baseline: how much more work the same compute buys.",
         "submit": "Compare",
     },
+    "hardware": {
+        "title": "Compare GPUs",
+        "intro": "Which GPU for this workload: one model's training run or serving load on several GPUs, each at its "
+        "best supported precision unless you choose one, ranked by the cost (or the figure you choose), with every "
+        "figure's low-to-high range.",
+        "submit": "Compare GPUs",
+    },
 }
+#: The comparison pages (their workload comes from the query).
+COMPARISONS = ("compare", "hardware")
 _RUN: dict[str, Callable[[Ready, Mapping[str, Any]], dict[str, Any]]] = {
     "training": run_training,
     "inference": run_inference,
     "compare": run_compare,
+    "hardware": run_hardware_compare,
 }
 
 
@@ -171,7 +183,9 @@ def _download(
 ) -> Response:
     """The page's figures as one long table (``export.py``): every figure the page shows is in it."""
     records = export.header_records(request.host_url.rstrip("/") + permalink, values, current_app.config["API_VERSION"])
-    if kind == "compare":
+    if kind == "hardware":
+        records += gpu_page.hardware_records(result, tables, sections, names)
+    elif kind == "compare":
         records += export.comparison_records(result, names)
         records += export.model_records(result, sections)
         records += export.note_records("Models that cannot run this workload", present.comparison_errors(result, names))
@@ -182,6 +196,7 @@ def _download(
         records += export.estimate_records(result, tables)
         records += export.note_records("Warnings", [("", str(w)) for w in result.get("warnings", ())])
     subject = result.get("model") if kind != "compare" else result.get("workload")
+    subject = f"{result.get('workload')}-{subject}" if kind == "hardware" else subject
     stem = re.sub(r"[^a-z0-9.-]+", "-", f"{kind}-{subject or 'estimate'}".lower()).strip("-")[:80]
     if fmt == "csv":
         body, mimetype = export.to_csv(records), "text/csv"
@@ -195,12 +210,12 @@ def _download(
 def _estimate_page(kind: str) -> Page:
     ready = ready_state()
     args = request.args
-    workload = args.get("workload") if kind == "compare" else kind
+    workload = args.get("workload") if kind in COMPARISONS else kind
     choices = {"pricing_table": pricing_table_options(ready)}
     blank = build_form(kind, ready.catalog, None, workload, choices)
     submitted = blank.is_submission(args)
     form = build_form(kind, ready.catalog, args, workload, choices) if submitted else blank
-    if kind == "compare":
+    if kind in COMPARISONS:
         workload = form.hidden["workload"]
     fmt = args.get("format")
     if fmt is not None and fmt not in FORMATS:
@@ -239,7 +254,16 @@ def _estimate_page(kind: str) -> Page:
     warnings_common: list[str] = []
     warnings_own: list[tuple[str, list[str]]] = []
     permalink = ""
-    if result is not None:
+    if result is not None and kind == "hardware":
+        first: Mapping[str, Any] = next((r["estimate"] for r in result.get("rows", ()) if "estimate" in r), {})
+        permalink = _url(_pinned(form.query(), first))  # the rows' prices come from one table version
+        tables = gpu_page.hardware_tables(result, names)
+        sections = gpu_page.hardware_sections(result, names)
+        row_errors = gpu_page.hardware_errors(result, names)
+        warnings_common, warnings_own = gpu_page.hardware_warnings(result, names)
+        if fmt is not None:
+            return _download(kind, fmt, values, result, permalink, tables, names, sections)
+    elif result is not None:
         permalink = _url(_pinned(form.query(), result))
         if kind == "compare":
             tables = present.comparison_tables(result, names)
@@ -267,14 +291,22 @@ def _estimate_page(kind: str) -> Page:
         stats=summary.stats(kind, result) if result else [],
         cards=summary.model_cards(result, names) if result and kind == "compare" else [],
         sections=sections,
-        charts=charts_html(summary.charts(kind, result, names)) if result else [],
-        prices=present.prices_table(result) if result and kind != "compare" else None,
+        charts=charts_html(_charts(kind, result, names)) if result else [],
+        prices=present.prices_table(result) if result and kind not in COMPARISONS else None,
         permalink=permalink,
         downloads=[(f, f"{permalink}&{urlencode({'format': f})}") for f in FORMATS] if permalink else [],
-        assumptions=present.assumptions_table(result.get("assumptions", ())) if result and kind != "compare" else None,
-        headline=present.headline(kind, result, names) if result else "",
+        assumptions=present.assumptions_table(result.get("assumptions", ())) if result and kind not in COMPARISONS else None,
+        headline=_headline(kind, result, names) if result else "",
     )
     return page, 422 if form.has_errors else 200
+
+
+def _charts(kind: str, result: Mapping[str, Any], names: Mapping[str, str]) -> list[Any]:
+    return gpu_page.hardware_charts(result, names) if kind == "hardware" else summary.charts(kind, result, names)
+
+
+def _headline(kind: str, result: Mapping[str, Any], names: Mapping[str, str]) -> str:
+    return gpu_page.headline_text(result, names) if kind == "hardware" else present.headline(kind, result, names)
 
 
 @bp.get("/training")
@@ -290,6 +322,11 @@ def inference() -> Page:
 @bp.get("/compare")
 def compare() -> Page:
     return _estimate_page("compare")
+
+
+@bp.get("/compare/hardware")
+def compare_hardware() -> Page:
+    return _estimate_page("hardware")
 
 
 @bp.get("/catalog")

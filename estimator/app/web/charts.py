@@ -1,8 +1,11 @@
 """Horizontal bar charts as inline SVG, drawn on the server: no script, nothing from elsewhere.
 
-One chart compares one quantity across a few items (models, or the sides of one estimate): each
-bar is the mid value, a whisker spans low to high where the core gives a band, and the value is
-written at the end of the bar. Labels sit above their bars so long model names fit on a phone.
+One chart compares one quantity across a few items (models, GPUs, or the sides of one estimate):
+each bar is the mid value, a whisker spans low to high where the core gives a band, and the value
+is written at the end of the bar. Labels sit above their bars so long model names fit on a phone.
+Bars are drawn in the order given (a ranking's order, on the hardware comparison); an item without
+a value says why in place of its bar (``missing``), and one bar may be outlined (``highlight``: the
+baseline).
 
 Every text is escaped (labels come from the catalog, from inline records and so from users).
 The SVG is ``role="img"`` with a ``<title>`` and a ``<desc>`` listing every value, so a screen
@@ -45,6 +48,10 @@ class Bar:
     value: float | None
     low: float | None = None
     high: float | None = None
+    #: What an item without a value shows in place of its bar.
+    missing: str = "no estimate"
+    #: Outlined (the baseline of a comparison).
+    highlight: bool = False
 
     @property
     def has_band(self) -> bool:
@@ -97,11 +104,11 @@ def _f(value: float) -> str:
 def bar_text(bar: Bar) -> str:
     """One bar in words: ``label: mid (low …, high …)``."""
     if bar.value is None or not _finite(bar.value):
-        return f"{bar.label}: no estimate"
+        return f"{bar.label}: {bar.missing}"
     text = f"{bar.label}: {number_text(bar.value)}"
     if bar.has_band and bar.low is not None and bar.high is not None:
         text += f" (low {number_text(bar.low)}, high {number_text(bar.high)})"
-    return text
+    return text + (" (baseline)" if bar.highlight else "")
 
 
 def describe(chart: Chart) -> str:
@@ -119,13 +126,14 @@ def _bar_group(bar: Bar, top: float, scale: float) -> Iterable[str]:
     if bar.value is None or not _finite(bar.value):
         yield (
             f'<text class="chart-value chart-missing" x="{_f(PAD_LEFT)}" y="{_f(mid_y + 4.5)}" font-size="12" '
-            'fill="#4a5562">no estimate</text>'
+            f'fill="#4a5562">{escape(bar.missing)}</text>'
         )
         yield "</g>"
         return
     length = max(bar.value, 0.0) * scale
+    outline = ' class="chart-bar chart-bar-baseline" stroke="#1b1f24" stroke-width="2"' if bar.highlight else ' class="chart-bar"'
     yield (
-        f'<rect class="chart-bar" x="{_f(PAD_LEFT)}" y="{_f(bar_y)}" width="{_f(length)}" '
+        f'<rect{outline} x="{_f(PAD_LEFT)}" y="{_f(bar_y)}" width="{_f(length)}" '
         f'height="{_f(BAR_HEIGHT)}" fill="#0b4f8a"/>'
     )
     end = PAD_LEFT + length

@@ -30,11 +30,16 @@ from werkzeug.datastructures import MultiDict
 
 from estimator.catalog import Catalog
 from estimator.compare import PRESETS
+from estimator.compare_hardware import ALL, DEFAULT_RANK, headline
+from estimator.compare_hardware import HEADLINES as HEADLINES_BY_WORKLOAD
 from estimator.inputs import TRAINING_LAYOUT
 
 from ..errors import ProblemError
 from ..schemas import (
     COMPARE_REQUEST_SCHEMAS,
+    HARDWARE_COMPARE_REQUEST_SCHEMAS,
+    PER_GPU_PRICES,
+    HardwareEntries,
     HardwareSpecSchema,
     IdOrSpec,
     InferenceRequestSchema,
@@ -75,7 +80,10 @@ LABELS = {
     "models": "Models",
     "baseline": "Baseline",
     "pricing_table": "Pricing table",
+    "rank_by": "Rank by",
 }
+#: The hardware comparison's labels where they differ from the other pages'.
+HARDWARE_LABELS = {"hardware": "GPUs", "precision": "Precision (every GPU)", "baseline": "Baseline GPU"}
 #: Hints for readers where the API's descriptions talk about field names and endpoints; the other
 #: fields show their schema description.
 HINTS = {
@@ -106,6 +114,17 @@ HINTS = {
     "pricing_table": "Where the prices below come from when you leave them empty: the built-in table, or an "
     "uploaded one (its active version; the result's permalink keeps the version used).",
 }
+#: The hardware comparison's hints where they differ from the other pages'.
+HARDWARE_HINTS = {
+    "hardware": f"'{ALL}' for every GPU of the catalog, or ids separated by commas, each optionally with a precision "
+    "after a colon: h100-sxm, h200-sxm:fp8, b200:fp4, b200:fp8.",
+    "precision": "Leave on 'Default' for each GPU's best supported precision (serving: fp4, else fp8, else bf16; "
+    "training: fp8, else bf16); a GPU without the one chosen shows why.",
+    "baseline": "Every figure is also given as a multiple of this GPU's. Default: the first GPU listed that can run it.",
+    "rank_by": "Lowest mid estimate first. A GPU whose low, mid and high are all higher never ranks above another.",
+    "pricing_table": HINTS["pricing_table"] + " Each GPU is priced from the table (per-GPU price overrides do not "
+    "apply to a comparison of GPUs).",
+}
 _SITE = (
     "Site and prices (optional: leave empty for the sourced defaults)",
     ("pricing_table", "pue", "grid_kg_co2_per_kwh", "usd_per_gpu_hour", "capex_usd_per_gpu", "usd_per_kwh"),
@@ -128,6 +147,7 @@ LAYOUTS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     ),
 }
 _COMPARE_FIELDSET = ("What to compare", ("preset", "models", "baseline"))
+_HARDWARE_FIELDSET = ("Model and GPUs", ("model", "hardware", "precision", "rank_by", "baseline"))
 #: Fields of the API schemas that the forms leave out, with the reason.
 NOT_ON_FORMS = {
     "params": "the forms give a model by its catalog id or as a custom architecture",
@@ -254,6 +274,12 @@ DEFAULTS: dict[str, dict[str, str | list[str]]] = {
     },
 }
 COMPARE_DEFAULTS: dict[str, str | list[str]] = {"preset": "article"}
+HARDWARE_DEFAULTS: dict[str, dict[str, str | list[str]]] = {
+    "training": {"model": "llama-3.1-70b", "hardware": "h100-sxm, h200-sxm, b200, gb200", "tokens": "15e12",
+                 "gpus": "1024"},
+    "inference": {"model": "llama-3.1-70b", "hardware": ALL, "requests_per_s": "20", "input_tokens": "1000",
+                  "output_tokens": "500", "ttft_ms": "2000", "tpot_ms": "50"},
+}
 DEFAULT_COMPARE_WORKLOAD = "inference"
 
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
@@ -290,7 +316,7 @@ class FormField:
     name: str
     label: str
     hint: str
-    widget: str  # "number", "text", "select" or "checkboxes"
+    widget: str  # "number", "text", "list" (comma-separated text), "select" or "checkboxes"
     required: bool = False
     integer: bool = False
     options: tuple[Option, ...] = ()
@@ -359,6 +385,8 @@ def _form_field(
         return FormField(name, label, hint, "select", required=required, options=tuple(choices[name]))
     if name == "models":
         return FormField(name, label, hint, "checkboxes", options=_model_options(catalog))
+    if isinstance(schema_field, HardwareEntries):
+        return FormField(name, label, hint, "list", required=True)
     if name == "baseline":
         return FormField(name, label, hint, "select", options=(Option("", "The first model"), *_model_options(catalog)))
     if isinstance(schema_field, IdOrSpec):
@@ -474,6 +502,8 @@ class Form:
             if not text.strip():
                 continue
             value = number_from_text(text, integer=f.integer) if f.widget == "number" else text.strip()
+            if f.widget == "list":
+                value = ALL if value.lower() == ALL else [part.strip() for part in value.split(",")]
             parent, dot, sub = name.partition(".")
             if dot:
                 if parent in records:
@@ -544,10 +574,18 @@ def build_form(
         ]
         defaults = {**{k: v for k, v in DEFAULTS[workload].items() if k != "model"}, **COMPARE_DEFAULTS}
         hidden = {"workload": workload}
+    elif kind == "hardware":
+        workload = workload if workload in HARDWARE_COMPARE_REQUEST_SCHEMAS else DEFAULT_COMPARE_WORKLOAD
+        schema, defaults, hidden = HARDWARE_COMPARE_REQUEST_SCHEMAS[workload], HARDWARE_DEFAULTS[workload], {"workload": workload}
+        layout = _hardware_layout(workload)
+        choices = {**_hardware_choices(catalog, workload), **(choices or {})}
     else:
         schema = TrainingRequestSchema if kind == "training" else InferenceRequestSchema
         layout, defaults, hidden = list(LAYOUTS[kind]), DEFAULTS[kind], {}
     form = Form(schema, _fieldsets(schema, layout, catalog, choices or {}), hidden, submitted=submitted)
+    if kind == "hardware":
+        for f in form.fields.values():
+            f.label, f.hint = HARDWARE_LABELS.get(f.name, f.label), HARDWARE_HINTS.get(f.name, f.hint)
     for name, f in form.fields.items():
         if submitted is None:
             f.value = defaults.get(name, [] if f.widget == "checkboxes" else "")
@@ -572,12 +610,35 @@ def build_form(
     return form
 
 
+def _hardware_layout(workload: str) -> list[tuple[str, tuple[str, ...]]]:
+    """The hardware comparison's form: the model, GPUs, precision, ranking and baseline, then the
+    workload's fields (without the per-GPU price overrides, which would price every GPU alike)."""
+    taken = {*_HARDWARE_FIELDSET[1], *PER_GPU_PRICES}
+    return [_HARDWARE_FIELDSET] + [(legend, tuple(n for n in names if n not in taken)) for legend, names in LAYOUTS[workload]]
+
+
+def _hardware_choices(catalog: Catalog, workload: str) -> dict[str, list[Option]]:
+    """The ranking figures by their headings (the default first) and the GPUs a baseline can be."""
+    ranks = [Option("", f"Default: {_rank_heading(workload, DEFAULT_RANK[workload])}")]
+    ranks += [Option(h.name, h.heading) for h in HEADLINES_BY_WORKLOAD[workload] if h.rank]
+    baseline = [Option("", "The first GPU that can run it"), *_hardware_options(catalog)]
+    return {"rank_by": ranks, "baseline": baseline}
+
+
+def _rank_heading(workload: str, name: str) -> str:
+    found = headline(workload, name)
+    return found.heading if found else name
+
+
 def default_query(kind: str, workload: str | None = None, **overrides: str) -> list[tuple[str, str]]:
     """The query a page's form sends with its defaults (and ``overrides``): a one-click link."""
     if kind == "compare":
         workload = workload if workload in COMPARE_REQUEST_SCHEMAS else DEFAULT_COMPARE_WORKLOAD
         values = {"workload": workload, **{k: v for k, v in DEFAULTS[workload].items() if k != "model"}}
         values.update(COMPARE_DEFAULTS)
+    elif kind == "hardware":
+        workload = workload if workload in HARDWARE_COMPARE_REQUEST_SCHEMAS else DEFAULT_COMPARE_WORKLOAD
+        values = {"workload": workload, **HARDWARE_DEFAULTS[workload]}
     else:
         values = dict(DEFAULTS[kind])
     values.update(overrides)
