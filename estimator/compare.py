@@ -1,5 +1,6 @@
 """Side-by-side comparison: N models on one workload and hardware, ratios to a baseline, and
-output per unit of compute (the article's "10x more results for the same compute").
+output per unit of compute (the article's "10x more results for the same compute"). The other
+axis, one model on several GPUs ranked by cost, is ``compare_hardware.py``.
 
 Inputs: the catalog, price book, workload ("training" or "inference"), model ids, the shared
 request values and a baseline id. Output: ``{"baseline", "workload", "rows": [result...],

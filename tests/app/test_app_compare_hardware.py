@@ -39,6 +39,16 @@ def test_body_equals_core_compare_hardware(client, seeds, body):
     assert response.get_json() == _core(seeds, {**body, "tokens": float(body["tokens"])} if "tokens" in body else body)
 
 
+def test_an_inline_model(client, seeds):
+    model = {"id": "my-70b", "name": "My 70B", "total_params": 70.6e9, "layers": 80, "hidden_size": 8192,
+             "attention_heads": 64, "kv_heads": 8, "head_dim": 128}
+    body = {"workload": "inference", "model": model, "hardware": ["h100-sxm", "b200"], "requests_per_s": 5}
+    response = client.post(URL, json=body)
+    assert response.status_code == 200
+    assert response.get_json() == _core(seeds, {**body, "requests_per_s": 5.0})
+    assert response.get_json()["model"] == "my-70b"
+
+
 def test_ranked_rows_then_the_rows_that_cannot_run(client):
     result = client.post(URL, json=INFERENCE).get_json()
     assert [(r["rank"], r["entry"]) for r in result["rows"]] == [

@@ -88,7 +88,7 @@ def test_every_figure_on_the_page_is_the_apis(client):
 def test_the_ranking_reads_in_rank_order(client):
     page = result_page(client)
     headline = html.unescape(re.search(r'<p class="headline">(.*?)</p>', page, re.S).group(1))
-    assert headline == ("NVIDIA B200 180GB (HGX B200), fp4 ranks first for llama-3.1-70b: 0.0975 USD per million tokens "
+    assert headline == ("NVIDIA B200 180GB (HGX B200), fp4 ranks first for Llama 3.1 70B: 0.0975 USD per million tokens "
                         "(Cost per million output tokens, owning, mid estimate; 0.0778 to 0.213). 3 of 4 GPU entries can "
                         "run this workload.")
     ranking = page.split('id="table-1"', 1)[1].split("</table>", 1)[0]
@@ -174,3 +174,11 @@ def test_a_bar_without_a_value_says_why_and_the_baseline_is_outlined():
     root = ET.fromstring(str(bar_chart(chart, "c")))
     assert [r.get("class") for r in root.iter(f"{SVG}rect")] == ["chart-bar chart-bar-baseline"]
     assert "".join(root.find(f"{SVG}desc").itertext()) == "Cost, in USD. a: 1 (low 0.5, high 2) (baseline); b: cannot run."
+
+
+def test_a_custom_model_is_ranked_under_its_name(client):
+    query = {"workload": "inference", "model": "custom", "model.name": "My 70B", "model.total_params": "70.6e9",
+             "model.layers": "80", "model.hidden_size": "8192", "model.attention_heads": "64", "model.kv_heads": "8",
+             "model.head_dim": "128", "hardware": "h100-sxm, b200", "requests_per_s": "5"}
+    page = result_page(client, query)
+    assert "ranks first for My 70B:" in html.unescape(page)

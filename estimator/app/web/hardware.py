@@ -150,7 +150,8 @@ def headline_text(result: Mapping[str, Any], names: Mapping[str, str]) -> str:
     rows = result.get("rows", ())
     first = ran[0][1]
     band = _band(first["figures"][rank.name])
-    return (f"{entry_name(first, names)} ranks first for {result.get('model')}: {fmt(band['mid'])} "
+    model = str(result.get("model"))
+    return (f"{entry_name(first, names)} ranks first for {names.get(model, model)}: {fmt(band['mid'])} "
             f"{rank.unit or rank.figure.unit} ({rank.label or rank.figure.label}, mid estimate; "
             f"{fmt(band['low'])} to {fmt(band['high'])}). {len(ran)} of {len(rows)} GPU entries can run this workload.")
 
