@@ -50,6 +50,9 @@ PROBLEM_MIMETYPE = "application/problem+json"
 #: Items listed in one problem at most; its detail counts the rest. A 1 MB body can hold 450,000
 #: wrong list items or 75,000 unknown keys: listing each made a 37 MB answer and seconds of CPU.
 MAX_ERROR_ITEMS = 20
+#: Retry-After of a 503 from the pricing store: it was unreachable, or an import waited out the store's
+#: busy timeout (SQLite's write lock held by another import: ``PricingStore(busy_timeout_ms=15_000)``).
+STORE_RETRY_AFTER_S = 5
 ABOUT_BLANK = "about:blank"
 
 #: Problem types specific to this API: slug -> (title, what it means). Served at /problems/<slug>.
@@ -199,7 +202,8 @@ def problem_from_core(exc: EstimatorError, *, in_body: bool = True) -> ProblemEr
     status, type_ = _core_status_and_type(exc)
     if isinstance(exc, PricingStoreUnavailable):  # the cause (host, driver message) goes to the log only
         log.error("%s", exc.message)
-        return ProblemError(status, "The pricing store is unavailable; try again shortly. The server log has the cause.")
+        return ProblemError(status, "The pricing store is unavailable; try again shortly. The server log has the cause.",
+                            headers={"Retry-After": str(STORE_RETRY_AFTER_S)})
     if isinstance(exc, ImportRejected):  # one item per problem, located in the file, not the JSON body
         items = [error_item(None, p.message, p.code, sheet=p.sheet, row=p.row, column=p.column,
                             column_letter=p.column_letter, value=p.value) for p in exc.problems]

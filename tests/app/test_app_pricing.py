@@ -374,3 +374,33 @@ def test_estimate_refuses_a_stored_version_with_an_implausible_value(app, client
     assert response.get_json() == problem(
         422, "Invalid input", detail, type_="/problems/invalid-input",
         errors=[{"pointer": "/pricing_table", "detail": detail, "code": "invalid_pricing_table"}])
+
+
+def test_a_locked_store_answers_503_with_retry_after_once_its_busy_timeout_passes(tmp_path, problem):
+    """An import waits for SQLite's write lock up to the store's busy timeout (15 s by default; 0.1 s
+    here), then answers 503 with Retry-After, and nothing is imported (issue 13: 9 of 96 concurrent
+    heavy uploads got a bare 503)."""
+    import dataclasses
+    import sqlite3
+
+    from estimator.app.state import EXTENSION
+    from pricing.store import PricingStore
+
+    path = tmp_path / "pricing.sqlite3"
+    app = create_app({"TESTING": True, "ADMIN_TOKEN": TOKEN, "DATABASE_URL": f"sqlite:///{path}"})
+    impatient = PricingStore(f"sqlite:///{path}", busy_timeout_ms=100)
+    app.extensions[EXTENSION] = dataclasses.replace(app.extensions[EXTENSION], store=impatient)
+    client = app.test_client()
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    try:
+        response = upload(client, "acme", gpu_csv("1.99"))
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert (response.status_code, response.headers.get("Retry-After")) == (503, "5")
+    assert response.get_json() == problem(
+        503, "Service Unavailable", "The pricing store is unavailable; try again shortly. The server log has the cause.")
+    assert client.get("/api/v1/pricing-tables/acme/versions").status_code == 404
+    assert upload(client, "acme", gpu_csv("1.99")).status_code == 201  # the lock released: it goes through
+    impatient.dispose()
