@@ -27,7 +27,7 @@ from ..bands import SCENARIOS, Assumption, Band
 from ..catalog import Catalog, Hardware
 from ..checks import check_positive, check_pue, show
 from ..cost import PriceBook, prices_for
-from ..errors import InvalidInputError
+from ..errors import InvalidInputError, out_of_range
 from ..numbers import number_text
 from . import structure as st
 
@@ -37,6 +37,9 @@ RACK_SCALE_DOMAIN_GPUS = 36
 #: campuses are ~5 GW); larger values are typing errors, not plans.
 MAX_BUDGET_USD = 1e13
 MAX_POWER_MW = 100_000.0
+#: More than a billion GPUs is no plan anyone can build (about 100x the world's 2025 stock): the
+#: prices or shares given must be off.
+MAX_GPUS = 1e9
 #: Overrides a request may give, and their (inclusive) bounds.
 SHARE_FIELDS = ("storage_share",)
 OVERRIDES = ("capex_usd_per_gpu", "network_usd_per_gpu", "storage_share", "building_usd_per_mw", "pue",
@@ -147,11 +150,23 @@ def _fleet_gpus(req: CapacityRequest, unit: dict[str, Any], pue: float, per_syst
         raw = req.budget_usd / unit["capex_usd"]
     else:
         raw = req.power_mw * 1000.0 / pue / unit["nameplate_it_kw"]  # type: ignore[operator]
+    if not raw <= MAX_GPUS:
+        field_name = "budget_usd" if req.budget_usd is not None else "power_mw"
+        raise InvalidInputError(f"'{field_name}' buys more than {MAX_GPUS:.0e} GPUs at these prices: check "
+                                "'capex_usd_per_gpu', 'network_usd_per_gpu', 'building_usd_per_mw' and the budget.",
+                                field=field_name)
     return int(raw // per_system) * per_system
 
 
 def plan_capacity(req: CapacityRequest, book: PriceBook, catalog: Catalog | None = None) -> CapacityPlan:
     """Size the fleet a budget or a power envelope buys, and what it costs to run (module docstring)."""
+    try:
+        return _plan_capacity(req, book, catalog)
+    except (ZeroDivisionError, OverflowError) as exc:
+        raise out_of_range(exc) from None
+
+
+def _plan_capacity(req: CapacityRequest, book: PriceBook, catalog: Catalog | None) -> CapacityPlan:
     validate(req)
     hw = req.hardware
     prices = prices_for(book, hw, catalog, req)

@@ -29,7 +29,7 @@ from ..catalog import Catalog
 from ..checks import check_positive, show
 from ..compare import compare
 from ..cost import PriceBook
-from ..errors import InvalidInputError
+from ..errors import InvalidInputError, out_of_range
 from ..figures import OUTPUT_TOKENS_PER_GPU_HOUR, TOKENS_PER_GPU_HOUR
 from . import structure as st
 from .capacity import CapacityPlan
@@ -49,7 +49,10 @@ def check_elasticity(value: object, name: str = "elasticity") -> None:
 
 def compute_demand_ratio(gain: float, elasticity: float) -> float:
     """Compute demanded relative to today: gain^(elasticity - 1)."""
-    return float(gain ** (elasticity - 1.0))
+    try:
+        return float(gain ** (elasticity - 1.0))
+    except OverflowError as exc:
+        raise out_of_range(exc) from None
 
 
 def direction(elasticity: float) -> str:
@@ -106,7 +109,7 @@ def demand_scenario(gain: float, elasticities: Sequence[float] | None = None, *,
 
 def _point(label: str, gain: float, elasticity: float, fleet: CapacityPlan | None) -> DemandPoint:
     ratio = compute_demand_ratio(gain, elasticity)
-    base = DemandPoint(label, elasticity, float(gain**elasticity), ratio, direction(elasticity))
+    base = DemandPoint(label, elasticity, ratio * gain, ratio, direction(elasticity))
     if fleet is None:
         return base
     return DemandPoint(label, elasticity, base.output_ratio, ratio, base.direction,

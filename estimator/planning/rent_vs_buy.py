@@ -33,6 +33,7 @@ from ..bands import SCENARIOS, Assumption, Band
 from ..catalog import Catalog
 from ..checks import check_positive
 from ..cost import PriceBook, prices_for
+from ..errors import out_of_range
 from . import structure as st
 from .capacity import CapacityRequest, check_share, validate
 
@@ -108,6 +109,13 @@ def _validate(req: RentVsBuyRequest) -> None:
 
 def rent_vs_buy(req: RentVsBuyRequest, book: PriceBook, catalog: Catalog | None = None) -> RentVsBuy:
     """Cumulative cost of renting and of buying ``gpus`` GPUs by month (module docstring)."""
+    try:
+        return _rent_vs_buy(req, book, catalog)
+    except (ZeroDivisionError, OverflowError) as exc:
+        raise out_of_range(exc) from None
+
+
+def _rent_vs_buy(req: RentVsBuyRequest, book: PriceBook, catalog: Catalog | None) -> RentVsBuy:
     _validate(req)
     hw = req.capacity.hardware
     prices = prices_for(book, hw, catalog, replace(req.capacity, usd_per_gpu_hour=req.usd_per_gpu_hour))

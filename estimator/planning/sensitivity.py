@@ -23,7 +23,7 @@ import numpy as np
 from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import sobol as sobol_sample
 
-from ..errors import InvalidInputError
+from ..errors import InvalidInputError, out_of_range
 from . import structure as st
 from .capacity import CapacityPlan
 
@@ -91,6 +91,13 @@ def _fleet_gpus(plan: CapacityPlan, unit: dict[str, Any], params: dict[str, Any]
 def analyse(plan: CapacityPlan, metric: str = "own_usd_per_used_gpu_hour", samples: int = 256,
             seed: int = 1) -> Sensitivity:
     """Tornado and Sobol indices of ``metric`` over the plan's uncertain inputs (module docstring)."""
+    try:
+        return _analyse(plan, metric, samples, seed)
+    except (ZeroDivisionError, OverflowError) as exc:
+        raise out_of_range(exc) from None
+
+
+def _analyse(plan: CapacityPlan, metric: str, samples: int, seed: int) -> Sensitivity:
     if metric not in METRICS:
         raise InvalidInputError(f"Unknown metric {metric!r}; use one of: {', '.join(METRICS)}.", field="metric")
     if not (MIN_SAMPLES <= samples <= MAX_SAMPLES) or samples & (samples - 1):
@@ -107,11 +114,12 @@ def analyse(plan: CapacityPlan, metric: str = "own_usd_per_used_gpu_hour", sampl
     problem = {"num_vars": len(varied), "names": varied, "bounds": [list(bounds[n]) for n in varied]}
     x = sobol_sample.sample(problem, samples, calc_second_order=False, seed=seed)
     params: dict[str, Any] = {**mid, **{n: x[:, i] for i, n in enumerate(varied)}}
-    y = np.asarray(evaluate(plan, metric, params), dtype=float)
-    result = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=seed)
-    sobol = tuple(sorted((SobolIndex(n, float(result["S1"][i]), float(result["S1_conf"][i]), float(result["ST"][i]),
-                                     float(result["ST_conf"][i])) for i, n in enumerate(varied)),
-                         key=lambda s: -s.total))
+    with np.errstate(all="ignore"):
+        y = np.asarray(evaluate(plan, metric, params), dtype=float)
+    if not np.all(np.isfinite(y)):
+        raise InvalidInputError("An input is too large or too small for the sensitivity analysis: some scenarios "
+                                "overflowed. Use values in the range of real plans.", field=None)
+    sobol = _indices(problem, y, varied, seed)
     return Sensitivity(metric, float(evaluate(plan, metric, mid)), tornado, sobol, int(len(y)) + 2 * len(varied) + 1,
                        samples, fixed)
 
@@ -120,3 +128,13 @@ def _bar(plan: CapacityPlan, metric: str, mid: dict[str, float], name: str, low:
     at_low = float(evaluate(plan, metric, {**mid, name: low}))
     at_high = float(evaluate(plan, metric, {**mid, name: high}))
     return TornadoBar(name, low, high, at_low, at_high)
+
+
+def _indices(problem: dict[str, Any], y: Any, varied: list[str], seed: int) -> tuple[SobolIndex, ...]:
+    """SALib's first-order and total indices, largest total first; all 0 when the output does not vary."""
+    if float(np.ptp(y)) <= 1e-12 * max(1.0, float(np.max(np.abs(y)))):
+        return tuple(SobolIndex(n, 0.0, 0.0, 0.0, 0.0) for n in varied)
+    result = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=seed)
+    return tuple(sorted((SobolIndex(n, float(result["S1"][i]), float(result["S1_conf"][i]), float(result["ST"][i]),
+                                    float(result["ST_conf"][i])) for i, n in enumerate(varied)),
+                        key=lambda s: -s.total))

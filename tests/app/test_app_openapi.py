@@ -90,6 +90,11 @@ def test_paths(spec):
         "/api/v1/pricing-tables/{name}/rollback",
         "/api/v1/pricing-tables/{name}/download",
         "/api/v1/pricing-template.xlsx",
+        "/api/v1/plans/capacity",
+        "/api/v1/plans/rent-vs-buy",
+        "/api/v1/plans/presets/article",
+        "/api/v1/scenarios/demand",
+        "/api/v1/sensitivity",
     }
     training = spec["paths"]["/api/v1/estimates/training"]["post"]
     assert training["requestBody"]["content"]["application/json"]["schema"] == {

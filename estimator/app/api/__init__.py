@@ -83,7 +83,7 @@ class ProblemApi(flask_smorest.Api):
 
 
 def init_app(app: Flask) -> ProblemApi:
-    from . import catalog, compare, docs, inference, pricing, training
+    from . import catalog, compare, docs, inference, plans, pricing, training
 
     api = ProblemApi()
     api.init_app(app)
@@ -94,5 +94,6 @@ def init_app(app: Flask) -> ProblemApi:
     api.register_blueprint(compare.blp)
     api.register_blueprint(catalog.blp)
     api.register_blueprint(pricing.blp)
+    api.register_blueprint(plans.blp)
     app.register_blueprint(docs.bp)
     return api

@@ -1,0 +1,290 @@
+"""marshmallow schemas of the planning endpoints: strict requests (types, ranges, unknown fields
+rejected, list lengths capped) with OpenAPI examples, and response schemas built from the planning
+figures' declaration (``estimator/planning/figures.py``), documentation only (responses are the
+core's dicts, ``estimator.planning.results``).
+
+The forms of the planning pages (``web/plans.py``) load through these same request schemas.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from estimator import figures as F
+from estimator.catalog import PRECISIONS
+from estimator.defaults import SERVING_PRECISIONS
+from estimator.planning import capacity, demand, rent_vs_buy, sensitivity
+from estimator.planning import figures as pf
+
+from .schemas import (
+    POSITIVE,
+    AssumptionSchema,
+    PricingSchema,
+    StrictFloat,
+    StrictInteger,
+    Within,
+    _PriceFields,
+    _StrictSchema,
+    positive,
+)
+
+SHARE = [validate.Range(min=0, max=1)]
+SHARE_ABOVE_ZERO = [validate.Range(min=0, max=1, min_inclusive=False)]
+MAX_ITEMS = 4  # models per 'train' or 'serve' list
+
+
+def _doc(description: str, example: Any = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"description": description}
+    if example is not None:
+        meta["example"] = example
+    return meta
+
+
+def _capped(inner: Schema | type[Schema], most: int, description: str) -> fields.List:
+    return fields.List(fields.Nested(inner), validate=validate.Length(min=1, max=most),
+                       metadata=_doc(f"{description} At most {most}."))
+
+
+class TrainWhatSchema(_StrictSchema):
+    """A training run the fleet could repeat: a catalog model, its tokens and GPUs per run."""
+
+    model = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                          metadata=_doc("Catalog model id (GET /api/v1/models)", "deepseek-v3"))
+    tokens = StrictFloat(validate=[POSITIVE, Within(1, 1e18)],
+                         metadata=_doc("Tokens per run (default: the model's published pre-training tokens)", 14.8e12))
+    gpus = StrictInteger(validate=positive(100_000_000),
+                         metadata=_doc("GPUs per run (default 16,384, capped at the fleet)", 16384))
+    precision = fields.String(validate=validate.OneOf(PRECISIONS), metadata=_doc("Training precision (default bf16)"))
+
+
+class ServeWhatSchema(_StrictSchema):
+    """A model the fleet could serve, under latency targets."""
+
+    model = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                          metadata=_doc("Catalog model id", "llama-3.1-405b"))
+    precision = fields.String(validate=validate.OneOf(SERVING_PRECISIONS), metadata=_doc("Serving precision", "fp8"))
+    input_tokens = StrictInteger(validate=positive(100_000_000), metadata=_doc("Prompt tokens per request", 1000))
+    output_tokens = StrictInteger(validate=positive(100_000_000), metadata=_doc("Output tokens per request", 500))
+    ttft_ms = StrictFloat(validate=positive(3_600_000), metadata=_doc("Time-to-first-token target, ms", 2000))
+    tpot_ms = StrictFloat(validate=positive(3_600_000), metadata=_doc("Time-per-output-token target (p99), ms", 50))
+
+
+class _StructureFields(_StrictSchema):
+    """Overrides of the cost structure; each omitted comes from the pricing table or the sourced default."""
+
+    utilisation = StrictFloat(validate=SHARE_ABOVE_ZERO, metadata=_doc(
+        "Share of GPU-hours doing work, 0-1 (default 0.8 / 0.6 / 0.4 for low / mid / high cost)", 0.6))
+    network_usd_per_gpu = StrictFloat(validate=[validate.Range(min=0), Within(None, 10_000_000)], metadata=_doc(
+        "Scale-out network per GPU, USD (default $4,243-6,613, a 2- or 3-tier InfiniBand fabric)", 6613))
+    storage_share = StrictFloat(validate=SHARE, metadata=_doc(
+        "Storage as a share of the GPU server bill, 0-1 (default 0.03 / 0.05 / 0.08)", 0.05))
+    building_usd_per_mw = StrictFloat(validate=[validate.Range(min=0), Within(None, 1e10)], metadata=_doc(
+        "Building and power plant per MW of critical IT load, USD (default Cushman & Wakefield 2025: $9.3-15M, "
+        "average $11.7M)", 11.7e6))
+    life_years = StrictFloat(validate=positive(50), metadata=_doc("Hardware life, years (default 6 / 5 / 4)", 5))
+    building_life_years = StrictFloat(validate=positive(100), metadata=_doc(
+        "Building and power plant life, years (default 20 / 15 / 12)", 15))
+
+
+class _SizeFields(_StrictSchema):
+    hardware = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                             metadata=_doc("Catalog hardware id (GET /api/v1/hardware)", "h100-sxm"))
+    budget_usd = StrictFloat(validate=positive(capacity.MAX_BUDGET_USD), metadata=_doc(
+        "Capex in US dollars (give this or 'power_mw')", 60e9))
+    power_mw = StrictFloat(validate=positive(capacity.MAX_POWER_MW), metadata=_doc(
+        "Facility power in MW, IT x PUE (give this or 'budget_usd')", 1000))
+
+    @validates_schema
+    def _one_basis(self, data: dict[str, Any], **kwargs: Any) -> None:
+        given = [k for k in ("budget_usd", "power_mw") if k in data]
+        if len(given) != 1:
+            raise ValidationError("Give exactly one of 'budget_usd' (capex in US dollars, e.g. 60e9) or 'power_mw' "
+                                  "(facility power in MW, e.g. 1000).", field_name="budget_usd")
+
+
+class CapacityRequestSchema(_PriceFields, _StructureFields, _SizeFields):
+    """A capacity plan: what a budget or a power envelope buys, and what it produces."""
+
+    train = _capped(TrainWhatSchema, MAX_ITEMS, "Training runs to count a year on the fleet.")
+    serve = _capped(ServeWhatSchema, MAX_ITEMS, "Models to count output tokens a day for.")
+
+
+class FleetSchema(_PriceFields, _StructureFields, _SizeFields):
+    """A starting fleet, as a capacity plan (without what it produces)."""
+
+
+class RentVsBuyRequestSchema(_PriceFields, _StructureFields):
+    """Rent or buy a fleet over a horizon."""
+
+    hardware = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                             metadata=_doc("Catalog hardware id", "h100-sxm"))
+    gpus = StrictInteger(required=True, validate=positive(100_000_000), metadata=_doc("GPUs to rent or buy", 1024))
+    horizon_months = StrictInteger(validate=positive(rent_vs_buy.MAX_HORIZON_MONTHS), metadata=_doc(
+        f"Months to compare over, 1-{rent_vs_buy.MAX_HORIZON_MONTHS} (default 60)", 60))
+    cost_of_capital = StrictFloat(validate=SHARE, metadata=_doc(
+        "Annual cost of capital, 0-1 (default 0.051 / 0.063 / 0.074: Digital Realty's WACC)", 0.063))
+
+
+class CompareGainSchema(_StrictSchema):
+    """An efficiency gain computed by estimator.compare: output per GPU-hour of 'efficient' / 'baseline'."""
+
+    workload = fields.String(required=True, validate=validate.OneOf(("training", "inference")),
+                             metadata=_doc("training or inference", "training"))
+    baseline = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                             metadata=_doc("Model id of today's model", "llama-3.1-405b"))
+    efficient = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                              metadata=_doc("Model id of the more efficient one", "deepseek-v3"))
+    hardware = fields.String(required=True, validate=validate.Length(min=1, max=200), metadata=_doc("Hardware id",
+                                                                                                    "h100-sxm"))
+    precision = fields.String(validate=validate.OneOf(PRECISIONS), metadata=_doc("Precision"))
+    gpus = StrictInteger(validate=positive(100_000_000), metadata=_doc("Training: GPUs per run", 2048))
+    tokens = StrictFloat(validate=[POSITIVE, Within(1, 1e18)], metadata=_doc("Training: tokens per run"))
+
+
+ELASTICITY = [validate.Range(min=0, max=demand.MAX_ELASTICITY)]
+
+
+class DemandRequestSchema(_StrictSchema):
+    """Demand for compute after an efficiency gain, at one or more price elasticities."""
+
+    efficiency_gain = StrictFloat(validate=positive(demand.MAX_GAIN), metadata=_doc(
+        "Output per unit of compute, after / before (give this or 'compare')", 10))
+    compare = fields.Nested(CompareGainSchema, metadata=_doc("Take the gain from a comparison of two models"))
+    elasticity = StrictFloat(validate=ELASTICITY, metadata=_doc(
+        f"Price elasticity of demand for AI output, 0-{demand.MAX_ELASTICITY:g} (default: the sourced 0.4 / 1.2 / "
+        "2.0)", 1.2))
+    elasticities = fields.List(StrictFloat(validate=ELASTICITY), validate=validate.Length(min=1, max=20),
+                               metadata=_doc("Several elasticities (instead of 'elasticity'). At most 20."))
+    fleet = fields.Nested(FleetSchema, metadata=_doc("Today's fleet: the GPUs, MW and spend the demand scales"))
+
+    @validates_schema
+    def _one_of(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if ("efficiency_gain" in data) == ("compare" in data):
+            raise ValidationError("Give exactly one of 'efficiency_gain' (a number, e.g. 10) or 'compare' (two "
+                                  "models whose output per GPU-hour gives the gain).", field_name="efficiency_gain")
+        if "elasticity" in data and "elasticities" in data:
+            raise ValidationError("Give 'elasticity' or 'elasticities', not both.", field_name="elasticities")
+
+
+class SensitivityRequestSchema(_PriceFields, _StructureFields, _SizeFields):
+    """Which input of a capacity plan matters most for one of its figures."""
+
+    metric = fields.String(validate=validate.OneOf(tuple(sensitivity.METRICS)), metadata=_doc(
+        "The figure to explain: " + "; ".join(f"{k}: {v[0]}" for k, v in sensitivity.METRICS.items())
+        + " (default own_usd_per_used_gpu_hour)", "own_usd_per_used_gpu_hour"))
+    samples = StrictInteger(validate=validate.OneOf([2**k for k in range(6, 14)]), metadata=_doc(
+        "Sobol base samples N, a power of 2 from 64 to 8192 (N x (inputs + 2) evaluations; default 256)", 256))
+    seed = StrictInteger(validate=validate.Range(min=0, max=2**31 - 1), metadata=_doc("Sampling seed (default 1)", 1))
+
+
+CAPACITY_EXAMPLES = {
+    "meta-60b-h100": {"summary": "$60B on H100, with what it produces",
+                      "value": {"hardware": "h100-sxm", "budget_usd": 60e9, "train": [{"model": "deepseek-v3"},
+                                {"model": "llama-3.1-405b"}], "serve": [{"model": "llama-3.1-405b", "precision": "fp8",
+                                                                         "tpot_ms": 50}]}},
+    "gigawatt-gb200": {"summary": "A 1 GW site of GB200 NVL72 racks", "value": {"hardware": "gb200", "power_mw": 1000}},
+}
+RENT_VS_BUY_EXAMPLE = {"hardware": "h100-sxm", "gpus": 1024, "horizon_months": 60, "utilisation": 0.7}
+DEMAND_EXAMPLES = {
+    "ten-x": {"summary": "A 10x gain at the sourced elasticities", "value": {"efficiency_gain": 10}},
+    "from-compare": {"summary": "The gain of DeepSeek-V3 over Llama 3.1 405B, elasticity 1.2, on a $60B fleet",
+                     "value": {"compare": {"workload": "training", "baseline": "llama-3.1-405b",
+                                           "efficient": "deepseek-v3", "hardware": "h100-sxm", "gpus": 2048},
+                               "elasticity": 1.2, "fleet": {"hardware": "h100-sxm", "budget_usd": 60e9}}},
+}
+SENSITIVITY_EXAMPLE = {"hardware": "h100-sxm", "budget_usd": 60e9, "metric": "own_usd_per_used_gpu_hour",
+                       "samples": 256}
+
+
+# --- Responses: built from the planning figures' declaration --------------------------------------------
+class _DocSchema(Schema):
+    pass
+
+
+class NullableBandSchema(_DocSchema):
+    low = fields.Float(required=True, allow_none=True)
+    mid = fields.Float(required=True, allow_none=True)
+    high = fields.Float(required=True, allow_none=True)
+
+
+class PlanBandSchema(_DocSchema):
+    low = fields.Float(required=True)
+    mid = fields.Float(required=True)
+    high = fields.Float(required=True)
+
+
+class CurvePointSchema(_DocSchema):
+    elasticity = fields.Float(required=True)
+    compute_ratio = fields.Float(required=True)
+
+
+_SCHEMAS: dict[str, type[Schema]] = {}
+_VALUES = {"number": fields.Float, "integer": fields.Integer, "string": fields.String}
+
+
+def _record(result: str, figure: F.Figure, options: dict[str, Any]) -> fields.Field:
+    item = pf.ITEMS.get((result, figure.key))
+    if item is not None:
+        return fields.List(fields.Nested(result_schema(item)), **options)
+    if figure.name == "assumptions":
+        return fields.List(fields.Nested(AssumptionSchema), **options)
+    if figure.name == "pricing":
+        return fields.Nested(PricingSchema, **options)
+    if figure.name == "curve":
+        return fields.List(fields.Nested(CurvePointSchema), **options)
+    if figure.key in ("fleet", "plan"):
+        return fields.Nested(result_schema(pf.CAPACITY), **options)
+    if figure.name in ("month",):
+        return fields.List(fields.Integer(), **options)
+    if figure.name in ("rent_usd", "buy_usd"):
+        return fields.List(fields.Float(), **options)
+    return fields.List(fields.String(), **options)
+
+
+def _field(result: str, entry: F.Figure | F.Group) -> fields.Field:
+    if isinstance(entry, F.Group):
+        members = {m.name: _field(result, m) for m in pf.members(result, entry.path)}
+        return fields.Nested(_DocSchema.from_dict(members, name=entry.schema), required=not entry.optional,
+                             metadata=_doc(entry.description))
+    options: dict[str, Any] = {"required": not entry.optional, "metadata": _doc(entry.doc)}
+    if entry.nullable:
+        options["allow_none"] = True
+    if entry.kind == F.BAND:
+        return fields.Nested(NullableBandSchema if entry.nullable else PlanBandSchema, **options)
+    if entry.kind == F.RECORD:
+        return _record(result, entry, options)
+    return _VALUES[entry.type](**options)  # type: ignore[no-any-return]
+
+
+def result_schema(result: str) -> type[Schema]:
+    """The response schema of a planning result: every top-level figure and group of its declaration."""
+    if result not in _SCHEMAS:
+        _SCHEMAS[result] = _DocSchema.from_dict({e.name: _field(result, e) for e in pf.members(result)},
+                                                name=pf.SCHEMA_NAMES[result])
+    return _SCHEMAS[result]
+
+
+CapacityPlanSchema = result_schema(pf.CAPACITY)
+RentVsBuySchema = result_schema(pf.RENT_VS_BUY)
+DemandScenarioSchema = result_schema(pf.DEMAND)
+SensitivitySchema = result_schema(pf.SENSITIVITY)
+
+
+class ArticlePlanSchema(_DocSchema):
+    budget = fields.String(required=True)
+    budget_usd = fields.Float(required=True)
+    what = fields.String(required=True)
+    source = fields.String(required=True)
+    plan = fields.Nested(CapacityPlanSchema, required=True)
+
+
+class ArticlePresetSchema(_DocSchema):
+    """The article preset: three sums on three systems, what each buys and produces, and demand."""
+
+    preset = fields.String(required=True)
+    plans = fields.List(fields.Nested(ArticlePlanSchema), required=True)
+    demand = fields.Nested(DemandScenarioSchema, required=True)
+    serving_request = fields.Dict(required=True)
+    training_models = fields.List(fields.String(), required=True)
