@@ -6,6 +6,7 @@
     estimator compare --preset article --workload inference --hardware h200-sxm --precision fp8 --requests-per-s 20
     estimator compare --model llama-3.1-70b --hardware h100-sxm,h200-sxm,b200:fp4 --workload inference --requests-per-s 20
     estimator compare --model llama-3.1-70b --hardware all --workload training --tokens 15e12 --gpus 1024
+    estimator plan --budget-usd 60e9 --hardware h100-sxm --json   (and rent-vs-buy, scenario demand: plan_cli.py)
     estimator catalog hardware|models [--json]
     estimator validate [--output docs/validation.md]
     estimator pricing list|import|versions|show|diff|activate|rollback|export|template …
@@ -24,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import Any
 
-from . import figures
+from . import figures, plan_cli
 from .bands import SCENARIOS
 from .catalog import PRECISIONS, SEEDS_DIR, Catalog, load_catalog
 from .compare import PRESETS, compare
@@ -302,6 +303,9 @@ def run(argv: Sequence[str] | None = None, *, catalog: Catalog | None = None, bo
     _add_training(sub)
     _add_inference(sub)
     _add_compare(sub)
+    from pricing.cli import add_pricing_table_option
+
+    plan_cli.add_parsers(sub, add_pricing_table_option)  # plan, rent-vs-buy, scenario (plan_cli.py)
     cat = sub.add_parser("catalog", help="list the hardware or model catalog with sources")
     cat.add_argument("kind", choices=("hardware", "models"))
     cat.add_argument("--json", action="store_true")
@@ -316,8 +320,11 @@ def run(argv: Sequence[str] | None = None, *, catalog: Catalog | None = None, bo
     try:
         if args.command == "pricing":
             return pricing_cli.run(args, catalog, SEEDS_DIR, out, lambda line: print(line, file=sys.stderr))
-        if args.command in ("training", "inference", "compare"):
+        if args.command in ("training", "inference", "compare", *plan_cli.COMMANDS):
             book = pricing_cli.book_for(args.pricing_table, args.database_url, book)
+        if args.command in plan_cli.COMMANDS:
+            plan_cli.run(args, catalog, book, out)
+            return 0
         if args.command == "training":
             values = {k: v for k, v in vars(args).items() if k not in NOT_REQUEST_VALUES}
             result = estimate_training(training_request(catalog, values), book, catalog).to_dict()
