@@ -14,6 +14,9 @@ workers get ``graceful_timeout`` (25 s) to finish their requests, inside that pe
 """
 
 import os
+import secrets
+
+from estimator.logconfig import dict_config
 
 # Loopback unless told otherwise (the Dockerfile sets ESTIMATOR_BIND=0.0.0.0:8000 inside the container).
 bind = os.environ.get("ESTIMATOR_BIND", "127.0.0.1:8000")
@@ -32,9 +35,27 @@ keepalive = 5  # seconds to hold an idle keep-alive connection; a proxy reusing 
 # gunicorn 27's control socket (gunicornc) would sit in $HOME/.gunicorn, unwritable for the
 # image's user and shared by every instance on a host: not used here.
 control_socket_disable = True
-accesslog = "-"  # stdout
-errorlog = "-"  # stderr
+# One log format for gunicorn and the app, to stdout (estimator/logconfig.py); the app writes one
+# line per request with its id (estimator/app/requestlog.py), so gunicorn's access log is off.
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+accesslog = None
+errorlog = "-"
+logconfig_dict = dict_config(loglevel)
+
+# Without ESTIMATOR_SECRET_KEY (or ESTIMATOR_ADMIN_TOKEN, from which the app derives one), every
+# worker would make its own random key, warn, and reject the others' CSRF tokens: make one here,
+# in the master, for all of this server's workers, and warn once when the server starts.
+_MADE_SECRET_KEY = not (os.environ.get("ESTIMATOR_SECRET_KEY") or os.environ.get("ESTIMATOR_ADMIN_TOKEN"))
+if _MADE_SECRET_KEY:
+    os.environ["ESTIMATOR_SECRET_KEY"] = secrets.token_hex(32)
+
+
+def on_starting(server):
+    if _MADE_SECRET_KEY:
+        server.log.warning(
+            "No ESTIMATOR_SECRET_KEY configured: made a random one shared by this server's workers. Forms "
+            "with a CSRF token fail after a restart and across instances; set ESTIMATOR_SECRET_KEY to one "
+            "shared value.")
 
 # gunicorn's defaults, stated: bounds on the request line and headers before the app sees them
 # (the body limit is the app's MAX_CONTENT_LENGTH).

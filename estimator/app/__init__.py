@@ -19,7 +19,7 @@ from flask import Flask, Response
 
 from estimator.instance import instance_path
 
-from . import api, errors, state, web
+from . import api, errors, requestlog, state, web
 from .api import health
 from .config import DefaultConfig, check_types, raw_text_settings
 from .jsonsafe import StrictJSONProvider, check_query_text
@@ -49,6 +49,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     check_types(app.config)
 
+    requestlog.init_app(app)  # first: every request gets its id before another hook can answer
     state.init_app(app)
     errors.register_error_handlers(app)
     app.before_request(check_query_text)  # no NUL, ESC or bidi override in a query string (the pages' forms)
