@@ -96,13 +96,18 @@ def with_catalog_ids(document: dict[str, Any]) -> dict[str, Any]:
     document = copy.deepcopy(document)
     for component in document["components"]["schemas"].values():
         properties = component.get("properties", {})
+        entries = properties.get("hardware", {}).get("oneOf", [{}, {}])[-1].get("type") == "array"
         for name, ids in (("model", models), ("hardware", hardware)):
-            if "oneOf" in properties.get(name, {}):
+            if "oneOf" in properties.get(name, {}) and not (name == "hardware" and entries):
                 properties[name]["oneOf"][0] = ids
+        if entries:  # a hardware comparison: "all" stays, and the list's entries are catalog ids
+            properties["hardware"]["oneOf"][1]["items"] = hardware
         if "models" in properties:
             properties["models"]["items"] = models
-        if "baseline" in properties:
-            properties["baseline"] = {**properties["baseline"], **models}
+        if "baseline" in properties and "rows" not in properties:
+            # A request's baseline: one of the models compared, or a GPU of a hardware comparison
+            # (a response's, with its rows, is left as documented).
+            properties["baseline"] = {**properties["baseline"], **(hardware if entries else models)}
     # Pricing tables by a name that exists (or the seed table, or one that does not), so uploads,
     # activations and roll-backs reach the store instead of stopping at a 404.
     for item in document["paths"].values():
