@@ -8,7 +8,7 @@
     estimator compare --model llama-3.1-70b --hardware all --workload training --tokens 15e12 --gpus 1024
     estimator plan --budget-usd 60e9 --hardware h100-sxm --json   (and rent-vs-buy, scenario demand: plan_cli.py)
     estimator catalog hardware|models [--json]
-    estimator validate [--output docs/validation.md]
+    estimator validate [-o PATH]   (default: docs/validation.md of the source checkout)
     estimator pricing list|import|versions|show|diff|activate|rollback|export|template …
     (every estimate takes --pricing-table NAME[@VERSION]; see pricing/cli.py)
 
@@ -20,9 +20,12 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from . import figures, plan_cli
@@ -40,6 +43,8 @@ from .numbers import number_text
 from .training import RECOMPUTE_MODES, estimate_training
 
 T, S = figures.Training, figures.Serving
+#: The docs folder of the source checkout (``estimator validate`` writes its report there).
+DOCS_DIR = Path(__file__).resolve().parent.parent / "docs"
 
 
 def _positive_float(text: str) -> float:
@@ -217,8 +222,8 @@ def inference_table(result: dict[str, Any]) -> str:
     ]
     api = S.API_PRICE.value(result)
     if api:
-        lines.append(f"{S.API_PRICE.label.lower()}: ${api['input']:g} input / ${api['output']:g} output per 1M "
-                     f"({api['provider']}, {api['as_of']})")
+        lines.append(f"{S.API_PRICE.label.lower()}: ${number_text(api['input'])} input / "
+                     f"${number_text(api['output'])} output per million tokens ({api['provider']}, {api['as_of']})")
     return "\n".join(lines + _warning_lines(result[S.WARNINGS.name]))
 
 
@@ -269,19 +274,25 @@ def hardware_compare_table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _spec(value: float | None) -> str:
+    """A datasheet figure as printed there (all its digits); "–" where the record has none, as on the
+    catalog page (an A100 has no fp8 tensor cores: not 0 TFLOP/s)."""
+    return "–" if value is None else f"{value:g}"
+
+
 def _catalog_table(kind: str, catalog: Catalog) -> str:
     if kind == "hardware":
         head = f"{'id':16}{'bf16 TF':>9}{'fp8 TF':>9}{'fp4 TF':>9}{'HBM GB':>8}{'TB/s':>7}{'TDP W':>7}  source (as of)"
         lines = [head] + [
-            f"{h.id:16}{h.bf16_dense_tflops:>9g}{(h.fp8_dense_tflops or 0):>9g}{(h.fp4_dense_tflops or 0):>9g}"
-            f"{h.hbm_gb:>8g}{h.hbm_bandwidth_tb_per_s:>7g}{h.tdp_w:>7g}  {h.source[:70]}... ({h.as_of})"
+            f"{h.id:16}{_spec(h.bf16_dense_tflops):>9}{_spec(h.fp8_dense_tflops):>9}{_spec(h.fp4_dense_tflops):>9}"
+            f"{_spec(h.hbm_gb):>8}{_spec(h.hbm_bandwidth_tb_per_s):>7}{_spec(h.tdp_w):>7}  {h.source[:70]}... ({h.as_of})"
             for h in catalog.hardware.values()
         ]
     else:
         head = f"{'id':18}{'total':>10}{'active':>10}{'attn':>6}{'layers':>8}  source (as of)"
         lines = [head] + [
             f"{m.id:18}{m.total_params / 1e9:>9.4g}B{m.active_params / 1e9:>9.4g}B{m.attention or '-':>6}"
-            f"{m.layers or 0:>8}  {m.source[:70]}... ({m.as_of})"
+            f"{_spec(m.layers):>8}  {m.source[:70]}... ({m.as_of})"
             for m in catalog.models.values()
         ]
     return "\n".join(lines)
@@ -310,7 +321,8 @@ def run(argv: Sequence[str] | None = None, *, catalog: Catalog | None = None, bo
     cat.add_argument("kind", choices=("hardware", "models"))
     cat.add_argument("--json", action="store_true")
     val = sub.add_parser("validate", help="write the validation report against published runs")
-    val.add_argument("--output", default="docs/validation.md")
+    val.add_argument("-o", "--output", help="where to write it (default: docs/validation.md of the source checkout "
+                     "the package runs from, whatever the current folder)")
     from pricing import cli as pricing_cli
 
     pricing_cli.add_parser(sub)
@@ -355,7 +367,7 @@ def run(argv: Sequence[str] | None = None, *, catalog: Catalog | None = None, bo
         else:
             from .validation import write_report
 
-            path = write_report(args.output, catalog, book)
+            path = write_report(args.output or _report_path(), catalog, book)
             out(f"wrote {path}")
     except EstimatorError as exc:
         print(f"estimator: error: {exc.message}", file=sys.stderr)
@@ -382,8 +394,25 @@ def _compare_hardware(args: argparse.Namespace, catalog: Catalog, book: PriceBoo
     return compare_hardware(catalog, book, args.workload, args.model, hardware, values, args.baseline, args.rank_by)
 
 
+def _report_path() -> str:
+    """docs/validation.md of the source checkout the package runs from; an installed package has none."""
+    if not DOCS_DIR.is_dir():
+        raise InvalidInputError(f"There is no docs folder next to the package ({DOCS_DIR}): this is not a source "
+                                "checkout. Say where to write the report with -o, e.g. -o validation.md.",
+                                field="output")
+    return str(DOCS_DIR / "validation.md")
+
+
 def main() -> None:
-    sys.exit(run())
+    try:
+        code = run()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader stopped reading (estimator … | head): stop quietly, as a SIGPIPE would, and point
+        # stdout at /dev/null so that the interpreter's last flush does not raise again at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 128 + signal.SIGPIPE
+    sys.exit(code)
 
 
 if __name__ == "__main__":
