@@ -39,8 +39,11 @@ lower: its mid is higher, and it ranks after. Rows that cannot run come last, in
 
 Ratios: each numeric headline figure's mid over the baseline's (None where the baseline's is 0).
 The baseline is the given entry (it must run: its error fails the comparison, as in
-``compare.py``), by default the first entry, in the order given, that runs. When no entry runs,
-the first one's error is raised, saying that none could.
+``compare.py``). By default, for a list, the first entry, in the order given, that runs (the
+user's order says what to compare against); for ``"all"``, H100 SXM (``REFERENCE_HARDWARE``:
+the GPU most published training runs and serving benchmarks report, so "0.4x H100" reads as the
+field reads it) when its row runs, else the first catalog GPU that runs. When no entry runs, the
+first one's error is raised, saying that none could.
 """
 
 from __future__ import annotations
@@ -67,6 +70,8 @@ BEST_PRECISIONS = {INFERENCE: ("fp4", "fp8", "bf16"), TRAINING: ("fp8", "bf16")}
 GIVEN, BEST = "given", "best"
 #: Errors that mean "this GPU cannot run this workload": the row keeps them.
 ROW_ERRORS = (DoesNotFitError, UnsupportedPrecisionError, InvalidInputError)
+#: The default baseline of ``"all"`` when it runs: the field's reference GPU (module docstring).
+REFERENCE_HARDWARE = "h100-sxm"
 
 
 @dataclass(frozen=True)
@@ -263,12 +268,20 @@ def rank_key(value: Any) -> tuple[float, float, float]:
     return float(value), float(value), float(value)
 
 
+def default_baseline(rows: Sequence[dict[str, Any]], every_gpu: bool) -> str:
+    """The baseline when none is given: for ``"all"`` (``every_gpu``) the ``REFERENCE_HARDWARE``
+    row if it runs; otherwise (and for a list) the first row, in the order given, that runs."""
+    ran = [r for r in rows if "error" not in r]
+    reference = next((r for r in ran if every_gpu and r["hardware"] == REFERENCE_HARDWARE), None)
+    return str((reference or ran[0])["entry"])
+
+
 def _baseline(catalog: Catalog, rows: Sequence[dict[str, Any]], errors: Mapping[str, EstimatorError],
-              baseline: str | None) -> str:
+              baseline: str | None, every_gpu: bool) -> str:
     """The entry the ratios divide by: the given one (an id, or a GPU listed once), which must run;
-    by default the first entry that runs."""
+    by default ``default_baseline``."""
     if baseline is None:
-        return str(next(r["entry"] for r in rows if "error" not in r))
+        return default_baseline(rows, every_gpu)
     name, sep, suffix = baseline.strip().partition(SEPARATOR)
     try:
         hardware_id = catalog.get_hardware(name).id
@@ -328,7 +341,8 @@ def compare_hardware(
         rows.append(_row(workload, values, entry, result, errors.get(entry.id)))
     if len(errors) == len(rows):
         raise _none_ran(listed, errors)
-    base = _baseline(catalog, rows, errors, baseline)
+    every_gpu = isinstance(hardware, str)  # "all" (anything else was refused by entries())
+    base = _baseline(catalog, rows, errors, baseline, every_gpu)
     ordered = rank_rows(rows, rank_by)
     _set_ratios(ordered, base)
     model_id = str(ordered[0]["estimate"]["model"])

@@ -578,7 +578,8 @@ def _hardware_compare_fields(workload: str, precisions: tuple[str, ...]) -> dict
         "baseline": fields.String(
             validate=validate.Length(min=1, max=200),
             metadata=_doc("The entry the ratios divide by (an id, with ':precision' when the GPU is listed twice). "
-                          "Default: the first entry that can run the workload", "h100-sxm")),
+                          "Default: with \"all\", H100 SXM (the field's reference GPU) when it can run the workload, else "
+                          "the first GPU that can; with a list, the first entry that can", "h100-sxm")),
         "rank_by": fields.String(
             validate=validate.OneOf(ranks),
             metadata=_doc(f"The figure to rank by, lowest mid estimate first (ties: high, then low). Default "

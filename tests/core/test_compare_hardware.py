@@ -243,3 +243,31 @@ def test_an_unknown_model_is_one_error(catalog, book):
     with pytest.raises(UnknownIdError) as info:
         compare_hardware(catalog, book, "inference", "llama-3.1-450b", ["h100-sxm"], {})
     assert info.value.field == "model"
+
+
+# --- The default baseline -----------------------------------------------------------------------
+def test_all_divides_by_the_h100_sxm_by_default(catalog, book):
+    """With "all" the ratios divide by H100 SXM, the field's reference GPU, not by the first catalog
+    GPU (A100 40GB). Same case as the golden serving ranking above, so by hand: H100 fp8 0.302,
+    B200 fp4 0.0975 -> 0.0975 / 0.302 = 0.323x; A100 80GB bf16 0.729 -> 0.729 / 0.302 = 2.41x."""
+    result = compare_hardware(catalog, book, "inference", "llama-3.1-70b", "all", SERVING)
+    assert result["rows"][0]["entry"] != "h100-sxm:fp8"  # the baseline is not simply the first row
+    assert result["baseline"] == "h100-sxm:fp8"
+    ratios = {r["entry"]: r["ratios"]["cost_usd_per_million_output_tokens_own"] for r in result["rows"] if r["rank"]}
+    assert ratios["h100-sxm:fp8"] == 1.0
+    assert ratios["b200:fp4"] == pytest.approx(0.3226, abs=1e-4)
+    assert ratios["a100-80gb-sxm:bf16"] == pytest.approx(0.728715 / 0.302115, rel=1e-5)
+
+
+def test_all_without_a_running_h100_divides_by_the_first_catalog_gpu_that_runs(catalog, book):
+    """fp4 for every GPU: H100 has no fp4 tensor cores, so its row cannot run; the first catalog GPU
+    that can is B200 (catalog order: ..., h200-sxm, b200, gb200, ...), though GB200 ranks first."""
+    result = compare_hardware(catalog, book, "inference", "llama-3.1-405b", "all", {"precision": "fp4"})
+    assert result["rows"][0]["entry"] == "gb200:fp4"
+    assert result["baseline"] == "b200:fp4"
+
+
+def test_a_list_divides_by_its_first_entry_that_runs_even_when_h100_is_listed(catalog, book):
+    """The order of a list is the user's: the H100 rule applies to "all" only."""
+    result = compare_hardware(catalog, book, "inference", "llama-3.1-70b", ["l4", "b200", "h100-sxm"], SERVING)
+    assert result["baseline"] == "b200:fp4"  # l4 cannot meet TPOT 30 ms (golden serving case)

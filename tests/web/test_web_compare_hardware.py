@@ -182,3 +182,12 @@ def test_a_custom_model_is_ranked_under_its_name(client):
              "model.head_dim": "128", "hardware": "h100-sxm, b200", "requests_per_s": "5"}
     page = result_page(client, query)
     assert "ranks first for My 70B:" in html.unescape(page)
+
+
+def test_all_gpus_are_compared_with_the_h100_sxm_and_the_page_says_so(client):
+    """The default baseline of "all" is H100 SXM (estimator/compare_hardware.py), named under the
+    ranking and in the baseline field's hint."""
+    page = result_page(client, {**QUERY, "hardware": "all"})
+    text = html.unescape(page)
+    assert "The baseline is NVIDIA H100 80GB SXM5, fp8." in text
+    assert "Default: with 'all', the H100 SXM (the field's reference GPU) when it can run it" in text

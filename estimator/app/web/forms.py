@@ -120,7 +120,8 @@ HARDWARE_HINTS = {
     "after a colon: h100-sxm, h200-sxm:fp8, b200:fp4, b200:fp8.",
     "precision": "Leave on 'Default' for each GPU's best supported precision (serving: fp4, else fp8, else bf16; "
     "training: fp8, else bf16); a GPU without the one chosen shows why.",
-    "baseline": "Every figure is also given as a multiple of this GPU's. Default: the first GPU listed that can run it.",
+    "baseline": f"Every figure is also given as a multiple of this GPU's. Default: with '{ALL}', the H100 SXM (the "
+    "field's reference GPU) when it can run it; otherwise the first GPU listed that can.",
     "rank_by": "Lowest mid estimate first. A GPU whose low, mid and high are all higher never ranks above another.",
     "pricing_table": HINTS["pricing_table"] + " Each GPU is priced from the table (per-GPU price overrides do not "
     "apply to a comparison of GPUs).",
@@ -621,7 +622,7 @@ def _hardware_choices(catalog: Catalog, workload: str) -> dict[str, list[Option]
     """The ranking figures by their headings (the default first) and the GPUs a baseline can be."""
     ranks = [Option("", f"Default: {_rank_heading(workload, DEFAULT_RANK[workload])}")]
     ranks += [Option(h.name, h.heading) for h in HEADLINES_BY_WORKLOAD[workload] if h.rank]
-    baseline = [Option("", "The first GPU that can run it"), *_hardware_options(catalog)]
+    baseline = [Option("", f"Default: H100 SXM with '{ALL}', else the first GPU listed"), *_hardware_options(catalog)]
     return {"rank_by": ranks, "baseline": baseline}
 
 
