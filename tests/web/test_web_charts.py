@@ -137,3 +137,62 @@ def test_height_grows_with_the_bars():
     three = parse(Chart("x", "y", tuple(Bar(str(i), i) for i in range(1, 4))))
     height = lambda root: float(root.get("viewBox").split()[3])  # noqa: E731
     assert height(three) - height(one) == pytest.approx(2 * charts.ROW)
+
+
+# --- Labels fit the chart ------------------------------------------------------------------------
+def label_extents(root: ET.Element) -> list[tuple[str, float]]:
+    """(line, x + estimated width) of every label line (a wrapped label's <tspan>s, else its text)."""
+    out = []
+    for text in root.iter(f"{SVG}text"):
+        if text.get("class") != "chart-label":
+            continue
+        spans = text.findall(f"{SVG}tspan") or [text]
+        out.extend((s.text or "", float(s.get("x") or text.get("x")) + charts.text_width(s.text or "")) for s in spans)
+    return out
+
+
+def view_width(root: ET.Element) -> float:
+    return float(root.get("viewBox").split()[2])
+
+
+def test_the_longest_catalog_gpu_names_fit_inside_the_viewbox(seeds_catalog):
+    """The hardware comparison's labels ('13. NVIDIA GB300 (per Blackwell Ultra GPU in NVL72), fp4')
+    ran past the right edge: every line now ends inside the viewBox."""
+    labels = [f"{i}. {h.name}, fp4" for i, h in enumerate(seeds_catalog.hardware.values(), 10)]
+    root = parse(Chart("Cost", "USD", tuple(Bar(label, i + 1.0) for i, label in enumerate(labels))))
+    extents = label_extents(root)
+    assert view_width(root) == charts.WIDTH  # wrapped, not shrunk
+    assert all(end <= charts.WIDTH for _, end in extents), max(extents, key=lambda e: e[1])
+    assert "".join(line for line, _ in extents).replace(" ", "") == "".join(labels).replace(" ", "")
+
+
+def test_a_long_label_wraps_onto_a_second_line_and_its_row_grows():
+    long = "NVIDIA GB300 (per Blackwell Ultra GPU in NVL72) at fp4 with a very long custom description"
+    short = parse(Chart("x", "y", (Bar("a", 1), Bar("b", 2))))
+    wrapped = parse(Chart("x", "y", (Bar(long, 1), Bar("b", 2))))
+    spans = [t.text for t in wrapped.iter(f"{SVG}tspan")]
+    assert len(spans) == 2 and " ".join(spans) == long
+    assert charts.text_width(spans[0]) <= charts.LABEL_ROOM
+    height = lambda root: float(root.get("viewBox").split()[3])  # noqa: E731
+    assert height(wrapped) - height(short) == pytest.approx(charts.LABEL_LINE)
+    # the first bar sits under its second label line; the second bar moves down by one line too
+    ys = lambda root: [float(r.get("y")) for r in root.iter(f"{SVG}rect")]  # noqa: E731
+    assert [b - a for a, b in zip(ys(short), ys(wrapped), strict=True)] == [charts.LABEL_LINE] * 2
+
+
+def test_a_word_longer_than_the_chart_widens_the_viewbox():
+    word = "Model-" + "x" * 70
+    root = parse(Chart("x", "y", (Bar(word, 1),)))
+    [(line, end)] = label_extents(root)
+    assert line == word and view_width(root) > charts.WIDTH and end <= view_width(root)
+
+
+#: Arial's advance widths in ems (its hmtx table / 2048, as browsers use them), for the test below.
+ARIAL = {"N": 0.722, "V": 0.667, "I": 0.278, "D": 0.722, "A": 0.667, " ": 0.278, "H": 0.722, "1": 0.556,
+         "0": 0.556, "8": 0.556, "G": 0.778, "B": 0.667, "S": 0.667, "X": 0.667, "M": 0.833, "5": 0.556,
+         ",": 0.278, "f": 0.278, "p": 0.556, "i": 0.222, "W": 0.944, "数": 1.0, "据": 1.0}
+
+
+@pytest.mark.parametrize("text", ["", "i", "W", "NVIDIA H100 80GB SXM5, fp8", "数据"])
+def test_text_width_errs_wide_of_arial(text):
+    assert charts.text_width(text, 10) >= 10 * sum(ARIAL[c] for c in text)

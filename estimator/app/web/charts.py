@@ -7,6 +7,11 @@ Bars are drawn in the order given (a ranking's order, on the hardware comparison
 a value says why in place of its bar (``missing``), and one bar may be outlined (``highlight``: the
 baseline).
 
+A label longer than the chart is wide wraps at spaces onto a second line (its row grows to
+hold it); a word that still does not fit widens the viewBox, so no label runs past the right edge.
+Text width is estimated from per-character advance widths of a common sans-serif (Arial/Liberation
+Sans, rounded up: ``text_width``), as no font metrics are available on the server.
+
 Every text is escaped (labels come from the catalog, from inline records and so from users).
 The SVG is ``role="img"`` with a ``<title>`` and a ``<desc>`` listing every value, so a screen
 reader gets the figures without the picture; each bar has its own ``<title>`` (a tooltip).
@@ -38,6 +43,20 @@ BAR_TOP = 20  # bar top, from the top of its row
 BAR_HEIGHT = 16
 AXIS_SPACE = 46  # tick labels and the axis title under the last bar
 PLOT_WIDTH = WIDTH - PAD_LEFT - PAD_RIGHT
+LABEL_SIZE = 13  # label font size
+LABEL_LINE = 16  # a wrapped label's second line, below the first
+LABEL_ROOM = WIDTH - PAD_LEFT - 2  # a label line's widest estimate before it wraps
+#: Advance widths, in ems, of the wider of two common sans-serifs (DejaVu Sans, Debian's default,
+#: and Arial), rounded up; any other character (CJK, symbols) counts as ``_WIDE``.
+_EMS = {
+    **dict.fromkeys("ijl", 0.28), **dict.fromkeys("I'|!", 0.3), **dict.fromkeys(" ,.", 0.32),
+    **dict.fromkeys(":;/", 0.34), "f": 0.36, **dict.fromkeys("-()[]", 0.4), "t": 0.4, "r": 0.42,
+    **dict.fromkeys("sz", 0.53), **dict.fromkeys("ckJL", 0.58), **dict.fromkeys("vxy", 0.6),
+    **dict.fromkeys("abdeghnopqu0123456789$#_?+=<>", 0.64), **dict.fromkeys("FPTY", 0.62),
+    **dict.fromkeys("ABEKRSVXZ&", 0.7), **dict.fromkeys("CHNU", 0.76), **dict.fromkeys("DGOQ", 0.79),
+    "w": 0.82, "M": 0.87, "m": 0.98, "W": 1.0, "%": 0.95, "@": 1.02, "×": 0.84, "–": 0.5, "—": 1.0,
+}
+_WIDE = 1.0
 
 
 @dataclass(frozen=True)
@@ -89,6 +108,23 @@ def nice_axis(largest: float, ticks: int = 4) -> tuple[float, float]:
     return math.ceil(largest / step - 1e-9) * step, step
 
 
+def text_width(text: str, size: float = LABEL_SIZE) -> float:
+    """Estimated rendered width of ``text`` at font size ``size`` (viewBox units), erring wide."""
+    return size * sum(_EMS.get(c, _WIDE) for c in text)
+
+
+def label_lines(label: str, room: float = LABEL_ROOM) -> tuple[str, ...]:
+    """``label`` as one line, or two when it is wider than ``room``: broken at the last space that
+    lets the first line fit (a label without such a space stays one line; ``bar_chart`` widens)."""
+    if text_width(label) <= room:
+        return (label,)
+    spaces = [i for i, c in enumerate(label) if c == " " and text_width(label[:i]) <= room]
+    if not spaces:
+        return (label,)
+    cut = spaces[-1]
+    return label[:cut], label[cut + 1:]
+
+
 def _reach(bar: Bar) -> float:
     """How far right a bar and its whisker go."""
     values = [v for v in (bar.value, bar.high) if _finite(v)]
@@ -116,13 +152,23 @@ def describe(chart: Chart) -> str:
     return f"{chart.title}, in {chart.unit}. " + "; ".join(bar_text(b) for b in chart.bars) + "."
 
 
-def _bar_group(bar: Bar, top: float, scale: float) -> Iterable[str]:
+def _label(lines: Sequence[str], y: float) -> str:
+    """The label's ``<text>``: one line, or a ``<tspan>`` per line."""
+    start = f'<text class="chart-label" x="{_f(PAD_LEFT)}" y="{_f(y)}" font-size="{LABEL_SIZE}" fill="#1b1f24">'
+    if len(lines) == 1:
+        return f"{start}{escape(lines[0])}</text>"
+    spans = "".join(f'<tspan x="{_f(PAD_LEFT)}" dy="{0 if i == 0 else LABEL_LINE}">{escape(line)}</tspan>'
+                    for i, line in enumerate(lines))
+    return f"{start}{spans}</text>"
+
+
+def _bar_group(bar: Bar, top: float, scale: float, lines: Sequence[str]) -> Iterable[str]:
     label_y = top + LABEL_BASELINE
-    bar_y = top + BAR_TOP
+    bar_y = top + BAR_TOP + LABEL_LINE * (len(lines) - 1)
     mid_y = bar_y + BAR_HEIGHT / 2
     yield '<g class="chart-row">'
     yield f"<title>{escape(bar_text(bar))}</title>"
-    yield f'<text class="chart-label" x="{_f(PAD_LEFT)}" y="{_f(label_y)}" font-size="13" fill="#1b1f24">{escape(bar.label)}</text>'
+    yield _label(lines, label_y)
     if bar.value is None or not _finite(bar.value):
         yield (
             f'<text class="chart-value chart-missing" x="{_f(PAD_LEFT)}" y="{_f(mid_y + 4.5)}" font-size="12" '
@@ -159,11 +205,16 @@ def bar_chart(chart: Chart, chart_id: str) -> Markup:
     largest = max((_reach(b) for b in chart.bars), default=0.0)
     axis_max, step = nice_axis(largest)
     scale = PLOT_WIDTH / axis_max
-    height = PAD_TOP + ROW * len(chart.bars) + AXIS_SPACE
-    axis_y = PAD_TOP + ROW * len(chart.bars) + 4
+    lines = [label_lines(b.label) for b in chart.bars]
+    tops = [PAD_TOP + ROW * i + LABEL_LINE * sum(len(x) - 1 for x in lines[:i]) for i in range(len(lines))]
+    rows_end = PAD_TOP + ROW * len(lines) + LABEL_LINE * sum(len(x) - 1 for x in lines)
+    height = rows_end + AXIS_SPACE
+    axis_y = rows_end + 4
+    # A label word too long for any line widens the viewBox (the chart then scales down to fit).
+    width = max([WIDTH, *(math.ceil(PAD_LEFT + text_width(line) + 2) for x in lines for line in x)])
     cid = escape(chart_id)
     out = [
-        f'<svg class="chart" id="{cid}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {_f(height)}" '
+        f'<svg class="chart" id="{cid}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {_f(height)}" '
         f'role="img" aria-labelledby="{cid}-title {cid}-desc" font-family="system-ui, sans-serif">',
         f'<title id="{cid}-title">{escape(chart.title)} ({escape(chart.unit)})</title>',
         f'<desc id="{cid}-desc">{escape(describe(chart))}</desc>',
@@ -190,8 +241,8 @@ def bar_chart(chart: Chart, chart_id: str) -> Markup:
         f"{escape(chart.unit)}</text>"
     )
     out.append("</g>")
-    for i, bar in enumerate(chart.bars):
-        out.extend(_bar_group(bar, PAD_TOP + i * ROW, scale))
+    for bar, top, label in zip(chart.bars, tops, lines, strict=True):
+        out.extend(_bar_group(bar, top, scale, label))
     out.append("</svg>")
     return Markup("".join(out))
 
