@@ -18,7 +18,9 @@ Safety (see ``Limits``), checked before any spreadsheet engine sees the file:
 - for a zip container (xlsx, ods): the number of entries, the total unpacked size and the
   compression ratio, counted by inflating every entry ourselves (declared sizes can lie), and
   the last row and column that hold a value in every sheet, found by scanning the sheet XML,
-  with the cells of all sheets together (rows x columns from A1 to the last value).
+  with the cells of all sheets together (rows x columns from A1 to the last value), and the cell
+  text those sheets expand to: every reference to an xlsx shared string, every repeat of an ods
+  cell, counted with the bytes of the XML inside the string or cell (an upper bound of its text).
   Calamine allocates one cell for every position between A1 and the last cell that holds a
   value, whatever the ``<dimension>`` tag says: a 1.6 KB xlsx with values in A1 and XFD1048576
   makes it ask for 512 GiB and abort the process, and an ods row repeated 100,000 times over
@@ -43,6 +45,7 @@ import re
 import struct
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -88,6 +91,12 @@ class Limits:
     max_compression_ratio: float = 200.0
     #: Problems reported for one file; past it the report ends with ``too_many_problems``.
     max_problems: int = 10_000
+    #: Bytes of cell text the engine would materialise from a zip container's *repeated* text: an
+    #: xlsx shared string once per cell that references it, an ods cell's text times its repeated
+    #: columns and rows (and ``<text:s text:c="N"/>`` as N spaces). A 49 KB ods repeating a 100 KB
+    #: text over 9,000 cells took a worker to 2.75 GiB. Text written out in the XML is bounded by
+    #: ``max_unpacked_bytes``. 64 MiB is 200,000 rows of 300 characters.
+    max_text_bytes: int = 64 * MiB
 
 
 DEFAULT_LIMITS = Limits()
@@ -309,6 +318,11 @@ class _Extent:
         self.max_column = limits.max_columns
         self.max_cells = limits.max_cells
         self.extents: dict[tuple[str, str | None], list[int]] = {}
+        self.max_text = limits.max_text_bytes
+        self.text = 0
+        #: xlsx: references to shared strings by index (as written), and each part's string lengths.
+        self.references: Counter[bytes] = Counter()
+        self.shared_lengths: list[list[int]] = []
 
     def check(self, part: str, row: int, column: int, sheet: str | None = None) -> None:
         if row > 0 and column > 0:
@@ -333,6 +347,34 @@ class _Extent:
                 limit=self.max_column,
             )
 
+    def add_text(self, size: int) -> None:
+        """Count ``size`` more bytes of cell text; 413 past ``max_text_bytes``."""
+        self.text += size
+        if self.text > self.max_text:
+            raise FileTooLarge(
+                f"'{_shown(self.file_name)}' expands to more than {self.max_text:,} bytes of cell text once its "
+                f"repeated cells and shared strings are expanded (the limit, {self.max_text / MiB:g} MiB). A pricing "
+                "table holds far less: remove the long text repeated over many cells.",
+                field="file",
+                limit=self.max_text,
+            )
+
+    def add_shared_text(self) -> None:
+        """Add the text of every shared-string reference (each index at its longest in any part
+        holding ``<si>`` strings: the workbook's relationships name the one the engine reads)."""
+        longest: list[int] = []
+        for lengths in self.shared_lengths:
+            if len(lengths) > len(longest):
+                longest.extend([0] * (len(lengths) - len(longest)))
+            longest[: len(lengths)] = map(max, longest[: len(lengths)], lengths)
+        count = len(longest)
+        total = 0
+        for index, references in self.references.items():
+            position = int(index)
+            if position < count:
+                total += longest[position] * references
+        self.add_text(total)
+
     def check_cells(self) -> None:
         """The cells a reader allocates: every sheet's rectangle from A1 to its last value."""
         cells = sum(rows * columns for rows, columns in self.extents.values())
@@ -355,21 +397,30 @@ _XLSX_TAG = re.compile(
 
 
 class _ChunkedXml:
-    """A scanner fed a part's XML in chunks: each feed reads up to the last complete tag and keeps
-    the rest for the next chunk."""
+    """A scanner fed a part's XML in chunks: each feed reads up to the last complete tag (with
+    ``cells``, up to the start of the last cell, so that a cell and its value are read in one
+    piece) and keeps the rest for the next chunk. ``offset`` is where the buffer starts in the
+    part, so that text spanning chunks is measured by positions."""
 
     part: str
     extent: _Extent
     carry: bytes
+    offset: int = 0
+    cells: bool = False
 
     def _complete_tags(self, chunk: bytes, final: bool) -> tuple[bytes, int]:
-        """The buffer and where its complete tags end; an unclosed tag of over 4 MiB is malformed."""
+        """The buffer and where its complete tags (or cells) end; a tag or cell of over 4 MiB is malformed."""
+        self.offset += len(getattr(self, "_cut_before", b""))
         buf = self.carry + chunk
         cut = len(buf)
         if not final:
-            lt = buf.rfind(b"<")
-            if lt >= 0 and buf.find(b">", lt) < 0:
-                cut = lt
+            cell = _last_cell_start(buf) if self.cells else -1
+            if cell >= 0:
+                cut = cell
+            else:
+                lt = buf.rfind(b"<")
+                if lt >= 0 and buf.find(b">", lt) < 0:
+                    cut = lt
         self.carry = buf[cut:]
         if len(self.carry) > 4 * MiB:
             raise UnsupportedFile(
@@ -377,9 +428,39 @@ class _ChunkedXml:
             )
         return buf, cut
 
+    def _advance(self, cut: int) -> None:
+        """After a feed: the next buffer starts ``cut`` bytes further into the part."""
+        self.offset += cut
+
+
+def _last_cell_start(buf: bytes) -> int:
+    """Where the last ``<c`` (or ``<x:c``) tag starts in ``buf``, or a tag like ``<col`` after it
+    (cutting there is as good); -1 if none."""
+    found = buf.rfind(b"<c")
+    prefixed = buf.rfind(b":c", found + 1)
+    if prefixed > found:  # '<x:c': the tag starts at the '<' before its prefix
+        found = buf.rfind(b"<", 0, prefixed)
+    return found
+
+
+#: A cell holding a shared string's index, as spreadsheet programs write it: ``t="s"`` up to its
+#: value. ``_SHARED_CELL`` is the general form (quotes, spaces, a formula before the value), used
+#: when the part holds a ``t="s"`` the quick form did not match, or ``t`` written otherwise.
+_SHARED_QUICK = re.compile(rb't="s"[^>]*>\s*<(?:[A-Za-z_][\w.-]*:)?v\s*>\s*([0-9]+)')
+_SHARED_CELL = re.compile(
+    rb"""<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?(?<=\s)t\s*=\s*["']s["'][^>]*?(?<!/)>"""
+    rb"""(?:(?!</?(?:[A-Za-z_][\w.-]*:)?c[\s/>]).)*?<(?:[A-Za-z_][\w.-]*:)?v\s*>\s*([0-9]+)""",
+    re.DOTALL,
+)
+_UNUSUAL_T = (b"t='s'", b"t =", b"t\t=", b"t\n=", b"t\r=", b"t= ", b"t=\t", b"t=\n", b"t=\r")
+_XLSX_STRING = re.compile(rb"<(/?)(?:[A-Za-z_][\w.-]*:)?si(?=[\s/>])[^>]*?(/?)>")
+
 
 class _XlsxScanner(_ChunkedXml):
-    """Feed a worksheet part's XML in chunks; checks every cell that holds a value."""
+    """Feed a part's XML in chunks: checks every cell that holds a value, counts the references
+    to each shared string, and measures the shared strings (``<si>``) a part holds."""
+
+    cells = True
 
     def __init__(self, part: str, extent: _Extent) -> None:
         self.part, self.extent = part, extent
@@ -390,9 +471,42 @@ class _XlsxScanner(_ChunkedXml):
         self.rows_seen: set[int] = set()
         #: The first row number given to two <row> elements (calamine keeps the last: a row lost).
         self.duplicate_row: int | None = None
+        self.string_start: int | None = None
+        self.string_lengths: list[int] = []
 
     def feed(self, chunk: bytes, final: bool = False) -> None:
         buf, cut = self._complete_tags(chunk, final)
+        self._cells(buf, cut)
+        self._references(buf, cut)
+        if self.string_start is not None or b"<si" in buf or b":si" in buf:
+            self._strings(buf, cut)
+        self._advance(cut)
+        if final and self.string_lengths:
+            self.extent.shared_lengths.append(self.string_lengths)
+
+    def _references(self, buf: bytes, cut: int) -> None:
+        """Count the shared-string references of the cells in ``buf[:cut]``."""
+        region = buf[:cut]
+        found = _SHARED_QUICK.findall(region)
+        if len(found) != region.count(b't="s"') or any(unusual in region for unusual in _UNUSUAL_T):
+            found = _SHARED_CELL.findall(region)
+        self.extent.references.update(found)
+
+    def _strings(self, buf: bytes, cut: int) -> None:
+        """The length of each ``<si>`` (its bytes of XML, text and run markup) in ``buf[:cut]``."""
+        lengths = self.string_lengths
+        for m in _XLSX_STRING.finditer(buf, 0, cut):
+            closing, slash = m.group(1), m.group(2)
+            if slash:
+                lengths.append(0)
+            elif not closing:
+                self.string_start = self.offset + m.end()
+            elif self.string_start is not None:
+                lengths.append(self.offset + m.start() - self.string_start)
+                self.string_start = None
+
+    def _cells(self, buf: bytes, cut: int) -> None:
+        """The extent of the cells in ``buf[:cut]`` that hold a value, and rows numbered twice."""
         max_row, max_column = 0, 0
         row, column = self.row, self.column
         row_digits = b""
@@ -427,15 +541,21 @@ class _XlsxScanner(_ChunkedXml):
         self.extent.check(self.part, max_row, max_column)
 
 
-_ODS_TAG = re.compile(rb"<(/?)(?:[A-Za-z_][\w.-]*:)(table|table-row|table-cell|covered-table-cell)(?=[\s/>])([^>]*)>")
+_ODS_TAG = re.compile(
+    rb"<(/?)(?:[A-Za-z_][\w.-]*:)(table|table-row|table-cell|covered-table-cell|s)(?=[\s/>])([^>]*)>"
+)
 _ODS_NAME = re.compile(rb"""[\s:]name\s*=\s*["']([^"']*)["']""")
 _ODS_ROWS_REPEATED = re.compile(rb"""number-rows-repeated\s*=\s*["']([0-9]+)["']""")
 _ODS_COLUMNS_REPEATED = re.compile(rb"""number-columns-repeated\s*=\s*["']([0-9]+)["']""")
+_ODS_STRING_VALUE = re.compile(rb"""string-value\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_ODS_SPACES = re.compile(rb"""[\s:]c\s*=\s*["']([0-9]+)["']""")
 
 
 class _OdsScanner(_ChunkedXml):
     """Feed content.xml in chunks; expands repeated rows and cells (arithmetically, never in
-    memory) and checks every one that holds a value."""
+    memory), checks every one that holds a value, and counts the text they expand to: a cell's
+    bytes of XML (its text and markup), its ``string-value`` and its ``<text:s text:c="N"/>``
+    spaces, times its repeated columns, times its row's repeats."""
 
     def __init__(self, part: str, extent: _Extent) -> None:
         self.part, self.extent = part, extent
@@ -445,43 +565,72 @@ class _OdsScanner(_ChunkedXml):
         self.column = 0
         self.row_has_value = False
         self.carry = b""
+        self.row_text = 0  # bytes of text of the current row, once
+        self.cell_start: int | None = None  # where the open cell's content starts in the part
+        self.cell_repeat = 1
+        self.cell_text = 0  # its string-value and spaces
 
     def feed(self, chunk: bytes, final: bool = False) -> None:
         buf, cut = self._complete_tags(chunk, final)
         for m in _ODS_TAG.finditer(buf, 0, cut):
             closing, tag, attrs = m.group(1), m.group(2), m.group(3)
-            if tag == b"table":
+            if tag == b"s":
+                spaces = _ODS_SPACES.search(attrs)
+                self.cell_text += int(spaces.group(1)) if spaces else 1
+            elif tag == b"table":
                 if not closing:
                     name = _ODS_NAME.search(attrs)
                     self.sheet = name.group(1).decode("utf-8", "replace") if name else None
                     self.row, self.column = 0, 0
-                continue
-            if tag == b"table-row":
-                if closing:
-                    self._end_row()
-                    continue
-                rep = _ODS_ROWS_REPEATED.search(attrs)
-                self.repeat = max(1, int(rep.group(1))) if rep else 1
-                self.column = 0
-                self.row_has_value = False
-                if attrs.endswith(b"/"):
-                    self._end_row()
-                continue
-            if closing:
-                continue
-            rep = _ODS_COLUMNS_REPEATED.search(attrs)
-            count = max(1, int(rep.group(1))) if rep else 1
-            if not attrs.endswith(b"/") or b"value-type" in attrs:
-                self.row_has_value = True
-                self.extent.check(self.part, self.row + 1, self.column + count, self.sheet)
-            self.column += count
+            elif tag == b"table-row":
+                self._row_tag(closing, attrs)
+            elif closing:
+                self._end_cell(self.offset + m.start())
+            else:
+                self._cell(attrs, self.offset + m.end())
+        self._advance(cut)
+
+    def _row_tag(self, closing: bytes, attrs: bytes) -> None:
+        if closing:
+            self._end_row()
+            return
+        rep = _ODS_ROWS_REPEATED.search(attrs)
+        self.repeat = max(1, int(rep.group(1))) if rep else 1
+        self.column = 0
+        self.row_has_value = False
+        if attrs.endswith(b"/"):
+            self._end_row()
+
+    def _cell(self, attrs: bytes, content_start: int) -> None:
+        rep = _ODS_COLUMNS_REPEATED.search(attrs)
+        count = max(1, int(rep.group(1))) if rep else 1
+        if not attrs.endswith(b"/") or b"value-type" in attrs:
+            self.row_has_value = True
+            self.extent.check(self.part, self.row + 1, self.column + count, self.sheet)
+        self.column += count
+        value = _ODS_STRING_VALUE.search(attrs)
+        self.cell_text = len(value.group(1) or value.group(2) or b"") if value else 0
+        self.cell_repeat = count
+        if attrs.endswith(b"/"):
+            self.row_text += self.cell_text * count
+            self.cell_text, self.cell_start = 0, None
+        else:
+            self.cell_start = content_start
+
+    def _end_cell(self, content_end: int) -> None:
+        inside = content_end - self.cell_start if self.cell_start is not None else 0
+        self.row_text += (inside + self.cell_text) * self.cell_repeat
+        self.cell_text, self.cell_start = 0, None
 
     def _end_row(self) -> None:
         if self.row_has_value:
             self.extent.check(self.part, self.row + self.repeat, 1, self.sheet)
+        if self.row_text:
+            self.extent.add_text(self.row_text * self.repeat)
         self.row += self.repeat
         self.repeat = 1
         self.row_has_value = False
+        self.row_text = 0
 
 
 def check_zip(data: bytes, kind: str, file_name: str, limits: Limits = DEFAULT_LIMITS) -> None:
@@ -537,6 +686,8 @@ def check_zip(data: bytes, kind: str, file_name: str, limits: Limits = DEFAULT_L
             if isinstance(scanner, _XlsxScanner) and scanner.duplicate_row is not None:
                 duplicates.append((info.filename, scanner.duplicate_row))
     extent.check_cells()
+    if kind == "xlsx":
+        extent.add_shared_text()
     if duplicates:
         _duplicate_rows(data, file_name, duplicates)
 

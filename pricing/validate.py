@@ -25,9 +25,9 @@ Forgiving where a spreadsheet user would expect it:
 - Dates: ``2025-03-01`` or a date cell; never after ``today``.
 - Choices ignore case and accept spaces or dashes for underscores (``On-Demand`` → ``on_demand``).
 - GPUs are catalog ids or aliases (``h100`` → ``h100-sxm``) resolved by ``Catalog.get_hardware``.
-- Text is NFKC-normalised (``Ａｃｍｅ`` → ``Acme``, ``ﬁ`` → ``fi``) with invisible characters removed
-  (zero-width space and joiners, soft hyphen, byte-order mark), so that ``Ac\\u200bme`` is a
-  duplicate of ``Acme``; it is stripped; line breaks become ``\\n``; one leading apostrophe before ``= + - @`` (how
+- Text is stripped; in key columns (provider, region, product, …) it is also NFKC-normalised
+  (``Ａｃｍｅ`` → ``Acme``, ``ﬁ`` → ``fi``) with invisible characters removed (zero-width space and
+  joiners, soft hyphen, byte-order mark), so that ``Ac\\u200bme`` is a duplicate of ``Acme``; line breaks become ``\\n``; one leading apostrophe before ``= + - @`` (how
   ``pricing.export.to_csv`` neutralises formulas) is removed, so an export imports unchanged.
 
 Blank rows are skipped (they keep the row numbers of the rows below them true).
@@ -59,8 +59,8 @@ Cell:
 - ``unknown_gpu``        not a hardware id or alias of the catalog (with the closest ids).
 - ``bad_id``             an id with characters other than a-z, 0-9 and ``. _ - : / +``.
 - ``bad_text``           text with a control character (C0 but tab and line breaks, C1), a
-                         bidirectional formatting character, a word mixing look-alike scripts
-                         (Latin, Cyrillic, Greek), or longer than a cell holds (32,767).
+                         bidirectional formatting character, a word of a key column mixing
+                         look-alike scripts (Latin, Cyrillic, Greek), or longer than a cell holds.
 - ``bad_date``           not a date (YYYY-MM-DD), or no calendar date.
 - ``future_date``        a date after today.
 Row:
@@ -156,11 +156,7 @@ _WORD = re.compile(r"[^\W\d_]+")
 
 
 def _clean_text(value: Any) -> str:
-    """A cell's text as compared and stored: NFKC-normalised (full-width letters, ligatures and
-    compatibility forms become their plain letters), invisible characters removed, stripped."""
     text = value if type(value) is str else cell_text(value)
-    if not text.isascii():
-        text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
     text = text.strip()
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -225,14 +221,29 @@ class _CellField(fields.Field):
 
 
 class TextCell(_CellField):
+    """Free text. In a key column (``key``: providers, regions, products) it is compared and stored
+    NFKC-normalised (full-width letters, ligatures and other compatibility forms become plain
+    letters) with invisible characters removed, and a word may not mix look-alike scripts."""
+
     blank = ""
+
+    def __init__(self, column: Column, *, key: bool = False, **kwargs: Any) -> None:
+        super().__init__(column, **kwargs)
+        self.key = key
 
     def convert(self, text: str) -> str:
         bad = CONTROL_CHARACTER.search(text)
         if bad:
             raise CellError("bad_text", f"Holds the control character U+{ord(bad.group()):04X}; remove it.")
         if not text.isascii():
-            _check_letters(text)
+            bidi = BIDI_CHARACTER.search(text)
+            if bidi:
+                raise CellError(
+                    "bad_text", f"Holds the bidirectional formatting character U+{ord(bidi.group()):04X}; remove it."
+                )
+            if self.key:
+                text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).strip()
+                _check_scripts(text)
         if len(text) > MAX_TEXT:
             raise CellError(
                 "bad_text",
@@ -241,13 +252,8 @@ class TextCell(_CellField):
         return text
 
 
-def _check_letters(text: str) -> None:
-    """Refuse bidirectional formatting characters, and a word mixing look-alike scripts."""
-    bidi = BIDI_CHARACTER.search(text)
-    if bidi:
-        raise CellError(
-            "bad_text", f"Holds the bidirectional formatting character U+{ord(bidi.group()):04X}; remove it."
-        )
+def _check_scripts(text: str) -> None:
+    """Refuse a word mixing look-alike scripts ("Аcme" with a Cyrillic А)."""
     for word in _WORD.findall(text):
         if word.isascii():
             continue
@@ -438,9 +444,9 @@ class IdCell(_CellField):
         return value
 
 
-def _field(column: Column, *, catalog: Catalog, today: dt.date) -> _CellField:
+def _field(column: Column, *, catalog: Catalog, today: dt.date, key: bool = False) -> _CellField:
     if column.type == "text":
-        return TextCell(column)
+        return TextCell(column, key=key)
     if column.type == "number":
         return NumberCell(column, validate=_Bounds(column))
     if column.type == "integer":
@@ -460,7 +466,7 @@ def row_schema(table: Table, *, catalog: Catalog, today: dt.date | None = None) 
     """A marshmallow schema for one row of ``table`` (values as cell text, or numbers), generated
     from its declaration: ``GpuPricesRowSchema().load({...})`` returns the typed row."""
     today = today or dt.date.today()
-    declared = {c.name: _field(c, catalog=catalog, today=today) for c in table.columns}
+    declared = {c.name: _field(c, catalog=catalog, today=today, key=c.name in table.key) for c in table.columns}
     name = "".join(part.title() for part in table.name.split("_")) + "RowSchema"
     return Schema.from_dict(declared, name=name)  # type: ignore[arg-type]
 

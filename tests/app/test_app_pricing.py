@@ -404,3 +404,33 @@ def test_a_locked_store_answers_503_with_retry_after_once_its_busy_timeout_passe
     assert client.get("/api/v1/pricing-tables/acme/versions").status_code == 404
     assert upload(client, "acme", gpu_csv("1.99")).status_code == 201  # the lock released: it goes through
     impatient.dispose()
+
+
+def test_upload_expanding_to_too_much_text_is_413_naming_the_limit(client):
+    """Issue 13: a 49 KB ods repeating one 100 KB text over 9,000 cells took a worker to 2.75 GiB before
+    its 422. Built here small on disk (random letters pack ~1.3x): refused by the scan, 413 with the limit."""
+    import random
+    import string
+    import zipfile
+
+    text = "".join(random.Random(7).choices(string.ascii_letters, k=100_000))
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        '<office:body><office:spreadsheet><table:table table:name="gpu_prices">'
+        '<table:table-row table:number-rows-repeated="1000"><table:table-cell table:number-columns-repeated="9" '
+        f'office:value-type="string"><text:p>{text}</text:p></table:table-cell></table:table-row>'
+        "</table:table></office:spreadsheet></office:body></office:document-content>"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        zf.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
+    assert len(buffer.getvalue()) < 100_000
+    response = upload(client, "bomb", buffer.getvalue(), file_name="bomb.ods", sheet=None)
+    assert response.status_code == 413
+    [item] = response.get_json()["errors"]
+    assert (item["code"], item["limit"]) == ("file_too_large", 64 * 1024 * 1024)
+    assert item["detail"].startswith("'bomb.ods' expands to more than 67,108,864 bytes of cell text")

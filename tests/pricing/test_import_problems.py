@@ -924,10 +924,10 @@ def test_text_is_normalised_so_invisible_differences_are_duplicates(written: str
     assert problems(_twice(written), table="gpu_prices") == [_duplicate_of_row_2("Lambda")]
 
 
-def test_normalised_text_is_what_is_stored() -> None:
-    sheets = parse_upload(one_row(GOOD, provider="Ｌａｍ\u200bｂｄａ", notes="ﬁne print"), "p.csv", catalog=CATALOG,
-                          today=TODAY, table="gpu_prices")
-    assert (sheets["gpu_prices"][0]["provider"], sheets["gpu_prices"][0]["notes"]) == ("Lambda", "fine print")
+def test_key_text_is_stored_normalised_and_free_text_as_written() -> None:
+    sheets = parse_upload(one_row(GOOD, provider="Ｌａｍ\u200bｂｄａ", notes="ﬁne print, 5 µs, Аcme"), "p.csv",
+                          catalog=CATALOG, today=TODAY, table="gpu_prices")
+    assert (sheets["gpu_prices"][0]["provider"], sheets["gpu_prices"][0]["notes"]) == ("Lambda", "ﬁne print, 5 µs, Аcme")
 
 
 @pytest.mark.parametrize(

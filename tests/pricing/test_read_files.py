@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import random
+import string
 import struct
 import zipfile
 
@@ -54,9 +56,17 @@ _WORKBOOK_RELS = (
     'Target="worksheets/sheet1.xml"/></Relationships>'
 )
 
+_SHARED_STRINGS_REL = (
+    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+    'sharedStrings" Target="sharedStrings.xml"/>'
+)
 
-def raw_xlsx(sheet_data: str | bytes, dimension: str = "A1", part: str = "xl/worksheets/sheet1.xml") -> bytes:
-    """A minimal xlsx whose one sheet (gpu_prices) holds ``sheet_data`` inside <sheetData>."""
+
+def raw_xlsx(
+    sheet_data: str | bytes, dimension: str = "A1", part: str = "xl/worksheets/sheet1.xml", shared_strings: str = ""
+) -> bytes:
+    """A minimal xlsx whose one sheet (gpu_prices) holds ``sheet_data`` inside <sheetData> (and
+    ``shared_strings`` as xl/sharedStrings.xml, when given)."""
     body = sheet_data.encode() if isinstance(sheet_data, str) else sheet_data
     sheet = (
         b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
@@ -70,7 +80,11 @@ def raw_xlsx(sheet_data: str | bytes, dimension: str = "A1", part: str = "xl/wor
         zf.writestr("[Content_Types].xml", _CONTENT_TYPES)
         zf.writestr("_rels/.rels", _RELS)
         zf.writestr("xl/workbook.xml", _WORKBOOK)
-        zf.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS.replace("worksheets/sheet1.xml", part[3:]))
+        rels = _WORKBOOK_RELS.replace("worksheets/sheet1.xml", part[3:])
+        if shared_strings:
+            rels = rels.replace("</Relationships>", _SHARED_STRINGS_REL + "</Relationships>")
+            zf.writestr("xl/sharedStrings.xml", shared_strings)
+        zf.writestr("xl/_rels/workbook.xml.rels", rels)
         zf.writestr(part, sheet)
     return buffer.getvalue()
 
@@ -624,3 +638,83 @@ def test_xlsx_row_written_twice_is_a_row_problem() -> None:
 def test_xlsx_rows_in_order_with_gaps_are_fine() -> None:
     data = raw_xlsx('<row r="1">' + inline("A1", "provider") + '</row><row r="5">' + inline("A5", "x") + "</row>")
     assert [r.number for r in read_upload(data, "p.xlsx").sheets[0].rows] == [2, 3, 4, 5]
+
+
+# --- Text amplification (issue 13): a short file whose cells repeat a long text ------------------------
+# A 49 KB ods repeating one 100 KB text over 9,000 cells took a worker from 61 MiB to 2.75 GiB; an xlsx
+# whose one 1 MB shared string was referenced by 20,000 cells killed it. The zip and extent checks pass
+# both (few cells, a packing ratio of ~1.3 for random letters). The scan now adds up the text every cell
+# expands to, repeats and references counted, and stops past Limits.max_text_bytes (64 MiB).
+
+TEXT_LIMIT = (
+    "of cell text once its repeated cells and shared strings are expanded (the limit, 64 MiB). A pricing table "
+    "holds far less: remove the long text repeated over many cells."
+)
+
+
+def _letters(count: int) -> str:
+    """Random letters: they pack about 1.3 times, so a zip-ratio check does not see them."""
+    return "".join(random.Random(13).choices(string.ascii_letters, k=count))
+
+
+def _ods_text_bomb(text: str, columns: int, rows: int) -> bytes:
+    cell = (f'<table:table-cell table:number-columns-repeated="{columns}" office:value-type="string">'
+            f"<text:p>{text}</text:p></table:table-cell>")
+    return raw_ods(f'<table:table table:name="gpu_prices"><table:table-row table:number-rows-repeated="{rows}">'
+                   f"{cell}</table:table-row></table:table>")
+
+
+def _xlsx_shared_string_bomb(text: str, references: int, cell: str = '<c r="A{r}" t="s"><v>0</v></c>') -> bytes:
+    cells = "".join(f'<row r="{r}">{cell.format(r=r)}</row>' for r in range(1, references + 1))
+    strings = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">'
+        f"<si><t>{text}</t></si></sst>"
+    )
+    return raw_xlsx(cells, shared_strings=strings)
+
+
+def test_ods_text_repeated_over_many_cells_is_refused_before_any_engine_reads_it() -> None:
+    data = _ods_text_bomb(_letters(100_000), columns=9, rows=80)  # 72 MB of text once expanded
+    assert len(data) < 100_000
+    with pytest.raises(FileTooLarge) as info:
+        read_upload(data, "bomb.ods")
+    assert info.value.message == f"'bomb.ods' expands to more than 67,108,864 bytes {TEXT_LIMIT}"
+    assert info.value.data["limit"] == 64 * 1024 * 1024
+
+
+def test_xlsx_shared_string_referenced_by_many_cells_is_refused() -> None:
+    data = _xlsx_shared_string_bomb(_letters(100_000), references=700)  # 70 MB of text once expanded
+    assert len(data) < 100_000
+    with pytest.raises(FileTooLarge) as info:
+        read_upload(data, "bomb.xlsx")
+    assert info.value.message == f"'bomb.xlsx' expands to more than 67,108,864 bytes {TEXT_LIMIT}"
+
+
+def test_ods_spaces_element_counts_its_repeats() -> None:
+    cell = '<table:table-cell office:value-type="string"><text:p>a<text:s text:c="99999999"/>b</text:p></table:table-cell>'
+    data = raw_ods(f'<table:table table:name="s"><table:table-row>{cell}</table:table-row></table:table>')
+    with pytest.raises(FileTooLarge):
+        read_upload(data, "spaces.ods")
+
+
+@pytest.mark.parametrize(
+    ("data", "expanded"),
+    [
+        # 40 letters in 3 columns x 5 rows; '<text:p>' and '</text:p>' are counted with the text (17 bytes)
+        (_ods_text_bomb("x" * 40, columns=3, rows=5), (40 + 17) * 3 * 5),
+        # 40 letters referenced 6 times; the 7 bytes of '<t></t>' around it are counted with it
+        (_xlsx_shared_string_bomb("x" * 40, references=6), (40 + 7) * 6),
+        # the sheet's XML inflates in 1 MiB chunks: no reference is lost or counted twice at their seams
+        (_xlsx_shared_string_bomb("x" * 40, references=60_000), (40 + 7) * 60_000),
+        # written another way (quotes, spaces, a formula before the value): the general pattern counts it
+        (_xlsx_shared_string_bomb("x" * 40, references=6, cell='<c r="A{r}" t = \'s\'><f>A1</f><v>0</v></c>'),
+         (40 + 7) * 6),
+    ],
+    ids=["ods", "xlsx", "xlsx-in-chunks", "xlsx-written-otherwise"],
+)
+def test_text_cap_counts_repeats_and_references_exactly(data: bytes, expanded: int) -> None:
+    kind = "ods" if data.find(b"mimetype") >= 0 else "xlsx"
+    read_upload(data, f"p.{kind}", limits=Limits(max_text_bytes=expanded))
+    with pytest.raises(FileTooLarge):
+        read_upload(data, f"p.{kind}", limits=Limits(max_text_bytes=expanded - 1))
