@@ -96,7 +96,8 @@ def _add_training_options(p: Any, recompute_default: str | None) -> None:
 def _add_gpus_or_deadline(p: Any) -> None:
     when = p.add_mutually_exclusive_group()
     when.add_argument("--gpus", type=_positive_int, help="GPU count -> wall-clock days")
-    when.add_argument("--deadline-days", type=_positive_float, help="deadline -> GPUs needed")
+    when.add_argument("--deadline-days", type=_positive_float,
+                      help="deadline -> GPUs needed (default without --gpus: 90 days)")
 
 
 def _add_site_and_price_options(p: Any) -> None:

@@ -221,7 +221,8 @@ class Training:
                     ("estimator.inputs.training_request",), digits=None)
     GPU_COUNT = Figure(("gpu_count",), _T, "GPUs", "GPUs",
                        "GPUs in the run: as given; for a deadline, the mid estimate's (at least what memory needs); "
-                       "else the fewest whole nodes that fit.", ("estimator.training._fleet_and_time",), type="integer",
+                       "with neither, those for the default 90-day deadline (said in the warnings).",
+                       ("estimator.training._fleet_and_time",), type="integer",
                        digits=None)
     NODE_COUNT = Figure(("node_count",), _T, "Servers", "nodes", "Servers holding those GPUs.",
                         ("estimator.training._fleet_and_time",), type="integer", digits=None)
@@ -241,9 +242,10 @@ class Training:
                          "Model FLOPs / (reserved GPU-hours × dense peak), so it includes goodput.",
                          ("estimator.training._time",), kind=BAND, digits=4)
     GPUS_FOR_DEADLINE = Figure(("gpu_count_for_deadline",), _T, "GPUs to meet the deadline", "GPUs",
-                               "GPUs each scenario needs to finish within 'deadline_days'.",
+                               "GPUs each scenario needs to finish within 'deadline_days' (90 days when neither it nor 'gpus' is "
+                               "given).",
                                ("estimator.training.gpus_for_deadline",), kind=BAND, type="integer", digits=None,
-                               optional=True, when="when 'deadline_days' was given")
+                               optional=True, when="unless 'gpus' was given")
 
     POWER = Group(("power_kw",), _T, "Power", "Average power over the run.")
     POWER_IT = Figure(("power_kw", "it"), _T, "IT power", "kW",

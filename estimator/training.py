@@ -14,7 +14,8 @@ arrays, so batch estimates reuse them):
                      rest as memory traffic o bytes/FLOP calibrated on the Llama 3 405B run;
                      fp8/fp4 runs keep attention in bf16, as DeepSeek-V3 did)
 - GPU-hours          busy seconds / 3600 / goodput
-- wall-clock days    GPU-hours / GPUs / 24; GPUs for a deadline = ceil(GPU-hours / (24 * days))
+- wall-clock days    GPU-hours / GPUs / 24; GPUs for a deadline = ceil(GPU-hours / (24 * days));
+                     neither GPUs nor a deadline: a 90-day deadline (``defaults.DEFAULT_DEADLINE_DAYS``)
 - memory             16 bytes/param of weights, gradients and Adam states sharded over the GPUs,
                      plus activations with full recomputation, split over tensor parallelism
 """
@@ -446,13 +447,13 @@ class _Fleet:
 
 
 def _fleet_and_time(req: TrainingRequest, work: _Work) -> tuple[_Fleet, _Time]:
-    """The request's GPUs, or the GPUs a deadline needs, or the fewest whole nodes that fit; and
-    the run's time on them (the step time depends on the GPU count, so a deadline is met by
+    """The request's GPUs, or the GPUs a deadline needs (``defaults.DEFAULT_DEADLINE_DAYS`` when
+    neither is given), never fewer than fit in memory; and the run's time on them (the step time depends on the GPU count, so a deadline is met by
     sizing on the fewest nodes first and re-timing once on the count that gives)."""
     model, hw = req.model, req.hardware
     seq = work.sequence_tokens
     min_gpus, memory, warnings = minimum_gpus(model, hw, req.precision, seq, req.recompute)
-    assumptions = (
+    assumptions: tuple[Assumption, ...] = (
         Assumption("training_state_bytes_per_param", d.TRAINING_STATE_BYTES_PER_PARAM.get(req.precision, d.TRAINING_STATE_BYTES_DEFAULT),
                    "B/param", d.TRAINING_STATE_SOURCE),
         Assumption("usable_hbm_fraction", d.USABLE_HBM_FRACTION, "", "engineering assumption (defaults.py)"),
@@ -464,24 +465,26 @@ def _fleet_and_time(req: TrainingRequest, work: _Work) -> tuple[_Fleet, _Time]:
             raise _fit_error(model, hw, req.gpus, min_gpus, memory)
         gpu_count = int(req.gpus)
         time = _time(req, work, gpu_count)
-    elif req.deadline_days is not None:
+    else:
+        deadline = req.deadline_days if req.deadline_days is not None else d.DEFAULT_DEADLINE_DAYS
+        if req.deadline_days is None:
+            # Neither a GPU count nor a deadline: a sourced default deadline, said first among the
+            # fleet's warnings and listed as an assumption (the fewest nodes that fit gave decades).
+            warnings.insert(0, f"Neither 'gpus' nor 'deadline_days' given: the fleet is sized to finish in "
+                            f"{deadline:g} days, the default deadline (published pre-training runs took 21-118 days). "
+                            "Give a GPU count or a deadline for your own.")
+            assumptions += (Assumption("deadline_days", deadline, "days", d.DEFAULT_DEADLINE_SOURCE),)
         first = _time(req, work, fewest_nodes)
-        time = _time(req, work, max(min_gpus, int(gpus_for_deadline(first.gpu_hours.mid, req.deadline_days))))
-        deadline_gpus = Band(*(int(gpus_for_deadline(time.gpu_hours[s], req.deadline_days)) for s in SCENARIOS))
+        time = _time(req, work, max(min_gpus, int(gpus_for_deadline(first.gpu_hours.mid, deadline))))
+        deadline_gpus = Band(*(int(gpus_for_deadline(time.gpu_hours[s], deadline)) for s in SCENARIOS))
         gpu_count = max(int(deadline_gpus.mid), min_gpus)
         if gpu_count > deadline_gpus.mid:
             warnings.append(f"The deadline needs only {deadline_gpus.mid} GPUs, but memory needs {min_gpus}.")
         if deadline_gpus.high > gpu_count:
             warnings.append(
-                f"With {gpu_count} GPUs the high estimate misses the {req.deadline_days:g}-day deadline; "
+                f"With {gpu_count} GPUs the high estimate misses the {deadline:g}-day deadline; "
                 f"{deadline_gpus.high} GPUs meet it even then."
             )
-    else:
-        gpu_count = fewest_nodes
-        time = _time(req, work, gpu_count)
-        warnings.append(
-            f"Neither 'gpus' nor 'deadline_days' given: assumed the fewest whole nodes that fit in memory ({gpu_count} GPUs)."
-        )
     sequences = req.tokens / seq
     if sequences < gpu_count:
         warnings.append(

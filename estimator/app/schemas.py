@@ -354,7 +354,8 @@ class TrainingWorkloadSchema(_StrictSchema):
     )
     deadline_days = StrictFloat(
         validate=positive(36_525, above=0.001),
-        metadata=_doc("Wall-clock limit in days; gives the GPUs needed (instead of 'gpus')", 30),
+        metadata=_doc("Wall-clock limit in days; gives the GPUs needed (instead of 'gpus'). Default, when neither "
+                      "is given: 90 days, said in the warnings and the assumptions", 30),
     )
     sequence_tokens = StrictInteger(
         validate=[POSITIVE, SEQUENCE], metadata=_doc("Training sequence length (default: the model's)", 8192)
