@@ -56,7 +56,7 @@ ATTENTION_SOURCE = "PaLM (arXiv:2204.02311) Appendix B: 6N + 12·L·H·Q·T FLOP
 
 #: Deadline of a training run that gives neither a GPU count nor a deadline: 90 days, about a
 #: quarter. Sizing on the fewest GPUs that fit in memory (the old default) gave runs of decades
-#: (Llama 3.1 405B on 15.6T tokens: 27 years on 80 H100s). Published pre-training runs took
+#: (Llama 3.1 405B on 15.6T tokens: 38 years on 96 H100s). Published pre-training runs took
 #: 21-118 days: LLaMA 65B ~21 days on 2,048 A100s (arXiv:2302.13971 §2.4), Llama 3.1 405B 54 days
 #: on 16,384 H100s (arXiv:2407.21783 §3.3.4), DeepSeek-V3 ~55 days on 2,048 H800s (3.7 days per
 #: trillion tokens × 14.8T, arXiv:2412.19437 §1), BLOOM ~118 days on 384 A100s (arXiv:2211.02001);

@@ -1,7 +1,7 @@
 """A training run with neither a GPU count nor a deadline is sized for the default 90-day deadline
 (``defaults.DEFAULT_DEADLINE_DAYS``), said first among the fleet's warnings and listed as an
 assumption with its reason; before, it quietly got the fewest nodes that fit in memory (Llama 3.1
-405B on 15.6T tokens: 80 H100s for 27 years)."""
+405B on 15.6T tokens: 96 H100s for 38 years)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def test_no_gpus_and_no_deadline_is_a_ninety_day_deadline(catalog, book):
     # GPUs = ceil(mid GPU-hours / (90 days x 24 h)); the mid run then takes just under 90 days
     assert implicit.gpu_count == math.ceil(implicit.gpu_hours.mid / (90 * 24))
     assert 89 < implicit.wall_clock_days.mid <= 90
-    assert implicit.gpu_count > 10_000  # not the 80 GPUs that fit in memory
+    assert implicit.gpu_count > 10_000  # not the 96 GPUs that fit in memory
     assert WARNING in implicit.warnings and WARNING not in explicit.warnings
     [assumption] = [a for a in implicit.assumptions if a.name == "deadline_days"]
     assert (assumption.value, assumption.unit, assumption.source) == (90.0, "days", defaults.DEFAULT_DEADLINE_SOURCE)
