@@ -22,11 +22,11 @@ from estimator.instance import instance_path
 from . import api, errors, requestlog, state, web
 from .api import health
 from .config import DefaultConfig, check_types, raw_text_settings
-from .jsonsafe import StrictJSONProvider, check_query_text
+from .jsonsafe import AsciiIntegerConverter, StrictJSONProvider, check_query_text
 
 SECURITY_HEADERS = {
     # Nothing loads from elsewhere: no CDN script, font or stylesheet.
-    "Content-Security-Policy": "default-src 'self'",
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",  # and no other site frames a page
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
@@ -35,6 +35,9 @@ SECURITY_HEADERS = {
 def _security_headers(response: Response) -> Response:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    policy = response.headers["Content-Security-Policy"]
+    if "frame-ancestors" not in policy:  # a page's own policy (the API docs') is not framed either
+        response.headers["Content-Security-Policy"] = f"{policy}; frame-ancestors 'none'"
     return response
 
 
@@ -50,6 +53,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     check_types(app.config)
 
     requestlog.init_app(app)  # first: every request gets its id before another hook can answer
+    app.url_map.converters["int"] = AsciiIntegerConverter  # before any route: /versions/٣ is no version
     state.init_app(app)
     errors.register_error_handlers(app)
     app.before_request(check_query_text)  # no NUL, ESC or bidi override in a query string (the pages' forms)

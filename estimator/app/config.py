@@ -32,7 +32,8 @@ class DefaultConfig:
     #: private in-memory database). ``postgresql+psycopg://user@host/db`` lets several instances share one.
     DATABASE_URL: str = ""
     #: Bearer token that allows writes to the pricing store (imports, activation, rollback). Empty:
-    #: writes answer 403 saying how to enable them. Reads are open.
+    #: writes answer 403 saying how to enable them. Reads are open. At least 32 characters
+    #: (``MIN_ADMIN_TOKEN_CHARS``; under TESTING any length), refused at start-up otherwise.
     ADMIN_TOKEN: str = ""
     #: The name recorded as ``created_by`` for versions written with ADMIN_TOKEN.
     ADMIN_TOKEN_NAME: str = "admin"
@@ -53,6 +54,12 @@ class DefaultConfig:
     #: Signs the session cookie that holds the pages' CSRF token. Empty: a random key is made per
     #: process, with a warning; several workers or instances must share one ESTIMATOR_SECRET_KEY.
     SECRET_KEY: str = ""
+    #: Seconds a page's form stays good after the page was served (its CSRF token expires then).
+    CSRF_TOKEN_MAX_AGE: int = 2 * 3600
+
+
+#: The shortest admin token accepted: 32 characters of ``secrets.token_urlsafe`` are 192 bits.
+MIN_ADMIN_TOKEN_CHARS = 32
 
 
 def _settings() -> dict[str, type]:
@@ -82,3 +89,9 @@ def check_types(config: Mapping[str, object]) -> None:
             raise ValueError(f"{name} (env ESTIMATOR_{name}) must be greater than 0.")
     if config["RESULT_CACHE_BYTES"] < 0:  # type: ignore[operator]
         raise ValueError("RESULT_CACHE_BYTES must be 0 (no cache) or more.")
+    token = str(config["ADMIN_TOKEN"])
+    if token and len(token) < MIN_ADMIN_TOKEN_CHARS and not config.get("TESTING"):
+        raise ValueError(
+            f"Setting ADMIN_TOKEN (env ESTIMATOR_ADMIN_TOKEN) has {len(token)} characters; use at least "
+            f"{MIN_ADMIN_TOKEN_CHARS}, e.g. the output of python -c 'import secrets; print(secrets.token_urlsafe(32))'."
+        )

@@ -36,6 +36,7 @@ from flask import Flask, Response, current_app, g, request
 from flask.json.provider import DefaultJSONProvider
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import ClientDisconnected
+from werkzeug.routing import IntegerConverter
 
 from pricing.read import UNSAFE_CHARACTER, unsafe_character_text
 
@@ -244,6 +245,13 @@ def _unsafe_strings(doc: Any) -> list[tuple[tuple[object, ...], _Rejected]]:
                 if isinstance(key, str):
                     stack.append((key, (*path, key)))
     return found
+
+
+class AsciiIntegerConverter(IntegerConverter):
+    """``<int:…>`` in a route, ASCII digits only: werkzeug's matches any Unicode digit (``\\d``), so
+    ``/versions/٣`` (an Arabic-Indic three) resolved to version 3."""
+
+    regex = r"[0-9]+"
 
 
 def check_query_text() -> None:

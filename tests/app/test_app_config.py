@@ -102,3 +102,21 @@ def test_instance_folder_follows_flasks_rule(monkeypatch, package_path, prefix):
     monkeypatch.setattr(estimator, "__file__", os.path.join(package_path, "estimator", "__init__.py"))
     monkeypatch.setattr(scaffold, "_find_package_path", lambda name: package_path)
     assert instance_path() == Flask(APP_NAME, root_path=package_path).instance_path
+
+
+# --- Hardening (issue 13, defect 10) ----------------------------------------------------------------
+def test_an_admin_token_shorter_than_32_characters_is_refused_at_start_up():
+    with pytest.raises(ValueError) as info:
+        create_app({"ADMIN_TOKEN": "x" * 31, "DATABASE_URL": "sqlite://"})
+    assert str(info.value) == (
+        "Setting ADMIN_TOKEN (env ESTIMATOR_ADMIN_TOKEN) has 31 characters; use at least 32, e.g. the output of "
+        "python -c 'import secrets; print(secrets.token_urlsafe(32))'."
+    )
+    assert create_app({"ADMIN_TOKEN": "x" * 32, "DATABASE_URL": "sqlite://"}).config["ADMIN_TOKEN"] == "x" * 32
+    assert create_app({"ADMIN_TOKEN": "", "DATABASE_URL": "sqlite://"}).config["ADMIN_TOKEN"] == ""  # writes off
+
+
+def test_no_page_may_be_framed(client):
+    for path in ("/", "/api/v1/models", "/no-such-page"):
+        policy = client.get(path).headers["Content-Security-Policy"]
+        assert policy == "default-src 'self'; frame-ancestors 'none'"

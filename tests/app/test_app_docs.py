@@ -49,7 +49,7 @@ def test_docs_page_loads_only_local_files(client):
     response = client.get("/api/v1/docs")
     assert response.status_code == 200
     assert response.mimetype == "text/html"
-    assert response.headers["Content-Security-Policy"] == "default-src 'self'; img-src 'self' data:"
+    assert response.headers["Content-Security-Policy"] == "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
     page = response.get_data(as_text=True)
     assert not URL.search(page.encode())
     assert "<script>" not in page and "style=" not in page  # nothing inline for CSP to block

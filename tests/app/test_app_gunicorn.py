@@ -27,7 +27,7 @@ GUNICORN = Path(sys.executable).with_name("gunicorn")
 BODY = {"model": "llama-3.1-8b", "tokens": 1e12, "hardware": "h100-sxm", "gpus": 64}
 LIMIT = 4000  # ESTIMATOR_MAX_CONTENT_LENGTH for this server, so the chunked test stays small
 UPLOAD_LIMIT = 20_000  # ESTIMATOR_MAX_UPLOAD_BYTES for this server
-TOKEN = "gunicorn-test-token"
+TOKEN = "gunicorn-test-token-of-32-characters"
 CSV_HEADER = "provider,region,gpu,pricing_model,usd_per_gpu_hour,product,effective_date,source,notes\r\n"
 CSV_ROW = "Acme,r{i},h100-sxm,spot,{price},,2025-06-01,quote,\r\n"
 
@@ -115,7 +115,7 @@ def test_training_over_real_http(server, core):
         server, "POST", "/api/v1/estimates/training", json.dumps(BODY).encode(), {"Content-Type": "application/json"}
     )
     assert status == 200
-    assert headers["Content-Security-Policy"] == "default-src 'self'"
+    assert headers["Content-Security-Policy"] == "default-src 'self'; frame-ancestors 'none'"
     assert json.loads(data) == core(BODY)
 
 
@@ -152,7 +152,7 @@ def test_landing_page_over_real_http(server):
     status, headers, data = request(server, "GET", "/", headers={"Accept": "text/html"})
     assert status == 200
     assert headers["Content-Type"].startswith("text/html")
-    assert headers["Content-Security-Policy"] == "default-src 'self'"
+    assert headers["Content-Security-Policy"] == "default-src 'self'; frame-ancestors 'none'"
     assert b"<h1>What does AI compute cost?</h1>" in data
 
 

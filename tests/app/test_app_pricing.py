@@ -434,3 +434,34 @@ def test_upload_expanding_to_too_much_text_is_413_naming_the_limit(client):
     [item] = response.get_json()["errors"]
     assert (item["code"], item["limit"]) == ("file_too_large", 64 * 1024 * 1024)
     assert item["detail"].startswith("'bomb.ods' expands to more than 67,108,864 bytes of cell text")
+
+
+@pytest.mark.parametrize("number", ["\u0663", "\u0661", "\uff11", "\u00b9"], ids=["arabic-3", "arabic-1", "full-width-1", "superscript-1"])
+def test_a_version_number_in_a_path_is_ascii_digits_only(client, number):
+    """'/versions/٣' resolved to version 3 (werkzeug's int converter takes any Unicode digit)."""
+    upload(client, "acme", gpu_csv("1"))
+    assert client.get("/api/v1/pricing-tables/acme/versions/1").status_code == 200
+    response = client.get(f"/api/v1/pricing-tables/acme/versions/{number}")
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+
+
+def test_a_pages_csrf_token_expires(app, client, monkeypatch):
+    """A form's CSRF token is good for CSRF_TOKEN_MAX_AGE seconds (2 h) after the page was served."""
+    import re
+    import time
+
+    from estimator.app.web import csrf
+
+    page = client.get("/pricing").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    form = {"name": "acme", "csrf_token": token, "admin_token": TOKEN, "sheet": "gpu_prices", "activate": "on",
+            "file": (io.BytesIO(gpu_csv("1.99").encode()), "gpu.csv")}
+    served = time.time()
+    monkeypatch.setattr(csrf.time, "time", lambda: served + 2 * 3600 + 1)
+    response = client.post("/pricing", data=form, content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert csrf.EXPIRED in response.get_data(as_text=True)
+    monkeypatch.setattr(csrf.time, "time", lambda: served + 2 * 3600 - 60)
+    form["file"] = (io.BytesIO(gpu_csv("1.99").encode()), "gpu.csv")
+    assert client.post("/pricing", data=form, content_type="multipart/form-data").status_code in (200, 303)

@@ -131,6 +131,6 @@ def test_security_headers(client):
         client.get("/no-such-page"),
         client.get("/api/v1/openapi.json"),
     ):
-        assert response.headers["Content-Security-Policy"] == "default-src 'self'"
+        assert response.headers["Content-Security-Policy"] == "default-src 'self'; frame-ancestors 'none'"
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Referrer-Policy"] == "no-referrer"

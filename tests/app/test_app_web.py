@@ -170,7 +170,7 @@ def test_page_renders(client, url, heading):
     response = client.get(url)
     assert response.status_code == 200
     assert response.mimetype == "text/html"
-    assert response.headers["Content-Security-Policy"] == "default-src 'self'"
+    assert response.headers["Content-Security-Policy"] == "default-src 'self'; frame-ancestors 'none'"
     page = response.get_data(as_text=True)
     assert f"<h1>{heading}</h1>" in page
     assert '<html lang="en">' in page

@@ -106,7 +106,7 @@ def stored(app: Flask) -> list[str]:
 def test_the_overview_lists_the_seed_table_first_and_the_upload_form(client):
     response = client.get("/pricing")
     assert response.status_code == 200
-    assert response.headers["Content-Security-Policy"] == "default-src 'self'"
+    assert response.headers["Content-Security-Policy"] == "default-src 'self'; frame-ancestors 'none'"
     page = page_of(response)
     assert "<h1>Pricing tables</h1>" in page
     assert '<a href="/pricing" aria-current="page">Pricing</a>' in page  # in the site navigation

@@ -1,9 +1,10 @@
 """CSRF protection for the pages' state-changing forms (the synchroniser-token pattern).
 
-Each browser session gets one random token, kept in Flask's signed session cookie
-(``HttpOnly``, ``SameSite=Lax``); a form that changes state carries it in a hidden
-``csrf_token`` field (``{{ csrf_field() }}`` in a template), or a script in an
-``X-CSRF-Token`` header. Every POST, PUT, PATCH or DELETE to an HTML page (an endpoint of the
+Each browser session gets one random secret, kept in Flask's signed session cookie
+(``HttpOnly``, ``SameSite=Lax``); a form that changes state carries a token, that secret signed
+with the time the page was served, in a hidden ``csrf_token`` field (``{{ csrf_field() }}`` in a
+template), or a script in an ``X-CSRF-Token`` header. A token expires ``CSRF_TOKEN_MAX_AGE``
+seconds (2 hours) after its page was served: a form left open longer asks to be loaded again. Every POST, PUT, PATCH or DELETE to an HTML page (an endpoint of the
 ``web`` blueprint, or of a blueprint named in ``PROTECTED_BLUEPRINTS``) must carry it, or gets a
 400 page; the JSON API is not covered: it authenticates with tokens in headers, which another
 site cannot make a browser send.
@@ -26,10 +27,12 @@ import hashlib
 import hmac
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
 from flask import Flask, current_app, request, session
+from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from markupsafe import Markup, escape
 
 from ..errors import ProblemError
@@ -44,18 +47,35 @@ MESSAGE = (
     "The form did not carry a valid security token: it may be older than your session, or come "
     "from another site. Load the page again and resubmit."
 )
+EXPIRED = (
+    "The form was loaded too long ago and its security token has expired. Load the page again and resubmit."
+)
 log = logging.getLogger(__name__)
 View = TypeVar("View", bound=Callable[..., object])
 _DEFERRED = "_csrf_deferred"
 
 
+class _Signer(TimestampSigner):
+    def get_timestamp(self) -> int:
+        return int(time.time())
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key or "", salt="estimator csrf", signer=_Signer)
+
+
+def _session_secret() -> str:
+    """This session's random secret, made on first use."""
+    secret = session.get(SESSION_KEY)
+    if not isinstance(secret, str) or not secret:
+        secret = secrets.token_urlsafe(32)
+        session[SESSION_KEY] = secret
+    return secret
+
+
 def csrf_token() -> str:
-    """This session's token, made on first use."""
-    token = session.get(SESSION_KEY)
-    if not isinstance(token, str) or not token:
-        token = secrets.token_urlsafe(32)
-        session[SESSION_KEY] = token
-    return token
+    """A token for a form served now: the session's secret, signed with the time."""
+    return str(_serializer().dumps(_session_secret()))
 
 
 def csrf_field() -> Markup:
@@ -75,10 +95,19 @@ def _protected() -> bool:
 
 
 def verify(sent: str | None) -> None:
-    """A 400 problem unless ``sent`` (or the request's header) is this session's token."""
+    """A 400 problem unless ``sent`` (or the request's header) is a token of this session's,
+    served less than ``CSRF_TOKEN_MAX_AGE`` seconds ago."""
     expected = session.get(SESSION_KEY)
     sent = request.headers.get(HEADER) or sent or ""
-    if not isinstance(expected, str) or not expected or not hmac.compare_digest(expected.encode(), sent.encode()):
+    try:
+        secret = _serializer().loads(sent, max_age=current_app.config["CSRF_TOKEN_MAX_AGE"])
+    except SignatureExpired:
+        raise ProblemError(400, EXPIRED) from None
+    except BadData:
+        raise ProblemError(400, MESSAGE) from None
+    if not isinstance(expected, str) or not expected or not isinstance(secret, str):
+        raise ProblemError(400, MESSAGE)
+    if not hmac.compare_digest(expected.encode(), secret.encode()):
         raise ProblemError(400, MESSAGE)
 
 
