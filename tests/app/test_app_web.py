@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from estimator.app import create_app
 from estimator.app.schemas import COMPARE_REQUEST_SCHEMAS, InferenceRequestSchema, TrainingRequestSchema
-from estimator.app.web.forms import DEFAULTS, NOT_ON_FORMS, layout_names, number_from_text
+from estimator.app.web.forms import DEFAULTS, NOT_ON_FORMS, PLACEHOLDERS, layout_names, number_from_text
 from estimator.app.web.present import fmt
 from estimator.figures import Training as T
 
@@ -192,13 +192,16 @@ def test_forms_show_the_defaults(client, seeds):
     page = client.get("/training").get_data(as_text=True)
     assert '<option value="llama-3.1-405b" selected>' in page
     assert '<option value="h100-sxm" selected>' in page
-    assert 'name="tokens" value="15.6e12"' in page and 'name="gpus" value="16384"' in page
+    # Blank means default: numbers that belong to one model are placeholders, never values
+    assert 'name="tokens" value="" placeholder="the model&#39;s own, e.g. 15.6e12"' in page
+    assert 'name="gpus" value="" placeholder="e.g. 16,384"' in page
     for model in catalog.models.values():  # every model offered, by name
         assert esc(model.name) in page
     page = client.get("/inference").get_data(as_text=True)
     assert '<option value="deepseek-v3" selected>' in page and '<option value="fp8" selected>' in page
+    assert set(DEFAULTS["inference"]) == {"model", "hardware", "precision"}
     for name in ("requests_per_s", "input_tokens", "output_tokens", "ttft_ms", "tpot_ms"):
-        assert f'name="{name}" value="{DEFAULTS["inference"][name]}"' in page
+        assert f'name="{name}" value="" placeholder="{esc(PLACEHOLDERS[name])}"' in page
     page = client.get("/compare").get_data(as_text=True)
     assert '<option value="article" selected>' in page
     assert '<input type="hidden" name="workload" value="inference">' in page

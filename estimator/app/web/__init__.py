@@ -36,7 +36,7 @@ from ..state import Ready, ready_state
 from . import csrf, export, plans, present, pricing, summary
 from . import hardware as gpu_page
 from .charts import charts_html
-from .forms import Option, build_form, default_query
+from .forms import Option, build_form, default_query, examples
 
 #: What a page view returns: the rendered page and its status, or a response (a redirect, a download).
 Page = BaseResponse | tuple[str, int]
@@ -168,6 +168,19 @@ def _preset_links(ready: Ready, workload: str | None) -> list[tuple[str, str, st
     return links
 
 
+def _example_links(ready: Ready, kind: str, workload: str | None) -> list[tuple[str, str, str]]:
+    """(title, what it shows, address) of each worked example of page ``kind`` (``forms.EXAMPLES``);
+    the model comparison's are its presets."""
+    if kind == "compare":
+        return _preset_links(ready, workload)
+    hidden = [("workload", workload)] if kind in COMPARISONS and workload else []
+    links = []
+    for example in examples(kind, workload):
+        form = build_form(kind, ready.catalog, MultiDict(hidden + list(example.values.items())), workload)
+        links.append((example.title, example.label, f"{url_for(request.endpoint or 'web.index')}?{urlencode(form.query())}"))
+    return links
+
+
 def _url(pairs: list[tuple[str, str]]) -> str:
     path = url_for(request.endpoint or "web.index")
     return f"{path}?{urlencode(pairs)}" if pairs else path
@@ -281,7 +294,7 @@ def _estimate_page(kind: str) -> Page:
     page = render_template(
         "estimate.html",
         kind=kind,
-        presets=_preset_links(ready, workload) if kind == "compare" else [],
+        presets=_example_links(ready, kind, workload),
         workload=workload,
         page=PAGES[kind],
         form=form,

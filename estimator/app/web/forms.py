@@ -10,6 +10,12 @@ schema as it is and gets the schema's own message ("Not a valid number.").
 The forms submit with GET: the query string is the whole request, so a result's address is its
 permalink (``Form.query`` gives the canonical one: non-empty fields only, in form order).
 
+Blank means default: a first visit fills in only the choices (model, GPU, precision, preset, the
+GPUs to compare), never a number that belongs to one model (a token count, a GPU count, a load),
+so changing the model never silently keeps another model's figures. A number field shows what
+leaving it blank means as its placeholder (``PLACEHOLDERS``) and in its hint; worked examples are
+one-click links (``EXAMPLES``, ``example_links``) that fill in every value.
+
 A catalog pick (``model``, ``hardware``) can be ``custom``: the fields named ``model.<field>``
 (or ``hardware.<field>``) in the "custom" fieldset then become the inline record the API takes
 in its place (``ModelSpecSchema``, ``HardwareSpecSchema``), and the schema's errors for
@@ -92,20 +98,24 @@ HINTS = {
     "models": "Tick 2 to 10 models, or choose a preset above instead.",
     "preset": "A named set of models; leave on 'None' to tick models below.",
     "baseline": "Every figure is also given as a multiple of this model's.",
-    "tokens": "Default: the model's published pre-training tokens, where known. 15.6e12 means 15.6 trillion.",
-    "gpus": "How many GPUs run the job; gives the number of days.",
-    "deadline_days": "Instead of GPUs: the days available; gives the GPUs needed.",
+    "tokens": "Leave empty for the model's own published pre-training tokens, where known. 15.6e12 means "
+    "15.6 trillion.",
+    "gpus": "How many GPUs run the job; gives the number of days. Leave it and the deadline empty for a 90-day deadline.",
+    "deadline_days": "Instead of GPUs: the days available; gives the GPUs needed. Empty with no GPUs: 90 days.",
     "sequence_tokens": "Default: the model's pre-training sequence length.",
     "utilisation": "Share of peak FLOP/s the run reaches. Default: the range measured on published runs.",
     "goodput": "Share of reserved GPU time doing useful work. Default: the range published runs report.",
     "gpus_per_replica": "GPUs holding one copy of the model. Default: the cheapest size that fits and meets the targets.",
     "batch_size": "Sequences served at once by one replica. Default: the largest that fits and meets the targets.",
     "context_tokens": "KV-cache tokens kept per sequence. Default: prompt + output tokens.",
-    "requests_per_s": "Average requests per second (or give tokens per day, not both).",
+    "requests_per_s": "Average requests per second (or give tokens per day, not both). Leave both empty to size "
+    "one replica at its best throughput.",
     "tokens_per_day": "Average prompt + output tokens per day (or give requests per second, not both).",
+    "input_tokens": "Prompt tokens of one request. Default: 1,000.",
+    "output_tokens": "Tokens generated for one request. Default: 500.",
     "peak_to_average": "Size the fleet for peaks this many times the average load. Default: 1.",
-    "ttft_ms": "Longest acceptable wait for the first token of an answer.",
-    "tpot_ms": "Longest acceptable time between output tokens; it limits the batch size.",
+    "ttft_ms": "Longest acceptable wait for the first token of an answer. Empty: no target.",
+    "tpot_ms": "Longest acceptable time between output tokens; it limits the batch size. Empty: no target.",
     "pue": "1 would be a datacenter with no cooling or power losses.",
     "grid_kg_co2_per_kwh": "Emissions of the electricity used. Default: the US grid average.",
     "usd_per_gpu_hour": "What renting one GPU for an hour costs. Default: the price book's range for this GPU.",
@@ -260,26 +270,88 @@ SPEC_LABELS = {
     "gpus_per_node": "GPUs per server",
     "node_max_power_kw": "Server maximum power (kW)",
 }
-#: What a page shows before anything is submitted.
+#: What a page shows before anything is submitted: choices only (blank means default).
 DEFAULTS: dict[str, dict[str, str | list[str]]] = {
-    "training": {"model": "llama-3.1-405b", "hardware": "h100-sxm", "tokens": "15.6e12", "gpus": "16384"},
-    "inference": {
-        "model": "deepseek-v3",
-        "hardware": "h200-sxm",
-        "precision": "fp8",
-        "requests_per_s": "20",
-        "input_tokens": "1000",
-        "output_tokens": "500",
-        "ttft_ms": "2000",
-        "tpot_ms": "50",
-    },
+    "training": {"model": "llama-3.1-405b", "hardware": "h100-sxm"},
+    "inference": {"model": "deepseek-v3", "hardware": "h200-sxm", "precision": "fp8"},
 }
 COMPARE_DEFAULTS: dict[str, str | list[str]] = {"preset": "article"}
 HARDWARE_DEFAULTS: dict[str, dict[str, str | list[str]]] = {
-    "training": {"model": "llama-3.1-70b", "hardware": "h100-sxm, h200-sxm, b200, gb200", "tokens": "15e12",
-                 "gpus": "1024"},
-    "inference": {"model": "llama-3.1-70b", "hardware": ALL, "requests_per_s": "20", "input_tokens": "1000",
-                  "output_tokens": "500", "ttft_ms": "2000", "tpot_ms": "50"},
+    "training": {"model": "llama-3.1-70b", "hardware": "h100-sxm, h200-sxm, b200, gb200"},
+    "inference": {"model": "llama-3.1-70b", "hardware": ALL},
+}
+#: What an empty number field means, shown inside it (the hint says it in words).
+PLACEHOLDERS = {
+    "tokens": "the model's own, e.g. 15.6e12",
+    "gpus": "e.g. 16,384",
+    "deadline_days": "90 when no GPUs are given",
+    "sequence_tokens": "the model's own",
+    "utilisation": "calibrated range",
+    "goodput": "calibrated range",
+    "gpus_per_replica": "cheapest that fits",
+    "batch_size": "largest that meets the targets",
+    "context_tokens": "prompt + output",
+    "input_tokens": "1000",
+    "output_tokens": "500",
+    "requests_per_s": "none: one replica, e.g. 20",
+    "tokens_per_day": "e.g. 2e9",
+    "peak_to_average": "1",
+    "ttft_ms": "no target, e.g. 2000",
+    "tpot_ms": "no target, e.g. 50",
+    "pue": "sourced range",
+    "grid_kg_co2_per_kwh": "US grid average",
+    "usd_per_gpu_hour": "pricing table",
+    "capex_usd_per_gpu": "pricing table",
+    "usd_per_kwh": "pricing table",
+}
+
+
+@dataclass(frozen=True)
+class Example:
+    """A worked example: a one-click link that fills in every value (a title and what it shows)."""
+
+    title: str
+    label: str
+    values: dict[str, str]
+
+
+#: Worked examples per page (the first is the page's one-click default, ``default_query``).
+EXAMPLES: dict[str, tuple[Example, ...]] = {
+    "training": (
+        Example("Llama 3.1 405B", "as published: 15.6T tokens on 16,384 H100s",
+                {"model": "llama-3.1-405b", "hardware": "h100-sxm", "tokens": "15.6e12", "gpus": "16384"}),
+        Example("DeepSeek-V3", "as published: its 14.8T tokens on 2,048 H800s in fp8",
+                {"model": "deepseek-v3", "hardware": "h800-sxm", "precision": "fp8", "gpus": "2048"}),
+        Example("Llama 3.1 70B", "its 15T tokens within 30 days on H200s",
+                {"model": "llama-3.1-70b", "hardware": "h200-sxm", "deadline_days": "30"}),
+    ),
+    "inference": (
+        Example("DeepSeek-V3", "on H200 in fp8, 20 requests/s within TTFT 2 s and TPOT 50 ms",
+                {"model": "deepseek-v3", "hardware": "h200-sxm", "precision": "fp8", "requests_per_s": "20",
+                 "input_tokens": "1000", "output_tokens": "500", "ttft_ms": "2000", "tpot_ms": "50"}),
+        Example("Llama 3.1 8B", "one H100, one request at a time",
+                {"model": "llama-3.1-8b", "hardware": "h100-sxm", "gpus_per_replica": "1", "batch_size": "1"}),
+        Example("Llama 3.1 70B", "on H100 in fp8, 2 billion tokens a day within TPOT 50 ms",
+                {"model": "llama-3.1-70b", "hardware": "h100-sxm", "precision": "fp8", "tokens_per_day": "2e9",
+                 "tpot_ms": "50"}),
+    ),
+}
+#: The comparison pages' worked examples, per workload (the model comparison also has its presets).
+COMPARE_EXAMPLES: dict[str, tuple[Example, ...]] = {
+    "training": (Example("Same run", "the article's models, each on 15.6T tokens with 16,384 H100s",
+                         {"preset": "article", "hardware": "h100-sxm", "tokens": "15.6e12", "gpus": "16384"}),),
+    "inference": (Example("Same load", "the article's models on H200 in fp8, 20 requests/s within TTFT 2 s and "
+                          "TPOT 50 ms", {"preset": "article", "hardware": "h200-sxm", "precision": "fp8",
+                                         "requests_per_s": "20", "input_tokens": "1000", "output_tokens": "500",
+                                         "ttft_ms": "2000", "tpot_ms": "50"}),),
+}
+HARDWARE_EXAMPLES: dict[str, tuple[Example, ...]] = {
+    "training": (Example("Llama 3.1 70B", "15T tokens on 1,024 GPUs of each kind",
+                         {"model": "llama-3.1-70b", "hardware": "h100-sxm, h200-sxm, b200, gb200", "tokens": "15e12",
+                          "gpus": "1024"}),),
+    "inference": (Example("Llama 3.1 70B", "every GPU, 20 requests/s within TTFT 2 s and TPOT 50 ms",
+                          {"model": "llama-3.1-70b", "hardware": ALL, "requests_per_s": "20", "input_tokens": "1000",
+                           "output_tokens": "500", "ttft_ms": "2000", "tpot_ms": "50"}),),
 }
 DEFAULT_COMPARE_WORKLOAD = "inference"
 
@@ -323,6 +395,8 @@ class FormField:
     options: tuple[Option, ...] = ()
     value: str | list[str] = ""
     errors: list[str] = field(default_factory=list)
+    #: What leaving the field empty means (``PLACEHOLDERS``), shown inside it.
+    placeholder: str = ""
 
     @property
     def id(self) -> str:
@@ -406,9 +480,8 @@ def _form_field(
             options = (Option("", "Default"), *(Option(c, c) for c in found))
         return FormField(name, label, hint, "select", required=required, options=options)
     if isinstance(schema_field, fields.Number):
-        return FormField(
-            name, label, hint, "number", required=required, integer=isinstance(schema_field, StrictInteger)
-        )
+        return FormField(name, label, hint, "number", required=required, integer=isinstance(schema_field, StrictInteger),
+                         placeholder=PLACEHOLDERS.get(name, ""))
     return FormField(name, label, hint, "text", required=required)
 
 
@@ -631,19 +704,25 @@ def _rank_heading(workload: str, name: str) -> str:
     return found.heading if found else name
 
 
-def default_query(kind: str, workload: str | None = None, **overrides: str) -> list[tuple[str, str]]:
-    """The query a page's form sends with its defaults (and ``overrides``): a one-click link."""
+def examples(kind: str, workload: str | None = None) -> tuple[Example, ...]:
+    """The worked examples of page ``kind`` (a comparison's for its ``workload``)."""
     if kind == "compare":
-        workload = workload if workload in COMPARE_REQUEST_SCHEMAS else DEFAULT_COMPARE_WORKLOAD
-        values = {"workload": workload, **{k: v for k, v in DEFAULTS[workload].items() if k != "model"}}
-        values.update(COMPARE_DEFAULTS)
-    elif kind == "hardware":
-        workload = workload if workload in HARDWARE_COMPARE_REQUEST_SCHEMAS else DEFAULT_COMPARE_WORKLOAD
-        values = {"workload": workload, **HARDWARE_DEFAULTS[workload]}
-    else:
-        values = dict(DEFAULTS[kind])
+        return COMPARE_EXAMPLES[workload if workload in COMPARE_EXAMPLES else DEFAULT_COMPARE_WORKLOAD]
+    if kind == "hardware":
+        return HARDWARE_EXAMPLES[workload if workload in HARDWARE_EXAMPLES else DEFAULT_COMPARE_WORKLOAD]
+    return EXAMPLES[kind]
+
+
+def default_query(kind: str, workload: str | None = None, **overrides: str) -> list[tuple[str, str]]:
+    """A one-click link's query: the page's first worked example (with ``overrides``); a comparison's
+    carries its workload."""
+    values: dict[str, str] = {}
+    if kind in ("compare", "hardware"):
+        schemas = COMPARE_REQUEST_SCHEMAS if kind == "compare" else HARDWARE_COMPARE_REQUEST_SCHEMAS
+        values["workload"] = workload if workload in schemas else DEFAULT_COMPARE_WORKLOAD
+    values.update(examples(kind, values.get("workload"))[0].values)
     values.update(overrides)
-    return [(k, v) for k, v in values.items() if isinstance(v, str) and v]
+    return [(k, v) for k, v in values.items() if v]
 
 
 def layout_names(kind: str) -> set[str]:
