@@ -24,6 +24,7 @@ from estimator.catalog import load_catalog  # noqa: E402
 from estimator.cost import load_price_book  # noqa: E402
 from estimator.planning.capacity import CapacityRequest, plan_capacity  # noqa: E402
 from estimator.planning.demand import demand_scenario  # noqa: E402
+from estimator.planning.estimate_sensitivity import analyse_estimate  # noqa: E402
 from estimator.planning.presets import article  # noqa: E402
 from estimator.planning.produce import serving_output, training_output  # noqa: E402
 from estimator.planning.rent_vs_buy import RentVsBuyRequest, rent_vs_buy  # noqa: E402
@@ -71,6 +72,15 @@ def main() -> str:
         med, worst = measure(lambda s=samples: analyse(plan, samples=s), 20)
         rows.append(f"| Sobol + tornado, own $ per used GPU-hour, N = {samples} | {evaluations:,} | {med:.1f} | "
                     f"{worst:.1f} | < 2,000 ms for >= 1,000 |")
+    training = {"model": "llama-3.1-70b", "tokens": 15.6e12, "hardware": "h100-sxm", "gpus": 1024}
+    serving = {"model": "llama-3.1-70b", "hardware": "h100-sxm", "precision": "fp8", "requests_per_s": 10}
+    for workload, values in (("training", training), ("inference", serving)):
+        for samples in (16, 128):
+            evaluations = analyse_estimate(workload, values, book, catalog, samples=samples)[0].evaluations
+            med, worst = measure(lambda w=workload, v=values, s=samples: analyse_estimate(w, v, book, catalog,
+                                                                                          samples=s), 5)
+            rows.append(f"| Sobol + tornado of {'an inference' if workload == 'inference' else 'a training'} estimate (llama-3.1-70b on H100), N = {samples} | "
+                        f"{evaluations:,} | {med:.0f} | {worst:.0f} | – (each evaluation is a whole estimate) |")
     med, worst = measure(lambda: article(book, catalog), 5)
     rows.append(f"| article preset (9 plans, 18 training and 18 serving estimates) | – | {med:.0f} | {worst:.0f} | – |")
     return "\n".join(rows)

@@ -78,6 +78,7 @@ def _add_training(sub: Any) -> None:
     _add_training_options(p, recompute_default="none")
     _add_site_and_price_options(p)
     p.add_argument("--json", action="store_true", help="print the API's JSON object")
+    plan_cli.add_sensitivity_options(p, "training")
 
 
 def _add_training_options(p: Any, recompute_default: str | None) -> None:
@@ -119,6 +120,7 @@ def _add_inference(sub: Any) -> None:
     p.add_argument("--precision", choices=SERVING_PRECISIONS, default="bf16")
     _add_serving_options(p)
     p.add_argument("--json", action="store_true", help="print the API's JSON object")
+    plan_cli.add_sensitivity_options(p, "inference")
 
 
 def _add_serving_options(p: Any) -> None:
@@ -305,7 +307,7 @@ def catalog_records(kind: str, catalog: Catalog) -> list[dict[str, Any]]:
 
 
 #: Options that choose where the estimate's inputs come from, not values of the request itself.
-NOT_REQUEST_VALUES = ("command", "json", "pricing_table", "database_url")
+NOT_REQUEST_VALUES = ("command", "json", "pricing_table", "database_url", *plan_cli.SENSITIVITY_OPTIONS)
 
 
 def run(argv: Sequence[str] | None = None, *, catalog: Catalog | None = None, book: PriceBook | None = None,
@@ -337,6 +339,10 @@ def run(argv: Sequence[str] | None = None, *, catalog: Catalog | None = None, bo
             book = pricing_cli.book_for(args.pricing_table, args.database_url, book)
         if args.command in plan_cli.COMMANDS:
             plan_cli.run(args, catalog, book, out)
+            return 0
+        if args.command in ("training", "inference") and args.sensitivity:
+            values = {k: v for k, v in vars(args).items() if k not in NOT_REQUEST_VALUES}
+            plan_cli.run_estimate_sensitivity(args, values, catalog, book, out)
             return 0
         if args.command == "training":
             values = {k: v for k, v in vars(args).items() if k not in NOT_REQUEST_VALUES}

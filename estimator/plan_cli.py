@@ -6,6 +6,7 @@ the planning API returns (``--json``) or a readable table:
     estimator plan --preset article
     estimator rent-vs-buy --hardware h100-sxm --gpus 1024 --horizon-months 60 [--cost-of-capital 0.08]
     estimator scenario demand --efficiency-gain 10 [--elasticity 1.2 ...] [--fleet-budget-usd 60e9 --fleet-hardware h100-sxm]
+    estimator training --model llama-3.1-70b --tokens 15.6e12 --hardware h100-sxm --gpus 1024 --sensitivity
     estimator scenario demand --compare-baseline llama-3.1-405b --compare-efficient deepseek-v3 --compare-hardware h100-sxm
 
 Bad input exits with status 2 and the reason (``cli.run`` turns the core's errors into that).
@@ -28,6 +29,8 @@ from .planning import figures as pf
 from .planning import presets
 from .planning.capacity import OVERRIDES, CapacityRequest, plan_capacity
 from .planning.demand import demand_scenario, gain_from_comparison
+from .planning.estimate_sensitivity import METRICS as ESTIMATE_METRICS
+from .planning.estimate_sensitivity import analyse_estimate
 from .planning.produce import serving_output, training_output
 from .planning.rent_vs_buy import RentVsBuyRequest, rent_vs_buy
 from .planning.results import capacity_dict, demand_dict, rent_vs_buy_dict, sensitivity_dict
@@ -95,6 +98,25 @@ def add_parsers(sub: Any, add_pricing: Callable[[argparse.ArgumentParser], None]
     s.add_argument("--fleet-power-mw", type=_number)
     s.add_argument("--json", action="store_true")
     add_pricing(s)
+
+
+SENSITIVITY_OPTIONS = ("sensitivity", "sensitivity_metric", "sensitivity_samples")
+
+
+def add_sensitivity_options(p: argparse.ArgumentParser, workload: str) -> None:
+    """``estimator training|inference … --sensitivity``: tornado and Sobol indices of one figure."""
+    p.add_argument("--sensitivity", action="store_true", help="which input matters most (tornado and Sobol)")
+    p.add_argument("--sensitivity-metric", choices=tuple(ESTIMATE_METRICS[workload]),
+                   help=f"the figure to explain (default {next(iter(ESTIMATE_METRICS[workload]))})")
+    p.add_argument("--sensitivity-samples", type=_whole, default=16, help="Sobol base samples, 16-128 (default 16)")
+
+
+def run_estimate_sensitivity(args: argparse.Namespace, values: dict[str, Any], catalog: Catalog, book: PriceBook,
+                             out: Callable[[str], None]) -> None:
+    sens, estimate = analyse_estimate(args.command, values, book, catalog, args.sensitivity_metric,
+                                      args.sensitivity_samples)
+    result = sensitivity_dict(sens, estimate=estimate, label=ESTIMATE_METRICS[args.command][sens.metric].heading)
+    out(json.dumps(result, indent=2) if args.json else sensitivity_table(result))
 
 
 def run(args: argparse.Namespace, catalog: Catalog, book: PriceBook, out: Callable[[str], None]) -> None:
@@ -215,13 +237,13 @@ def demand_table(result: dict[str, Any]) -> str:
 
 def sensitivity_table(result: dict[str, Any]) -> str:
     lines = [f"{result['label']}: {number_text(result['output_at_mid'])} with every input at mid; "
-             f"{result['evaluations']} evaluations", "", f"{'input':28}{'low':>12}{'high':>12}{'swing':>14}"
-             f"{'S1':>8}{'ST':>8}"]
+             f"{result['evaluations']} evaluations", "", f"{'input':28}{'at lowest':>15}{'at highest':>15}"
+             f"{'swing':>15}{'S1':>8}{'ST':>8}"]
     sobol = {s["name"]: s for s in result["sobol"]}
     for bar in result["tornado"]:
         s = sobol.get(bar["name"], {"first_order": 0.0, "total": 0.0})
-        lines.append(f"{bar['name']:28}{number_text(bar['output_at_low']):>12}{number_text(bar['output_at_high']):>12}"
-                     f"{number_text(bar['swing']):>14}{s['first_order']:>8.3f}{s['total']:>8.3f}")
+        lines.append(f"{bar['name']:28}{number_text(bar['output_at_low']):>15}{number_text(bar['output_at_high']):>15}"
+                     f"{number_text(bar['swing']):>15}{s['first_order']:>8.3f}{s['total']:>8.3f}")
     return "\n".join(lines)
 
 

@@ -18,6 +18,8 @@ from estimator.errors import EstimatorError
 from estimator.planning import presets
 from estimator.planning.capacity import OVERRIDES, CapacityPlan, CapacityRequest, plan_capacity
 from estimator.planning.demand import demand_scenario, gain_from_comparison
+from estimator.planning.estimate_sensitivity import DEFAULT_SAMPLES as DEFAULT_ESTIMATE_SAMPLES
+from estimator.planning.estimate_sensitivity import METRICS, analyse_estimate
 from estimator.planning.produce import serving_output, training_output
 from estimator.planning.rent_vs_buy import RentVsBuyRequest, rent_vs_buy
 from estimator.planning.results import capacity_dict, demand_dict, rent_vs_buy_dict, sensitivity_dict
@@ -119,6 +121,16 @@ def sensitivity_json(ready: Ready, values: Mapping[str, Any]) -> bytes:
         return sensitivity_dict(result, plan)
 
     return _encoded(ready, "sensitivity", values, compute)
+
+
+def estimate_sensitivity_json(ready: Ready, workload: str, values: Mapping[str, Any]) -> bytes:
+    def compute(book: PriceBook) -> dict[str, Any]:
+        rest = {k: v for k, v in values.items() if k not in ("metric", "samples", "seed", "pricing_table")}
+        sens, estimate = analyse_estimate(workload, rest, book, ready.catalog, values.get("metric"),
+                                          values.get("samples", DEFAULT_ESTIMATE_SAMPLES), values.get("seed", 1))
+        return sensitivity_dict(sens, estimate=estimate, label=METRICS[workload][sens.metric].heading)
+
+    return _encoded(ready, f"sensitivity-{workload}", values, compute)
 
 
 def article_json(ready: Ready, values: Mapping[str, Any]) -> bytes:

@@ -15,15 +15,17 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from estimator import figures as F
 from estimator.catalog import PRECISIONS
 from estimator.defaults import SERVING_PRECISIONS
-from estimator.planning import capacity, demand, rent_vs_buy, sensitivity
+from estimator.planning import capacity, demand, estimate_sensitivity, rent_vs_buy, sensitivity
 from estimator.planning import figures as pf
 
 from .schemas import (
     POSITIVE,
     AssumptionSchema,
+    InferenceRequestSchema,
     PricingSchema,
     StrictFloat,
     StrictInteger,
+    TrainingRequestSchema,
     Within,
     _PriceFields,
     _StrictSchema,
@@ -179,6 +181,31 @@ class SensitivityRequestSchema(_PriceFields, _StructureFields, _SizeFields):
     seed = StrictInteger(validate=validate.Range(min=0, max=2**31 - 1), metadata=_doc("Sampling seed (default 1)", 1))
 
 
+class _EstimateSensitivityFields(_StrictSchema):
+    samples = StrictInteger(validate=validate.OneOf([2**k for k in range(4, 8)]), metadata=_doc(
+        "Sobol base samples N, a power of 2 from 16 to 128 (N x (inputs + 2) estimates, each a whole estimate; "
+        "default 16; wider confidence intervals than a plan's)", 16))
+    seed = StrictInteger(validate=validate.Range(min=0, max=2**31 - 1), metadata=_doc("Sampling seed (default 1)", 1))
+
+
+def _metric_field(workload: str) -> fields.String:
+    names = tuple(estimate_sensitivity.METRICS[workload])
+    return fields.String(validate=validate.OneOf(names), metadata=_doc(
+        f"The figure to explain (mid): {', '.join(names)} (default {names[0]})", names[0]))
+
+
+class TrainingSensitivityRequestSchema(TrainingRequestSchema, _EstimateSensitivityFields):
+    """A training estimate and the figure whose sensitivity to prices, PUE and goodput to analyse."""
+
+    metric = _metric_field("training")
+
+
+class InferenceSensitivityRequestSchema(InferenceRequestSchema, _EstimateSensitivityFields):
+    """A serving estimate and the figure whose sensitivity to prices and PUE to analyse."""
+
+    metric = _metric_field("inference")
+
+
 CAPACITY_EXAMPLES = {
     "meta-60b-h100": {"summary": "$60B on H100, with what it produces",
                       "value": {"hardware": "h100-sxm", "budget_usd": 60e9, "train": [{"model": "deepseek-v3"},
@@ -193,6 +220,12 @@ DEMAND_EXAMPLES = {
                      "value": {"compare": {"workload": "training", "baseline": "llama-3.1-405b",
                                            "efficient": "deepseek-v3", "hardware": "h100-sxm", "gpus": 2048},
                                "elasticity": 1.2, "fleet": {"hardware": "h100-sxm", "budget_usd": 60e9}}},
+}
+ESTIMATE_SENSITIVITY_EXAMPLES = {
+    "training": {"model": "llama-3.1-70b", "tokens": 15.6e12, "hardware": "h100-sxm", "gpus": 1024,
+                 "metric": "cost_usd.own"},
+    "inference": {"model": "llama-3.1-70b", "hardware": "h100-sxm", "precision": "fp8", "requests_per_s": 10,
+                  "metric": "cost_usd_per_million_tokens.output.own"},
 }
 SENSITIVITY_EXAMPLE = {"hardware": "h100-sxm", "budget_usd": 60e9, "metric": "own_usd_per_used_gpu_hour",
                        "samples": 256}
@@ -234,6 +267,8 @@ def _record(result: str, figure: F.Figure, options: dict[str, Any]) -> fields.Fi
         return fields.Nested(PricingSchema, **options)
     if figure.name == "curve":
         return fields.List(fields.Nested(CurvePointSchema), **options)
+    if figure.key == "estimate":
+        return fields.Dict(**options)
     if figure.key in ("fleet", "plan"):
         return fields.Nested(result_schema(pf.CAPACITY), **options)
     if figure.name in ("month",):

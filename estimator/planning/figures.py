@@ -282,7 +282,11 @@ class SensitivityFigures:
     TORNADO = _records(SENSITIVITY, "tornado", "Tornado", "Largest swing first (see TornadoBar).", _SEN)
     SOBOL = _records(SENSITIVITY, "sobol", "Sobol indices", "Largest total index first (see SobolIndex).", _SEN)
     PLAN = PlanFigure(("plan",), SENSITIVITY, "Plan analysed", "", "The capacity plan.", _CAP, kind=RECORD,
-                      type="object", digits=None)
+                      type="object", digits=None, optional=True, when="for a capacity plan")
+    ESTIMATE = PlanFigure(("estimate",), SENSITIVITY, "Estimate analysed", "",
+                          "The training or serving estimate at the request's values.",
+                          ("estimator.planning.estimate_sensitivity.analyse_estimate",), kind=RECORD, type="object",
+                          digits=None, optional=True, when="for a training or serving estimate")
 
 
 class TornadoBarFigures:

@@ -7,7 +7,7 @@ the CLI (``--json``) and the pages.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..figures import BAND, assemble
@@ -96,14 +96,18 @@ def demand_dict(dem: DemandScenario) -> dict[str, Any]:
         "assumptions": [a.to_dict() for a in dem.assumptions]})
 
 
-def sensitivity_dict(sens: Sensitivity, plan: CapacityPlan) -> dict[str, Any]:
-    label, unit = METRICS[sens.metric]
+def sensitivity_dict(sens: Sensitivity, plan: CapacityPlan | None = None, estimate: Mapping[str, Any] | None = None,
+                     label: str = "") -> dict[str, Any]:
+    """A plan's sensitivity (``plan``), or an estimate's (``estimate`` and the figure's ``label``)."""
+    if plan is not None:
+        name, unit = METRICS[sens.metric]
+        label = f"{name} ({unit})"
     tornado = [_place(pf.TORNADO_BAR, {"name": b.name, "low_input": b.low_input, "high_input": b.high_input,
                                        "output_at_low": b.output_at_low, "output_at_high": b.output_at_high,
                                        "swing": b.swing}) for b in sens.tornado]
     sobol = [_place(pf.SOBOL_INDEX, {"name": s.name, "first_order": s.first_order, "first_order_conf": s.first_order_conf,
                                      "total": s.total, "total_conf": s.total_conf}) for s in sens.sobol]
     return _place(pf.SENSITIVITY, {
-        "metric": sens.metric, "label": f"{label} ({unit})", "output_at_mid": sens.output_at_mid,
+        "metric": sens.metric, "label": label, "output_at_mid": sens.output_at_mid,
         "evaluations": sens.evaluations, "samples": sens.samples, "fixed": list(sens.fixed), "tornado": tornado,
-        "sobol": sobol, "plan": capacity_dict(plan)})
+        "sobol": sobol, **({"plan": capacity_dict(plan)} if plan is not None else {"estimate": dict(estimate or {})})})

@@ -16,6 +16,7 @@ The model evaluated is ``structure.unit_economics`` on numpy arrays: every sampl
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ import numpy as np
 from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import sobol as sobol_sample
 
+from ..bands import Band
 from ..errors import InvalidInputError, out_of_range
 from . import structure as st
 from .capacity import CapacityPlan
@@ -100,34 +102,46 @@ def analyse(plan: CapacityPlan, metric: str = "own_usd_per_used_gpu_hour", sampl
 def _analyse(plan: CapacityPlan, metric: str, samples: int, seed: int) -> Sensitivity:
     if metric not in METRICS:
         raise InvalidInputError(f"Unknown metric {metric!r}; use one of: {', '.join(METRICS)}.", field="metric")
-    if not (MIN_SAMPLES <= samples <= MAX_SAMPLES) or samples & (samples - 1):
-        raise InvalidInputError(f"'samples' must be a power of 2 from {MIN_SAMPLES} to {MAX_SAMPLES} (Sobol "
-                                f"sequences are balanced at powers of 2), got {samples!r}.", field="samples")
-    bands = plan.structure.bands
-    mid = {name: float(bands[name].mid) for name in st.INPUT_NAMES}
-    bounds = {n: (min(b.low, b.mid, b.high), max(b.low, b.mid, b.high)) for n, b in bands.items()}
-    varied = [n for n in st.INPUT_NAMES if bounds[n][1] > bounds[n][0]]
-    fixed = tuple(n for n in st.INPUT_NAMES if n not in varied)
-    tornado = tuple(sorted((_bar(plan, metric, mid, n, *bounds[n]) for n in varied), key=lambda b: -b.swing))
+    check_samples(samples)
+    return run_analysis(metric, plan.structure.bands, st.INPUT_NAMES, lambda p: evaluate(plan, metric, p), samples,
+                        seed)
+
+
+def check_samples(samples: int, low: int = MIN_SAMPLES, high: int = MAX_SAMPLES) -> None:
+    if not (low <= samples <= high) or samples & (samples - 1):
+        raise InvalidInputError(f"'samples' must be a power of 2 from {low} to {high} (Sobol sequences are "
+                                f"balanced at powers of 2), got {samples!r}.", field="samples")
+
+
+def run_analysis(metric: str, bands: Mapping[str, Band], names: Sequence[str], model: Callable[[dict[str, Any]], Any],
+                 samples: int, seed: int) -> Sensitivity:
+    """Tornado and Sobol indices of ``model`` (a function of one value per input name: floats, or numpy
+    arrays of every Sobol sample at once) over the inputs whose band is not one value (``samples``: a power of 2,
+    checked by the caller)."""
+    mid = {name: float(bands[name].mid) for name in names}
+    bounds = {n: (min(bands[n].low, bands[n].mid, bands[n].high), max(bands[n].low, bands[n].mid, bands[n].high))
+              for n in names}
+    varied = [n for n in names if bounds[n][1] > bounds[n][0]]
+    fixed = tuple(n for n in names if n not in varied)
+    at_mid = float(model(mid))
+    tornado = tuple(sorted((_bar(model, mid, n, *bounds[n]) for n in varied), key=lambda b: -b.swing))
     if not varied:
-        return Sensitivity(metric, float(evaluate(plan, metric, mid)), (), (), len(tornado) * 2 + 1, samples, fixed)
+        return Sensitivity(metric, at_mid, (), (), 1, samples, fixed)
     problem = {"num_vars": len(varied), "names": varied, "bounds": [list(bounds[n]) for n in varied]}
     x = sobol_sample.sample(problem, samples, calc_second_order=False, seed=seed)
     params: dict[str, Any] = {**mid, **{n: x[:, i] for i, n in enumerate(varied)}}
     with np.errstate(all="ignore"):
-        y = np.asarray(evaluate(plan, metric, params), dtype=float)
+        y = np.asarray(model(params), dtype=float)
     if not np.all(np.isfinite(y)):
         raise InvalidInputError("An input is too large or too small for the sensitivity analysis: some scenarios "
                                 "overflowed. Use values in the range of real plans.", field=None)
     sobol = _indices(problem, y, varied, seed)
-    return Sensitivity(metric, float(evaluate(plan, metric, mid)), tornado, sobol, int(len(y)) + 2 * len(varied) + 1,
-                       samples, fixed)
+    return Sensitivity(metric, at_mid, tornado, sobol, int(len(y)) + 2 * len(varied) + 1, samples, fixed)
 
 
-def _bar(plan: CapacityPlan, metric: str, mid: dict[str, float], name: str, low: float, high: float) -> TornadoBar:
-    at_low = float(evaluate(plan, metric, {**mid, name: low}))
-    at_high = float(evaluate(plan, metric, {**mid, name: high}))
-    return TornadoBar(name, low, high, at_low, at_high)
+def _bar(model: Callable[[dict[str, Any]], Any], mid: dict[str, float], name: str, low: float,
+         high: float) -> TornadoBar:
+    return TornadoBar(name, low, high, float(model({**mid, name: low})), float(model({**mid, name: high})))
 
 
 def _indices(problem: dict[str, Any], y: Any, varied: list[str], seed: int) -> tuple[SobolIndex, ...]:

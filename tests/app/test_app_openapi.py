@@ -95,6 +95,8 @@ def test_paths(spec):
         "/api/v1/plans/presets/article",
         "/api/v1/scenarios/demand",
         "/api/v1/sensitivity",
+        "/api/v1/sensitivity/training",
+        "/api/v1/sensitivity/inference",
     }
     training = spec["paths"]["/api/v1/estimates/training"]["post"]
     assert training["requestBody"]["content"]["application/json"]["schema"] == {

@@ -107,3 +107,17 @@ def test_openapi_documents_the_plans(client):
     assert schemas["DemandRequest"]["properties"]["elasticity"]["maximum"] == 5.0
     for path in ("/api/v1/plans/rent-vs-buy", "/api/v1/scenarios/demand", "/api/v1/sensitivity"):
         assert "422" in doc["paths"][path]["post"]["responses"]
+
+
+def test_estimate_sensitivity_endpoints(client):
+    body = {"model": "llama-3.1-70b", "tokens": 15.6e12, "hardware": "h100-sxm", "gpus": 1024}
+    response = client.post("/api/v1/sensitivity/training", json={**body, "metric": "cost_usd.own"})
+    result = response.get_json()
+    assert response.status_code == 200
+    assert result["estimate"] == client.post("/api/v1/estimates/training", json=body).get_json()
+    assert result["label"] == "Owning them (capex share, energy, hosting) (USD)"
+    assert result["tornado"][0]["name"] == "goodput"
+    response = client.post("/api/v1/sensitivity/inference", json={"model": "llama-3.1-8b", "hardware": "l4",
+                                                                  "metric": "gpu_hours"})
+    assert response.status_code == 422
+    assert response.get_json()["errors"][0]["pointer"] == "/metric"

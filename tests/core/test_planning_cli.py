@@ -67,3 +67,14 @@ def test_bad_input_exits_2(capsys, argv, message):
     code, out, err = call(argv, capsys)
     assert (code, out) == (2, "")
     assert err == f"estimator: error: {message}\n"
+
+
+def test_sensitivity_on_an_estimate(capsys):
+    code, out, _ = call(["training", "--model", "llama-3.1-70b", "--tokens", "15.6e12", "--hardware", "h100-sxm",
+                         "--gpus", "1024", "--sensitivity", "--json"], capsys)
+    body = json.loads(out)
+    assert code == 0 and body["metric"] == "cost_usd.own" and body["tornado"][0]["name"] == "goodput"
+    code, out, err = call(["inference", "--model", "llama-3.1-8b", "--hardware", "l4", "--sensitivity",
+                           "--sensitivity-samples", "100"], capsys)
+    assert code == 2 and err == ("estimator: error: 'samples' must be a power of 2 from 16 to 128 (Sobol sequences "
+                                 "are balanced at powers of 2), got 100.\n")

@@ -61,3 +61,38 @@ def test_bad_input(plans, kwargs, field, message):
     with pytest.raises(InvalidInputError) as caught:
         analyse(plans[GOLDEN[0]], **kwargs)
     assert (caught.value.field, caught.value.message) == (field, message)
+
+
+# --- A training or serving estimate (estimator/planning/estimate_sensitivity.py) -----------------------
+TRAINING = {"model": "llama-3.1-70b", "tokens": 15.6e12, "hardware": "h100-sxm", "gpus": 1024}
+
+
+def test_estimate_sensitivity_calls_the_estimate(catalog, book):
+    from estimator.inputs import training_request
+    from estimator.planning.estimate_sensitivity import analyse_estimate
+    from estimator.training import estimate_training
+
+    sens, base = analyse_estimate("training", TRAINING, book, catalog, "cost_usd.own", samples=64)
+    assert base == estimate_training(training_request(catalog, TRAINING), book, catalog).to_dict()
+    bar = next(b for b in sens.tornado if b.name == "goodput")
+    # Goodput at its lowest (0.4478): the same run takes more reserved GPU-hours, so owning costs more.
+    low = estimate_training(training_request(catalog, {**TRAINING, "goodput": 0.4478, "usd_per_gpu_hour": 5.5775,
+                                                       "capex_usd_per_gpu": 40312.5, "usd_per_kwh": 0.0806,
+                                                       "pue": 1.2}), book, catalog).to_dict()
+    assert bar.output_at_low == pytest.approx(low["cost_usd"]["own"]["mid"])
+    assert sens.tornado[0].name in {s.name for s in sens.sobol[:2]}
+    by_name = {s.name: s for s in sens.sobol}
+    assert abs(by_name["usd_per_gpu_hour"].total) < 0.01  # the rental price does not enter the cost of owning
+
+
+def test_estimate_sensitivity_leaves_given_inputs_fixed(catalog, book):
+    from estimator.planning.estimate_sensitivity import analyse_estimate
+
+    sens, _ = analyse_estimate("inference", {"model": "llama-3.1-8b", "hardware": "l4", "precision": "fp8",
+                                             "pue": 1.3}, book, catalog, samples=64)
+    assert sens.fixed == ("pue",)
+    assert sens.tornado[0].name == "capex_usd_per_gpu"
+    with pytest.raises(InvalidInputError) as caught:
+        analyse_estimate("training", TRAINING, book, catalog, "speed")
+    assert caught.value.message == ("Unknown metric 'speed' for training; use one of: cost_usd.own, cost_usd.rent, "
+                                    "energy_mwh, gpu_hours.")

@@ -9,10 +9,18 @@ from typing import Any
 from flask import Response
 
 from ..jsonsafe import json_response
-from ..plan_run import article_json, capacity_json, demand_json, rent_vs_buy_json, sensitivity_json
+from ..plan_run import (
+    article_json,
+    capacity_json,
+    demand_json,
+    estimate_sensitivity_json,
+    rent_vs_buy_json,
+    sensitivity_json,
+)
 from ..plan_schemas import (
     CAPACITY_EXAMPLES,
     DEMAND_EXAMPLES,
+    ESTIMATE_SENSITIVITY_EXAMPLES,
     RENT_VS_BUY_EXAMPLE,
     SENSITIVITY_EXAMPLE,
     ArticlePresetSchema,
@@ -20,10 +28,12 @@ from ..plan_schemas import (
     CapacityRequestSchema,
     DemandRequestSchema,
     DemandScenarioSchema,
+    InferenceSensitivityRequestSchema,
     RentVsBuyRequestSchema,
     RentVsBuySchema,
     SensitivityRequestSchema,
     SensitivitySchema,
+    TrainingSensitivityRequestSchema,
 )
 from ..state import ready_state
 from . import Blueprint
@@ -89,6 +99,27 @@ def post_sensitivity(data: dict[str, Any]) -> Response:
     (SALib) over the same inputs.
     """
     return json_response(sensitivity_json(ready_state(), data))
+
+
+def _estimate_sensitivity(workload: str) -> Any:
+    schema = TrainingSensitivityRequestSchema if workload == "training" else InferenceSensitivityRequestSchema
+
+    def post(data: dict[str, Any]) -> Response:
+        return json_response(estimate_sensitivity_json(ready_state(), workload, data))
+
+    inputs = "prices, PUE and goodput" if workload == "training" else "prices and PUE"
+    post.__doc__ = (f"Which input matters most for a {workload} estimate: {inputs}.\n\nEach evaluation is the "
+                    "estimate itself with those inputs given; tornado and Sobol indices (SALib) over their bands.")
+    post.__name__ = f"post_{workload}_sensitivity"
+    view = blp.problem_responses(_INVALID)(post)
+    view = blp.alt_response(200, schema=SensitivitySchema, success=True, description="Tornado and Sobol indices; "
+                            f"identical to `estimator {workload} --sensitivity --json`.")(view)
+    view = blp.arguments(schema(), example=ESTIMATE_SENSITIVITY_EXAMPLES[workload])(view)
+    return blp.route(f"/sensitivity/{workload}", methods=["POST"], endpoint=f"sensitivity_{workload}")(view)
+
+
+post_training_sensitivity = _estimate_sensitivity("training")
+post_inference_sensitivity = _estimate_sensitivity("inference")
 
 
 @blp.route("/plans/presets/article", methods=["GET"])
