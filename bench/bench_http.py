@@ -187,7 +187,9 @@ def gunicorn_settings(env: dict[str, str]) -> dict[str, Any]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
-    return {k: conf[k] for k in ("worker_class", "workers", "threads")}
+    worker = conf["worker_class"]
+    return {"worker_class": getattr(worker, "__name__", worker), "workers": conf["workers"],
+            "threads": conf.get("threads", 1)}  # gevent workers: one thread, a greenlet per connection
 
 
 def start_server(port: int, log: Path) -> subprocess.Popen[bytes]:

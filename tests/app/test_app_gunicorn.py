@@ -220,3 +220,51 @@ def test_upload_cut_short_is_never_imported(server):
     assert status == 400
     assert json.loads(data)["detail"].startswith("The upload ended before its closing multipart boundary")
     assert "cut" not in pricing_tables(server)
+
+
+# --- Slow and idle clients (issue 13): with gthread (2 threads a worker), four connections trickling a
+# request stopped the service and forty idle ones took it down for 30 s.
+def _trickling(port: int) -> socket.socket:
+    """A connection whose request headers arrived and whose body comes a byte at a time."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    sock.sendall(b"POST /api/v1/estimates/training HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: 1000\r\n\r\n{")
+    return sock
+
+
+def test_the_service_answers_while_50_connections_sit_idle_and_10_trickle(server):
+    idle = [socket.create_connection(("127.0.0.1", server), timeout=10) for _ in range(50)]
+    trickling = [_trickling(server) for _ in range(10)]
+    try:
+        for _ in range(5):
+            for sock in trickling:
+                sock.sendall(b" ")
+            status, _, body = request(server, "GET", "/healthz")  # the client gives up after 10 s
+            assert (status, json.loads(body)) == (200, {"status": "ok"})
+            time.sleep(0.2)
+    finally:
+        for sock in idle + trickling:
+            sock.close()
+
+
+def _closed_by_the_server(sock: socket.socket) -> bytes:
+    """What the server sends before it closes the connection (b'' if nothing)."""
+    sock.settimeout(40)  # far beyond the server's read timeouts: a recv that times out here means never
+    received = b""
+    while chunk := sock.recv(65536):
+        received += chunk
+    return received
+
+
+def test_a_stalled_request_line_or_body_is_dropped_by_the_server(server):
+    """Headers must arrive within keepalive (5 s), and a body may not stall for READ_TIMEOUT_S (15 s)."""
+    header = socket.create_connection(("127.0.0.1", server), timeout=10)
+    header.sendall(b"GET /healthz HT")
+    body = _trickling(server)
+    try:
+        assert _closed_by_the_server(header) == b""
+        answer = _closed_by_the_server(body)
+        assert answer == b"" or answer.startswith(b"HTTP/1.1 4")
+    finally:
+        header.close()
+        body.close()
