@@ -155,3 +155,12 @@ def test_bad_input(catalog, book, values, field, message):
         plan(catalog, book, "h100-sxm", **values)
     assert caught.value.field == field
     assert caught.value.message == message
+
+
+def test_seed_readme_documents_the_planning_defaults():
+    from estimator.catalog import SEEDS_DIR
+
+    readme = (SEEDS_DIR / "README.md").read_text(encoding="utf-8")
+    header = (SEEDS_DIR / "planning" / "defaults.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+    for name in (*header, *load_defaults()):
+        assert f"`{name}`" in readme, f"planning/defaults.csv: {name} is not documented in seeds/README.md"
