@@ -19,7 +19,7 @@ from flask import Flask, Response
 
 from estimator.instance import instance_path
 
-from . import api, errors, requestlog, state, web
+from . import api, errors, pricing_ops, requestlog, state, web
 from .api import health
 from .config import DefaultConfig, check_types, raw_text_settings
 from .jsonsafe import AsciiIntegerConverter, StrictJSONProvider, check_query_text
@@ -57,6 +57,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     state.init_app(app)
     errors.register_error_handlers(app)
     app.before_request(check_query_text)  # no NUL, ESC or bidi override in a query string (the pages' forms)
+    pricing_ops.init_app(app)  # failed authentication rate-limited (Flask-Limiter)
     api.init_app(app)  # after our handlers: flask-smorest's HTTPException handler is ours too
     app.register_blueprint(health.bp)
     web.init_app(app)

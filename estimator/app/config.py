@@ -35,6 +35,9 @@ class DefaultConfig:
     #: writes answer 403 saying how to enable them. Reads are open. At least 32 characters
     #: (``MIN_ADMIN_TOKEN_CHARS``; under TESTING any length), refused at start-up otherwise.
     ADMIN_TOKEN: str = ""
+    #: Failed authentications (401) one address may get from one endpoint in a window, in
+    #: Flask-Limiter's notation; then 429 until the window passes. Empty: no limit.
+    AUTH_FAILURES_LIMIT: str = "10 per minute"
     #: The name recorded as ``created_by`` for versions written with ADMIN_TOKEN.
     ADMIN_TOKEN_NAME: str = "admin"
     #: Largest pricing upload in bytes (checked against what is actually read, chunked bodies included).

@@ -27,6 +27,7 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, current_app, render_template, request
+from flask_limiter import RateLimitExceeded
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -298,6 +299,10 @@ def problem_from_http(error: HTTPException) -> ProblemError:
     data = getattr(error, "data", None) or {}
     if status == 422 and "messages" in data:  # webargs/flask-smorest validation abort
         return problem_from_messages(data["messages"])
+    if isinstance(error, RateLimitExceeded):  # only failed authentication is counted (pricing_ops.init_app)
+        wait = error.limit.limit.get_expiry()
+        detail = f"Too many failed authentications from this address ({error.limit.limit}); try again in {wait} s."
+        return ProblemError(429, detail, headers={"Retry-After": str(wait)})
     if status >= 500:
         detail = _HTTP_DETAILS[500]
     elif status in _HTTP_DETAILS:

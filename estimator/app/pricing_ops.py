@@ -16,7 +16,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from flask import Request, current_app, request
+from flask import Flask, Request, Response, current_app, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from pricing.books import seed_sheets
@@ -34,6 +36,27 @@ def store_of(ready: Ready) -> PricingStore:
     if ready.store is None:
         raise ProblemError(503, "The pricing store is not configured; see ESTIMATOR_DATABASE_URL.")
     return ready.store
+
+
+def _failed_authentication(response: Response) -> bool:
+    return response.status_code == 401
+
+
+def init_app(app: Flask) -> None:
+    """Rate-limit failed authentication (Flask-Limiter): each endpoint counts the 401s it answers an
+    address, and past ``AUTH_FAILURES_LIMIT`` ("10 per minute") answers that address 429 until the
+    window passes. Counts live in each worker's memory (no shared store): with N workers an address
+    gets at most N times the limit. Behind a proxy the address is the proxy's (gunicorn passes on
+    X-Forwarded-For only from ``forwarded_allow_ips``), so the limit then holds for everyone at once."""
+    limit = app.config["AUTH_FAILURES_LIMIT"]
+    app.extensions["estimator_limiter"] = Limiter(
+        get_remote_address,
+        app=app,
+        default_limits=[limit] if limit else [],
+        default_limits_deduct_when=_failed_authentication,
+        storage_uri="memory://",
+        enabled=bool(limit),
+    )
 
 
 def writes_enabled() -> bool:

@@ -465,3 +465,27 @@ def test_a_pages_csrf_token_expires(app, client, monkeypatch):
     monkeypatch.setattr(csrf.time, "time", lambda: served + 2 * 3600 - 60)
     form["file"] = (io.BytesIO(gpu_csv("1.99").encode()), "gpu.csv")
     assert client.post("/pricing", data=form, content_type="multipart/form-data").status_code in (200, 303)
+
+
+def test_failed_authentication_is_rate_limited_per_address(client, problem):
+    """Ten wrong tokens a minute from one address on one endpoint; the eleventh request is 429 with
+    Retry-After (even with the right token, until the window passes); other addresses are not affected,
+    and requests that authenticate are not counted (Flask-Limiter, AUTH_FAILURES_LIMIT)."""
+    here, there = {"REMOTE_ADDR": "192.0.2.7"}, {"REMOTE_ADDR": "192.0.2.8"}
+    wrong = {"Authorization": "Bearer not-the-token"}
+
+    def post(headers, environ):
+        data = {"file": (io.BytesIO(gpu_csv("1.99").encode()), "gpu.csv"), "sheet": "gpu_prices"}
+        return client.post("/api/v1/pricing-tables/acme/versions", data=data, headers=headers,
+                           content_type="multipart/form-data", environ_base=environ)
+
+    for _ in range(12):
+        assert post(AUTH, there).status_code == 201  # successes are not counted
+    for _ in range(10):
+        assert post(wrong, here).status_code == 401
+    response = post(AUTH, here)
+    detail = ("Too many failed authentications from this address (10 per 1 minute); try again in 60 s.")
+    assert (response.status_code, response.headers["Retry-After"]) == (429, "60")
+    assert response.get_json() == problem(429, "Too Many Requests", detail)
+    assert post(wrong, there).status_code == 401
+    assert client.get("/api/v1/pricing-tables", environ_base=here).status_code == 200  # reads never fail auth
