@@ -11,7 +11,8 @@ longer blocks anyone. Read timeouts, so that no connection is held for ever:
 
 - request line and headers: within ``keepalive`` (5 s) of the connection opening or of the
   previous response (gunicorn's async workers time the header read with it), else closed;
-- a body: ``READ_TIMEOUT_S`` (15 s) without a byte ends the request (the client's socket timeout);
+- a body: ``READ_TIMEOUT_S`` (15 s, ``GUNICORN_READ_TIMEOUT``) without a byte ends the request
+  (the client's socket timeout);
 - ``worker_connections`` (1,000 per worker) bounds the connections a worker holds at once.
 
 A buffering reverse proxy (nginx) in front stays a good idea where the service faces the
@@ -38,8 +39,8 @@ bind = os.environ.get("ESTIMATOR_BIND", "127.0.0.1:8000")
 # worker, gevent overlaps reading and writing sockets with computing (one computation at a time, as
 # threads sharing the GIL would). bench/bench_http.py measures the throughput (docs/benchmarks.md).
 workers = int(os.environ.get("WEB_CONCURRENCY", str(max(2, os.cpu_count() or 1))))
-#: Seconds a request body may go without a byte before its request is ended.
-READ_TIMEOUT_S = 15
+#: Seconds a request body may go without a byte before its request is ended (GUNICORN_READ_TIMEOUT).
+READ_TIMEOUT_S = float(os.environ.get("GUNICORN_READ_TIMEOUT", "15"))
 
 
 class BoundedGeventWorker(GeventWorker):
