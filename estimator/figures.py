@@ -546,7 +546,61 @@ def metric(name: str) -> Metric | None:
     return next((m for ms in METRICS.values() for m in ms if m.name == name), None)
 
 
+#: What each assumption an estimate lists (``bands.Assumption.name``) is, in words, for pages,
+#: downloads and tables (the unit stays in its own column); a name not declared here shows as its
+#: words with a capital (``assumption_label``).
+ASSUMPTION_LABELS = {
+    "tokens": "Training tokens",
+    "flops_per_token": "Model FLOPs per token",
+    "sequence_tokens": "Sequence length",
+    "recompute": "Activation recomputation",
+    "peak_tflops": "GPU dense peak at this precision",
+    "gemm_compute_efficiency": "Matrix-product efficiency (of the dense peak)",
+    "gemm_roofline": "Matrix-product roofline (measured)",
+    "moe_roofline": "MoE-layer roofline (measured)",
+    "parallel_layout": "Parallel layout",
+    "elementwise_factor": "Element-wise traffic factor (fitted)",
+    "expert_parallel_overlap": "Expert-parallel all-to-all hidden (fitted)",
+    "steady_state_spread": "Steady-state time spread",
+    "attention_precision": "Attention precision",
+    "goodput": "Goodput (useful share of reserved GPU time)",
+    "utilisation_override": "Utilisation (given)",
+    "training_state_bytes_per_param": "Weights, gradients and optimizer state per parameter",
+    "usable_hbm_fraction": "Usable share of GPU memory",
+    "deadline_days": "Deadline",
+    "rent_usd_per_gpu_hour": "Rental price",
+    "capex_usd_per_gpu": "Purchase price per GPU",
+    "electricity_usd_per_kwh": "Electricity price",
+    "hosting_usd_per_kw_month": "Colocation price",
+    "capex_life_years": "Useful life of the hardware",
+    "pue": "PUE (facility power / IT power)",
+    "grid_kg_co2_per_kwh": "Grid carbon intensity",
+    "gpu_power_fraction_compute_bound": "GPU power when compute-bound (of TDP)",
+    "gpu_power_fraction_memory_bound": "GPU power when memory-bound (of TDP)",
+    "gpu_power_fraction_idle": "GPU power when idle (of TDP)",
+    "gpu_tdp_w": "GPU board power (TDP)",
+    "server_overhead_nameplate_w_per_gpu": "Rest of the server, nameplate power per GPU",
+    "server_overhead_fraction": "Rest of the server, drawn share of nameplate",
+    "contracted_kw_per_gpu": "Contracted power per GPU (colocation)",
+    "weight_bytes_per_param": "Weight bytes per parameter",
+    "kv_cache_bytes_per_token": "KV cache per token",
+    "serving_memory_fraction": "Usable share of GPU memory (serving)",
+    "decode_step_overhead_s": "Fixed time per decode step",
+    "serving_spread": "Serving time spread",
+    "tpot_target_percentile": "Percentile a TPOT target is checked at",
+    "input_tokens": "Prompt tokens per request",
+    "output_tokens": "Output tokens per request",
+    "peak_to_average": "Peak-to-average load",
+}
+
+
+def assumption_label(name: str) -> str:
+    """An assumption's name in words: declared in ``ASSUMPTION_LABELS``, else ``gpu_tdp_w`` → ``Gpu tdp w``."""
+    return ASSUMPTION_LABELS.get(name) or name.replace("_", " ").capitalize()
+
+
 __all__ = [
+    "ASSUMPTION_LABELS",
     "BAND",
     "FIGURES",
     "GROUPS",
@@ -565,6 +619,7 @@ __all__ = [
     "Serving",
     "Training",
     "assemble",
+    "assumption_label",
     "find",
     "members",
     "metric",

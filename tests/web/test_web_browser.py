@@ -230,7 +230,7 @@ def test_the_article_preset_shows_three_models(open_page):
     page.goto("/compare")
     page.get_by_role("link", name=re.compile(r"^article ")).click()
     page.wait_for_url(re.compile(r"/compare\?workload=inference&preset=article"))
-    assert "3 model(s) estimated" in page.locator(".headline").inner_text()
+    assert "3 models estimated" in page.locator(".headline").inner_text()
     cards = page.locator(".model-card")
     assert cards.locator("h4").all_inner_texts() == ["Llama 3.1 405B baseline", *ARTICLE_MODELS[1:]]
     assert cards.first.locator("dt").all_inner_texts() == [

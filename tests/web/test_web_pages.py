@@ -417,7 +417,7 @@ def test_the_landing_page_links_the_article_preset(client):
         response = client.get(href)
         assert response.status_code == 200
         assert page_of(response).count('data-key="metrics.') > 0
-        assert "3 model(s) estimated" in page_of(response)
+        assert "3 models estimated" in page_of(response)
 
 
 def test_a_missing_choice_is_not_shown_as_the_first_option(client):

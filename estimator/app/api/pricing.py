@@ -200,7 +200,7 @@ def list_versions(name: str) -> Response:
 @blp.alt_response(415, **_PROBLEMS, description="Not multipart, or not an xlsx / ods / UTF-8 csv file.")
 @blp.alt_response(422, **_PROBLEMS, description="The file has problems: every one, by sheet, row and column.")
 def upload_version(name: str) -> tuple[Response, int, dict[str, str]]:
-    """Import a spreadsheet as the next version of ``name`` (created on first upload).
+    """Import a spreadsheet as the next version of `name` (created on first upload).
 
     All or nothing: a file with any problem changes nothing and the 422 lists every problem.
     """
@@ -235,7 +235,7 @@ def get_version(name: str, number: int) -> Response:
 @blp.alt_response(404, **_PROBLEMS, description="No such table or version.")
 @blp.alt_response(422, **_PROBLEMS, description="from / to missing or not version numbers; the seed table.")
 def diff_versions(name: str) -> Response:
-    """Rows added, removed and changed between ``?from=<a>&to=<b>`` (rows matched by each sheet's key)."""
+    """Rows added, removed and changed between `?from=<a>&to=<b>` (rows matched by each sheet's key)."""
     store = _store(ready_state())
     _not_seed(name)
     validate_name(name, field="name")

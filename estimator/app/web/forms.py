@@ -603,12 +603,20 @@ class Form:
             candidates = [".".join(parts[:2]), parts[0]] if parts else []
             name = next((c for c in candidates if c in fields_by_name), "")
             if name:
-                fields_by_name[name].errors.append(str(item["detail"]))
+                fields_by_name[name].errors.append(plain(str(item["detail"])))
             else:
-                self.general_errors.append(str(item["detail"]))
+                self.general_errors.append(plain(str(item["detail"])))
         for group in self.fieldsets:
             if group.parent and any(f.errors for f in group.fields):
                 group.open = True
+
+
+_CODE = re.compile(r"`+([^`]+)`+")
+
+
+def plain(message: str) -> str:
+    """A core message for a page: its Markdown/reST code marks (```estimator catalog```) become quotes."""
+    return _CODE.sub(r"‘\1’", message)
 
 
 def _fieldsets(

@@ -30,6 +30,12 @@ def fmt(value: Any) -> str:
     return number_text(value)
 
 
+def counted(value: Any, singular: str, plural: str = "") -> str:
+    """A count with its noun in the right number: ``1 replica``, ``3 replicas``, ``1.5 GPUs``."""
+    word = singular if value == 1 else plural or f"{singular}s"
+    return f"{fmt(value)} {word}"
+
+
 @dataclass(frozen=True)
 class Cell:
     """One table cell: the text shown and, for a figure, its raw value and path in the result."""
@@ -101,7 +107,16 @@ def value_table(caption: str, result: Mapping[str, Any], rows: Iterable[Figure] 
     return Table(caption, ("Figure", "Value", "Unit"), tuple(out), note) if out else None
 
 
+#: The assumptions table's value column: a band's three values are those behind each estimate
+#: (the low estimate uses the highest utilisation), not a sorted range like a result's.
+ASSUMPTION_VALUE_HEADING = "Value (used for the low / mid / high estimate)"
+ASSUMPTION_NOTE = ("Where an input has three values, each is the one used for the low, mid or high estimate, in that "
+                   "order: the low estimate takes the most favourable input (the highest goodput, the lowest price), "
+                   "so the three need not rise left to right.")
+
+
 def assumptions_table(assumptions: Sequence[Mapping[str, Any]]) -> Table:
+    """Every input the estimate used, by its readable label (``figures.assumption_label``)."""
     rows = []
     for i, a in enumerate(assumptions):
         value = a.get("value")
@@ -111,14 +126,15 @@ def assumptions_table(assumptions: Sequence[Mapping[str, Any]]) -> Table:
             cell = figure(value, f"assumptions.{i}.value")
         rows.append(
             Row(
-                str(a.get("name", "")).replace("_", " "),
+                figures.assumption_label(str(a.get("name", ""))),
                 (cell, Cell(unit_text(str(a.get("unit", "")))), Cell(str(a.get("source", "")), css="source")),
             )
         )
     return Table(
         "Assumptions: every input the estimate used, with its source",
-        ("Name", "Value (low / mid / high)", "Unit", "Source"),
+        ("Input", ASSUMPTION_VALUE_HEADING, "Unit", "Source"),
         tuple(rows),
+        ASSUMPTION_NOTE,
         stack=True,
     )
 
@@ -129,11 +145,15 @@ _PRICE_UNITS = {
     "usd_per_kwh": "USD per kWh",
     "usd_per_kw_month": "USD per kW-month",
 }
+#: Other assumption units in words, where the core's short form would puzzle a reader.
+_UNITS = {**_PRICE_UNITS, "kg_co2_per_kwh": "kg CO₂ per kWh", "B": "bytes", "B/param": "bytes per parameter",
+          "FLOP/token": "FLOP per token", "x counted bytes": "× counted bytes", "x busy time": "× busy time",
+          "x step and prefill time": "× step and prefill time"}
 
 
 def unit_text(unit: str) -> str:
-    """A price unit in words (``usd_per_gpu_hour`` → USD per GPU-hour); other units as they are."""
-    return _PRICE_UNITS.get(unit, unit)
+    """A unit in words (``usd_per_gpu_hour`` → USD per GPU-hour, ``B`` → bytes); others as they are."""
+    return _UNITS.get(unit, unit)
 
 
 def price_kind(price: Mapping[str, Any]) -> str:
@@ -421,6 +441,16 @@ def _mid(f: Figure, result: Mapping[str, Any]) -> Any:
     return band["mid"] if band is not None else None
 
 
+def default_deadline_note(result: Mapping[str, Any]) -> str:
+    """A training result sized for the default deadline (no GPU count or deadline given) says so."""
+    found = next((a for a in result.get("assumptions", ()) if isinstance(a, Mapping) and a.get("name") == "deadline_days"),
+                 None)
+    if found is None:
+        return ""
+    return (f" No GPU count or deadline was given, so the GPUs are those that finish in {fmt(found.get('value'))} "
+            "days, the default deadline: give either to change it.")
+
+
 def headline(kind: str, result: Mapping[str, Any], names: Mapping[str, str]) -> str:
     """One sentence with the mid figures a reader looks for first."""
 
@@ -433,12 +463,13 @@ def headline(kind: str, result: Mapping[str, Any], names: Mapping[str, str]) -> 
             f"{name(T.MODEL)} trained on {fmt(T.TOKENS.value(result))} tokens with {fmt(T.GPU_COUNT.value(result))} × "
             f"{name(T.HARDWARE)} in {T.PRECISION.value(result)}: about {fmt(_mid(T.WALL_CLOCK_DAYS, result))} days, "
             f"{fmt(_mid(T.GPU_HOURS, result))} GPU-hours and {fmt(_mid(T.RENT, result))} USD to rent "
-            "the GPUs (mid estimate)."
+            "the GPUs (mid estimate)." + default_deadline_note(result)
         )
     if kind == "inference":
         text = (
-            f"{name(S.MODEL)} on {name(S.HARDWARE)} in {S.PRECISION.value(result)}: {fmt(S.REPLICAS.value(result))} "
-            f"replica(s) of {fmt(S.GPUS_PER_REPLICA.value(result))} GPUs, {fmt(S.GPU_COUNT.value(result))} GPUs in all; "
+            f"{name(S.MODEL)} on {name(S.HARDWARE)} in {S.PRECISION.value(result)}: "
+            f"{counted(S.REPLICAS.value(result), 'replica')} of {counted(S.GPUS_PER_REPLICA.value(result), 'GPU')}, "
+            f"{counted(S.GPU_COUNT.value(result), 'GPU')} in all; "
             f"{fmt(_mid(S.COST_OUTPUT_RENT, result))} USD per million output tokens "
             "renting the GPUs (mid estimate)"
         )
@@ -450,4 +481,4 @@ def headline(kind: str, result: Mapping[str, Any], names: Mapping[str, str]) -> 
     baseline = str(result.get("baseline", ""))
     first = next((r for r in result.get("rows", ()) if isinstance(r, Mapping) and "hardware" in r), {})
     where = f" on {names.get(first['hardware'], first['hardware'])} in {first.get('precision')}" if first else ""
-    return f"{ran} model(s) estimated{where}; ratios are to {names.get(baseline, baseline)}."
+    return f"{counted(ran, 'model')} estimated{where}; ratios are to {names.get(baseline, baseline)}."

@@ -17,7 +17,7 @@ from estimator import figures
 from estimator.figures import Figure
 
 from .charts import Bar, Chart
-from .present import SCENARIOS, fmt, ran_rows
+from .present import SCENARIOS, counted, fmt, ran_rows
 
 T, S = figures.Training, figures.Serving
 
@@ -118,7 +118,7 @@ def stats(kind: str, result: Mapping[str, Any], power: tuple[str, float] | None 
                 fleet["low"] if fleet else None,
                 fleet["high"] if fleet else None,
                 S.GPU_COUNT.key,
-                f"{fmt(S.REPLICAS.value(result))} replica(s) of {fmt(S.GPUS_PER_REPLICA.value(result))}",
+                f"{counted(S.REPLICAS.value(result), 'replica')} of {counted(S.GPUS_PER_REPLICA.value(result), 'GPU')}",
             ),
             _power_stat(result, POWER[kind], "Facility power to supply", "every GPU busy, × PUE", power),
             _stat_from_band("Energy per day", result, S.ENERGY_PER_DAY, "at the average load"),
