@@ -213,6 +213,8 @@ def test_fill_the_estimate_form_and_see_the_table_and_the_chart(open_page, viewp
     assert page.get_by_role("heading", name="Result", exact=True).is_visible()
     assert page.locator(".headline").inner_text().startswith("Llama 3.1 70B trained on 15 trillion tokens with 2,048")
     table = page.get_by_role("table", name="Compute and time")
+    assert not table.is_visible()  # folded: the first screen is the answer
+    page.locator("summary", has_text="Compute and time").click()  # a <details>: no script needed
     assert table.is_visible()
     assert table.locator("td[data-key='gpu_hours.mid']").inner_text().endswith("million")
     assert page.locator("td.num").first.evaluate("e => getComputedStyle(e).textAlign") == "right"
@@ -435,6 +437,7 @@ def test_upload_a_good_workbook_and_the_next_estimate_uses_it(open_page, tmp_pat
     with page.expect_navigation():
         confirmation.get_by_role("link", name="training run").click()
     assert "pricing_table=browser-quotes%401" in page.url
+    page.locator("#prices-fold > summary").click()  # the prices are folded under the answer
     prices = page.get_by_role("table", name="Prices used, from pricing table browser-quotes, version 1")
     assert "Browser quote v1" in prices.inner_text()
 
@@ -454,6 +457,7 @@ def test_upload_a_good_workbook_and_the_next_estimate_uses_it(open_page, tmp_pat
     page.get_by_role("button", name="Estimate the run").click()
     page.wait_for_url(re.compile(r"pricing_table=browser-quotes$"))
     assert "pricing_table=browser-quotes%402" in (page.locator("#permalink").get_attribute("href") or "")  # pinned
+    page.locator("#prices-fold > summary").click()  # the prices are folded under the answer
     prices = page.get_by_role("table", name="Prices used, from pricing table browser-quotes, version 2")
     rent = prices.locator("tr", has_text="Browser quote v2")
     assert rent.count() == 1 and "1.25" in rent.inner_text()
@@ -479,3 +483,97 @@ def test_roll_back_in_the_browser(open_page, tmp_path):
     page.wait_for_url(re.compile(r"/pricing/browser-rollback$"))
     assert "version 1 of browser-rollback is active again" in page.get_by_role("status").inner_text()
     assert page.locator("table.versions tbody th").all_inner_texts() == ["2", "1 active"]
+
+
+# --- Layout at phone and laptop width (issue 14) ----------------------------------------------------------
+RESULT_PAGES = {
+    "training": "/training?model=llama-3.1-70b&hardware=h100-sxm&gpus=1024",
+    "serving": "/inference?model=deepseek-v3&hardware=h200-sxm&precision=fp8&requests_per_s=20&tpot_ms=50",
+    "compare": "/compare?workload=inference&preset=article&hardware=h200-sxm&precision=fp8&requests_per_s=20",
+    "gpus": "/compare/hardware?workload=inference&model=llama-3.1-70b&hardware=all&requests_per_s=20&tpot_ms=50",
+}
+#: Every visible table cell: cut off inside its own box (text wider than the cell), or past the
+#: window's edge without a scrolling container; and every scrolling container without its cue.
+CLIPPED = """() => {
+  const problems = [];
+  for (const cell of document.querySelectorAll('td, th')) {
+    const box = cell.getBoundingClientRect();
+    if (box.width === 0 || !cell.checkVisibility()) continue;
+    const head = cell.closest('thead');
+    if (head && getComputedStyle(head).position === 'absolute') continue;  // a stacked table's hidden headings
+    const wrap = cell.closest('.table-wrap');
+    const scrolls = wrap && wrap.scrollWidth > wrap.clientWidth && getComputedStyle(wrap).overflowX === 'auto';
+    if (cell.scrollWidth > cell.clientWidth + 1) problems.push(['cut inside the cell', cell.textContent.trim().slice(0, 40)]);
+    else if (box.right > innerWidth + 0.5 && !scrolls) problems.push(['past the edge', cell.textContent.trim().slice(0, 40)]);
+  }
+  for (const wrap of document.querySelectorAll('.table-wrap')) {
+    if (!wrap.checkVisibility() || wrap.scrollWidth <= wrap.clientWidth) continue;
+    if (wrap.getBoundingClientRect().right > innerWidth + 0.5) problems.push(['scroller past the edge', wrap.id]);
+    if (!getComputedStyle(wrap).backgroundImage.includes('radial-gradient')) problems.push(['no scroll cue', wrap.id]);
+    if (wrap.getAttribute('tabindex') !== '0') problems.push(['cannot scroll by keyboard', wrap.id]);
+  }
+  return problems;
+}"""
+
+
+def open_every_fold(page: Any) -> None:
+    """Open every <details> (the test's own script: the page has none)."""
+    page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
+
+
+@pytest.mark.parametrize("viewport", ["phone", "laptop"])
+@pytest.mark.parametrize("name", list(RESULT_PAGES))
+def test_no_table_cell_is_clipped_and_the_answer_is_on_the_first_screen(open_page, viewport, name):
+    page = open_page(viewport)
+    page.goto(RESULT_PAGES[name])
+    height = VIEWPORTS[viewport]["height"]
+    headline, change = page.locator(".headline"), page.locator("#change-inputs")
+    for element in (page.get_by_role("heading", name="Result", exact=True), headline, change):
+        box = element.bounding_box()
+        assert box and box["y"] >= 0 and box["y"] + box["height"] <= height, (element, box)
+    screenshot(page, f"first-screen-{name}-{viewport}")
+    open_every_fold(page)  # folded tables too, once opened
+    assert page.evaluate(CLIPPED) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[viewport]["width"]
+    change.click()  # an in-page link: the form's heading comes into view
+    box = page.get_by_role("heading", name="Change the inputs").bounding_box()
+    assert box and -1 <= box["y"] < height  # at the top of the window (sub-pixel scrolling)
+
+
+def test_the_catalog_fits_a_laptop_and_scrolls_with_a_cue_on_a_phone(open_page):
+    laptop = open_page("laptop")
+    laptop.goto("/catalog")
+    assert laptop.evaluate(CLIPPED) == []
+    assert laptop.evaluate("[...document.querySelectorAll('.table-wrap')].filter(w => w.scrollWidth > w.clientWidth)"
+                           ".length") == 0  # every column, Source included, shows at 1280 px
+    phone = open_page("phone")
+    phone.goto("/catalog")
+    assert phone.evaluate(CLIPPED) == []
+    assert phone.evaluate("[...document.querySelectorAll('.table-wrap')].filter(w => w.scrollWidth > w.clientWidth)"
+                          ".length") == 3  # hardware, models, API prices: scroll sideways, with the cue
+    screenshot(phone, "catalog-phone")
+
+
+@pytest.mark.parametrize("viewport", ["phone", "laptop"])
+def test_chart_labels_end_inside_the_chart(open_page, viewport):
+    """Rendered text, measured by the browser: every label of the ranked GPU charts ('13. NVIDIA GB300
+    (per Blackwell Ultra GPU in NVL72), fp4') ends inside its SVG's viewBox."""
+    page = open_page(viewport)
+    page.goto(RESULT_PAGES["gpus"])
+    overflow = page.evaluate("""() => [...document.querySelectorAll('svg.chart')].flatMap(svg => {
+        const width = svg.viewBox.baseVal.width;
+        return [...svg.querySelectorAll('text.chart-label')]
+          .map(t => [t.textContent, t.getBBox().x + t.getBBox().width, width])
+          .filter(([, end, w]) => end > w);
+      })""")
+    assert page.locator("svg.chart text.chart-label").count() > 20
+    assert overflow == []
+    charts = page.locator("svg.chart")
+    widths = [charts.nth(i).bounding_box()["width"] for i in range(charts.count())]
+    main = page.locator("main").bounding_box()["width"]
+    # phone: the whole width; laptop: the row shared by as many charts as fit
+    assert min(widths) >= (main - 40 if viewport == "phone" else 340)
+    page.goto(RESULT_PAGES["training"])  # two charts share a laptop's row: wider than the old 28rem (448 px) cap
+    charts = page.locator("svg.chart")
+    widths = [charts.nth(i).bounding_box()["width"] for i in range(charts.count())]
+    assert len(widths) == 2 and min(widths) >= (main - 40 if viewport == "phone" else 500)

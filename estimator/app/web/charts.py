@@ -32,7 +32,7 @@ from markupsafe import Markup, escape
 from estimator import numbers
 
 #: Geometry in viewBox units. The SVG scales to its container's width: 360 units wide, so 13-unit
-#: text is about 13 px on a phone and (with the stylesheet's max-width of 28rem) 16 px on a laptop.
+#: text is about 13 px on a phone and (with the stylesheet's max-width of 36rem) at most 21 px.
 WIDTH = 360
 PAD_LEFT = 4
 PAD_RIGHT = 84  # room for the value written after the bar (and its whisker)
