@@ -173,8 +173,9 @@ def _echo(workload: str, name: str, label: str, description: str) -> Figure:
 
 def _assumptions(workload: str) -> Figure:
     return Figure(("assumptions",), workload, "Assumptions", "",
-                  "Every input the estimate used: {name, value, unit, source}; a band value holds the input behind "
-                  "each scenario (the low estimate uses the highest utilisation).",
+                  "Every input the estimate used: {name, value, unit, source}; a band value's low / mid / high is the "
+                  "input used for the low / mid / high estimate, not a sorted range (the low estimate uses the "
+                  "highest utilisation).",
                   ("estimator.bands.Assumption",), kind=RECORD, type="array", digits=None)
 
 
