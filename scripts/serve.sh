@@ -6,5 +6,6 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e .
+# The same exact versions the tests ran with (constraints.txt).
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --constraint constraints.txt -e .
 exec .venv/bin/gunicorn -c gunicorn.conf.py 'estimator.app:create_app()'
