@@ -1,0 +1,121 @@
+"""Batch estimates (issue 15): every row equals the single estimate, errors per row, columns from figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from estimator import batch, figures
+from estimator.errors import EstimatorError
+from estimator.inference import estimate_inference
+from estimator.inputs import inference_request, training_request
+from estimator.training import estimate_training
+
+MODELS = ("llama-3.1-8b", "llama-3.1-70b", "mixtral-8x7b", "deepseek-v3", "qwen2.5-72b")
+GPUS = ("h100-sxm", "a100-80gb-sxm", "h200-sxm", "b200", "l4")
+
+training_rows = st.fixed_dictionaries(
+    {"workload": st.just("training"), "model": st.sampled_from(MODELS), "hardware": st.sampled_from(GPUS),
+     "tokens": st.floats(1e9, 2e13)},
+    optional={"gpus": st.sampled_from([1, 8, 64, 1024, 16384]), "deadline_days": st.floats(1, 365),
+              "precision": st.sampled_from(["bf16", "fp8"]), "utilisation": st.floats(0.05, 0.7),
+              "pue": st.floats(1.0, 2.0), "usd_per_gpu_hour": st.floats(0.5, 10)},
+)
+serving_rows = st.fixed_dictionaries(
+    {"workload": st.sampled_from(["inference", "serving"]), "model": st.sampled_from(MODELS),
+     "hardware": st.sampled_from(GPUS)},
+    optional={"requests_per_s": st.floats(0.1, 200), "tpot_ms": st.floats(5, 200), "input_tokens": st.integers(1, 8000),
+              "output_tokens": st.integers(1, 4000), "precision": st.sampled_from(["bf16", "fp8"]),
+              "gpus_per_replica": st.sampled_from([1, 2, 8])},
+)
+
+
+def _single(catalog, book, row: dict[str, Any]) -> dict[str, Any]:
+    """What one estimate gives for the row, the way the CLI and the API call it: cells or the error."""
+    values = {k: v for k, v in row.items() if k != "workload"}
+    try:
+        if row["workload"] == "training":
+            result = estimate_training(training_request(catalog, values), book, catalog).to_dict()
+            return batch.result_cells("training", result) | {"error": ""}
+        result = estimate_inference(inference_request(catalog, values), book, catalog).to_dict()
+        return batch.result_cells("inference", result) | {"error": ""}
+    except EstimatorError as exc:
+        return {"error": exc.message}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(st.one_of(training_rows, serving_rows), min_size=1, max_size=6))
+def test_every_row_equals_its_single_estimate(catalog, book, rows) -> None:
+    """Valid rows carry the single estimate's figures to the digit; a row the core refuses (does
+    not fit, both gpus and deadline, fp8 on an A100) carries the core's message and blank figures."""
+    out = list(batch.estimate_rows(rows, batch.single_estimate(catalog, lambda ref: book)))
+    assert len(out) == len(rows)
+    for row, got in zip(rows, out, strict=True):
+        expected = _single(catalog, book, row)
+        assert {k: got[k] for k in row} == row  # the input columns come back unchanged
+        assert {k: got[k] for k in expected} == expected
+        if expected["error"]:
+            assert set(got) == {*row, "error"}
+
+
+def test_result_columns_come_from_the_figure_declarations() -> None:
+    names = [c.name for c in batch.result_columns("training")]
+    # GPU-hours is a band in GPU·h (figures.Training.GPU_HOURS): mid first, then low and high.
+    assert names[names.index("gpu_hours.mid (GPU·h)"):][:3] == [
+        "gpu_hours.mid (GPU·h)", "gpu_hours.low (GPU·h)", "gpu_hours.high (GPU·h)"]
+    assert "precision (used)" in names  # the echo of an input column is told apart from it
+    assert "gpu_count (GPUs)" in names and "cost_usd.rent.mid (USD)" in names
+    assert not {"workload", "model", "hardware", "assumptions", "pricing"} & set(names)
+    bands = [f for f in figures.FIGURES["training"] if f.kind == figures.BAND]
+    values = [f for f in figures.FIGURES["training"] if f.kind == figures.VALUE and f.key not in batch._ECHOED]
+    assert len(names) == 3 * len(bands) + len(values)
+    serving = batch.output_columns(["serving"])
+    assert serving[-2:] == ["warnings", "error"]
+    assert "cost_usd_per_million_tokens.output.rent.mid (USD per million tokens)" in serving
+
+
+def test_a_bad_row_never_fails_the_others(catalog, book) -> None:
+    rows = [
+        {"workload": "training", "model": "llama-3.1-70b", "tokens": 15.6e12, "hardware": "h100-sxm", "gpus": 1024},
+        {"workload": "training", "model": "llama-3.1-70b", "tokens": 15.6e12, "hardware": "h100-sxmm", "gpus": 1024},
+        {"workload": "rendering", "model": "llama-3.1-70b"},
+        {"workload": None},
+        {"workload": "training", "model": "llama-3.1-405b", "tokens": 15.6e12, "hardware": "h100-sxm", "gpus": 8},
+    ]
+    out = list(batch.estimate_rows(rows, batch.single_estimate(catalog, lambda ref: book)))
+    # 1,024 H100s for Llama 3.1 70B on 15.6T tokens: the same number as the single estimate.
+    assert out[0]["gpu_count (GPUs)"] == 1024 and out[0]["error"] == ""
+    assert out[0]["gpu_hours.mid (GPU·h)"] == _single(catalog, book, rows[0])["gpu_hours.mid (GPU·h)"]
+    assert out[1]["error"] == ("Unknown hardware 'h100-sxmm'. Closest: h100-sxm, h800-sxm, h200-sxm. "
+                               "See `estimator catalog hardware` for all ids.")
+    assert out[2]["error"] == out[3]["error"] == "workload: Must be one of: training, inference, serving."
+    assert out[4]["error"] == _single(catalog, book, rows[4])["error"]
+    assert out[4]["error"].startswith("Llama 3.1 405B")  # does not fit: the core's message says what would
+
+
+def test_each_distinct_scenario_is_estimated_once() -> None:
+    calls: list[tuple[str, dict[str, Any]]] = []
+
+    def estimate(workload: str, values: Any) -> dict[str, Any]:
+        calls.append((workload, dict(values)))
+        return {"gpu_count": 8, "warnings": ["a", "b"]}
+
+    rows = [{"workload": "training", "model": "m", "tokens": 1.0, "blank": ""},
+            {"workload": "training", "tokens": 1.0, "model": "m"},  # same scenario, other column order, no blank
+            {"workload": "training", "model": "m", "tokens": 2.0}]
+    out = list(batch.estimate_rows(rows, estimate))
+    assert calls == [("training", {"model": "m", "tokens": 1.0}), ("training", {"model": "m", "tokens": 2.0})]
+    assert [r["gpu_count (GPUs)"] for r in out] == [8, 8, 8]
+    assert out[0]["warnings"] == "a | b"
+
+
+def test_an_unexpected_failure_is_the_api_500_message(caplog: pytest.LogCaptureFixture) -> None:
+    def broken(workload: str, values: Any) -> dict[str, Any]:
+        raise ZeroDivisionError("bug")
+
+    out = list(batch.estimate_rows([{"workload": "training"}], broken))
+    assert out == [{"workload": "training", "error": "An unexpected error occurred on the server. It has been logged."}]
+    assert "Batch row failed unexpectedly" in caplog.text
