@@ -99,8 +99,8 @@ def _columns(rows: Sequence[Mapping[str, Any]]) -> list[str]:
 
 def estimate_partition(frame: pd.DataFrame, context: Context, columns: Sequence[str]) -> pd.DataFrame:
     """One partition's rows estimated (the function Dask maps over partitions; local runs call it
-    once): blank cells are None, result columns in ``columns`` order."""
-    records = [{k: v for k, v in r.items() if _cell(v) != ""} for r in frame.to_dict("records")]
+    once): a missing cell (None, NaN) is blank, result columns in ``columns`` order."""
+    records = [{k: _cell(v) for k, v in r.items()} for r in frame.to_dict("records")]
     out = list(batch.estimate_rows(records, estimator_for(context)))
     return pd.DataFrame.from_records(out, columns=list(columns)).astype(object).set_axis(frame.index)
 
@@ -127,13 +127,15 @@ def run_batch(rows: Sequence[Mapping[str, Any]], *, engine: str = "local", sched
 
 def _run_dask(rows: Sequence[Mapping[str, Any]], context: Context, columns: list[str],
               scheduler: str | None) -> pd.DataFrame:
+    import dask
     import dask.dataframe as dd
     from distributed import Client, LocalCluster
 
     inputs = [c for c in columns if c not in batch.output_columns(figures.WORKLOADS)]
     frame = pd.DataFrame.from_records(list(rows), columns=inputs).astype(object)
     parts = max(1, -(-len(frame) // PARTITION_ROWS))
-    ddf = dd.from_pandas(frame, npartitions=parts, sort=False)
+    with dask.config.set({"dataframe.convert-string": False}):  # cells stay as read (no pyarrow strings)
+        ddf = dd.from_pandas(frame, npartitions=parts, sort=False)
     meta = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     mapped = ddf.map_partitions(estimate_partition, context, columns, meta=meta)
     if scheduler is not None:
