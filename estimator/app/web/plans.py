@@ -9,10 +9,17 @@ next to their fields with status 422. A result has tables read from the planning
 declaration, server-drawn SVG charts (capex breakdown, rent versus buy with the crossing marked,
 demand over the elasticity, tornado), the prices and assumptions with their sources, and
 ``?format=csv`` / ``?format=xlsx`` downloads (``export.py``).
+
+Blank means default, as on the estimate forms (``forms.py``): a first visit fills in choices only (the
+GPU, the figure to explain), each number field shows what leaving it empty means as its placeholder
+and in its hint (the sourced defaults are read from ``seeds/planning/defaults.csv``, so they cannot
+drift from what the core uses), and worked examples (``PageSpec.examples``, ``forms.Example``) are
+one-click links.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +35,7 @@ from estimator.errors import EstimatorError
 from estimator.figures import BAND, Figure
 from estimator.planning import figures as pf
 from estimator.planning.sensitivity import METRICS
+from estimator.planning.structure import load_defaults
 
 from .. import plan_run
 from ..errors import ProblemError, problem_from_core, problem_from_messages
@@ -35,7 +43,7 @@ from ..plan_schemas import CapacityRequestSchema, DemandRequestSchema, RentVsBuy
 from ..state import Ready, ready_state
 from . import export, present
 from .charts import Bar, Chart, charts_html
-from .forms import FormField, Option, number_from_text
+from .forms import Example, FormField, Option, number_from_text
 from .plan_charts import Marker, Series, line_chart, tornado_chart
 
 FORMATS = ("csv", "xlsx")
@@ -44,7 +52,8 @@ Page = BaseResponse | tuple[str, int]
 
 @dataclass(frozen=True)
 class Spec:
-    """One form field: its query name, label, hint, widget and where its value goes in the request."""
+    """One form field: its query name, label, hint, widget, what leaving it empty means (``placeholder``,
+    as ``forms.PLACEHOLDERS``) and where its value goes in the request."""
 
     name: str
     label: str
@@ -53,24 +62,53 @@ class Spec:
     integer: bool = False
     path: tuple[str, ...] = ()  # where in the request body (default: (name,))
     options: str = ""  # "hardware", "pricing_table", "metric"
+    placeholder: str = ""
 
 
-_SITE = (
-    Spec("utilisation", "Utilisation", "Share of GPU-hours doing work, 0-1. Default 0.8 / 0.6 / 0.4."),
-    Spec("network_usd_per_gpu", "Network per GPU (USD)", "Default $4,243-6,613 (2- or 3-tier InfiniBand)."),
-    Spec("storage_share", "Storage share of the server bill", "0-1. Default 0.03 / 0.05 / 0.08."),
-    Spec("building_usd_per_mw", "Building and power plant per MW (USD)",
-         "Per MW of critical IT load. Default $9.3M / $11.7M / $15M (Cushman & Wakefield 2025)."),
-    Spec("pue", "PUE", "Facility / IT power, at least 1. Default 1.08 / 1.2 / 1.58."),
-    Spec("usd_per_kwh", "Electricity (USD per kWh)", "Default: the pricing table's."),
-    Spec("capex_usd_per_gpu", "GPU price per GPU (USD)", "Default: the pricing table's (its scope: server, rack)."),
-    Spec("pricing_table", "Pricing table", "Prices from this table.", "select", options="pricing_table"),
-)
+def _typed(value: float) -> str:
+    """A number as one would type it in a field: 6613, 0.05, 11.7e6."""
+    if abs(value) >= 1e6:
+        power = 3 * (math.floor(math.log10(abs(value))) // 3)
+        return f"{value / 10**power:g}e{power}"
+    return f"{value:g}"
+
+
+def _seeded(name: str, *, scale: float = 1.0, prefix: str = "", suffix: str = "", typed: bool = False) -> str:
+    """A sourced default of ``seeds/planning/defaults.csv`` as low / mid / high (what an empty field means):
+    as one types it (``typed``, for placeholders) or for reading (hints)."""
+    band = load_defaults()[name].band
+    values = (band.low, band.mid, band.high)
+    texts = (_typed(v) for v in values) if typed else (f"{prefix}{present.fmt(v / scale)}{suffix}" for v in values)
+    return " / ".join(dict.fromkeys(texts))
+
+
+def _site() -> tuple[Spec, ...]:
+    return (
+        Spec("utilisation", "Utilisation", "Share of GPU-hours doing work, 0-1 (low / mid / high cost). Default: "
+             f"{_seeded('utilisation')}.", placeholder=_seeded("utilisation", typed=True)),
+        Spec("network_usd_per_gpu", "Network per GPU (USD)", "Scale-out fabric per GPU. Default: "
+             f"{_seeded('network_usd_per_gpu', prefix='$')} (2- or 3-tier InfiniBand).",
+             placeholder=_seeded("network_usd_per_gpu", typed=True)),
+        Spec("storage_share", "Storage share of the server bill", "0-1. Default: "
+             f"{_seeded('storage_share_of_servers')}.", placeholder=_seeded("storage_share_of_servers", typed=True)),
+        Spec("building_usd_per_mw", "Building and power plant per MW (USD)", "Per MW of critical IT load. Default: "
+             f"{_seeded('building_usd_per_mw', scale=1e6, prefix='$', suffix='M')} (Cushman & Wakefield 2025).",
+             placeholder=_seeded("building_usd_per_mw", typed=True)),
+        Spec("pue", "PUE", "Facility / IT power, at least 1. Default: the pricing table's range.",
+             placeholder="pricing table"),
+        Spec("usd_per_kwh", "Electricity (USD per kWh)", "Default: the pricing table's.", placeholder="pricing table"),
+        Spec("capex_usd_per_gpu", "GPU price per GPU (USD)", "Default: the pricing table's (its scope: server, rack).",
+             placeholder="pricing table"),
+        Spec("pricing_table", "Pricing table", "Prices from this table.", "select", options="pricing_table"),
+    )
+
+
+_SITE = _site()
 _SIZE = (
     Spec("hardware", "GPU", "A catalog GPU: air-cooled 8-GPU servers or liquid-cooled NVL72 racks.", "select",
          options="hardware"),
-    Spec("budget_usd", "Budget (USD)", "Capex, e.g. 60e9. Give this or the power."),
-    Spec("power_mw", "Facility power (MW)", "IT × PUE, e.g. 1000. Give this or the budget."),
+    Spec("budget_usd", "Budget (USD)", "Capex, e.g. 60e9. Give this or the power.", placeholder="e.g. 60e9"),
+    Spec("power_mw", "Facility power (MW)", "IT × PUE, e.g. 1000. Give this or the budget.", placeholder="e.g. 1000"),
 )
 
 
@@ -81,43 +119,71 @@ class PageSpec:
     submit: str
     schema: type[Schema]
     fields: tuple[Spec, ...]
+    #: What a first visit shows: choices only (blank means default, as the estimate forms).
     defaults: dict[str, str]
+    #: One-click worked examples (``forms.Example``) that fill in every value.
+    examples: tuple[Example, ...] = ()
 
 
+_PLAN_60B = {"hardware": "h100-sxm", "budget_usd": "60e9", "train": "deepseek-v3, llama-3.1-405b",
+             "serve": "llama-3.1-405b"}
 PAGES: dict[str, PageSpec] = {
     "capacity": PageSpec(
         "Plan a datacenter", "What a capex budget or a facility power envelope buys (GPUs, racks, megawatts, "
         "energy, capex by category, annual cost) and what it produces in a year.", "Plan", CapacityRequestSchema,
-        (*_SIZE, Spec("train", "Training runs of", "Model ids, comma-separated: runs a year on the fleet.", "list"),
-         Spec("serve", "Serve", "Model ids, comma-separated: output tokens a day (fp8, no latency target).", "list"),
+        (*_SIZE, Spec("train", "Training runs of", "Model ids, comma-separated: runs a year on the fleet. Empty: "
+                      "none counted.", "list", placeholder="none, e.g. deepseek-v3"),
+         Spec("serve", "Serve", "Model ids, comma-separated: output tokens a day (fp8, no latency target). Empty: "
+              "none counted.", "list", placeholder="none, e.g. llama-3.1-405b"),
          *_SITE),
-        {"hardware": "h100-sxm", "budget_usd": "60e9", "train": "deepseek-v3, llama-3.1-405b",
-         "serve": "llama-3.1-405b"}),
+        {"hardware": "h100-sxm"},
+        (Example("$60B on H100", "Meta's 2025 capex on H100 servers: DeepSeek-V3 and Llama 3.1 405B runs a year, "
+                 "405B served", _PLAN_60B),
+         Example("1 GW of GB200 NVL72", "a gigawatt site of liquid-cooled NVL72 racks",
+                 {"hardware": "gb200", "power_mw": "1000", "train": "llama-3.1-405b"}))),
     "rent-vs-buy": PageSpec(
         "Rent or buy", "The cumulative cost of renting a fleet and of buying it, month by month, at a cost of "
         "capital: when buying pays back, and above which utilisation.", "Compare", RentVsBuyRequestSchema,
-        (_SIZE[0], Spec("gpus", "GPUs", "GPUs to rent or buy.", integer=True),
-         Spec("horizon_months", "Horizon (months)", "1-240. Default 60.", integer=True),
-         Spec("cost_of_capital", "Cost of capital", "Annual, 0-1. Default 0.063 (Digital Realty's WACC)."),
-         Spec("usd_per_gpu_hour", "Rental price (USD per GPU-hour)", "Default: the pricing table's."), *_SITE),
-        {"hardware": "h100-sxm", "gpus": "1024", "horizon_months": "60"}),
+        (_SIZE[0], Spec("gpus", "GPUs", "GPUs to rent or buy, e.g. 1,024.", integer=True, placeholder="e.g. 1024"),
+         Spec("horizon_months", "Horizon (months)", "1-240. Default 60.", integer=True, placeholder="60"),
+         Spec("cost_of_capital", "Cost of capital", f"Annual, 0-1. Default: {_seeded('cost_of_capital')} "
+              "(a data-centre owner's WACC).", placeholder=_seeded("cost_of_capital", typed=True)),
+         Spec("usd_per_gpu_hour", "Rental price (USD per GPU-hour)", "Default: the pricing table's.",
+              placeholder="pricing table"), *_SITE),
+        {"hardware": "h100-sxm"},
+        (Example("1,024 H100 for 5 years", "at the sourced utilisation and cost of capital",
+                 {"hardware": "h100-sxm", "gpus": "1024", "horizon_months": "60"}),
+         Example("72 GB200 for 3 years", "one NVL72 rack, busy 70 % of the time",
+                 {"hardware": "gb200", "gpus": "72", "horizon_months": "36", "utilisation": "0.7"}))),
     "demand": PageSpec(
         "Efficiency and demand", "If models need less compute per answer, does demand for GPUs fall or rise? "
         "Demand for compute relative to today = gain^(elasticity - 1) (constant-elasticity demand; Jevons).", "Show",
         DemandRequestSchema,
-        (Spec("efficiency_gain", "Efficiency gain (×)", "Output per unit of compute, after / before, e.g. 10."),
-         Spec("elasticities", "Elasticities", "Numbers 0-5, comma-separated. Default 0.4, 1.2, 2.0 (sourced).",
-              "list"),
+        (Spec("efficiency_gain", "Efficiency gain (×)", "Output per unit of compute, after / before, e.g. 10.",
+              placeholder="e.g. 10"),
+         Spec("elasticities", "Elasticities", "Numbers 0-5, comma-separated. Default: "
+              f"{_seeded('elasticity').replace(' / ', ', ')} (sourced).", "list",
+              placeholder=_seeded("elasticity", typed=True).replace(" / ", ", ")),
          Spec("fleet_hardware", "Today's fleet: GPU", "Optional: scale a fleet's GPUs, MW and spend.", "select",
               path=("fleet", "hardware"), options="hardware_optional"),
-         Spec("fleet_budget_usd", "Today's fleet: budget (USD)", "e.g. 60e9.", path=("fleet", "budget_usd"))),
-        {"efficiency_gain": "10", "fleet_hardware": "h100-sxm", "fleet_budget_usd": "60e9"}),
+         Spec("fleet_budget_usd", "Today's fleet: budget (USD)", "e.g. 60e9. Empty: no fleet.",
+              path=("fleet", "budget_usd"), placeholder="none, e.g. 60e9")),
+        {},
+        (Example("10× on a $60B H100 fleet", "the sourced low / mid / high elasticities",
+                 {"efficiency_gain": "10", "fleet_hardware": "h100-sxm", "fleet_budget_usd": "60e9"}),
+         Example("10× at elasticity 1", "demand for compute unchanged (the Jevons boundary)",
+                 {"efficiency_gain": "10", "elasticities": "1"}))),
     "sensitivity": PageSpec(
         "What matters most", "Each uncertain input of a plan moved from its low to its high value (tornado), and "
         "variance-based Sobol indices over the same inputs (SALib).", "Analyse", SensitivityRequestSchema,
         (*_SIZE, Spec("metric", "Figure to explain", "", "select", options="metric"),
-         Spec("samples", "Sobol base samples", "A power of 2, 64-8192. Default 256.", integer=True), *_SITE),
-        {"hardware": "h100-sxm", "budget_usd": "60e9", "metric": "own_usd_per_used_gpu_hour"}),
+         Spec("samples", "Sobol base samples", "A power of 2, 64-8192. Default 256.", integer=True, placeholder="256"),
+         *_SITE),
+        {"hardware": "h100-sxm", "metric": "own_usd_per_used_gpu_hour"},
+        (Example("$60B on H100", "own cost per used GPU-hour",
+                 {"hardware": "h100-sxm", "budget_usd": "60e9", "metric": "own_usd_per_used_gpu_hour"}),
+         Example("1 GW of GB200 NVL72", "GPUs a gigawatt buys",
+                 {"hardware": "gb200", "power_mw": "1000", "metric": "gpus"}))),
 }
 
 
@@ -192,9 +258,22 @@ def _form(spec: PageSpec, ready: Ready, args: Mapping[str, str] | None) -> PlanF
     values = spec.defaults if args is None else args
     fields = {s.name: FormField(s.name, s.label, s.hint, "select" if s.widget == "select" else
                                 ("text" if s.widget in ("text", "list") else "number"), integer=s.integer,
-                                options=_options(s.options, ready), value=str(values.get(s.name, "") or ""))
+                                options=_options(s.options, ready), value=str(values.get(s.name, "") or ""),
+                                placeholder=s.placeholder)
               for s in spec.fields}
     return PlanForm(spec.fields, fields)
+
+
+def example_links(kind: str, ready: Ready) -> list[tuple[str, str, str]]:
+    """(title, what it shows, address) of each worked example of page ``kind``; the capacity page also
+    links the article preset."""
+    spec = PAGES[kind]
+    path = url_for(f"web.plans_{kind.replace('-', '_')}")
+    links = [(e.title, e.label, f"{path}?{urlencode(_form(spec, ready, e.values).query())}") for e in spec.examples]
+    if kind == "capacity":
+        links.append(("The article", "$60B, $500B and $40B on H100, H200 and GB200 NVL72, and a 10× efficiency gain",
+                      url_for("web.plans_article")))
+    return links
 
 
 def _url(pairs: Sequence[tuple[str, str]]) -> str:
@@ -230,7 +309,7 @@ def _plan_page(kind: str) -> Page:
     if result is not None and fmt is not None:
         return _download(kind, fmt, body, result, permalink, view)
     page = render_template("plans.html", kind=kind, page=spec, form=form, result=result, view=view,
-                           permalink=permalink, pages=PAGES,
+                           permalink=permalink, pages=PAGES, examples=example_links(kind, ready),
                            downloads=[(f, f"{permalink}&{urlencode({'format': f})}") for f in FORMATS] if permalink
                            else [])
     return page, 422 if form.has_errors else 200
