@@ -26,6 +26,7 @@ from estimator.compare import PRESETS, WORKLOADS
 from estimator.compare_hardware import ALL, DEFAULT_RANK, HEADLINES, MAX_ENTRIES, RANKABLE, SEPARATOR
 from estimator.defaults import SERVING_PRECISIONS
 from estimator.training import RECOMPUTE_MODES
+from pricing.tables import TABLES, number_text
 
 POSITIVE = validate.Range(min=0, min_inclusive=False)
 FRACTION = validate.Range(min=0, max=1, min_inclusive=False)
@@ -293,18 +294,34 @@ def _no_line_break(value: str) -> None:
         raise ValidationError(_PRICING_TABLE_ERROR)
 
 
-class _PriceFields(_StrictSchema):
-    """Facility, grid and price overrides shared by training and serving."""
+def declared(table: str, column: str, *, above_minimum: bool = False) -> list[validate.Validator]:
+    """The plausible range ``pricing/tables.py`` declares for a pricing table's column, for the same
+    quantity given in a request: one declaration for an uploaded price and an override (in OpenAPI as
+    minimum / maximum). Before, an override had only its sign checked: 1e-320 USD/GPU-hour answered 200.
+    ``above_minimum``: the minimum itself is refused (a grid intensity of 0, which the core refuses)."""
+    declared_column = TABLES[table].column(column)
+    unit = f" {declared_column.unit}" if declared_column.unit else ""
+    low = "greater than" if above_minimum else "greater than or equal to"
+    message = (f"Must be {low} {number_text(declared_column.minimum)} and less than or equal to "
+               f"{number_text(declared_column.maximum)}{unit}: the plausible range of {table}.{column} in a pricing "
+               "table.")
+    return [validate.Range(min=declared_column.minimum, max=declared_column.maximum, min_inclusive=not above_minimum,
+                           error=message)]
 
-    pue = StrictFloat(
-        validate=[validate.Range(min=1), Within(None, 10)], metadata=_doc("Power usage effectiveness, >= 1", 1.2)
-    )
-    grid_kg_co2_per_kwh = StrictFloat(validate=positive(10), metadata=_doc("Grid carbon intensity, kg CO2/kWh", 0.4))
-    usd_per_gpu_hour = StrictFloat(validate=positive(10_000), metadata=_doc("Rental price, USD per GPU-hour", 2.5))
-    capex_usd_per_gpu = StrictFloat(
-        validate=positive(100_000_000), metadata=_doc("Purchase price per GPU (server share), USD", 30000)
-    )
-    usd_per_kwh = StrictFloat(validate=positive(100), metadata=_doc("Electricity price, USD per kWh", 0.08))
+
+class _PriceFields(_StrictSchema):
+    """Facility, grid and price overrides shared by training and serving, each within the range its
+    pricing table column declares (``declared``)."""
+
+    pue = StrictFloat(validate=declared("energy", "pue"), metadata=_doc("Power usage effectiveness, >= 1", 1.2))
+    grid_kg_co2_per_kwh = StrictFloat(validate=declared("energy", "grid_kgco2_per_kwh", above_minimum=True),
+                                      metadata=_doc("Grid carbon intensity, kg CO2/kWh", 0.4))
+    usd_per_gpu_hour = StrictFloat(validate=declared("gpu_prices", "usd_per_gpu_hour"),
+                                   metadata=_doc("Rental price, USD per GPU-hour", 2.5))
+    capex_usd_per_gpu = StrictFloat(validate=declared("hardware_costs", "usd_capex"),
+                                    metadata=_doc("Purchase price per GPU (server share), USD", 30000))
+    usd_per_kwh = StrictFloat(validate=declared("energy", "usd_per_kwh"),
+                              metadata=_doc("Electricity price, USD per kWh", 0.08))
     pricing_table = fields.String(
         validate=[
             validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,62}(@[1-9][0-9]{0,8})?$", error=_PRICING_TABLE_ERROR),

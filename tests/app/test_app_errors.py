@@ -469,7 +469,8 @@ BAD_REQUESTS: dict[str, tuple[dict[str, Any], int, dict[str, Any], dict[str, str
         invalid("/utilisation", "Must be greater than 0 and less than or equal to 1.", "out_of_range"),
         {},
     ),
-    "pue-below-1": (train(pue=0.9), 422, invalid("/pue", "Must be greater than or equal to 1.", "out_of_range"), {}),
+    "pue-below-1": (train(pue=0.9), 422, invalid("/pue", "Must be greater than or equal to 1 and less than or equal to 5: the plausible range of "
+                                                  "energy.pue in a pricing table.", "out_of_range"), {}),
     "model-number": (
         train(model=405),
         422,
@@ -729,3 +730,52 @@ def test_a_page_address_with_a_control_character_is_refused(client):
     detail = "The address's parameter 'q' holds the bidirectional formatting character U+202E; remove it."
     assert api.get_json() == body(422, "Invalid input", detail, INVALID,
                                   [item(None, detail, "control_character", parameter="q")])
+
+
+# --- Price overrides read their plausible ranges from pricing/tables.py (issue 13, defect 5) ----------
+#: Each override with the table column that declares its range, and values just outside it. Before,
+#: 1e-320 USD/GPU-hour or 1e-300 USD/kWh answered 200 with figures of ~1e-317 USD; a PUE of 9 or a price
+#: of 5,000 USD/GPU-hour were taken too.
+OVERRIDES = {
+    "usd_per_gpu_hour": ("0.01 and less than or equal to 1,000 USD/GPU-hour", "gpu_prices.usd_per_gpu_hour", (1e-320, 0.009, 1000.5)),
+    "capex_usd_per_gpu": ("100 and less than or equal to 1,000,000,000 USD", "hardware_costs.usd_capex", (1e-300, 99, 2e9)),
+    "usd_per_kwh": ("0.001 and less than or equal to 10 USD/kWh", "energy.usd_per_kwh", (1e-300, 0.0009, 10.5)),
+    "pue": ("1 and less than or equal to 5", "energy.pue", (0.9, 5.01)),
+    # 0 is a valid table cell (an intensity the estimate then does not use) but the core refuses it as an override
+    "grid_kg_co2_per_kwh": ("0 and less than or equal to 2 kg CO2/kWh", "energy.grid_kgco2_per_kwh", (0, -1e-300, 2.5)),
+}
+
+
+@pytest.mark.parametrize(("field", "value"), [(f, v) for f, (_, _, vs) in OVERRIDES.items() for v in vs])
+@pytest.mark.parametrize("path", [TRAINING, INFERENCE])
+def test_price_overrides_outside_the_declared_range_are_refused(client, path, field, value):
+    range_text, column, _ = OVERRIDES[field]
+    document = {**(BASE if path == TRAINING else SERVING), field: value}
+    response = client.post(path, json=document)
+    low = "greater than" if field == "grid_kg_co2_per_kwh" else "greater than or equal to"
+    detail = f"Must be {low} {range_text}: the plausible range of {column} in a pricing table."
+    assert (response.status_code, response.get_json()) == (422, invalid(f"/{field}", detail, "out_of_range"))
+
+
+@pytest.mark.parametrize("field", OVERRIDES)
+def test_price_override_ranges_are_in_openapi(client, field):
+    from pricing.tables import TABLES
+
+    table, column = OVERRIDES[field][1].split(".")
+    declared = TABLES[table].column(column)
+    spec = client.get("/api/v1/openapi.json").get_json()
+    for schema in ("TrainingRequest", "InferenceRequest"):
+        prop = spec["components"]["schemas"][schema]["properties"][field]
+        assert (prop["minimum"], prop["maximum"]) == (declared.minimum, declared.maximum)
+        assert prop.get("exclusiveMinimum", False) is (field == "grid_kg_co2_per_kwh")
+
+
+def test_price_overrides_at_the_declared_bounds_are_taken(client):
+    lowest = {"usd_per_gpu_hour": 0.01, "capex_usd_per_gpu": 100, "usd_per_kwh": 0.001, "pue": 1,
+              "grid_kg_co2_per_kwh": 0.001}
+    highest = {"usd_per_gpu_hour": 1000, "capex_usd_per_gpu": 1e9, "usd_per_kwh": 10, "pue": 5,
+               "grid_kg_co2_per_kwh": 2}
+    for overrides in (lowest, highest):
+        response = client.post(TRAINING, json={**BASE, "gpus": 64, **overrides})
+        assert response.status_code == 200, response.get_json()
+        assert response.get_json()["cost_usd"]["rent"]["low"] > 0
