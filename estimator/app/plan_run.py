@@ -20,9 +20,10 @@ from estimator.planning.capacity import OVERRIDES, CapacityPlan, CapacityRequest
 from estimator.planning.demand import demand_scenario, gain_from_comparison
 from estimator.planning.estimate_sensitivity import DEFAULT_SAMPLES as DEFAULT_ESTIMATE_SAMPLES
 from estimator.planning.estimate_sensitivity import METRICS, analyse_estimate
+from estimator.planning.mix import plan_mix
 from estimator.planning.produce import serving_output, training_output
 from estimator.planning.rent_vs_buy import RentVsBuyRequest, rent_vs_buy
-from estimator.planning.results import capacity_dict, demand_dict, rent_vs_buy_dict, sensitivity_dict
+from estimator.planning.results import capacity_dict, demand_dict, mix_dict, rent_vs_buy_dict, sensitivity_dict
 from estimator.planning.sensitivity import analyse
 
 from .errors import ProblemError, pointer_from_path, problem_from_core
@@ -74,8 +75,30 @@ def _encoded(ready: Ready, kind: str, values: Mapping[str, Any], compute: Callab
     return ready.results.encoded(kind, rest, book.ref, lambda: compute(book))
 
 
+def _mix(ready: Ready, book: PriceBook, values: Mapping[str, Any]) -> dict[str, Any]:
+    """A plan over a mix of GPUs (``hardware`` a list of {id, share}); what each part produces under ``mix``."""
+    parts = []
+    for i, item in enumerate(values["hardware"]):
+        try:
+            parts.append((ready.catalog.get_hardware(item["id"]), item["share"]))
+        except EstimatorError as exc:
+            exc.field = "id"
+            raise _nested(exc, ("hardware", i)) from None
+    rest = {k: values[k] for k in (*_SIZE, *OVERRIDES) if values.get(k) is not None}
+    try:
+        mixed = plan_mix(CapacityRequest(parts[0][0], **rest), parts, book, ready.catalog)
+    except EstimatorError as exc:
+        raise _nested(exc, ()) from None
+    plans = [p.plan for p in mixed.parts]
+    training = [_items(training_output, plan, values.get("train", []), book, ready, "train") for plan in plans]
+    serving = [_items(serving_output, plan, values.get("serve", []), book, ready, "serve") for plan in plans]
+    return mix_dict(mixed, training, serving)
+
+
 def capacity_json(ready: Ready, values: Mapping[str, Any]) -> bytes:
     def compute(book: PriceBook) -> dict[str, Any]:
+        if isinstance(values["hardware"], list):
+            return _mix(ready, book, values)
         plan = _plan(ready, book, values)
         training = _items(training_output, plan, values.get("train", []), book, ready, "train")
         serving = _items(serving_output, plan, values.get("serve", []), book, ready, "serve")

@@ -8,6 +8,7 @@ The forms of the planning pages (``web/plans.py``) load through these same reque
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -15,7 +16,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from estimator import figures as F
 from estimator.catalog import PRECISIONS
 from estimator.defaults import SERVING_PRECISIONS
-from estimator.planning import capacity, demand, estimate_sensitivity, rent_vs_buy, sensitivity
+from estimator.planning import capacity, demand, estimate_sensitivity, mix, rent_vs_buy, sensitivity
 from estimator.planning import figures as pf
 
 from .schemas import (
@@ -106,8 +107,62 @@ class _SizeFields(_StrictSchema):
                                   "(facility power in MW, e.g. 1000).", field_name="budget_usd")
 
 
+class HardwareShareSchema(_StrictSchema):
+    """One GPU of a mix and its share of the budget or the power."""
+
+    id = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                       metadata=_doc("Catalog hardware id", "h100-sxm"))
+    share = StrictFloat(required=True, validate=SHARE_ABOVE_ZERO,
+                        metadata=_doc("Share of the budget or the power, above 0 to 1", 0.5))
+
+
+_MIX_DOC = (f"A catalog hardware id, or a mix of 2 to {mix.MAX_PARTS} GPUs as [{{id, share}}] whose shares add up "
+            f"to 1 (within {mix.SHARE_TOLERANCE:g}): the budget or the power is split by share")
+
+
+class HardwareOrMix(fields.Field):
+    """A hardware id (string), or a mix: a list of ``HardwareShareSchema`` items whose shares add up to 1."""
+
+    default_error_messages = {
+        "invalid": "Not a valid hardware id or mix: give an id string, or a list of objects with an id and a share.",
+        "empty": "Must not be empty.",
+        "length": f"A mix has 2 to {mix.MAX_PARTS} GPUs; for one GPU give its id alone.",
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        share = {"type": "object", "required": ["id", "share"], "additionalProperties": False,
+                 "properties": {"id": {"type": "string", "minLength": 1, "maxLength": 200},
+                                "share": {"type": "number", "minimum": 0, "exclusiveMinimum": True, "maximum": 1}}}
+        one_of = [{"type": "string", "minLength": 1, "maxLength": 200},
+                  {"type": "array", "items": share, "minItems": 2, "maxItems": mix.MAX_PARTS}]
+        super().__init__(metadata={"description": _MIX_DOC, "example": "h100-sxm", "oneOf": one_of}, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | list[dict[str, Any]]:
+        if isinstance(value, str):
+            if not value.strip() or len(value) > 200:
+                raise self.make_error("empty" if not value.strip() else "invalid")
+            return value
+        if not isinstance(value, list):
+            raise self.make_error("invalid")
+        if not 2 <= len(value) <= mix.MAX_PARTS:
+            raise self.make_error("length")
+        items: list[dict[str, Any]] = HardwareShareSchema(many=True).load(value)
+        shares = [item["share"] for item in items]
+        total = math.fsum(shares)
+        if abs(total - 1.0) > mix.SHARE_TOLERANCE:
+            added = " + ".join(f"{share:.12g}" for share in shares)
+            raise ValidationError(f"The shares of a mix must add up to 1 (within {mix.SHARE_TOLERANCE:g}); "
+                                  f"{added} = {total:.12g}.")
+        ids = [item["id"] for item in items]
+        if len(set(ids)) != len(ids):
+            raise ValidationError(f"Each GPU of a mix once: {', '.join(ids)} repeats one.")
+        return items
+
+
 class CapacityRequestSchema(_PriceFields, _StructureFields, _SizeFields):
     """A capacity plan: what a budget or a power envelope buys, and what it produces."""
+
+    hardware = HardwareOrMix(required=True)  # type: ignore[assignment]  # a mix only here, not in a fleet
 
     train = _capped(TrainWhatSchema, MAX_ITEMS, "Training runs to count a year on the fleet.")
     serve = _capped(ServeWhatSchema, MAX_ITEMS, "Models to count output tokens a day for.")
@@ -212,6 +267,9 @@ CAPACITY_EXAMPLES = {
                                 {"model": "llama-3.1-405b"}], "serve": [{"model": "llama-3.1-405b", "precision": "fp8",
                                                                          "tpot_ms": 50}]}},
     "gigawatt-gb200": {"summary": "A 1 GW site of GB200 NVL72 racks", "value": {"hardware": "gb200", "power_mw": 1000}},
+    "mix": {"summary": "$60B split evenly between H100 servers and GB200 NVL72 racks",
+            "value": {"hardware": [{"id": "h100-sxm", "share": 0.5}, {"id": "gb200", "share": 0.5}],
+                      "budget_usd": 60e9}},
 }
 RENT_VS_BUY_EXAMPLE = {"hardware": "h100-sxm", "gpus": 1024, "horizon_months": 60, "utilisation": 0.7}
 DEMAND_EXAMPLES = {
@@ -269,6 +327,8 @@ def _record(result: str, figure: F.Figure, options: dict[str, Any]) -> fields.Fi
         return fields.List(fields.Nested(CurvePointSchema), **options)
     if figure.key == "estimate":
         return fields.Dict(**options)
+    if result == pf.MIX_PART and figure.key == "plan":  # inside a CapacityPlan: resolved once that exists
+        return fields.Nested(lambda: result_schema(pf.CAPACITY)(), **options)
     if figure.key in ("fleet", "plan"):
         return fields.Nested(result_schema(pf.CAPACITY), **options)
     if figure.name in ("month",):

@@ -14,6 +14,7 @@ Pure data: no Flask, no marshmallow, no import of the planning modules.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -30,8 +31,11 @@ DEMAND_POINT = "demand_point"  # one item of a demand scenario's points
 SENSITIVITY = "sensitivity"
 TORNADO_BAR = "tornado_bar"
 SOBOL_INDEX = "sobol_index"
+MIX_PART = "mix_part"  # one GPU of a capacity plan over a mix of GPUs
 RESULTS = (CAPACITY, TRAINING_OUTPUT, SERVING_OUTPUT, RENT_VS_BUY, DEMAND, DEMAND_POINT, SENSITIVITY, TORNADO_BAR,
-           SOBOL_INDEX)
+           SOBOL_INDEX, MIX_PART)
+#: When a capacity figure is only in a single-GPU plan.
+_ONE_GPU = "for one GPU (a mix gives it in each part)"
 
 
 @dataclass(frozen=True)
@@ -79,14 +83,18 @@ def _pricing(result: str) -> PlanFigure:
 class Capacity:
     """A capacity plan: what a budget or a power envelope buys and what it costs to run."""
 
-    HARDWARE = _text(CAPACITY, "hardware", "GPU", "Catalog id of the GPU.")
-    HARDWARE_NAME = _text(CAPACITY, "hardware_name", "GPU name", "The GPU's name in the catalog.")
+    HARDWARE = _text(CAPACITY, "hardware", "GPU", "Catalog id of the GPU; of a mix, each id and its share "
+                     "('h100-sxm:0.5,gb200:0.5').")
+    HARDWARE_NAME = _text(CAPACITY, "hardware_name", "GPU name", "The GPU's name in the catalog (of a mix, each with "
+                          "its share).")
     BASIS = _text(CAPACITY, "basis", "Sized from", "'budget' (capex in USD) or 'power' (facility MW).")
     SYSTEM_KIND = _text(CAPACITY, "system_kind", "System", "'liquid-cooled rack' (an NVL72-class NVLink domain) or "
-                        "'air-cooled server'.", ("estimator.planning.capacity.system_of",))
+                        "'air-cooled server'; 'mix' for a mix of GPUs (each part says its own).",
+                        ("estimator.planning.capacity.system_of",))
     GPUS_PER_SYSTEM = PlanFigure(("gpus_per_system",), CAPACITY, "GPUs per system", "GPUs",
                                  "The unit GPUs are bought in: a server, or a rack-scale NVLink domain.",
-                                 ("estimator.planning.capacity.system_of",), type="integer", digits=None)
+                                 ("estimator.planning.capacity.system_of",), type="integer", digits=None,
+                                 optional=True, when=_ONE_GPU)
     GPUS = PlanFigure(("gpus",), CAPACITY, "GPUs", "GPUs",
                       "Budget / all-in capex per GPU, or facility MW / PUE / nameplate MW per GPU; rounded down to "
                       "whole systems.", _CAP, kind=BAND, type="integer", digits=None)
@@ -134,10 +142,12 @@ class Capacity:
                              "The share of GPU-hours doing work behind each scenario (the low-cost one is the busiest).",
                              _CAP, kind=BAND, digits=4)
     PER_GPU_CAPEX = PlanFigure(("capex_usd_per_gpu_all_in",), CAPACITY, "All-in capex per GPU", "USD per GPU",
-                               "Servers, network, storage and building per GPU.", _UNIT, kind=BAND)
+                               "Servers, network, storage and building per GPU.", _UNIT, kind=BAND, optional=True,
+                               when=_ONE_GPU)
     KW_PER_GPU = PlanFigure(("nameplate_kw_per_gpu",), CAPACITY, "Nameplate IT power per GPU", "kW",
                             "The GPU and its share of the server's maximum power.",
-                            ("estimator.planning.structure.nameplate_kw_per_gpu",), digits=4)
+                            ("estimator.planning.structure.nameplate_kw_per_gpu",), digits=4, optional=True,
+                            when=_ONE_GPU)
     PRODUCES = Group(("produces",), CAPACITY, "PlanProduces", "What the fleet produces in a year at the utilisation.",
                      optional=True, when="when a training or serving model was asked")
     PRODUCES_TRAINING = PlanFigure(("produces", "training"), CAPACITY, "Training runs", "",
@@ -148,9 +158,27 @@ class Capacity:
                                   "Per model: output tokens a day (see ServingOutput).",
                                   ("estimator.planning.produce.serving_output",), kind=RECORD, type="array",
                                   digits=None, optional=True, when="when 'serve' models were asked")
+    MIX = PlanFigure(("mix",), CAPACITY, "Each GPU of the mix", "",
+                     "Per GPU of a mix: its share and the plan of its share of the budget or power (see MixPart); the "
+                     "figures above are then the totals (counts, power, energy and money added up, own cost per used "
+                     "GPU-hour weighted by GPUs).", ("estimator.planning.mix.plan_mix",), kind=RECORD, type="array",
+                     digits=None, optional=True, when="for a mix of GPUs")
     ASSUMPTIONS = _assumptions(CAPACITY)
     WARNINGS = _warnings(CAPACITY)
-    PRICING = _pricing(CAPACITY)
+    PRICING = dataclasses.replace(_pricing(CAPACITY), optional=True, when=_ONE_GPU)
+
+
+class MixPartFigures:
+    """One GPU of a capacity plan over a mix of GPUs."""
+
+    HARDWARE = _text(MIX_PART, "hardware", "GPU", "Catalog id of the GPU.")
+    SHARE = PlanFigure(("share",), MIX_PART, "Share", "", "Its share of the budget or the power.", (), digits=None)
+    BUDGET = PlanFigure(("budget_usd",), MIX_PART, "Its budget", "USD", "The request's budget × share.",
+                        ("estimator.planning.mix.plan_mix",), digits=None, optional=True, when="sized from a budget")
+    POWER = PlanFigure(("power_mw",), MIX_PART, "Its facility power", "MW", "The request's facility MW × share.",
+                       ("estimator.planning.mix.plan_mix",), digits=None, optional=True, when="sized from power")
+    PLAN = PlanFigure(("plan",), MIX_PART, "Its plan", "", "The capacity plan of this GPU's share (a CapacityPlan).",
+                      _CAP, kind=RECORD, type="object", digits=None)
 
 
 _TRAIN = ("estimator.planning.produce.training_output", "estimator.training.estimate_training")
@@ -321,14 +349,16 @@ ENTRIES: dict[str, tuple[Figure | Group, ...]] = {
     SERVING_OUTPUT: declared(ServingOutputFigures), RENT_VS_BUY: declared(RentVsBuyFigures),
     DEMAND: declared(DemandFigures), DEMAND_POINT: declared(DemandPointFigures),
     SENSITIVITY: declared(SensitivityFigures), TORNADO_BAR: declared(TornadoBarFigures),
-    SOBOL_INDEX: declared(SobolIndexFigures),
+    SOBOL_INDEX: declared(SobolIndexFigures), MIX_PART: declared(MixPartFigures),
 }
 #: The OpenAPI schema name of each result.
 SCHEMA_NAMES = {CAPACITY: "CapacityPlan", TRAINING_OUTPUT: "TrainingOutput", SERVING_OUTPUT: "ServingOutput",
                 RENT_VS_BUY: "RentVsBuy", DEMAND: "DemandScenario", DEMAND_POINT: "DemandPoint",
-                SENSITIVITY: "Sensitivity", TORNADO_BAR: "TornadoBar", SOBOL_INDEX: "SobolIndex"}
+                SENSITIVITY: "Sensitivity", TORNADO_BAR: "TornadoBar", SOBOL_INDEX: "SobolIndex",
+                MIX_PART: "MixPart"}
 #: Records that are lists of another result's items.
 ITEMS = {(CAPACITY, "produces.training"): TRAINING_OUTPUT, (CAPACITY, "produces.serving"): SERVING_OUTPUT,
+         (CAPACITY, "mix"): MIX_PART,
          (DEMAND, "points"): DEMAND_POINT, (SENSITIVITY, "tornado"): TORNADO_BAR, (SENSITIVITY, "sobol"): SOBOL_INDEX}
 
 

@@ -14,6 +14,7 @@ from ..figures import BAND, assemble
 from . import figures as pf
 from .capacity import CapacityPlan
 from .demand import DemandScenario
+from .mix import MixPlan
 from .produce import ServingOutput, TrainingOutput
 from .rent_vs_buy import RentVsBuy
 from .sensitivity import METRICS, Sensitivity
@@ -53,6 +54,32 @@ def capacity_dict(plan: CapacityPlan, training: Sequence[TrainingOutput] = (),
     if serving:
         values["produces.serving"] = [serving_output_dict(s) for s in serving]
     return _place(pf.CAPACITY, values)
+
+
+def mix_dict(mix: MixPlan, training: Sequence[Sequence[TrainingOutput]] = (),
+             serving: Sequence[Sequence[ServingOutput]] = ()) -> dict[str, Any]:
+    """A plan over a mix of GPUs: the totals at the capacity plan's paths, each GPU's plan (with what it
+    produces, ``training[i]`` / ``serving[i]`` for part i) under ``mix``; the assumptions every part shares."""
+    plans = [p.plan for p in mix.parts]
+    parts = []
+    for i, part in enumerate(mix.parts):
+        size = ({"budget_usd": part.plan.request.budget_usd} if part.plan.request.budget_usd is not None
+                else {"power_mw": part.plan.request.power_mw})
+        plan = capacity_dict(part.plan, training[i] if i < len(training) else (),
+                             serving[i] if i < len(serving) else ())
+        parts.append(_place(pf.MIX_PART, {"hardware": part.hardware.id, "share": part.share, **size, "plan": plan}))
+    shared = [a for a in plans[0].assumptions if all(a in p.assumptions for p in plans[1:])]
+    t = mix.totals
+    return _place(pf.CAPACITY, {
+        "hardware": mix.label, "basis": plans[0].basis, "system_kind": "mix",
+        "hardware_name": " + ".join(f"{p.share:.0%} {p.plan.hardware_name}" for p in mix.parts),
+        "gpus": t["gpus"], "servers": t["servers"], "racks": t["racks"], "power_mw.it": t["it_mw"],
+        "power_mw.facility": t["facility_mw"], "power_mw.average_facility": t["average_facility_mw"],
+        "energy_mwh_per_year": t["energy_mwh_per_year"], "energy_usd_per_year": t["energy_usd_per_year"],
+        "co2_t_per_year": t["co2_t_per_year"], **{f"capex_usd.{k}": v for k, v in mix.capex_usd.items()},
+        "annual_own_usd": t["annual_own_usd"], "own_usd_per_used_gpu_hour": t["own_usd_per_used_gpu_hour"],
+        "utilisation": plans[0].utilisation, "mix": parts, "assumptions": [a.to_dict() for a in shared],
+        "warnings": list(dict.fromkeys(w for p in plans for w in p.warnings))})
 
 
 def training_output_dict(out: TrainingOutput) -> dict[str, Any]:

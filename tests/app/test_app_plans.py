@@ -98,7 +98,7 @@ def test_openapi_documents_the_plans(client):
     doc = client.get("/api/v1/openapi.json").get_json()
     capacity = doc["paths"]["/api/v1/plans/capacity"]["post"]
     assert set(capacity["requestBody"]["content"]["application/json"]["examples"]) == {"meta-60b-h100",
-                                                                                        "gigawatt-gb200"}
+                                                                                        "gigawatt-gb200", "mix"}
     schemas = doc["components"]["schemas"]
     assert schemas["CapacityRequest"]["additionalProperties"] is False
     assert "Cushman & Wakefield" in schemas["CapacityRequest"]["properties"]["building_usd_per_mw"]["description"]

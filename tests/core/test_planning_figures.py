@@ -15,6 +15,7 @@ from estimator.planning import figures as pf
 from estimator.planning import results
 from estimator.planning.capacity import CapacityRequest, plan_capacity
 from estimator.planning.demand import demand_scenario
+from estimator.planning.mix import plan_mix
 from estimator.planning.presets import article
 from estimator.planning.produce import serving_output, training_output
 from estimator.planning.rent_vs_buy import RentVsBuyRequest, rent_vs_buy
@@ -30,7 +31,10 @@ def outputs(catalog, book) -> dict[str, list[dict[str, Any]]]:
                                                                 gpus=72), book, catalog))
     demand = results.demand_dict(demand_scenario(10.0, fleet=plan))
     sens = results.sensitivity_dict(analyse(plan, samples=64), plan)
-    return {pf.CAPACITY: [capacity], pf.TRAINING_OUTPUT: capacity["produces"]["training"],
+    mixed = results.mix_dict(plan_mix(CapacityRequest(plan.request.hardware, power_mw=1000),
+                                      [(catalog.get_hardware("h100-sxm"), 0.5), (catalog.get_hardware("gb200"), 0.5)],
+                                      book, catalog))
+    return {pf.CAPACITY: [capacity, mixed], pf.MIX_PART: mixed["mix"], pf.TRAINING_OUTPUT: capacity["produces"]["training"],
             pf.SERVING_OUTPUT: capacity["produces"]["serving"], pf.RENT_VS_BUY: [rvb], pf.DEMAND: [demand],
             pf.DEMAND_POINT: demand["points"], pf.SENSITIVITY: [sens], pf.TORNADO_BAR: sens["tornado"],
             pf.SOBOL_INDEX: sens["sobol"]}
