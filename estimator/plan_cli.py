@@ -2,6 +2,7 @@
 the planning API returns (``--json``) or a readable table:
 
     estimator plan --budget-usd 60e9 --hardware h100-sxm [--train deepseek-v3,llama-3.1-405b] [--serve llama-3.1-405b]
+    estimator plan --budget-usd 60e9 --hardware h100-sxm:0.5,gb200:0.5     (a mix: the budget split by share)
     estimator plan --power-mw 1000 --hardware gb200 --sensitivity [--metric gpus] [--samples 1024]
     estimator plan --preset article
     estimator rent-vs-buy --hardware h100-sxm --gpus 1024 --horizon-months 60 [--cost-of-capital 0.08]
@@ -20,20 +21,21 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .bands import SCENARIOS
-from .catalog import Catalog
+from .catalog import Catalog, Hardware
 from .cost import PriceBook
 from .errors import InvalidInputError
 from .figures import BAND, Figure
 from .numbers import number_text
 from .planning import figures as pf
 from .planning import presets
-from .planning.capacity import OVERRIDES, CapacityRequest, plan_capacity
+from .planning.capacity import OVERRIDES, CapacityPlan, CapacityRequest, plan_capacity
 from .planning.demand import demand_scenario, gain_from_comparison
 from .planning.estimate_sensitivity import METRICS as ESTIMATE_METRICS
 from .planning.estimate_sensitivity import analyse_estimate
-from .planning.produce import serving_output, training_output
+from .planning.mix import plan_mix
+from .planning.produce import ServingOutput, TrainingOutput, serving_output, training_output
 from .planning.rent_vs_buy import RentVsBuyRequest, rent_vs_buy
-from .planning.results import capacity_dict, demand_dict, rent_vs_buy_dict, sensitivity_dict
+from .planning.results import capacity_dict, demand_dict, mix_dict, rent_vs_buy_dict, sensitivity_dict
 from .planning.sensitivity import METRICS, analyse
 
 COMMANDS = ("plan", "rent-vs-buy", "scenario")
@@ -62,7 +64,8 @@ def _add_structure(p: argparse.ArgumentParser) -> None:
 
 def add_parsers(sub: Any, add_pricing: Callable[[argparse.ArgumentParser], None]) -> None:
     p = sub.add_parser("plan", help="what a capex budget or a facility power envelope buys and produces")
-    p.add_argument("--hardware", help="catalog GPU id, e.g. h100-sxm or gb200")
+    p.add_argument("--hardware", help="catalog GPU id, e.g. h100-sxm or gb200; or a mix of ids with shares adding up "
+                   "to 1, e.g. h100-sxm:0.5,gb200:0.5")
     p.add_argument("--budget-usd", type=_number, help="capex in US dollars, e.g. 60e9")
     p.add_argument("--power-mw", type=_number, help="facility power in MW (IT x PUE), e.g. 1000")
     p.add_argument("--train", help="models whose training runs a year to count, comma-separated")
@@ -141,18 +144,50 @@ def _capacity(args: argparse.Namespace, catalog: Catalog, hardware: str | None, 
     return CapacityRequest(catalog.get_hardware(hardware), **size, **overrides)
 
 
-def _plan(args: argparse.Namespace, catalog: Catalog, book: PriceBook) -> dict[str, Any]:
-    if args.preset:
-        return presets.article(book, catalog)
-    plan = plan_capacity(_capacity(args, catalog, args.hardware, budget_usd=args.budget_usd, power_mw=args.power_mw),
-                         book, catalog)
+def _shares(text: str, catalog: Catalog) -> list[tuple[Hardware, float]]:
+    """``h100-sxm:0.5,gb200:0.5`` -> [(H100, 0.5), (GB200, 0.5)]; the core checks the shares."""
+    out = []
+    for item in _ids(text):
+        hw_id, _, share = item.partition(":")
+        try:
+            out.append((catalog.get_hardware(hw_id.strip()), float(share)))
+        except ValueError:
+            raise InvalidInputError(f"--hardware: each GPU of a mix needs a share after a colon, e.g. "
+                                    f"h100-sxm:0.5,gb200:0.5; got {item!r}.", field="hardware") from None
+    return out
+
+
+def _mix(args: argparse.Namespace, catalog: Catalog, book: PriceBook) -> dict[str, Any]:
     if args.sensitivity:
-        return sensitivity_dict(analyse(plan, args.metric, args.samples), plan)
+        raise InvalidInputError("--sensitivity analyses one GPU: give --hardware as one id, not a mix.",
+                                field="hardware")
+    parts = _shares(args.hardware, catalog)
+    request = _capacity(args, catalog, parts[0][0].id if parts else "", budget_usd=args.budget_usd,
+                        power_mw=args.power_mw)
+    mixed = plan_mix(request, parts, book, catalog)
+    training, serving = zip(*(_produces(args, part.plan, catalog, book) for part in mixed.parts), strict=True)
+    return mix_dict(mixed, training, serving)
+
+
+def _produces(args: argparse.Namespace, plan: CapacityPlan, catalog: Catalog,
+              book: PriceBook) -> tuple[list[TrainingOutput], list[ServingOutput]]:
     targets = {k: getattr(args, k) for k in ("tpot_ms", "ttft_ms") if getattr(args, k) is not None}
     training = [training_output(plan, {"model": m}, book, catalog) for m in _ids(args.train)]
     serving = [serving_output(plan, {"model": m, "precision": args.serve_precision, **targets}, book, catalog)
                for m in _ids(args.serve)]
-    return capacity_dict(plan, training, serving)
+    return training, serving
+
+
+def _plan(args: argparse.Namespace, catalog: Catalog, book: PriceBook) -> dict[str, Any]:
+    if args.preset:
+        return presets.article(book, catalog)
+    if args.hardware and ":" in args.hardware:
+        return _mix(args, catalog, book)
+    plan = plan_capacity(_capacity(args, catalog, args.hardware, budget_usd=args.budget_usd, power_mw=args.power_mw),
+                         book, catalog)
+    if args.sensitivity:
+        return sensitivity_dict(analyse(plan, args.metric, args.samples), plan)
+    return capacity_dict(plan, *_produces(args, plan, catalog, book))
 
 
 def _ids(text: str | None) -> list[str]:
@@ -210,6 +245,12 @@ C = pf.Capacity
 
 
 def plan_table(result: dict[str, Any]) -> str:
+    if "mix" in result:
+        lines = [f"{C.HARDWARE_NAME.value(result)}, sized from the {C.BASIS.value(result)}", "", "total:"]
+        lines += _rows(result, [f for f in pf.figures_of(pf.CAPACITY) if f.kind == BAND])
+        for part in result["mix"]:
+            lines += ["", "", f"{part['share']:.0%} of the {C.BASIS.value(result)}: " + plan_table(part["plan"])]
+        return "\n".join(lines + _tail(result))
     lines = [f"{C.HARDWARE_NAME.value(result)}: {C.SYSTEM_KIND.value(result)}s of {C.GPUS_PER_SYSTEM.value(result)} "
              f"GPUs, sized from the {C.BASIS.value(result)}", ""]
     lines += _rows(result, [f for f in pf.figures_of(pf.CAPACITY) if f.kind == BAND or f is C.KW_PER_GPU])

@@ -3,12 +3,14 @@ planned by plan_capacity, the totals added up; a golden worked example by hand, 
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from estimator.cli import run
 from estimator.errors import InvalidInputError
 from estimator.planning import figures as pf
 from estimator.planning.capacity import CapacityRequest, plan_capacity
@@ -107,3 +109,40 @@ def test_bad_mix(catalog, book, shares, message):
 def test_shares_within_tolerance_are_accepted(catalog, book):
     m = mix(catalog, book, [("h100-sxm", 0.1), ("gb200", 0.2), ("h200-sxm", 0.7 - 5e-10)], budget_usd=60e9)
     assert len(m.parts) == 3
+
+
+# --- The command line: --hardware h100-sxm:0.5,gb200:0.5 ---------------------------------------------
+def call(argv, capsys):
+    lines: list[str] = []
+    code = run(argv, out=lines.append)
+    return code, "\n".join(lines), capsys.readouterr().err
+
+
+def test_cli_mix_json_is_the_api_body(capsys, catalog, book):
+    code, out, _ = call(["plan", "--budget-usd", "60e9", "--hardware", "h100-sxm:0.5,gb200:0.5", "--json"], capsys)
+    assert code == 0
+    expected = mix_dict(mix(catalog, book, [("h100-sxm", 0.5), ("gb200", 0.5)], budget_usd=60e9))
+    assert json.loads(out) == json.loads(json.dumps(expected))
+    assert json.loads(out)["gpus"]["mid"] == 899_120
+
+
+def test_cli_mix_table_shows_total_and_each_gpu(capsys):
+    code, out, _ = call(["plan", "--power-mw", "1000", "--hardware", "h100-sxm:0.25,gb200:0.75"], capsys)
+    assert code == 0
+    assert out.startswith("25% NVIDIA H100 80GB SXM5 + 75% NVIDIA GB200 (per Blackwell GPU in NVL72), sized from the "
+                          "power\n\ntotal:\n")
+    assert "25% of the power: NVIDIA H100 80GB SXM5: air-cooled servers of 8 GPUs" in out
+    assert "75% of the power: NVIDIA GB200 (per Blackwell GPU in NVL72): liquid-cooled racks of 72 GPUs" in out
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--hardware", "h100-sxm:0.5,gb200:0.6"], "The shares of a mix must add up to 1; 0.5 + 0.6 = 1.1."),
+    (["--hardware", "h100-sxm:half,gb200:0.5"], "--hardware: each GPU of a mix needs a share after a colon, e.g. "
+                                               "h100-sxm:0.5,gb200:0.5; got 'h100-sxm:half'."),
+    (["--hardware", "h100-sxm:0.5,gb200:0.5", "--sensitivity"],
+     "--sensitivity analyses one GPU: give --hardware as one id, not a mix."),
+])
+def test_cli_bad_mix_exits_2(capsys, argv, message):
+    code, out, err = call(["plan", "--budget-usd", "60e9", *argv], capsys)
+    assert (code, out) == (2, "")
+    assert err == f"estimator: error: {message}\n"
