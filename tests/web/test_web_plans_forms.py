@@ -83,3 +83,31 @@ def test_capacity_examples_name_the_article(client):
     assert ('href="/plans/capacity?hardware=h100-sxm&amp;budget_usd=60e9&amp;train=deepseek-v3%2C+llama-3.1-405b'
             '&amp;serve=llama-3.1-405b"><strong>$60B on H100</strong>') in html
     assert 'href="/plans/capacity?hardware=gb200&amp;power_mw=1000&amp;train=llama-3.1-405b"' in html
+
+
+MIX = "/plans/capacity?hardware=h100-sxm&hardware_mix=h100-sxm%3A0.5%2C+gb200%3A0.5&budget_usd=60e9"
+
+
+def test_mix_field_plans_each_gpu_and_the_total(client):
+    response = client.get(MIX)
+    html = response.get_data(as_text=True)
+    api = client.post("/api/v1/plans/capacity", json={
+        "hardware": [{"id": "h100-sxm", "share": 0.5}, {"id": "gb200", "share": 0.5}], "budget_usd": 60e9}).get_json()
+    assert response.status_code == 200
+    assert f'data-key="gpus.mid" data-value="{api["gpus"]["mid"]}"' in html and api["gpus"]["mid"] == 899_120
+    assert "50 % on NVIDIA H100 80GB SXM5: every figure" in html
+    assert "50 % on NVIDIA GB200 (per Blackwell GPU in NVL72): every figure" in html
+
+
+@pytest.mark.parametrize(("mix", "message"), [
+    ("h100-sxm:0.5, gb200:0.6", "The shares of a mix must add up to 1 (within 1e-09); 0.5 + 0.6 = 1.1."),
+    ("h100-sxm, gb200:0.5", "GPU 1 of the mix, its share: Missing data for required field."),
+    ("h100-sxm:0.5, h999:0.5", "GPU 2 of the mix, its id: Unknown hardware &#39;h999&#39;"),
+])
+def test_mix_errors_next_to_the_mix_field(client, mix, message):
+    response = client.get("/plans/capacity", query_string={"hardware": "h100-sxm", "hardware_mix": mix,
+                                                           "budget_usd": "60e9"})
+    html = response.get_data(as_text=True)
+    assert response.status_code in (404, 422)
+    error = re.search(r'id="field-hardware_mix-error"><span class="visually-hidden">Error: </span>(.*?)</p>', html)
+    assert error is not None and error.group(1).startswith(message)

@@ -110,6 +110,10 @@ _SIZE = (
     Spec("budget_usd", "Budget (USD)", "Capex, e.g. 60e9. Give this or the power.", placeholder="e.g. 60e9"),
     Spec("power_mw", "Facility power (MW)", "IT × PUE, e.g. 1000. Give this or the budget.", placeholder="e.g. 1000"),
 )
+#: A mix of GPUs instead of the one above (the capacity page only): ids with shares adding up to 1.
+_MIX = Spec("hardware_mix", "Or a mix of GPUs", "Instead of the GPU above: ids each with its share of the budget or "
+            "the power after a colon, comma-separated; the shares add up to 1. Empty: the GPU above alone.", "text",
+            path=("hardware",), placeholder="none, e.g. h100-sxm:0.5, gb200:0.5")
 
 
 @dataclass(frozen=True)
@@ -131,7 +135,7 @@ PAGES: dict[str, PageSpec] = {
     "capacity": PageSpec(
         "Plan a datacenter", "What a capex budget or a facility power envelope buys (GPUs, racks, megawatts, "
         "energy, capex by category, annual cost) and what it produces in a year.", "Plan", CapacityRequestSchema,
-        (*_SIZE, Spec("train", "Training runs of", "Model ids, comma-separated: runs a year on the fleet. Empty: "
+        (*_SIZE, _MIX, Spec("train", "Training runs of", "Model ids, comma-separated: runs a year on the fleet. Empty: "
                       "none counted.", "list", placeholder="none, e.g. deepseek-v3"),
          Spec("serve", "Serve", "Model ids, comma-separated: output tokens a day (fp8, no latency target). Empty: "
               "none counted.", "list", placeholder="none, e.g. llama-3.1-405b"),
@@ -140,7 +144,10 @@ PAGES: dict[str, PageSpec] = {
         (Example("$60B on H100", "Meta's 2025 capex on H100 servers: DeepSeek-V3 and Llama 3.1 405B runs a year, "
                  "405B served", _PLAN_60B),
          Example("1 GW of GB200 NVL72", "a gigawatt site of liquid-cooled NVL72 racks",
-                 {"hardware": "gb200", "power_mw": "1000", "train": "llama-3.1-405b"}))),
+                 {"hardware": "gb200", "power_mw": "1000", "train": "llama-3.1-405b"}),
+         Example("$60B on a mix", "half on H100 servers, half on GB200 NVL72 racks",
+                 {"hardware": "h100-sxm", "hardware_mix": "h100-sxm:0.5, gb200:0.5", "budget_usd": "60e9",
+                  "train": "llama-3.1-405b"}))),
     "rent-vs-buy": PageSpec(
         "Rent or buy", "The cumulative cost of renting a fleet and of buying it, month by month, at a cost of "
         "capital: when buying pays back, and above which utilisation.", "Compare", RentVsBuyRequestSchema,
@@ -219,6 +226,8 @@ class PlanForm:
             value: Any = text
             if s.widget == "number":
                 value = number_from_text(text, integer=s.integer)
+            elif s is _MIX:
+                value = [_share(item) for item in text.split(",") if item.strip()]
             elif s.widget == "list":
                 items = [t.strip() for t in text.split(",") if t.strip()]
                 value = ([{"model": m, **({"precision": "fp8"} if s.name == "serve" else {})} for m in items]
@@ -238,7 +247,21 @@ class PlanForm:
                          if pointer == p or pointer.startswith(p + "/")), "")
             if not name and pointer.startswith("/fleet"):
                 name = "fleet_budget_usd"
-            (self.fields[name].errors if name else self.general_errors).append(str(item["detail"]))
+            detail = str(item["detail"])
+            if name in ("hardware", _MIX.name):  # both stand for /hardware: the mix when given
+                name = _MIX.name if str(self.fields.get(_MIX.name, FormField("", "", "", "")).value).strip() \
+                    else "hardware"
+            if name == _MIX.name:
+                parts = pointer.split("/")
+                if len(parts) == 4:  # /hardware/<i>/<id or share>
+                    detail = f"GPU {int(parts[2]) + 1} of the mix, its {parts[3]}: {detail}"
+            (self.fields[name].errors if name else self.general_errors).append(detail)
+
+
+def _share(item: str) -> dict[str, Any]:
+    """``gb200:0.5`` -> {"id": "gb200", "share": 0.5}; a missing share is left for the schema to name."""
+    hw_id, colon, share = item.partition(":")
+    return {"id": hw_id.strip(), **({"share": number_from_text(share, integer=False)} if colon else {})}
 
 
 def _options(kind: str, ready: Ready) -> tuple[Option, ...]:
@@ -343,6 +366,16 @@ def _common(view: View, result: Mapping[str, Any]) -> View:
     return view
 
 
+def _produces(plan: Mapping[str, Any], prefix: str = "") -> list[present.Table]:
+    tables = []
+    for kind, what in (("training", pf.TRAINING_OUTPUT), ("serving", pf.SERVING_OUTPUT)):
+        for item in plan.get("produces", {}).get(kind, []):
+            table = _bands(f"{prefix}What it produces: {kind} {item['model']}", item, pf.figures_of(what))
+            if table:
+                tables.append(table)
+    return tables
+
+
 def _capacity_view(result: Mapping[str, Any]) -> View:
     C = pf.Capacity
     gpus = result["gpus"]["mid"]
@@ -351,11 +384,11 @@ def _capacity_view(result: Mapping[str, Any]) -> View:
                          f"{present.fmt(result['power_mw']['facility']['mid'])} MW of facility power.")
     figures = pf.figures_of(pf.CAPACITY)
     view.tables = [t for t in (_values("The fleet", result, figures), _bands("Every figure", result, figures)) if t]
-    for kind, what in (("training", pf.TRAINING_OUTPUT), ("serving", pf.SERVING_OUTPUT)):
-        for item in result.get("produces", {}).get(kind, []):
-            table = _bands(f"What it produces: {kind} {item['model']}", item, pf.figures_of(what))
-            if table:
-                view.tables.append(table)
+    view.tables += _produces(result)
+    for part in result.get("mix", []):
+        name = f"{present.fmt(part['share'] * 100)} % on {part['plan']['hardware_name']}"
+        view.tables += [t for t in (_bands(f"{name}: every figure", part["plan"], figures),) if t]
+        view.tables += _produces(part["plan"], f"{name}: ")
     bars = tuple(Bar(f.label, result["capex_usd"][f.name]["mid"], result["capex_usd"][f.name]["low"],
                      result["capex_usd"][f.name]["high"])
                  for f in (C.CAPEX_SERVERS, C.CAPEX_NETWORK, C.CAPEX_STORAGE, C.CAPEX_BUILDING))
