@@ -12,8 +12,6 @@ the row, rather than answer a figure like 2.5e307 USD.
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ from typing import Any
 from estimator.catalog import Catalog
 from estimator.cost import PriceBook
 
+from .cache import BoundedCache
 from .errors import PricingTableError, UnknownPricingTable
 from .store import PricingStore, TableInfo, parse_ref
 from .tables import SEED_TABLE, TABLES, number_text
@@ -31,35 +30,16 @@ CACHE_SIZE = 64
 CACHE_ROWS = 1_000_000
 
 
-class BookCache:
+class BookCache(BoundedCache[tuple[str, int], PriceBook]):
     """Price books of stored versions by (table, version), least recently used dropped first past
     ``size`` books or ``max_rows`` rows in all (a book larger than that is not kept); thread-safe."""
 
     def __init__(self, size: int = CACHE_SIZE, max_rows: int = CACHE_ROWS) -> None:
-        self.size = size
-        self.max_rows = max_rows
-        self.rows = 0
-        self._books: OrderedDict[tuple[str, int], PriceBook] = OrderedDict()
-        self._lock = threading.Lock()
+        super().__init__(size, max_rows, _rows)
 
-    def get(self, key: tuple[str, int]) -> PriceBook | None:
-        with self._lock:
-            book = self._books.get(key)
-            if book is not None:
-                self._books.move_to_end(key)
-            return book
-
-    def put(self, key: tuple[str, int], book: PriceBook) -> None:
-        rows = _rows(book)
-        if rows > self.max_rows:
-            return
-        with self._lock:
-            old = self._books.pop(key, None)
-            self.rows += rows - (_rows(old) if old is not None else 0)
-            self._books[key] = book
-            while len(self._books) > self.size or self.rows > self.max_rows:
-                _, dropped = self._books.popitem(last=False)
-                self.rows -= _rows(dropped)
+    @property
+    def rows(self) -> int:
+        return self.total
 
 
 def _rows(book: PriceBook) -> int:

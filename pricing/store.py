@@ -42,6 +42,7 @@ import json
 import math
 import os
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -271,13 +272,20 @@ class SheetDiff:
     def identical(self) -> bool:
         return self.in_from == self.in_to and not (self.added or self.removed or self.changed)
 
-    def to_dict(self) -> dict[str, Any]:
+    @property
+    def rows(self) -> int:
+        """Rows the diff holds (added, removed and changed): what keeping it costs."""
+        return len(self.added) + len(self.removed) + len(self.changed)
+
+    def to_dict(self, window: slice = slice(None)) -> dict[str, Any]:
+        """The sheet's differences; ``window`` picks the rows of each list shown (``counts`` has them all)."""
         return {
             "in_from": self.in_from,
             "in_to": self.in_to,
-            "added": [dict(r) for r in self.added],
-            "removed": [dict(r) for r in self.removed],
-            "changed": [c.to_dict() for c in self.changed],
+            "counts": {"added": len(self.added), "removed": len(self.removed), "changed": len(self.changed)},
+            "added": [dict(r) for r in self.added[window]],
+            "removed": [dict(r) for r in self.removed[window]],
+            "changed": [c.to_dict() for c in self.changed[window]],
             "unchanged": self.unchanged,
         }
 
@@ -294,7 +302,20 @@ class Diff:
     def identical(self) -> bool:
         return all(s.identical for s in self.sheets)
 
-    def to_dict(self) -> dict[str, Any]:
+    @property
+    def rows(self) -> int:
+        return sum(s.rows for s in self.sheets)
+
+    def pages(self, per_page: int) -> int:
+        """Pages of ``per_page`` rows per list needed to show every difference (at least 1)."""
+        longest = max((len(x) for s in self.sheets for x in (s.added, s.removed, s.changed)), default=0)
+        return max(1, -(-longest // per_page))
+
+    def to_dict(self, page: int | None = None, per_page: int = 100) -> dict[str, Any]:
+        """Every difference; with ``page`` (from 1), rows ``(page - 1) * per_page`` to ``page * per_page``
+        of each sheet's added, removed and changed lists (``summary`` and ``counts`` always count all)."""
+        window = slice(None) if page is None else slice((page - 1) * per_page, page * per_page)
+        paging = {} if page is None else {"page": page, "per_page": per_page, "pages": self.pages(per_page)}
         return {
             "table": self.table,
             "from_version": self.from_version,
@@ -305,7 +326,8 @@ class Diff:
                 "removed": sum(len(s.removed) for s in self.sheets),
                 "changed": sum(len(s.changed) for s in self.sheets),
             },
-            "sheets": {s.sheet: s.to_dict() for s in self.sheets},
+            **paging,
+            "sheets": {s.sheet: s.to_dict(window) for s in self.sheets},
         }
 
 
@@ -735,11 +757,21 @@ class PricingStore:
         once in a sheet, its rows are paired in sheet order.
         """
         with self._read() as conn:
-            before = self._stored(conn, name, a)
-            after = self._stored(conn, name, b)
-        sheets = sorted(set(before.sheets) | set(after.sheets), key=_SHEET_ORDER.__getitem__)
+            before = self._texts(conn, name, a)
+            after = self._texts(conn, name, b)
+        sheets = sorted(set(before) | set(after), key=_SHEET_ORDER.__getitem__)
         return Diff(table=name, from_version=a, to_version=b,
-                    sheets=tuple(_diff_sheet(s, before.sheets.get(s), after.sheets.get(s)) for s in sheets))
+                    sheets=tuple(_diff_texts(s, before.get(s), after.get(s)) for s in sheets))
+
+    def _texts(self, conn: Connection, name: str, number: int) -> dict[str, list[str]]:
+        """Version ``number``'s rows as their stored JSON text, per sheet (every sheet it has listed)."""
+        info = self._version_info(conn, name, number, self._table(conn, name).active_version)
+        r = pricing_rows
+        sheets: dict[str, list[str]] = {sheet: [] for sheet in info.row_counts}
+        for sheet, data in conn.execute(select(r.c.sheet, r.c.data).where(r.c.table_name == name, r.c.version == number)
+                                        .order_by(r.c.sheet, r.c.position)):
+            sheets[sheet].append(data)
+        return sheets
 
     def _names(self, conn: Connection) -> list[str]:
         return list(conn.execute(select(pricing_tables.c.name)).scalars())
@@ -794,6 +826,26 @@ def _version_from_row(row: Any, active: int | None) -> VersionInfo:
                        created_by=row.created_by, file_name=row.file_name,
                        row_counts={s: counts[s] for s in sorted(counts, key=_SHEET_ORDER.__getitem__)},
                        note=row.note, active=row.number == active)
+
+
+def _diff_texts(sheet: str, before: list[str] | None, after: list[str] | None) -> SheetDiff:
+    """``_diff_sheet`` over stored JSON texts: a text found in both versions is an unchanged row and is
+    never decoded (the same row stores as the same text), so the work follows the rows that differ:
+    two 150,000-row versions with 15,000 changes decode ~33,000 rows, not 300,000."""
+    common = Counter(before or ()) & Counter(after or ())
+
+    def rest(texts: list[str]) -> list[dict[str, Any]]:
+        left = Counter(common)
+        out = []
+        for text_ in texts:
+            if left[text_]:
+                left[text_] -= 1
+            else:
+                out.append(json.loads(text_))
+        return out
+
+    diff = _diff_sheet(sheet, None if before is None else rest(before), None if after is None else rest(after))
+    return replace(diff, unchanged=diff.unchanged + sum(common.values()))
 
 
 def _diff_sheet(sheet: str, before: list[dict[str, Any]] | None, after: list[dict[str, Any]] | None) -> SheetDiff:

@@ -22,8 +22,9 @@ from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from pricing.books import seed_sheets
+from pricing.cache import BoundedCache
 from pricing.read import DEFAULT_LIMITS, Limits
-from pricing.store import PricingStore
+from pricing.store import Diff, PricingStore
 from pricing.validate import parse_upload
 
 from .errors import ProblemError
@@ -43,11 +44,12 @@ def _failed_authentication(response: Response) -> bool:
 
 
 def init_app(app: Flask) -> None:
-    """Rate-limit failed authentication (Flask-Limiter): each endpoint counts the 401s it answers an
+    """The caches of anonymous reads (``ReadCaches``), and: rate-limit failed authentication (Flask-Limiter): each endpoint counts the 401s it answers an
     address, and past ``AUTH_FAILURES_LIMIT`` ("10 per minute") answers that address 429 until the
     window passes. Counts live in each worker's memory (no shared store): with N workers an address
     gets at most N times the limit. Behind a proxy the address is the proxy's (gunicorn passes on
     X-Forwarded-For only from ``forwarded_allow_ips``), so the limit then holds for everyone at once."""
+    app.extensions["estimator_pricing_reads"] = ReadCaches()
     limit = app.config["AUTH_FAILURES_LIMIT"]
     app.extensions["estimator_limiter"] = Limiter(
         get_remote_address,
@@ -57,6 +59,29 @@ def init_app(app: Flask) -> None:
         storage_uri="memory://",
         enabled=bool(limit),
     )
+
+
+#: Diffs kept per worker: rows (added, removed, changed) of all kept diffs together; a diff of two
+#: 150,000-row versions with 18,000 differences is ~1.5 s of CPU to build (issue 13, defect 9).
+DIFF_CACHE_ROWS = 500_000
+#: Downloads kept per worker, bytes of all together: a 150,000-row xlsx is ~7 MB and ~7 s to write.
+DOWNLOAD_CACHE_BYTES = 128 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ReadCaches:
+    """What anonymous reads build from immutable versions, kept per worker (``pricing.cache``):
+    diffs by (table, from, to), downloads by (table, version, format, sheet); the seed table is
+    version 0 (it changes only with the code)."""
+
+    diffs: BoundedCache[tuple[str, int, int], Diff] = field(
+        default_factory=lambda: BoundedCache(32, DIFF_CACHE_ROWS, lambda diff: diff.rows))
+    downloads: BoundedCache[tuple[str, int, str, str], bytes] = field(
+        default_factory=lambda: BoundedCache(64, DOWNLOAD_CACHE_BYTES, len))
+
+
+def read_caches() -> ReadCaches:
+    return current_app.extensions["estimator_pricing_reads"]  # type: ignore[no-any-return]
 
 
 def writes_enabled() -> bool:

@@ -8,6 +8,7 @@ multipart closing boundary: a truncated body is never imported as a shorter tabl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, jsonify, request, url_for
@@ -21,7 +22,16 @@ from pricing.store import PricingStore, StoredVersion, validate_name
 from pricing.tables import SEED_TABLE, TABLES
 
 from ..errors import PROBLEM_MIMETYPE, ProblemError, problem_from_core, respond
-from ..pricing_ops import Upload, authorise, parse, read_upload, seed_row_counts, seed_rows, version_number
+from ..pricing_ops import (
+    Upload,
+    authorise,
+    parse,
+    read_caches,
+    read_upload,
+    seed_row_counts,
+    seed_rows,
+    version_number,
+)
 from ..pricing_ops import store_of as _store
 from ..schemas import ProblemSchema
 from ..state import Ready, ready_state
@@ -65,6 +75,8 @@ class VersionSchema(VersionInfoSchema):
 class SheetDiffSchema(Schema):
     in_from = fields.Boolean(required=True)
     in_to = fields.Boolean(required=True)
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True, metadata={
+        "description": "Rows added, removed and changed in this sheet, all of them (the lists show one page)"})
     added = fields.List(fields.Dict(), required=True)
     removed = fields.List(fields.Dict(), required=True)
     changed = fields.List(fields.Dict(), required=True, metadata={
@@ -78,6 +90,11 @@ class DiffSchema(Schema):
     identical = fields.Boolean(required=True)
     summary = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
                           metadata={"description": "Rows added, removed and changed over all sheets"})
+    page = fields.Integer(required=True, metadata={"description": "This page (from 1)"})
+    per_page = fields.Integer(required=True, metadata={"description": "Rows of each list per page"})
+    pages = fields.Integer(required=True, metadata={"description": "Pages needed to show every difference"})
+    next = fields.String(required=True, allow_none=True, metadata={"description": "The next page's URL; null on "
+                                                                                 "the last"})
     sheets = fields.Dict(keys=fields.String(), values=fields.Nested(SheetDiffSchema), required=True)
 
 
@@ -86,6 +103,8 @@ def _query(name: str, description: str, schema: dict[str, Any], *, required: boo
 
 
 _VERSION_SCHEMA = {"type": "integer", "minimum": 1, "maximum": 999_999_999}
+#: Rows of each added / removed / changed list a diff page shows: by default, and at most.
+DIFF_PER_PAGE, DIFF_PER_PAGE_MAX = 100, 1_000
 
 
 class ActivateSchema(Schema):
@@ -230,12 +249,19 @@ def get_version(name: str, number: int) -> Response:
 
 @blp.route("/pricing-tables/<name>/diff", methods=["GET"])
 @blp.doc(parameters=[_query("from", "The older version", _VERSION_SCHEMA, required=True),
-                     _query("to", "The newer version", _VERSION_SCHEMA, required=True)])
+                     _query("to", "The newer version", _VERSION_SCHEMA, required=True),
+                     _query("page", "The page (default 1)", {**_VERSION_SCHEMA, "default": 1}),
+                     _query("per_page", f"Rows of each list per page (default {DIFF_PER_PAGE})",
+                            {"type": "integer", "minimum": 1, "maximum": DIFF_PER_PAGE_MAX,
+                             "default": DIFF_PER_PAGE})])
 @blp.alt_response(200, schema=DiffSchema, success=True, description="Rows matched by each sheet's key columns.")
 @blp.alt_response(404, **_PROBLEMS, description="No such table or version.")
-@blp.alt_response(422, **_PROBLEMS, description="from / to missing or not version numbers; the seed table.")
+@blp.alt_response(422, **_PROBLEMS, description="from / to missing or not version numbers; the seed table; a bad "
+                                                "page or per_page.")
 def diff_versions(name: str) -> Response:
-    """Rows added, removed and changed between `?from=<a>&to=<b>` (rows matched by each sheet's key)."""
+    """Rows added, removed and changed between `?from=<a>&to=<b>` (rows matched by each sheet's key), a page at
+    a time: `summary` and each sheet's `counts` count every difference, the lists show `per_page` rows each
+    from `page`; `next` is the next page's URL."""
     store = _store(ready_state())
     _not_seed(name)
     validate_name(name, field="name")
@@ -246,7 +272,27 @@ def diff_versions(name: str) -> Response:
             raise ProblemError(422, f"Give the two versions to compare as ?from=<n>&to=<m> "
                                     f"('{arg}' is {request.args.get(arg, '')!r}).")
         numbers.append(number)
-    return jsonify(store.diff(name, numbers[0], numbers[1]).to_dict())
+    page = _count_arg("page", 1, 999_999_999)
+    per_page = _count_arg("per_page", DIFF_PER_PAGE, DIFF_PER_PAGE_MAX)
+    a, b = numbers
+    diff = read_caches().diffs.get_or_build((name, a, b), lambda: store.diff(name, a, b))
+    body = diff.to_dict(page=page, per_page=per_page)
+    more = page < body["pages"]
+    versions: dict[str, Any] = {"from": a, "to": b}
+    body["next"] = url_for("pricing.diff_versions", name=name, **versions, page=page + 1,
+                           per_page=per_page) if more else None
+    return jsonify(body)
+
+
+def _count_arg(arg: str, default: int, maximum: int) -> int:
+    """A whole-number query parameter from 1 to ``maximum`` typed in ASCII digits, else a 422."""
+    raw = request.args.get(arg)
+    if raw is None:
+        return default
+    number = version_number(raw)
+    if number is None or number > maximum:
+        raise ProblemError(422, f"?{arg}= must be a whole number from 1 to {maximum:,}, got {raw!r}.")
+    return number
 
 
 @blp.route("/pricing-tables/<name>/active", methods=["POST"])
@@ -277,17 +323,26 @@ def rollback_version(name: str) -> Response:
     return jsonify(store.rollback(name, activated_by=created_by).to_dict())
 
 
-def _download(sheets: dict[str, list[dict[str, Any]]], stem: str) -> Response:
+def _download(key: tuple[str, int], sheets: Callable[[], dict[str, list[dict[str, Any]]]], stem: str) -> Response:
+    """The file of version ``key`` (table, number; the seed table is 0), built from ``sheets()`` once
+    and then answered from the worker's download cache (versions never change)."""
     fmt = request.args.get("format", "xlsx")
+    sheet = ""
     if fmt == "xlsx":
-        body, mimetype, file_name = to_xlsx(sheets), XLSX_MIMETYPE, f"{stem}.xlsx"
+        mimetype, file_name = XLSX_MIMETYPE, f"{stem}.xlsx"
     elif fmt == "csv":
         sheet = request.args.get("sheet", "")
         if sheet not in TABLES:
             raise ProblemError(422, f"A CSV holds one sheet: add ?sheet= one of {', '.join(TABLES)}.")
-        body, mimetype, file_name = to_csv(sheet, sheets.get(sheet, [])), "text/csv", f"{stem}-{sheet}.csv"
+        mimetype, file_name = "text/csv", f"{stem}-{sheet}.csv"
     else:
         raise ProblemError(422, f"?format= must be xlsx or csv, got {fmt!r}.")
+
+    def build() -> bytes:
+        rows = sheets()
+        return to_xlsx(rows) if fmt == "xlsx" else to_csv(sheet, rows.get(sheet, []))
+
+    body = read_caches().downloads.get_or_build((*key, fmt, sheet), build)
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{file_name}"'
     return response
@@ -315,9 +370,15 @@ def download(name: str) -> Response:
     if name == SEED_TABLE:
         if raw is not None:
             _not_seed(name)
-        return _download(seed_rows(ready), SEED_TABLE)
-    stored = _version(_store(ready), name, number)
-    return _download(stored.sheets, f"{name}-v{stored.info.number}")
+        return _download((SEED_TABLE, 0), lambda: seed_rows(ready), SEED_TABLE)
+    store = _store(ready)
+    validate_name(name, field="name")
+    if number is None:  # the active version's number (it changes; the version it names does not)
+        number = _table_info(store, name)["active_version"]
+        if number is None:
+            store.version(name, None)  # the store's own 'no active version' problem
+    assert number is not None
+    return _download((name, number), lambda: store.version(name, number).sheets, f"{name}-v{number}")
 
 
 @blp.route("/pricing-template.xlsx", methods=["GET"])
