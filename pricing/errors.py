@@ -52,7 +52,7 @@ class ImportRejected(PricingError, ValueError):
         what = f"'{file_name}'" if file_name else "The file"
         super().__init__(
             f"{what} was not imported: {count} problem{'s' if count != 1 else ''} found. "
-            "Fix them and upload again; nothing was changed.",
+            f"Fix {'it' if count == 1 else 'them'} and upload again; nothing was changed.",
             field="file",
         )
         self.problems = problems

@@ -964,3 +964,13 @@ def test_file_names_with_control_or_bidi_characters_are_refused(file_name: str, 
         "file and upload it again."
     )
     assert info.value.field == "file"
+
+
+@pytest.mark.parametrize(("count", "expected"), [
+    (1, "'p.csv' was not imported: 1 problem found. Fix it and upload again; nothing was changed."),
+    (2, "'p.csv' was not imported: 2 problems found. Fix them and upload again; nothing was changed."),
+])
+def test_the_rejection_counts_its_problems_in_words_that_agree(count: int, expected: str) -> None:
+    """Issue 13: one problem read '1 problem found. Fix them'."""
+    problems = [Problem("bad", "bad cell", sheet="gpu_prices", row=2 + i) for i in range(count)]
+    assert str(ImportRejected(problems, file_name="p.csv")) == expected
