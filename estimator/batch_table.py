@@ -127,9 +127,13 @@ def run_batch(rows: Sequence[Mapping[str, Any]], *, engine: str = "local", sched
 
 def _run_dask(rows: Sequence[Mapping[str, Any]], context: Context, columns: list[str],
               scheduler: str | None) -> pd.DataFrame:
-    import dask
-    import dask.dataframe as dd
-    from distributed import Client, LocalCluster
+    try:
+        import dask
+        import dask.dataframe as dd
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise InvalidInputError("The dask engine needs Dask: pip install 'compute-cost-estimator[batch]'.",
+                                field="engine") from None
 
     inputs = [c for c in columns if c not in batch.output_columns(figures.WORKLOADS)]
     frame = pd.DataFrame.from_records(list(rows), columns=inputs).astype(object)

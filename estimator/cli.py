@@ -9,6 +9,7 @@
     estimator plan --budget-usd 60e9 --hardware h100-sxm --json   (and rent-vs-buy, scenario demand: plan_cli.py)
     estimator catalog hardware|models [--json]
     estimator validate [-o PATH]   (default: docs/validation.md of the source checkout)
+    estimator batch scenarios.xlsx -o results.xlsx [--engine dask]   (a sheet of scenarios: batch_cli.py)
     estimator pricing list|import|versions|show|diff|activate|rollback|export|template …
     (every estimate takes --pricing-table NAME[@VERSION]; see pricing/cli.py)
 
@@ -28,7 +29,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from . import figures, plan_cli
+from . import batch_cli, figures, plan_cli
 from .bands import SCENARIOS
 from .catalog import PRECISIONS, SEEDS_DIR, Catalog, load_catalog
 from .compare import PRESETS, compare
@@ -329,12 +330,15 @@ def run(argv: Sequence[str] | None = None, *, catalog: Catalog | None = None, bo
     from pricing import cli as pricing_cli
 
     pricing_cli.add_parser(sub)
+    batch_cli.add_parser(sub)
     args = parser.parse_args(argv)
     catalog = catalog or load_catalog()
     book = book or load_price_book()
     try:
         if args.command == "pricing":
             return pricing_cli.run(args, catalog, SEEDS_DIR, out, lambda line: print(line, file=sys.stderr))
+        if args.command == "batch":
+            return batch_cli.run(args, out)
         if args.command in ("training", "inference", "compare", *plan_cli.COMMANDS):
             book = pricing_cli.book_for(args.pricing_table, args.database_url, book)
         if args.command in plan_cli.COMMANDS:
