@@ -558,3 +558,22 @@ def test_diffs_and_downloads_are_built_once_per_version(client, app, monkeypatch
     assert client.post("/api/v1/pricing-tables/acme/active", json={"version": 1}, headers=AUTH).status_code == 200
     assert client.get("/api/v1/pricing-tables/acme/download").data == files[2]
     assert app.extensions["estimator_pricing_reads"].downloads.total == len(files[0]) + len(files[2])
+
+
+def test_openapi_documents_the_rate_limit_and_the_json_caps(client):
+    """Issue 13: the 429 of rate-limited failed authentication and the 400 too_many_items / 413 of a JSON
+    body were answered but not documented for the operations that answer them."""
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    tables = "/api/v1/pricing-tables/{name}"
+    limited = "Too many failed authentications from this address: past AUTH_FAILURES_LIMIT (default 10 per " \
+              "minute) answers of 401 to one endpoint, it answers 429 with Retry-After until the window passes."
+    for path in (f"{tables}/versions", f"{tables}/active", f"{tables}/rollback"):
+        assert paths[path]["post"]["responses"]["429"]["description"] == limited
+    assert all("429" not in op["responses"] for path, ops in paths.items() for method, op in ops.items()
+               if isinstance(op, dict) and (path, method) not in {(f"{tables}/{p}", "post") for p in ("versions", "active", "rollback")})
+    too_many = "an array or object of more than MAX_JSON_ITEMS (default 1,000) items (code too_many_items"
+    for path, method in (("/api/v1/estimates/training", "post"), ("/api/v1/compare", "post"),
+                         (f"{tables}/active", "post")):
+        responses = paths[path][method]["responses"]
+        assert too_many in responses["400"]["description"], path
+        assert responses["413"]["description"] == "Body larger than MAX_CONTENT_LENGTH (default 1,000,000 bytes)."

@@ -11,6 +11,7 @@ from flask import Flask, Response
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
+from ..config import DefaultConfig
 from ..errors import PROBLEM_MIMETYPE, handle_http_exception
 from ..jsonsafe import StrictJSONParser
 from ..schemas import OPENAPI_ATTRIBUTE_FUNCTIONS, ProblemSchema
@@ -23,9 +24,12 @@ class Blueprint(flask_smorest.Blueprint):
 
     #: Error responses every estimate endpoint documents; the 422 description is the endpoint's own.
     COMMON_ERRORS = {
-        400: "Malformed JSON: syntax error, duplicate key or nesting too deep.",
+        400: "Malformed JSON: syntax error, duplicate key, nesting deeper than MAX_JSON_DEPTH (default "
+             f"{DefaultConfig.MAX_JSON_DEPTH}), or an array or object of more than MAX_JSON_ITEMS (default "
+             f"{DefaultConfig.MAX_JSON_ITEMS:,}) items (code too_many_items, with its pointer; refused before any "
+             "item is checked).",
         404: "Unknown model or hardware id; 'closest' lists the nearest ids.",
-        413: "Body larger than the limit.",
+        413: f"Body larger than MAX_CONTENT_LENGTH (default {DefaultConfig.MAX_CONTENT_LENGTH:,} bytes).",
         415: "Body not sent as application/json.",
         503: "The catalog or price book did not load.",
     }
@@ -83,7 +87,7 @@ class ProblemApi(flask_smorest.Api):
 
 
 def init_app(app: Flask) -> ProblemApi:
-    from . import catalog, compare, docs, inference, plans, pricing, training
+    from . import batch, catalog, compare, docs, inference, plans, pricing, training
 
     api = ProblemApi()
     api.init_app(app)
@@ -91,6 +95,7 @@ def init_app(app: Flask) -> ProblemApi:
         api.ma_plugin.converter.add_attribute_function(function)
     api.register_blueprint(training.blp)
     api.register_blueprint(inference.blp)
+    api.register_blueprint(batch.blp)
     api.register_blueprint(compare.blp)
     api.register_blueprint(catalog.blp)
     api.register_blueprint(pricing.blp)

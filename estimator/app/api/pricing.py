@@ -21,6 +21,7 @@ from pricing.export import template_xlsx, to_csv, to_xlsx
 from pricing.store import PricingStore, StoredVersion, validate_name
 from pricing.tables import SEED_TABLE, TABLES
 
+from ..config import DefaultConfig
 from ..errors import PROBLEM_MIMETYPE, ProblemError, problem_from_core, respond
 from ..pricing_ops import (
     Upload,
@@ -41,6 +42,9 @@ blp = Blueprint("pricing", __name__, url_prefix="/api/v1", description="Pricing 
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _PROBLEMS = {"schema": ProblemSchema, "content_type": PROBLEM_MIMETYPE}
+_RATE_LIMITED = (f"Too many failed authentications from this address: past AUTH_FAILURES_LIMIT (default "
+                 f"{DefaultConfig.AUTH_FAILURES_LIMIT}) answers of 401 to one endpoint, it answers 429 with "
+                 "Retry-After until the window passes.")
 
 
 # --- Schemas (documentation of the bodies) ------------------------------------------------------
@@ -215,6 +219,7 @@ def list_versions(name: str) -> Response:
 @blp.alt_response(201, schema=VersionInfoSchema, success=True, description="The new version.")
 @blp.alt_response(401, **_PROBLEMS, description="Missing or wrong bearer token.")
 @blp.alt_response(403, **_PROBLEMS, description="Writes are disabled (no ESTIMATOR_ADMIN_TOKEN).")
+@blp.alt_response(429, **_PROBLEMS, description=_RATE_LIMITED)
 @blp.alt_response(413, **_PROBLEMS, description="Larger than MAX_UPLOAD_BYTES, or a spreadsheet past its caps.")
 @blp.alt_response(415, **_PROBLEMS, description="Not multipart, or not an xlsx / ods / UTF-8 csv file.")
 @blp.alt_response(422, **_PROBLEMS, description="The file has problems: every one, by sheet, row and column.")
@@ -297,9 +302,13 @@ def _count_arg(arg: str, default: int, maximum: int) -> int:
 
 @blp.route("/pricing-tables/<name>/active", methods=["POST"])
 @blp.arguments(ActivateSchema)
+@blp.alt_response(400, **_PROBLEMS, description=Blueprint.COMMON_ERRORS[400])
+@blp.alt_response(413, **_PROBLEMS, description=Blueprint.COMMON_ERRORS[413])
+@blp.alt_response(415, **_PROBLEMS, description=Blueprint.COMMON_ERRORS[415])
 @blp.alt_response(200, schema=VersionInfoSchema, success=True, description="The version now active.")
 @blp.alt_response(401, **_PROBLEMS, description="Missing or wrong bearer token.")
 @blp.alt_response(403, **_PROBLEMS, description="Writes are disabled.")
+@blp.alt_response(429, **_PROBLEMS, description=_RATE_LIMITED)
 @blp.alt_response(404, **_PROBLEMS, description="No such table or version.")
 def activate_version(data: dict[str, Any], name: str) -> Response:
     """Make a version the one estimates use when they name the table without a version."""
@@ -313,6 +322,7 @@ def activate_version(data: dict[str, Any], name: str) -> Response:
 @blp.alt_response(200, schema=VersionInfoSchema, success=True, description="The version active again.")
 @blp.alt_response(401, **_PROBLEMS, description="Missing or wrong bearer token.")
 @blp.alt_response(403, **_PROBLEMS, description="Writes are disabled.")
+@blp.alt_response(429, **_PROBLEMS, description=_RATE_LIMITED)
 @blp.alt_response(404, **_PROBLEMS, description="No such table.")
 @blp.alt_response(422, **_PROBLEMS, description="Nothing to roll back to, or the seed table.")
 def rollback_version(name: str) -> Response:
