@@ -106,12 +106,14 @@ def estimate_partition(frame: pd.DataFrame, context: Context, columns: Sequence[
 
 
 def run_batch(rows: Sequence[Mapping[str, Any]], *, engine: str = "local", scheduler: str | None = None,
-              context: Context | None = None, progress: Callable[[int], None] | None = None) -> pd.DataFrame:
-    """Every row estimated, in order, as a table of the input and result columns."""
+              context: Context | None = None, progress: Callable[[int], None] | None = None,
+              estimate: batch.RowEstimate | None = None) -> pd.DataFrame:
+    """Every row estimated, in order, as a table of the input and result columns. ``estimate``
+    (local engine only; the app's, with its catalog and pricing store) replaces the context's."""
     context = context or Context()
     columns = _columns(rows)
     if engine == "local":
-        estimate = estimator_for(context)
+        estimate = estimate or estimator_for(context)
         out = []
         for done, row in enumerate(batch.estimate_rows(rows, estimate), 1):
             out.append(row)

@@ -75,6 +75,7 @@ def test_paths(spec):
     assert set(spec["paths"]) == {
         "/api/v1/estimates/training",
         "/api/v1/estimates/inference",
+        "/api/v1/estimates/batch",
         "/api/v1/compare",
         "/api/v1/compare/hardware",
         "/api/v1/hardware",
