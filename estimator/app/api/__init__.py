@@ -96,7 +96,6 @@ def init_app(app: Flask) -> ProblemApi:
     api.register_blueprint(training.blp)
     api.register_blueprint(inference.blp)
     api.register_blueprint(batch.blp)
-    api.register_blueprint(batch.blp)
     api.register_blueprint(compare.blp)
     api.register_blueprint(catalog.blp)
     api.register_blueprint(pricing.blp)
