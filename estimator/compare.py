@@ -7,7 +7,8 @@ request values and a baseline id. Output: ``{"baseline", "workload", "rows": [re
 "ratios": {model: {metric: value / baseline value}}}``. A model that cannot run the workload
 on this hardware (does not fit, precision missing, latency targets out of reach) gets a row with
 its error instead of failing the whole comparison; the baseline must run. A ratio to a baseline
-figure of zero is None.
+figure of zero is None. Metrics keep their declared significant figures (``Metric.rounded``),
+ratios ``figures.RATIO_DIGITS`` (``figures.ratio``).
 
 Output per unit of compute:
 - training:  tokens per GPU-hour = tokens / GPU-hours (mid)
@@ -23,7 +24,7 @@ from typing import Any
 from .catalog import Catalog
 from .cost import PriceBook
 from .errors import DoesNotFitError, InvalidInputError, UnknownIdError, UnsupportedPrecisionError
-from .figures import METRICS, OUTPUT_TOKENS_PER_GPU_HOUR, TOKENS_PER_GPU_HOUR, WORKLOADS, Serving, Training
+from .figures import METRICS, OUTPUT_TOKENS_PER_GPU_HOUR, TOKENS_PER_GPU_HOUR, WORKLOADS, Serving, Training, ratio
 from .inference import estimate_inference
 from .inputs import inference_request, training_request
 from .training import estimate_training
@@ -51,7 +52,8 @@ _DERIVED = {TOKENS_PER_GPU_HOUR.name: tokens_per_gpu_hour, OUTPUT_TOKENS_PER_GPU
 
 def _metrics(workload: str, result: Mapping[str, Any]) -> dict[str, float]:
     """The headline metrics declared in ``figures.METRICS``: a figure's mid estimate, or derived."""
-    return {m.name: float(m.figure.mid(result)) if m.figure else _DERIVED[m.name](result) for m in METRICS[workload]}
+    return {m.name: m.rounded(float(m.figure.mid(result)) if m.figure else _DERIVED[m.name](result))
+            for m in METRICS[workload]}
 
 
 def _model_id(catalog: Catalog, given: str, field: str) -> str:
@@ -106,8 +108,5 @@ def compare(
             continue
         rows.append(result)
         metrics[model_id] = _metrics(workload, result)
-    ratios = {
-        m: {k: (v / metrics[base][k] if metrics[base][k] else None) for k, v in row.items()}
-        for m, row in metrics.items()
-    }
+    ratios = {m: {k: ratio(v, metrics[base][k]) for k, v in row.items()} for m, row in metrics.items()}
     return {"workload": workload, "baseline": base, "rows": rows, "metrics": metrics, "ratios": ratios}

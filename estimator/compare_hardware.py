@@ -37,7 +37,8 @@ an amount of hardware, power, energy or time: less is better); ties by high, the
 order given. So a GPU is never listed as cheaper than another whose low, mid and high are all
 lower: its mid is higher, and it ranks after. Rows that cannot run come last, in the order given.
 
-Ratios: each numeric headline figure's mid over the baseline's (None where the baseline's is 0).
+Ratios: each numeric headline figure's mid over the baseline's (None where the baseline's is 0),
+to ``figures.RATIO_DIGITS`` significant figures (``figures.ratio``).
 The baseline is the given entry (it must run: its error fails the comparison, as in
 ``compare.py``). By default, for a list, the first entry, in the order given, that runs (the
 user's order says what to compare against); for ``"all"``, H100 SXM (``REFERENCE_HARDWARE``:
@@ -56,7 +57,7 @@ from .catalog import PRECISIONS, Catalog, Hardware
 from .cost import PriceBook
 from .defaults import SERVING_COMPUTE_PRECISION, SERVING_PRECISIONS
 from .errors import DoesNotFitError, EstimatorError, InvalidInputError, UnknownIdError, UnsupportedPrecisionError
-from .figures import BAND, INFERENCE, TRAINING, WORKLOADS, Figure, Serving, Training
+from .figures import BAND, INFERENCE, TRAINING, WORKLOADS, Figure, Serving, Training, ratio
 from .inference import estimate_inference
 from .inputs import inference_request, training_request
 from .training import estimate_training
@@ -363,8 +364,5 @@ def _set_ratios(rows: Sequence[dict[str, Any]], base: str) -> None:
     base_figures = next(r["figures"] for r in rows if r["entry"] == base)
     for row in rows:
         if "error" not in row:
-            row["ratios"] = {
-                name: (_mid(v) / _mid(base_figures[name]) if _mid(base_figures[name]) else None)
-                for name, v in row["figures"].items()
-                if name in base_figures
-            }
+            row["ratios"] = {name: ratio(_mid(v), _mid(base_figures[name]))
+                             for name, v in row["figures"].items() if name in base_figures}

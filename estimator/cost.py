@@ -33,7 +33,7 @@ from typing import Any
 
 from . import defaults as d
 from . import power
-from .bands import SCENARIOS, Assumption, Band
+from .bands import SCENARIOS, Assumption, Band, significant
 from .catalog import SEEDS_DIR, Catalog, Hardware, _number, _text
 from .errors import CatalogError
 
@@ -77,7 +77,8 @@ class PricePoint:
         return KIND_UNITS[self.kind]
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": self.kind, "value": self.value, "unit": self.unit,
+        # Six significant figures like every figure (a server's price / its GPUs is 41666.666...).
+        out: dict[str, Any] = {"kind": self.kind, "value": significant(self.value), "unit": self.unit,
                                "effective_date": self.as_of, "source": self.source, "table": self.table}
         for name in ("hardware_id", "provider", "product", "region", "scope", "pricing_model"):
             if getattr(self, name):

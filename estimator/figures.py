@@ -18,10 +18,13 @@ entries (``assumptions``, ``warnings``, ``pricing``, the public API price) are o
 with their own schema, declared as one entry each.
 
 How a figure reads: numbers through ``numbers.number_text`` (3 significant figures, counts exact),
-text as it is; the JSON keeps ``digits`` significant figures (``bands.significant``; ``None``:
-exact, as given or counted).
+text as it is; the JSON keeps ``digits`` significant figures (``None``: exact, as given or
+counted). Rounding has one path, ``bands.significant``: ``assemble`` rounds each single-value
+figure to its declared digits, ``Band.to_dict`` each band; a comparison's metrics keep their
+``Metric.digits`` and its ratios ``RATIO_DIGITS``. ``tests/app/test_app_rounding.py`` walks
+real response bodies and checks every float against its declaration.
 
-Pure data: no Flask, no marshmallow, no import of the estimators (``formula`` names functions
+Pure data (it imports only ``bands.significant``): no Flask, no marshmallow, no import of the estimators (``formula`` names functions
 as text; the test resolves every one).
 """
 
@@ -30,6 +33,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from .bands import significant
 
 TRAINING = "training"
 INFERENCE = "inference"
@@ -160,6 +165,13 @@ class Metric:
     #: The figure whose mid estimate (or value) it is; None: computed from several (``formula``).
     figure: Figure | None = None
     formula: tuple[str, ...] = ()
+    #: Significant figures the JSON keeps of a derived metric (a figure's mid keeps the figure's).
+    digits: int = 6
+
+    def rounded(self, value: float) -> float:
+        """``value`` to this metric's significant figures: the figure's own, else ``digits``."""
+        digits = self.figure.digits if self.figure is not None and self.figure.digits else self.digits
+        return float(significant(value, digits))
 
     @property
     def heading(self) -> str:
@@ -417,8 +429,7 @@ class Serving:
                            type="integer", digits=None)
     LOAD_REQUESTS_PER_S = Figure(("request", "requests_per_s"), _S, "Average load", "requests/s",
                                  "Average load served: 'requests_per_s', or 'tokens_per_day' over the request's "
-                                 "tokens; null when none was given.", ("estimator.inference._load",), digits=None,
-                                 nullable=True)
+                                 "tokens; null when none was given.", ("estimator.inference._load",), nullable=True)
 
     REPLICAS_RANGE = Figure(("replicas_range",), _S, "Replicas", "replicas",
                             "Replicas for the peak load in each scenario.", ("estimator.inference._fleet",),
@@ -488,14 +499,29 @@ def find(workload: str, key: str) -> Figure | None:
 
 def assemble(entries: Any) -> dict[str, Any]:
     """A result dict with each value at its figure's declared path, in the order given: the one
-    place a result's shape is spelled (``TrainingEstimate.to_dict``, ``InferenceEstimate.to_dict``)."""
+    place a result's shape is spelled (``TrainingEstimate.to_dict``, ``InferenceEstimate.to_dict``).
+    A single float value is rounded here to its figure's ``digits`` (bands come rounded by
+    ``Band.to_dict``; counts and text are left as they are)."""
     out: dict[str, Any] = {}
     for entry, value in entries:
         node = out
         for part in entry.path[:-1]:
             node = node.setdefault(part, {})
+        if type(value) is float and isinstance(entry, Figure) and entry.digits is not None:
+            value = significant(value, entry.digits)
         node[entry.path[-1]] = value
     return out
+
+
+#: Significant figures a comparison's ratios keep: six like the figures (a ratio of two six-figure
+#: mids is good to about six), in ``compare.py``'s ``ratios`` and ``compare_hardware.py``'s rows'.
+RATIO_DIGITS = 6
+
+
+def ratio(value: float, base: float) -> float | None:
+    """``value / base`` to ``RATIO_DIGITS`` significant figures; None where ``base`` is 0 (no
+    ratio to a zero)."""
+    return float(significant(value / base, RATIO_DIGITS)) if base else None
 
 
 def members(group: Group) -> tuple[Figure | Group, ...]:
@@ -608,6 +634,7 @@ __all__ = [
     "INFERENCE",
     "METRICS",
     "OUTPUT_TOKENS_PER_GPU_HOUR",
+    "RATIO_DIGITS",
     "TOKENS_PER_GPU_HOUR",
     "RECORD",
     "TRAINING",
@@ -624,5 +651,6 @@ __all__ = [
     "find",
     "members",
     "metric",
+    "ratio",
     "top_level",
 ]

@@ -934,4 +934,6 @@ def _sig_down(value: float) -> float:
     if rounded <= value:
         return rounded
     exponent = math.floor(math.log10(abs(value))) - 5 if value else 0
-    return rounded - 10.0**exponent
+    # One unit of the sixth figure down, rounded again so the float is the six-figure number
+    # (49.9588 - 0.0001 is 49.95869999999999 in binary; its rounding, 49.9587, is still below).
+    return significant(rounded - 10.0**exponent)
