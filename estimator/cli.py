@@ -190,11 +190,13 @@ def _figure_rows(result: dict[str, Any], values: Sequence[Figure], bands: Sequen
 
 
 def _assumption_lines(result: dict[str, Any]) -> list[str]:
-    lines = []
+    """One line per assumption, labelled in words; a band reads low/mid/high: the input used for
+    the low / mid / high estimate (the header says so)."""
+    lines = ["  (a band reads low/mid/high: the input used for the low/mid/high estimate)"]
     for a in result[T.ASSUMPTIONS.name]:
         value = a["value"]
         shown = "/".join(number_text(value[s]) for s in SCENARIOS) if isinstance(value, dict) else number_text(value)
-        lines.append(f"  {a['name']} = {shown} {a['unit']}  [{a['source']}]")
+        lines.append(f"  {figures.assumption_label(a['name'])} = {shown} {a['unit']}  [{a['source']}]")
     return lines
 
 

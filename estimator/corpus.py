@@ -12,7 +12,7 @@ older version of the estimator can be scored on the same rows):
   the row's GPUs and layout (TFLOP/s and MFU are turned into tokens/s with the estimator's FLOPs
   per token, MFU against the bf16 dense peak);
 - training ``gpu_hours``: the whole run (goodput included) on the row's GPUs, or, where the source
-  gives none, on the GPUs that finish it in 90 days;
+  gives none, on the GPUs that finish it in ``defaults.DEFAULT_DEADLINE_DAYS`` (90 days);
 - serving ``output_tokens_per_s[_per_gpu]``: a replica of the row's tensor x pipeline (or expert)
   parallel size at the row's concurrency (per replica) or, without one, the largest batch that fits;
   ``tpot_ms`` / ``tokens_per_s_per_user`` / ``ttft_ms``: that replica's latencies.
@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from estimator.catalog import SEEDS_DIR, Catalog, Model
+from estimator.defaults import DEFAULT_DEADLINE_DAYS
 from estimator.errors import EstimatorError
 from estimator.inference import InferenceRequest, estimate_inference
 from estimator.training import TrainingRequest, estimate_training
@@ -39,7 +40,8 @@ SERVING_FILES = ("serving_vendor.csv", "serving_engines.csv")
 STEADY_QUANTITIES = ("tokens_per_s_per_gpu", "model_tflops_per_gpu", "mfu")
 THROUGHPUT_QUANTITIES = ("output_tokens_per_s", "output_tokens_per_s_per_gpu")
 LATENCY_QUANTITIES = ("tpot_ms", "tokens_per_s_per_user", "ttft_ms")
-RUN_DAYS_WHEN_UNKNOWN = 90.0
+#: A run whose source gives no GPU count is sized for the estimator's default deadline (one value).
+RUN_DAYS_WHEN_UNKNOWN = DEFAULT_DEADLINE_DAYS
 
 
 @dataclass(frozen=True)

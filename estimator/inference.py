@@ -692,6 +692,11 @@ def _meets_targets(req: InferenceRequest, rep: _Replica | None) -> bool:
     return req.ttft_ms is None or rep.prefill_s * 1000.0 <= req.ttft_ms
 
 
+def _sequences(batch: int) -> str:
+    """'1 sequence takes', '4 sequences take': the count and its verb in the right number."""
+    return "1 sequence takes" if batch == 1 else f"{batch:,} sequences take"
+
+
 def _no_target_error(req: InferenceRequest, sh: _Shape, candidates: list[tuple[int, str]]) -> InvalidInputError:
     """Say which latency limit binds: the best first-token time any replica reaches, else the best
     time per output token at the smallest batch."""
@@ -709,7 +714,7 @@ def _no_target_error(req: InferenceRequest, sh: _Shape, candidates: list[tuple[i
     target = f"tpot_ms={req.tpot_ms:g}" if req.tpot_ms is not None else "the targets"
     extra = f" within ttft_ms={req.ttft_ms:g}" if req.ttft_ms is not None else ""
     return InvalidInputError(
-        f"No batch meets {target}{extra}: {batch} sequence(s) take at least {fastest.tpot_s * 1000:,.1f} ms per output "
+        f"No batch meets {target}{extra}: {_sequences(batch)} at least {fastest.tpot_s * 1000:,.1f} ms per output "
         f"token (on {fastest.gpus} x {req.hardware.name}). Raise the target, use a lower precision, more GPUs per "
         "replica or faster hardware.",
         field="tpot_ms" if req.tpot_ms is not None else "ttft_ms", binding="tpot", best_ms=fastest.tpot_s * 1000.0)

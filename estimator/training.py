@@ -415,7 +415,9 @@ def _time(req: TrainingRequest, work: _Work, gpus: int) -> _Time:
         mfu = Band(*(work.model_flops / (busy[s] * peak) for s in SCENARIOS)).ascending()
         layout, shares = plan.to_dict(), step.breakdown()
         assumptions += [
-            Assumption("parallel_layout", ", ".join(f"{k}={v:g}" for k, v in layout.items()), "",
+            # Whole numbers grouped (global_batch_tokens=67,108,864, not 6.71089e+07).
+            Assumption("parallel_layout", ", ".join(f"{k}={v:,.0f}" if float(v).is_integer() else f"{k}={v:g}"
+                                                    for k, v in layout.items()), "",
                        "request" if len(plan.given) == 5 else
                        "training_time.default_layout (smallest model-parallel size that fits; "
                        + (f"given: {', '.join(plan.given)})" if plan.given else "nothing given)")),

@@ -182,7 +182,7 @@ def test_comparison_keeps_rows_that_do_not_fit(catalog, book):
         ({"requests_per_s": 1, "tokens_per_day": 1e9}, InvalidInputError, "requests_per_s", "not both"),
         ({"peak_to_average": 0.5}, InvalidInputError, "peak_to_average", "cannot be below 1"),
         ({"batch_size": 2.5}, InvalidInputError, "batch_size", "'batch_size' must be a whole number, got 2.5."),
-        ({"tpot_ms": 0.2}, InvalidInputError, "tpot_ms", "No batch meets tpot_ms=0.2: 1 sequence(s) take"),
+        ({"tpot_ms": 0.2}, InvalidInputError, "tpot_ms", "No batch meets tpot_ms=0.2: 1 sequence takes at least"),
         ({"ttft_ms": 0.01}, InvalidInputError, "ttft_ms", "No configuration meets ttft_ms=0.01: prefilling 1,000 tokens takes"),
         ({"hardware": "a100-80gb-sxm", "precision": "fp8"}, UnsupportedPrecisionError, "precision",
          "has no fp8 tensor cores. Use one of: fp64, tf32, bf16, fp16, or other hardware (fp8 needs Hopper, Ada or later"),

@@ -105,10 +105,13 @@ def test_assumption_and_header_records():
         {"name": "recompute", "value": "none", "unit": "", "source": "request"},
     ]
     assert assumption_records(assumptions) == [
-        Record("Assumptions", "goodput", "Low", 0.6, "fraction", "papers", "assumptions.0.value.low"),
-        Record("Assumptions", "goodput", "Mid", 0.8, "fraction", "papers", "assumptions.0.value.mid"),
-        Record("Assumptions", "goodput", "High", 0.9, "fraction", "papers", "assumptions.0.value.high"),
-        Record("Assumptions", "recompute", "Value", "none", "", "request", "assumptions.1.value"),
+        Record("Assumptions", "Goodput (useful share of reserved GPU time)", "Used for the low estimate", 0.6,
+               "fraction", "papers", "assumptions.0.value.low"),
+        Record("Assumptions", "Goodput (useful share of reserved GPU time)", "Used for the mid estimate", 0.8,
+               "fraction", "papers", "assumptions.0.value.mid"),
+        Record("Assumptions", "Goodput (useful share of reserved GPU time)", "Used for the high estimate", 0.9,
+               "fraction", "papers", "assumptions.0.value.high"),
+        Record("Assumptions", "Activation recomputation", "Value", "none", "", "request", "assumptions.1.value"),
     ]
     inputs = {"model": {"name": "=evil", "layers": 80}, "models": ["a", "b"], "gpus": 8}
     assert header_records("http://h/training?gpus=8", inputs, "1.0") == [
@@ -192,6 +195,7 @@ def test_price_records():
 def test_a_models_assumptions_are_under_its_name():
     assumptions = [{"name": "pue", "value": {"low": 1.1, "mid": 1.2, "high": 1.4}, "unit": "", "source": "Uptime"}]
     assert assumption_records(assumptions, "DeepSeek-V3", "rows.1.") == [
-        Record("DeepSeek-V3: Assumptions", "pue", s.capitalize(), v, "", "Uptime", f"rows.1.assumptions.0.value.{s}")
+        Record("DeepSeek-V3: Assumptions", "PUE (facility power / IT power)", f"Used for the {s} estimate", v, "",
+               "Uptime", f"rows.1.assumptions.0.value.{s}")
         for s, v in (("low", 1.1), ("mid", 1.2), ("high", 1.4))
     ]

@@ -114,17 +114,23 @@ def price_records(result: Mapping[str, Any], subject: str = "", prefix: str = ""
     return out
 
 
+def assumption_column(scenario: str) -> str:
+    """A band assumption's column: the input behind that estimate, not a sorted range (the low
+    estimate takes the most favourable input), as the pages say."""
+    return f"Used for the {scenario} estimate"
+
+
 def assumption_records(assumptions: Sequence[Mapping[str, Any]], subject: str = "", prefix: str = "") -> list[Record]:
     table = f"{subject}: Assumptions" if subject else "Assumptions"
     out = []
     for i, a in enumerate(assumptions):
-        name = str(a.get("name", "")).replace("_", " ")
+        name = figures.assumption_label(str(a.get("name", "")))
         unit, source = unit_text(str(a.get("unit", ""))), str(a.get("source", ""))
         value = a.get("value")
         key = f"{prefix}assumptions.{i}.value"
         if isinstance(value, Mapping) and set(SCENARIOS) <= set(value):
             for s in SCENARIOS:
-                out.append(Record(table, name, s.capitalize(), value[s], unit, source, f"{key}.{s}"))
+                out.append(Record(table, name, assumption_column(s), value[s], unit, source, f"{key}.{s}"))
         else:
             out.append(Record(table, name, "Value", value, unit, source, key))
     return out
