@@ -166,6 +166,12 @@ RUNS: dict[str, Callable[[Ready, Mapping[str, Any]], bytes]] = {
 }
 
 
+def estimate_sensitivity(ready: Ready, workload: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """An estimate's sensitivity as a dict of its own (the page's form of ``estimate_sensitivity_json``)."""
+    result: dict[str, Any] = orjson.loads(estimate_sensitivity_json(ready, workload, values))
+    return result
+
+
 def run(kind: str, ready: Ready, values: Mapping[str, Any]) -> dict[str, Any]:
     """The result as a dict of its own (the pages' form of the ``*_json`` functions)."""
     result: dict[str, Any] = orjson.loads(RUNS[kind](ready, values))

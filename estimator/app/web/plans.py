@@ -41,7 +41,7 @@ from .. import plan_run
 from ..errors import ProblemError, problem_from_core, problem_from_messages
 from ..plan_schemas import CapacityRequestSchema, DemandRequestSchema, RentVsBuyRequestSchema, SensitivityRequestSchema
 from ..state import Ready, ready_state
-from . import export, present
+from . import export, plan_sensitivity, present
 from .charts import Bar, Chart, charts_html
 from .forms import Example, FormField, Option, number_from_text
 from .plan_charts import Marker, Series, line_chart, tornado_chart
@@ -463,9 +463,9 @@ def _sensitivity_view(result: Mapping[str, Any]) -> View:
                         result["output_at_mid"], result["label"])
     view.charts = [("Tornado", "Each bar: the output with that input at its lowest and highest, the others at mid; "
                                "the line: every input at mid.", svg)]
-    plan = result["plan"]
-    view.assumptions = present.assumptions_table(plan.get("assumptions", ()))
-    view.prices = present.prices_table(plan)
+    source = result.get("plan") or result.get("estimate") or {}  # a plan's, or an estimate's (plan_sensitivity.py)
+    view.assumptions = present.assumptions_table(source.get("assumptions", ()))
+    view.prices = present.prices_table(source)
     return view
 
 
@@ -543,3 +543,4 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/plans/article", "plans_article", article, methods=["GET"])
     for kind in PAGES:
         bp.add_url_rule(f"/plans/{kind}", f"plans_{kind.replace('-', '_')}", _view(kind), methods=["GET"])
+    plan_sensitivity.register(bp)
