@@ -17,16 +17,18 @@ from estimator.planning.structure import load_defaults
 # --- The mid scenario, worked out by hand ---------------------------------------------------------
 # H100 SXM (seeds/hardware.csv): DGX H100 10.2 kW for 8 GPUs -> 1.275 kW nameplate per GPU.
 # Purchase price (seeds/pricing/hardware_costs.csv): DGX H100 $270,000 and $375,000 for 8 GPUs ->
-# $33,750 and $46,875 per GPU; mid = their median = $40,312.5 (scope: server).
+# $33,750 and $46,875 per GPU (scope: server), and a mid-2026 street price of $30,000 for the GPU
+# alone (scope: gpu); mid = the median of the three = $33,750 (scope: gpu/server).
 # Network (tech-talk-cto cluster sheet, 3-tier fabric): $6,613 per GPU. Storage: 5 % of servers.
 # Building (Cushman & Wakefield 2025, US average): $11.7M per MW of critical IT load.
-H100_SERVER = (33_750 + 46_875) / 2  # 40,312.5
+H100_SERVER = 33_750  # median of 30,000, 33,750, 46,875
 H100_KW = 10.2 / 8  # 1.275
-H100_ALL_IN = H100_SERVER + 6_613 + 0.05 * H100_SERVER + 11.7e6 * H100_KW / 1000  # 63,858.625
-# GB200 NVL72 (press estimate, $3M per 72-GPU rack): $41,666.67 per GPU; 6.667 kW per 4-GPU tray.
-GB200_SERVER = 3e6 / 72
+H100_ALL_IN = H100_SERVER + 6_613 + 0.05 * H100_SERVER + 11.7e6 * H100_KW / 1000  # 56,968
+# GB200 NVL72: a press estimate of $3M and Bernstein's $3.4M (compute hardware, 2025) per 72-GPU rack
+# -> $41,666.67 and $47,222.22 per GPU; mid = their median = $3.2M / 72 = $44,444.44. 6.667 kW per 4-GPU tray.
+GB200_SERVER = (3e6 / 72 + 3.4e6 / 72) / 2
 GB200_KW = 6.667 / 4  # 1.66675 -> 120.0 kW per 72-GPU rack
-GB200_ALL_IN = GB200_SERVER + 6_613 + 0.05 * GB200_SERVER + 11.7e6 * GB200_KW / 1000  # 69,863.975
+GB200_ALL_IN = GB200_SERVER + 6_613 + 0.05 * GB200_SERVER + 11.7e6 * GB200_KW / 1000  # 72,780.64
 
 
 def plan(catalog, book, hw: str, **values):
@@ -35,27 +37,27 @@ def plan(catalog, book, hw: str, **values):
 
 def test_60b_on_h100_golden(catalog, book):
     p = plan(catalog, book, "h100-sxm", budget_usd=60e9)
-    assert H100_ALL_IN == pytest.approx(63_858.625)
-    gpus = 60e9 // (H100_ALL_IN * 8) * 8  # whole 8-GPU servers: 939,568
-    assert p.gpus.mid == gpus == 939_568
-    assert p.servers.mid == 117_446
-    assert p.racks.mid == math.ceil(117_446 / 4)  # 4 x 10.2 kW servers in a 41 kW air-cooled rack
+    assert H100_ALL_IN == pytest.approx(56_968)
+    gpus = 60e9 // (H100_ALL_IN * 8) * 8  # whole 8-GPU servers: 1,053,216
+    assert p.gpus.mid == gpus == 1_053_216
+    assert p.servers.mid == 131_652
+    assert p.racks.mid == math.ceil(131_652 / 4)  # 4 x 10.2 kW servers in a 41 kW air-cooled rack
     assert p.system_kind == "air-cooled server"
-    assert p.it_mw.mid == pytest.approx(939_568 * H100_KW / 1000)  # 1,197.95 MW
-    assert p.facility_mw.mid == pytest.approx(939_568 * H100_KW * 1.2 / 1000)  # PUE mid 1.2
-    assert p.capex_usd["servers"].mid == pytest.approx(939_568 * H100_SERVER)  # $37.9B
-    assert p.capex_usd["building"].mid == pytest.approx(939_568 * 11.7e6 * H100_KW / 1000)  # $14.0B
-    assert p.capex_usd["total"].mid == pytest.approx(939_568 * H100_ALL_IN)  # just under $60B
+    assert p.it_mw.mid == pytest.approx(1_053_216 * H100_KW / 1000)  # 1,342.85 MW
+    assert p.facility_mw.mid == pytest.approx(1_053_216 * H100_KW * 1.2 / 1000)  # PUE mid 1.2
+    assert p.capex_usd["servers"].mid == pytest.approx(1_053_216 * H100_SERVER)  # $35.5B
+    assert p.capex_usd["building"].mid == pytest.approx(1_053_216 * 11.7e6 * H100_KW / 1000)  # $15.7B
+    assert p.capex_usd["total"].mid == pytest.approx(1_053_216 * H100_ALL_IN)  # just under $60B
 
 
 def test_60b_on_gb200_nvl72_golden(catalog, book):
     p = plan(catalog, book, "gb200", budget_usd=60e9)
-    assert GB200_ALL_IN == pytest.approx(69_863.975)
-    racks = 60e9 // (GB200_ALL_IN * 72)  # whole NVL72 racks: 11,927
+    assert GB200_ALL_IN == pytest.approx(72_780.64)
+    racks = 60e9 // (GB200_ALL_IN * 72)  # whole NVL72 racks: 11,449
     assert p.system_kind == "liquid-cooled rack" and p.gpus_per_system == 72
-    assert p.racks.mid == racks == 11_927
-    assert p.gpus.mid == 11_927 * 72 == 858_744
-    assert p.it_mw.mid == pytest.approx(858_744 * GB200_KW / 1000)  # 1,431 MW
+    assert p.racks.mid == racks == 11_449
+    assert p.gpus.mid == 11_449 * 72 == 824_328
+    assert p.it_mw.mid == pytest.approx(824_328 * GB200_KW / 1000)  # 1,374 MW
     # Fewer GPUs than H100 for the money, each drawing more: 1.67 vs 1.275 kW nameplate.
     assert p.gpus.mid < plan(catalog, book, "h100-sxm", budget_usd=60e9).gpus.mid
 
@@ -66,7 +68,7 @@ def test_one_gigawatt_facility_golden(catalog, book):
     assert p.gpus.mid == 1000 * 1000 / 1.2 / H100_KW // 8 * 8 == 653_592
     assert p.facility_mw.mid <= 1000
     assert p.facility_mw.high <= 1000  # every scenario stays inside the envelope
-    assert p.capex_usd["total"].mid == pytest.approx(653_592 * H100_ALL_IN)  # $41.7B
+    assert p.capex_usd["total"].mid == pytest.approx(653_592 * H100_ALL_IN)  # $37.2B
 
 
 def test_energy_and_own_cost_per_gpu_mid(catalog, book):
@@ -78,7 +80,7 @@ def test_energy_and_own_cost_per_gpu_mid(catalog, book):
     unit = p.per_gpu["mid"]
     assert unit["average_it_kw"] == pytest.approx(watts / 1000)
     assert unit["facility_mwh_per_year"] == pytest.approx(mwh)
-    usd_per_kwh = 0.0806  # median of the seed energy sheet (0.066, 0.0806, 0.0892)
+    usd_per_kwh = (0.0806 + 0.0892) / 2  # median of the seed energy sheet (0.066, 0.0806, 0.0892, 0.0929)
     assert unit["energy_usd_per_year"] == pytest.approx(mwh * 1000 * usd_per_kwh)
     annual = (H100_SERVER * 1.05 + 6_613) / 5 + 11.7e6 * H100_KW / 1000 / 15 + mwh * 1000 * usd_per_kwh
     assert unit["annual_own_usd"] == pytest.approx(annual)
@@ -90,7 +92,7 @@ def test_sources_carried(catalog, book):
     sources = {a.name: a.source for a in p.assumptions}
     assert "Cushman & Wakefield" in sources["building_usd_per_mw"]
     assert "https://" in sources["network_usd_per_gpu"]
-    assert p.structure.price_scope == "server"
+    assert p.structure.price_scope == "gpu/server"  # the H100 rows: two servers and one GPU-only street price
     assert all(row.source for row in load_defaults().values())
 
 
@@ -98,11 +100,11 @@ def test_what_the_fleet_produces_uses_the_estimates(catalog, book):
     p = plan(catalog, book, "h100-sxm", budget_usd=60e9)
     out = training_output(p, {"model": "deepseek-v3"}, book, catalog)
     hours = out.gpu_hours_per_run.mid
-    assert out.runs_per_year.mid == pytest.approx(939_568 * 8766 * 0.6 / hours)
+    assert out.runs_per_year.mid == pytest.approx(1_053_216 * 8766 * 0.6 / hours)
     assert out.tokens == 14.8e12 and out.gpus_per_run == 16_384
     serve = serving_output(p, {"model": "llama-3.1-405b", "precision": "fp8"}, book, catalog)
     per_s = serve.output_tokens_per_s_per_replica.mid
-    assert serve.output_tokens_per_day.mid == pytest.approx(939_568 // serve.gpus_per_replica * per_s * 86_400 * 0.6)
+    assert serve.output_tokens_per_day.mid == pytest.approx(1_053_216 // serve.gpus_per_replica * per_s * 86_400 * 0.6)
 
 
 @settings(max_examples=25, deadline=None)
@@ -148,7 +150,7 @@ def test_higher_utilisation_never_raises_cost_per_used_gpu_hour(catalog, book, u
     ({"budget_usd": 1e9, "network_usd_per_gpu": -1}, "network_usd_per_gpu",
      "'network_usd_per_gpu' must be a finite number of 0 or more, got -1."),
     ({"budget_usd": 1e4}, "budget_usd", "'budget_usd' does not buy one air-cooled server of 8 NVIDIA H100 80GB SXM5 "
-                                        "GPUs: that needs about 511,000 USD."),
+                                        "GPUs: that needs about 456,000 USD."),
 ])
 def test_bad_input(catalog, book, values, field, message):
     with pytest.raises(InvalidInputError) as caught:

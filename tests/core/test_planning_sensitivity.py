@@ -76,8 +76,10 @@ def test_estimate_sensitivity_calls_the_estimate(catalog, book):
     assert base == estimate_training(training_request(catalog, TRAINING), book, catalog).to_dict()
     bar = next(b for b in sens.tornado if b.name == "goodput")
     # Goodput at its lowest (0.4478): the same run takes more reserved GPU-hours, so owning costs more.
-    low = estimate_training(training_request(catalog, {**TRAINING, "goodput": 0.4478, "usd_per_gpu_hour": 5.5775,
-                                                       "capex_usd_per_gpu": 40312.5, "usd_per_kwh": 0.0806,
+    # The other inputs at the seed book's mid: H100 rent $4.453/GPU-hour (median of its 20 points),
+    # capex $33,750/GPU (median of $30,000, $33,750, $46,875), electricity $0.0849/kWh, PUE 1.2.
+    low = estimate_training(training_request(catalog, {**TRAINING, "goodput": 0.4478, "usd_per_gpu_hour": 4.453,
+                                                       "capex_usd_per_gpu": 33750, "usd_per_kwh": 0.0849,
                                                        "pue": 1.2}), book, catalog).to_dict()
     assert bar.output_at_low == pytest.approx(low["cost_usd"]["own"]["mid"])
     assert sens.tornado[0].name in {s.name for s in sens.sobol[:2]}
