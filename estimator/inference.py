@@ -616,20 +616,28 @@ def _best_batch(req: InferenceRequest, sh: _Shape, gpus: int, scenario: str, mod
 
 
 def _choose(req: InferenceRequest, sh: _Shape, candidates: list[tuple[int, str]], load_rps: float | None,
-            peak: float) -> _Replica | None:
+            peak: float, prune: bool = True) -> _Replica | None:
     """The replica to deploy, on the mid scenario.
 
     For each size, the parallelism (tensor or expert) is the one with more throughput at its own
     best batch, so it does not change with the batch the user fixes. Among sizes that meet the
     latency targets: with a load, the fewest GPUs in total (ties: more output per GPU); with a
     fixed batch and no load, the smallest replica that holds it; otherwise the smallest replica
-    within 2 % of the best output per GPU.
+    within 2 % of the best output per GPU. ``prune=False`` tries every size (the tests' reference).
     """
     modes_by_size: dict[int, list[str]] = {}
     for t, mode in candidates:
         modes_by_size.setdefault(t, []).append(mode)
     viable: list[_Replica] = []
+    # With a load, a size of t GPUs needs at least t GPUs in all (one replica), so once some replica
+    # serves the load on `fewest` GPUs, no size above `fewest` can win: the sizes come in ascending
+    # order, and the search stops there. Exact: what it skips has a strictly larger total than the
+    # chosen one (ties on the total still go to the per-GPU output, as below).
+    prune = prune and load_rps is not None and load_rps * peak > 0
+    fewest = math.inf
     for t, modes in modes_by_size.items():
+        if t > fewest:
+            break
         mode = modes[0]
         free: dict[str, _Replica | None] = {}
         if len(modes) > 1:
@@ -643,6 +651,8 @@ def _choose(req: InferenceRequest, sh: _Shape, candidates: list[tuple[int, str]]
         viable.append(rep)
         if req.batch_size and load_rps is None:
             break  # sizes are ascending: the smallest replica that holds the batch
+        if prune:
+            fewest = min(fewest, math.ceil(load_rps * peak / rep.requests_per_s) * rep.gpus)  # type: ignore[operator]
     if not viable:
         return None
     per_gpu = {id(r): r.requests_per_s / r.gpus for r in viable}

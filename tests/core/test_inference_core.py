@@ -326,3 +326,41 @@ def test_a_non_finite_figure_is_an_input_error_not_json(value):
     out_of_range gives, since JSON has no such numbers."""
     with pytest.raises(InvalidInputError, match=r"too large or too small for the estimate to be computed \(OverflowError\)"):
         Band(1.0, value, 2.0).to_dict()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    model=st.sampled_from(["llama-3.1-8b", "llama-3.1-70b", "llama-3.1-405b", "deepseek-v3", "mixtral-8x7b",
+                           "mixtral-8x22b", "mistral-small-3"]),
+    hardware=st.sampled_from(["h100-sxm", "h200-sxm", "b200", "a100-80gb-sxm", "l40s", "l4", "gb200"]),
+    precision=st.sampled_from(["fp8", "bf16"]),
+    rps=st.one_of(st.floats(1e-4, 5e4), st.sampled_from([1e-9, 0.5, 1.0, 20.0])),
+    peak=st.one_of(st.none(), st.floats(1.0, 20.0)),
+    ttft_ms=st.one_of(st.none(), st.floats(50.0, 20000.0)),
+    tpot_ms=st.one_of(st.none(), st.floats(5.0, 400.0)),
+    tokens=st.tuples(st.integers(16, 16000), st.integers(1, 4000)),
+    batch=st.one_of(st.none(), st.integers(1, 256)),
+)
+def test_pruned_replica_search_equals_the_full_search(catalog, book, model, hardware, precision, rps, peak, ttft_ms,
+                                                      tpot_ms, tokens, batch):
+    """With a load, ``_choose`` stops at replica sizes above the fewest GPUs in total found so far
+    (issue 14); the replica it picks (and so every figure) is the one the search over every size picks."""
+    values = {"model": model, "hardware": hardware, "precision": precision, "requests_per_s": rps,
+              "input_tokens": tokens[0], "output_tokens": tokens[1], "peak_to_average": peak, "ttft_ms": ttft_ms,
+              "tpot_ms": tpot_ms, "batch_size": batch}
+    try:
+        req = inference_request(catalog, {k: v for k, v in values.items() if v is not None})
+        inf.validate(req)
+        sh = inf._shape(req)
+    except (InvalidInputError, UnsupportedPrecisionError, DoesNotFitError):
+        return
+    load = inf._load(req, sh)
+    candidates = inf._candidate_gpus(req, sh)
+
+    def outcome(prune: bool):
+        try:
+            return inf._choose(req, sh, candidates, load.requests_per_s, load.peak_to_average, prune=prune)
+        except (ArithmeticError, ValueError) as exc:
+            return type(exc)
+
+    assert outcome(True) == outcome(False)
