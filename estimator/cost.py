@@ -77,6 +77,15 @@ class PricePoint:
         return KIND_UNITS[self.kind]
 
     def to_dict(self) -> dict[str, Any]:
+        # A point lives as long as its price book and an estimate lists a few dozen of them, so the
+        # dict is built once per point (kept beside the fields, outside them) and copied (issue 14).
+        kept = self.__dict__.get("_kept_dict")
+        if kept is None:
+            kept = self._as_dict()
+            self.__dict__["_kept_dict"] = kept
+        return dict(kept)
+
+    def _as_dict(self) -> dict[str, Any]:
         # Six significant figures like every figure (a server's price / its GPUs is 41666.666...).
         out: dict[str, Any] = {"kind": self.kind, "value": significant(self.value), "unit": self.unit,
                                "effective_date": self.as_of, "source": self.source, "table": self.table}

@@ -15,11 +15,13 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Request, Response
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from werkzeug.datastructures import Headers
 
 from estimator.instance import instance_path
 
-from . import api, errors, pricing_ops, requestlog, state, web
+from . import api, cached_answers, errors, pricing_ops, requestlog, state, web
 from .api import health
 from .config import DefaultConfig, check_types, raw_text_settings
 from .jsonsafe import AsciiIntegerConverter, StrictJSONProvider, check_query_text
@@ -32,7 +34,17 @@ SECURITY_HEADERS = {
 }
 
 
+#: The headers as werkzeug stores them, checked once here: most responses set none of them, and
+#: get all three appended as they are (issue 14: about 10 us a response less than setting each).
+_SECURITY_HEADER_ITEMS = tuple(Headers(SECURITY_HEADERS).items())
+_LOWER_NAMES = frozenset(name.lower() for name in SECURITY_HEADERS)
+
+
 def _security_headers(response: Response) -> Response:
+    headers = response.headers
+    if not any(name.lower() in _LOWER_NAMES for name, _ in headers.items()):
+        headers._list.extend(_SECURITY_HEADER_ITEMS)  # the same items, in the order setdefault adds them
+        return response
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     policy = response.headers["Content-Security-Policy"]
@@ -41,10 +53,28 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+#: Where no page is served: the JSON API, the health checks, static files. These get no session
+#: (no signed cookie read or checked, nothing saved), since only the pages' forms use one (their
+#: CSRF secret, ``web/csrf.py``; flashed messages).
+NO_SESSION_PREFIXES = ("/api/", "/healthz", "/readyz", "/static/")
+
+
+class PageSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session for the pages only; elsewhere a null session (empty, and an
+    error if written), which Flask neither signs nor saves (issue 14: a session opened for every API
+    request cost a serializer and a cookie lookup each)."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path.startswith(NO_SESSION_PREFIXES):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Application factory (``estimator.app:create_app()`` for gunicorn)."""
     app = Flask(__name__, instance_path=instance_path())  # shared with the CLI (estimator/instance.py)
     app.json = StrictJSONProvider(app)
+    app.session_interface = PageSessionInterface()
     app.config.from_object(DefaultConfig)
     app.config.from_prefixed_env("ESTIMATOR")
     raw_text_settings(app.config, os.environ)
@@ -62,4 +92,5 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     web.init_app(app)
     app.after_request(_security_headers)
+    cached_answers.init_app(app)  # the last before_request hook: a body answered before, answered again
     return app

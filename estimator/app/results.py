@@ -15,6 +15,13 @@ that miss on the same key both compute it, and the second ``put`` replaces an id
 Values that cannot form a key (anything orjson cannot encode) are simply not cached. The key is a
 BLAKE2b digest of the encoded request, so the bound holds however long a request's text fields are
 (a custom hardware or model record may carry long ones): 32 bytes per entry beside its value.
+
+Bodies seen before (issue 14): the API's estimate endpoints also look a request up by a digest of
+its raw body (``alias``) before parsing and checking it (``cached_answers.py``). The body's bytes
+decide the checked values, so an alias names the entry its first answer was kept under, with the
+pricing table the body named and the version that resolved to: a hit resolves the table again and
+is served only while it resolves to the same version, and only while the entry itself is kept.
+Aliases are bounded by count (``ALIASES``, ~130 bytes each) and, like the entries, by the day.
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ from .jsonsafe import encode
 
 #: Key options: sorted keys so that field order in the request does not matter.
 _KEY_OPTIONS = orjson.OPT_SORT_KEYS
+#: Raw-body digests kept per worker (each names an entry; an alias whose entry has gone misses).
+ALIASES = 8192
 
 
 class ResultCache:
@@ -44,6 +53,8 @@ class ResultCache:
         self.max_bytes = max_bytes
         self.default = default
         self._entries: LRUCache[bytes, bytes] | None = LRUCache(max_bytes, getsizeof=len) if max_bytes > 0 else None
+        self._aliases: LRUCache[bytes, tuple[str | None, str, bytes]] | None = (
+            LRUCache(ALIASES) if max_bytes > 0 else None)
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -55,9 +66,16 @@ class ResultCache:
         book_ref: str,
         compute: Callable[[], dict[str, Any]],
         today: dt.date | None = None,
+        alias: tuple[bytes, str | None] | None = None,
     ) -> bytes:
-        """The estimate as JSON bytes (with a final newline): kept, or ``compute()``-d and kept."""
+        """The estimate as JSON bytes (with a final newline): kept, or ``compute()``-d and kept.
+
+        ``alias``: the raw body's digest (``body_alias``) and the pricing table the body named, to
+        find this entry by on the next identical body (``by_alias``)."""
         key = self._key(kind, values, book_ref, today or dt.date.today())
+        if key is not None and alias is not None and self._aliases is not None:
+            with self._lock:
+                self._aliases[alias[0]] = (alias[1], book_ref, key)
         if key is not None and self._entries is not None:
             with self._lock:
                 found = self._entries.get(key)
@@ -69,6 +87,30 @@ class ResultCache:
         if key is not None and self._entries is not None and len(body) <= self.max_bytes:
             with self._lock:
                 self._entries[key] = body
+        return body
+
+    @staticmethod
+    def body_alias(kind: str, body: bytes, today: dt.date | None = None) -> bytes:
+        """The digest a raw request body is known by: its kind, the day and its bytes."""
+        head = f"{kind}\n{(today or dt.date.today()).isoformat()}\n".encode()
+        return hashlib.blake2b(head + body, digest_size=32).digest()
+
+    def by_alias(self, alias: bytes, book_ref: Callable[[str | None], str | None]) -> bytes | None:
+        """The answer kept for the body ``alias`` names, if the pricing table it named still resolves
+        (``book_ref``) to the version it did and the entry is still kept; else None."""
+        if self._aliases is None or self._entries is None:
+            return None
+        with self._lock:
+            found = self._aliases.get(alias)
+        if found is None:
+            return None
+        table, ref, key = found
+        if book_ref(table) != ref:
+            return None
+        with self._lock:
+            body = self._entries.get(key)
+            if body is not None:
+                self.hits += 1
         return body
 
     @property

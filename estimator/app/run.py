@@ -44,24 +44,34 @@ _ESTIMATES: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
 }
 
 
-def _estimate_json(ready: Ready, kind: str, values: Mapping[str, Any]) -> bytes:
+def _estimate_json(ready: Ready, kind: str, values: Mapping[str, Any], body_alias: bytes | None = None) -> bytes:
     """``estimate_<kind>(...).to_dict()`` with the named pricing table, as the API's JSON body
-    (kept in ``ready.results`` for an identical request on the same day)."""
+    (kept in ``ready.results`` for an identical request on the same day, and, with ``body_alias``,
+    for an identical raw body: ``cached_answers.py``)."""
     build, estimate = _ESTIMATES[kind]
     book, rest = _book(ready, values)
 
     def compute() -> dict[str, Any]:
         return estimate(build(ready.catalog, rest), book, ready.catalog).to_dict()  # type: ignore[no-any-return]
 
-    return ready.results.encoded(kind, rest, book.ref, compute)
+    alias = None if body_alias is None else (body_alias, values.get("pricing_table"))
+    return ready.results.encoded(kind, rest, book.ref, compute, alias=alias)
 
 
-def training_json(ready: Ready, values: Mapping[str, Any]) -> bytes:
-    return _estimate_json(ready, "training", values)
+def training_json(ready: Ready, values: Mapping[str, Any], body_alias: bytes | None = None) -> bytes:
+    return _estimate_json(ready, "training", values, body_alias)
 
 
-def inference_json(ready: Ready, values: Mapping[str, Any]) -> bytes:
-    return _estimate_json(ready, "inference", values)
+def inference_json(ready: Ready, values: Mapping[str, Any], body_alias: bytes | None = None) -> bytes:
+    return _estimate_json(ready, "inference", values, body_alias)
+
+
+def book_ref(ready: Ready, table: str | None) -> str | None:
+    """The version ``table`` (a ``pricing_table`` value) resolves to now, or None if it does not."""
+    try:
+        return ready.price_book(table).ref
+    except (UnknownPricingTable, UnknownVersion, PricingTableError):
+        return None
 
 
 def run_training(ready: Ready, values: Mapping[str, Any]) -> dict[str, Any]:

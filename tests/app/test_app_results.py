@@ -222,3 +222,37 @@ def test_long_request_texts_do_not_grow_the_cache_beyond_its_bound():
     assert len(cache._key("training", huge, "seed", dt.date(2026, 11, 28))) == 32
     cache.encoded("training", huge, "seed", lambda: {"v": 1})
     assert cache.size_bytes == len(b'{"v":1}\n')
+
+
+def test_a_body_seen_before_is_answered_before_it_is_parsed_and_checked(app, monkeypatch):
+    """Issue 14: the estimate endpoints look the raw body up first (``cached_answers.py``); the
+    answer is the same bytes, and a body sent the wrong way is refused as before."""
+    from estimator.app import cached_answers
+
+    parsed = []
+    real = cached_answers.loads_strict
+    monkeypatch.setattr(cached_answers, "loads_strict", lambda *a: parsed.append(1) or real(*a))
+    client = app.test_client()
+    raw = json.dumps(TRAINING).encode()
+    first = client.post("/api/v1/estimates/training", data=raw, content_type="application/json")
+    second = client.post("/api/v1/estimates/training", data=raw, content_type="application/json")
+    assert first.status_code == second.status_code == 200
+    assert second.data == first.data
+    assert len(parsed) == 1  # the second was answered without parsing its body
+    assert (results(app).hits, results(app).misses) == (1, 1)
+    wrong = client.post("/api/v1/estimates/training", data=raw, content_type="text/plain")
+    assert wrong.status_code == 415
+    other = client.post("/api/v1/estimates/inference", data=raw, content_type="application/json")
+    assert other.status_code == 422  # the same bytes to another endpoint are that endpoint's to check
+    cut = client.post("/api/v1/estimates/training", data=raw[:-1], content_type="application/json")
+    assert cut.status_code == 400
+
+
+def test_a_body_seen_before_with_its_result_evicted_is_computed_again():
+    app = create_app({"TESTING": True, "RESULT_CACHE_BYTES": 30_000})  # about one answer
+    client = app.test_client()
+    first = client.post("/api/v1/estimates/training", json=TRAINING)
+    client.post("/api/v1/estimates/training", json={**TRAINING, "gpus": 128})  # evicts the first
+    again = client.post("/api/v1/estimates/training", json=TRAINING)
+    assert again.data == first.data
+    assert results(app).misses == 3

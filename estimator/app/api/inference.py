@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Response
 
+from ..cached_answers import body_alias
 from ..jsonsafe import json_response
 from ..run import inference_json
 from ..schemas import INFERENCE_EXAMPLE, InferenceEstimateSchema, InferenceRequestSchema
@@ -34,4 +35,4 @@ def post_inference(data: dict[str, Any]) -> Response:
     targets; the fleet is sized for the load. Figures are low / mid / high bands; the public API
     price of the same model, when known, is returned next to the cost per million tokens.
     """
-    return json_response(inference_json(ready_state(), data))
+    return json_response(inference_json(ready_state(), data, body_alias()))

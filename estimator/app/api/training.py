@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Response
 
+from ..cached_answers import body_alias
 from ..jsonsafe import json_response
 from ..run import training_json
 from ..schemas import TRAINING_EXAMPLE, TrainingEstimateSchema, TrainingRequestSchema
@@ -30,4 +31,4 @@ def post_training(data: dict[str, Any]) -> Response:
     Every figure is a low / mid / high band; 'assumptions' lists each input used with its
     source, and 'warnings' what to be careful about.
     """
-    return json_response(training_json(ready_state(), data))
+    return json_response(training_json(ready_state(), data, body_alias()))

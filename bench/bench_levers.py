@@ -1,0 +1,214 @@
+"""What each speed lever of issue 14 saves, in CPU time per response, measured in one process.
+
+Run: .venv/bin/python bench/bench_levers.py   -> rewrites the levers section of docs/benchmarks.md
+
+Each lever is switched off by putting back what the code did before it (below, ``LEVERS``), and the
+requests it touches are sent through the app (Flask's test client: the whole app, no sockets) with
+the lever on and off in alternating batches of ``BATCH`` requests, ``PAIRS`` times; the figure is
+the median over batches of the process CPU time per response (``time.process_time``), so a burst
+of other work on the machine falls on both sides alike. The bodies are bench_http.py's: "repeated"
+rotates over its examples (after the first of each, the result cache answers), "new" nudges one
+number per request so that each is computed.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_http as bh  # noqa: E402
+from report import machine, write_section  # noqa: E402
+
+from estimator import figures, inference  # noqa: E402
+from estimator.cost import PricePoint  # noqa: E402
+
+BATCH = 40
+PAIRS = 15
+TRAINING, INFERENCE = "/api/v1/estimates/training", "/api/v1/estimates/inference"
+
+
+# --- Each lever, and how to switch it off --------------------------------------------------------
+@contextmanager
+def full_search(app: Any) -> Iterator[None]:
+    """(a) the serving search tries every replica size even with a load."""
+    real = inference._choose
+    inference._choose = functools.partial(real, prune=False)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        inference._choose = real  # type: ignore[assignment]
+
+
+@contextmanager
+def session_everywhere(app: Any) -> Iterator[None]:
+    """(b) Flask's signed-cookie session opened (and checked for saving) on every request."""
+    from flask.sessions import SecureCookieSessionInterface
+
+    real = app.session_interface
+    app.session_interface = SecureCookieSessionInterface()
+    try:
+        yield
+    finally:
+        app.session_interface = real
+
+
+def _old_security_headers(response: Any) -> Any:
+    from estimator.app import SECURITY_HEADERS
+
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    policy = response.headers["Content-Security-Policy"]
+    if "frame-ancestors" not in policy:
+        response.headers["Content-Security-Policy"] = f"{policy}; frame-ancestors 'none'"
+    return response
+
+
+@contextmanager
+def headers_one_by_one(app: Any) -> Iterator[None]:
+    """(c) the security headers set one by one on every response."""
+    from estimator.app import _security_headers
+
+    hooks = app.after_request_funcs[None]
+    index = hooks.index(_security_headers)
+    hooks[index] = _old_security_headers
+    try:
+        yield
+    finally:
+        hooks[index] = _security_headers
+
+
+@contextmanager
+def no_body_lookup(app: Any) -> Iterator[None]:
+    """(d) every body parsed and checked by the request schema before the result cache is asked."""
+    from estimator.app.cached_answers import answer_seen_body
+
+    hooks = app.before_request_funcs[None]
+    index = hooks.index(answer_seen_body)
+    del hooks[index]
+    try:
+        yield
+    finally:
+        hooks.insert(index, answer_seen_body)
+
+
+@contextmanager
+def unmemoised(app: Any) -> Iterator[None]:
+    """(e) ``figures.find`` scanning the declarations and every price point's dict built anew."""
+    real_find, real_to_dict = figures.find, PricePoint.to_dict
+
+    def scan(workload: str, key: str) -> Any:
+        return next((f for f in figures.FIGURES[workload] if f.key == key), None)
+
+    figures.find = scan  # type: ignore[assignment]
+    PricePoint.to_dict = PricePoint._as_dict  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        figures.find = real_find  # type: ignore[assignment]
+        PricePoint.to_dict = real_to_dict  # type: ignore[method-assign]
+
+
+@contextmanager
+def limiter_everywhere(app: Any) -> Iterator[None]:
+    """(f) the failed-authentication rate limiter resolving its limits on the estimate endpoints too."""
+    from estimator.app.cached_answers import anonymous_estimate
+
+    filters = app.extensions["estimator_limiter"]._request_filters
+    index = filters.index(anonymous_estimate)
+    del filters[index]
+    try:
+        yield
+    finally:
+        filters.insert(index, anonymous_estimate)
+
+
+#: lever -> (what it is, how to switch it off, the requests it is measured on)
+LEVERS: dict[str, tuple[str, Callable[[Any], Any], list[tuple[str, str, list[dict[str, Any]], bool]]]] = {
+    "a": ("serving search pruned when a load is given", full_search,
+          [("serving, new", INFERENCE, bh.INFERENCE_BODIES, True),
+           ("serving under latency targets, new", INFERENCE, bh.TARGET_BODIES, True)]),
+    "b": ("no Flask session outside the pages", session_everywhere,
+          [("training, repeated", TRAINING, bh.TRAINING_BODIES, False)]),
+    "c": ("security headers precomputed", headers_one_by_one,
+          [("training, repeated", TRAINING, bh.TRAINING_BODIES, False)]),
+    "d": ("body digest looked up before the schema", no_body_lookup,
+          [("training, repeated", TRAINING, bh.TRAINING_BODIES, False),
+           ("serving, repeated", INFERENCE, bh.INFERENCE_BODIES, False),
+           ("serving under latency targets, repeated", INFERENCE, bh.TARGET_BODIES, False)]),
+    "e": ("figure lookup and price-point dicts memoised", unmemoised,
+          [("training, new", TRAINING, bh.TRAINING_BODIES, True),
+           ("serving, new", INFERENCE, bh.INFERENCE_BODIES, True)]),
+    "f": ("rate limiter of failed authentications skipped on the estimates", limiter_everywhere,
+          [("training, repeated", TRAINING, bh.TRAINING_BODIES, False)]),
+}
+
+
+def bodies(items: list[dict[str, Any]], distinct: bool, start: int, count: int) -> list[bytes]:
+    out = []
+    for n in range(start, start + count):
+        body = items[n % len(items)]
+        if distinct:
+            key, base = bh.varied(body)
+            body = {**body, key: base * (1 + n * 1e-12)}
+        out.append(json.dumps(body).encode())
+    return out
+
+
+def cpu_per_response(client: Any, path: str, batch: list[bytes]) -> float:
+    started = time.process_time()
+    for body in batch:
+        response = client.post(path, data=body, content_type="application/json")
+        if response.status_code != 200:
+            sys.exit(f"{path}: {response.status_code} {response.data[:300]!r}")
+    return (time.process_time() - started) / len(batch) * 1e3
+
+
+def main() -> str:
+    logging.disable(logging.INFO)  # the access log line is the same either way; keep stdout clean
+    import bench_app
+
+    app = bench_app.create_app()
+    client = app.test_client()
+    rows = ["| lever | requests | off: CPU ms/response | on: CPU ms/response | saved ms | saved |",
+            "|---|---|---|---|---|---|"]
+    count = 10**6
+    for name, (what, switch_off, cases) in LEVERS.items():
+        for label, path, items, distinct in cases:
+            cpu_per_response(client, path, bodies(items, distinct, 0, len(items) * 2))  # warm: the repeated ones kept
+            off, on = [], []
+            for _ in range(PAIRS):
+                with switch_off(app):
+                    off.append(cpu_per_response(client, path, bodies(items, distinct, count, BATCH)))
+                count += BATCH
+                on.append(cpu_per_response(client, path, bodies(items, distinct, count, BATCH)))
+                count += BATCH
+            before, after = statistics.median(off), statistics.median(on)
+            rows.append(f"| ({name}) {what} | {label} | {before:.3f} | {after:.3f} | {before - after:.3f} "
+                        f"| {(before - after) / before:.0%} |")
+            print(rows[-1], flush=True)
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    table = main()
+    write_section(
+        "levers",
+        "## Speed levers of issue 14, one at a time\n\n"
+        f"Measured by `bench/bench_levers.py` {machine()}: the whole app in one process (Flask's test "
+        "client, no sockets, no gunicorn), each lever switched off by putting back what the code did before "
+        f"it, on and off in alternating batches of {BATCH} requests, {PAIRS} pairs; median over batches of "
+        "the process CPU time per response. Saved time is what the lever takes off every such response "
+        "over HTTP too (the server does the same work there, plus the sockets and gunicorn).\n\n" + table + "\n",
+    )
+    print(table)
