@@ -46,9 +46,10 @@ def resolve_model(catalog: Catalog, values: Mapping[str, Any]) -> Model:
             "or 'params' (total parameters, with optional 'active_params').",
             field="model",
         )
+    if model is not None and values.get("active_params") is not None:  # an inline model has its own
+        raise InvalidInputError("'active_params' goes with 'params', not with a 'model' (its id or object has them).",
+                                field="active_params")
     if isinstance(model, str):
-        if values.get("active_params") is not None:
-            raise InvalidInputError("'active_params' goes with 'params', not with a catalog 'model'.", field="active_params")
         return catalog.get_model(model)
     if isinstance(model, Mapping):
         return _inline(Model, model, "model")

@@ -20,7 +20,9 @@ from estimator.planning import capacity, demand, estimate_sensitivity, mix, rent
 from estimator.planning import figures as pf
 
 from .schemas import (
+    ID_TEXT,
     POSITIVE,
+    SAFE_TEXT,
     AssumptionSchema,
     InferenceRequestSchema,
     PricingSchema,
@@ -30,6 +32,8 @@ from .schemas import (
     Within,
     _PriceFields,
     _StrictSchema,
+    not_both,
+    one_of,
     positive,
 )
 
@@ -86,12 +90,16 @@ class _StructureFields(_StrictSchema):
     building_usd_per_mw = StrictFloat(validate=[validate.Range(min=0), Within(None, 1e10)], metadata=_doc(
         "Building and power plant per MW of critical IT load, USD (default Cushman & Wakefield 2025: $9.3-15M, "
         "average $11.7M)", 11.7e6))
-    life_years = StrictFloat(validate=positive(50), metadata=_doc("Hardware life, years (default 6 / 5 / 4)", 5))
-    building_life_years = StrictFloat(validate=positive(100), metadata=_doc(
+    # A life of 0.01 years (3.65 days) or less divided the cost by zero (a 5e-324-year building: 422,
+    # 'too large or too small'); none that short is built or depreciated.
+    life_years = StrictFloat(validate=positive(50, above=0.01), metadata=_doc("Hardware life, years (default 6 / 5 / 4)", 5))
+    building_life_years = StrictFloat(validate=positive(100, above=0.01), metadata=_doc(
         "Building and power plant life, years (default 20 / 15 / 12)", 15))
 
 
 class _SizeFields(_StrictSchema):
+    OPENAPI_RULES = (one_of("budget_usd", "power_mw"),)  # _one_basis
+
     hardware = fields.String(required=True, validate=validate.Length(min=1, max=200),
                              metadata=_doc("Catalog hardware id (GET /api/v1/hardware)", "h100-sxm"))
     budget_usd = StrictFloat(validate=positive(capacity.MAX_BUDGET_USD), metadata=_doc(
@@ -131,9 +139,9 @@ class HardwareOrMix(fields.Field):
 
     def __init__(self, **kwargs: Any) -> None:
         share = {"type": "object", "required": ["id", "share"], "additionalProperties": False,
-                 "properties": {"id": {"type": "string", "minLength": 1, "maxLength": 200},
+                 "properties": {"id": {**SAFE_TEXT, "type": "string", "minLength": 1, "maxLength": 200},
                                 "share": {"type": "number", "minimum": 0, "exclusiveMinimum": True, "maximum": 1}}}
-        one_of = [{"type": "string", "minLength": 1, "maxLength": 200},
+        one_of = [{**ID_TEXT, "maxLength": 200},
                   {"type": "array", "items": share, "minItems": 2, "maxItems": mix.MAX_PARTS}]
         super().__init__(metadata={"description": _MIX_DOC, "example": "h100-sxm", "oneOf": one_of}, **kwargs)
 
@@ -205,6 +213,8 @@ ELASTICITY = [validate.Range(min=0, max=demand.MAX_ELASTICITY)]
 
 class DemandRequestSchema(_StrictSchema):
     """Demand for compute after an efficiency gain, at one or more price elasticities."""
+
+    OPENAPI_RULES = (one_of("efficiency_gain", "compare"), not_both("elasticity", "elasticities"))  # _one_of
 
     efficiency_gain = StrictFloat(validate=positive(demand.MAX_GAIN), metadata=_doc(
         "Output per unit of compute, after / before (give this or 'compare')", 10))

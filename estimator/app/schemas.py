@@ -25,7 +25,9 @@ from estimator.catalog import PRECISIONS, Hardware, Model
 from estimator.compare import PRESETS, WORKLOADS
 from estimator.compare_hardware import ALL, DEFAULT_RANK, HEADLINES, MAX_ENTRIES, RANKABLE, SEPARATOR
 from estimator.defaults import SERVING_PRECISIONS
+from estimator.inputs import TRAINING_LAYOUT
 from estimator.training import RECOMPUTE_MODES
+from pricing.read import UNSAFE_CHARACTER
 from pricing.tables import TABLES, number_text
 
 POSITIVE = validate.Range(min=0, min_inclusive=False)
@@ -90,6 +92,16 @@ class StrictInteger(fields.Integer):
         return super()._validated(value)
 
 
+class StrictBoolean(fields.Boolean):
+    """``true`` or ``false`` only: marshmallow's ``Boolean`` also takes 1, "yes", "on"... which the
+    document's ``type: boolean`` calls invalid."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class IdOrSpec(fields.Field):
     """A catalog id (string) or an inline record (object checked by ``spec_schema``)."""
 
@@ -112,11 +124,28 @@ class IdOrSpec(fields.Field):
         raise self.make_error("invalid")
 
 
+_UNSAFE = UNSAFE_CHARACTER.pattern[1:-1]
+#: A string of a JSON request body: no ``UNSAFE_CHARACTER`` (``jsonsafe`` refuses the body with 422).
+SAFE_TEXT = {"pattern": f"^[^{_UNSAFE}]*$"}
+#: The same, and not blank: an id (``IdOrSpec``, ``HardwareEntries`` refuse one of spaces only).
+ID_TEXT = {"type": "string", "pattern": f"^[^{_UNSAFE}]*[^\\s{_UNSAFE}][^{_UNSAFE}]*$"}
+
+
 def id_or_spec_openapi(converter: Any, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
     """apispec attribute function: document ``IdOrSpec`` as oneOf [string, $ref]."""
     if not isinstance(field, IdOrSpec):
         return {}
-    return {"oneOf": [{"type": "string"}, converter.resolve_nested_schema(field.spec_schema)]}
+    return {"oneOf": [ID_TEXT, converter.resolve_nested_schema(field.spec_schema)]}
+
+
+def safe_text_openapi(converter: Any, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
+    """apispec attribute function: a request's free text (no pattern or choices of its own) has no
+    control or bidirectional formatting character (``SAFE_TEXT``)."""
+    if not isinstance(field, fields.String) or any(isinstance(v, (validate.Regexp, validate.OneOf))
+                                                   for v in field.validators):
+        return {}
+    root = field.root
+    return SAFE_TEXT if isinstance(root, (_StrictSchema, HardwareSpecSchema, ModelSpecSchema)) else {}
 
 
 def exclusive_range_openapi(converter: Any, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
@@ -168,11 +197,50 @@ def hardware_entries_openapi(converter: Any, field: fields.Field, **kwargs: Any)
     if not isinstance(field, HardwareEntries):
         return {}
     return {"oneOf": [{"type": "string", "enum": [ALL]},
-                      {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1,
+                      {"type": "array", "items": ID_TEXT, "minItems": 1,
                        "maxItems": MAX_ENTRIES}]}
 
 
-OPENAPI_ATTRIBUTE_FUNCTIONS = (id_or_spec_openapi, exclusive_range_openapi, hardware_entries_openapi)
+OPENAPI_ATTRIBUTE_FUNCTIONS = (id_or_spec_openapi, exclusive_range_openapi, hardware_entries_openapi,
+                               safe_text_openapi)
+
+
+# --- Rules across fields, in the OpenAPI document -------------------------------------------------
+# A schema class may declare ``OPENAPI_RULES``: JSON Schema subschemas (OpenAPI 3.0's oneOf / anyOf /
+# not / required, no 3.1 keyword needed) stating the rules across its fields that the service
+# enforces (in a ``validates_schema``, or in the core: ``inputs.py``, ``training.validate``,
+# ``inference.validate``). The document's converter (``api.RulesConverter``) puts every rule of the
+# class and of its bases under ``allOf``, so a request the document calls valid is accepted, and a
+# request the service refuses is one the document calls invalid.
+def one_of(*names: str) -> dict[str, Any]:
+    """Exactly one of ``names``."""
+    return {"oneOf": [{"required": [name]} for name in names]}
+
+
+def not_both(first: str, second: str) -> dict[str, Any]:
+    """At most one of two fields."""
+    return {"not": {"required": [first, second]}}
+
+
+def _named(node: Any) -> set[str]:
+    """The field names a rule reads: those it requires and those it constrains."""
+    if isinstance(node, list):
+        return set().union(*(_named(item) for item in node)) if node else set()
+    if not isinstance(node, dict):
+        return set()
+    names = set(node.get("required", ())) | set(node.get("properties", {}))
+    return names.union(*(_named(node[key]) for key in ("oneOf", "anyOf", "allOf", "not") if key in node))
+
+
+def schema_rules(schema: type, properties: set[str]) -> list[dict[str, Any]]:
+    """The ``OPENAPI_RULES`` of ``schema`` and its bases (bases first, each once) whose fields it has:
+    a schema that drops a field (a hardware comparison has no per-GPU prices) drops its rules."""
+    rules: list[dict[str, Any]] = []
+    for klass in reversed(schema.__mro__):
+        for rule in vars(klass).get("OPENAPI_RULES", ()):
+            if rule not in rules and _named(rule) <= properties:
+                rules.append(rule)
+    return rules
 
 
 def _doc(description: str, example: Any = None) -> dict[str, Any]:
@@ -232,8 +300,8 @@ class ModelSpecSchema(Schema):
     name = fields.String(metadata=_doc("Display name", "My model"))
     aliases = fields.String(metadata=_doc("Other ids, ';'-separated"))
     developer = fields.String(metadata=_doc("Who published it"))
-    open_weights = fields.Boolean(metadata=_doc("Weights downloadable"))
-    is_estimate = fields.Boolean(metadata=_doc("The figures are unofficial estimates"))
+    open_weights = StrictBoolean(metadata=_doc("Weights downloadable"))
+    is_estimate = StrictBoolean(metadata=_doc("The figures are unofficial estimates"))
     attention = fields.String(
         validate=validate.OneOf(("mha", "gqa", "mla")), metadata=_doc("Attention kind: mha, gqa or mla", "gqa")
     )
@@ -358,6 +426,12 @@ def _degree(description: str, example: int) -> StrictInteger:
 class TrainingWorkloadSchema(_StrictSchema):
     """The fields of a training run other than the model and the prices."""
 
+    OPENAPI_RULES = (
+        not_both("gpus", "deadline_days"),  # training.validate
+        # inputs.training_request: 'utilisation' replaces the step model a layout is for.
+        {"not": {"anyOf": [{"required": ["utilisation", name]} for name in TRAINING_LAYOUT]}},
+    )
+
     tokens = StrictFloat(
         validate=[POSITIVE, TOKENS],
         metadata=_doc("Training tokens (default: the model's published pre-training tokens, where known)", 15.6e12),
@@ -404,6 +478,8 @@ class TrainingWorkloadSchema(_StrictSchema):
 class InferenceWorkloadSchema(_StrictSchema):
     """The fields of a serving deployment other than the model and the prices."""
 
+    OPENAPI_RULES = (not_both("requests_per_s", "tokens_per_day"),)  # inference.validate
+
     hardware = _hardware_field()
     precision = fields.String(
         validate=validate.OneOf(SERVING_PRECISIONS),
@@ -448,6 +524,17 @@ class InferenceWorkloadSchema(_StrictSchema):
 
 
 class _TrainingModelFields(_StrictSchema):
+    OPENAPI_RULES = (
+        # inputs.resolve_model: the model by id or object, or by its parameter count, and
+        # 'active_params' only with 'params'.
+        one_of("model", "params"),
+        not_both("model", "active_params"),
+        # inputs.training_request: 'tokens' defaults to the model's published count, which a model
+        # given by 'params', or inline without 'training_tokens', does not have.
+        {"anyOf": [{"required": ["tokens"]},
+                   {"required": ["model"], "properties": {"model": {"anyOf": [
+                       {"type": "string"}, {"type": "object", "required": ["training_tokens"]}]}}}]},
+    )
     model = IdOrSpec(
         ModelSpecSchema,
         metadata=_doc("Catalog model id (GET /api/v1/models) or an inline model object", "llama-3.1-70b"),
@@ -501,6 +588,13 @@ _PRESET_TEXT = "; ".join(f"{name}: {', '.join(ids)}" for name, ids in PRESETS.it
 
 class _CompareFields(_StrictSchema):
     """What to compare: the workload, the models (a list or a preset) and the baseline."""
+
+    OPENAPI_RULES = (
+        # _models_or_preset; with a preset, the baseline is one of its models (compare.compare).
+        {"oneOf": [{"required": ["models"]},
+                   *({"required": ["preset"], "properties": {"preset": {"enum": [name]}, "baseline": {"enum": list(ids)}}}
+                     for name, ids in PRESETS.items())]},
+    )
 
     workload = fields.String(
         required=True,

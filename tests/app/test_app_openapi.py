@@ -9,6 +9,7 @@ from openapi_spec_validator import OpenAPIV30SpecValidator, validate
 
 from estimator import figures
 from estimator.app.schemas import (
+    ID_TEXT,
     ComparisonSchema,
     HardwareComparisonSchema,
     HardwareSpecSchema,
@@ -154,7 +155,7 @@ def test_training_request_details(spec):
     schema = spec["components"]["schemas"]["TrainingRequest"]
     assert schema["properties"]["tokens"]["exclusiveMinimum"] is True
     assert schema["properties"]["hardware"]["oneOf"] == [
-        {"type": "string"},
+        ID_TEXT,  # an id: not blank, no control character
         {"$ref": "#/components/schemas/HardwareSpec"},
     ]
     assert spec["components"]["schemas"]["Problem"]["required"] == ["detail", "errors", "status", "title", "type"]

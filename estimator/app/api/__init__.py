@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import flask_smorest
+from apispec.ext.marshmallow import MarshmallowPlugin, OpenAPIConverter
 from flask import Flask, Response
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
@@ -14,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 from ..config import DefaultConfig
 from ..errors import PROBLEM_MIMETYPE, handle_http_exception
 from ..jsonsafe import StrictJSONParser
-from ..schemas import OPENAPI_ATTRIBUTE_FUNCTIONS, ProblemSchema
+from ..schemas import OPENAPI_ATTRIBUTE_FUNCTIONS, ProblemSchema, schema_rules
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -64,6 +65,44 @@ class Blueprint(flask_smorest.Blueprint):
         return decorate
 
 
+class RulesConverter(OpenAPIConverter):
+    """apispec's converter, adding a schema's rules across fields (``schemas.schema_rules``: one of
+    two fields, not both, ...) to its JSON Schema as ``allOf``, so the document states every rule the
+    service enforces, not only each field's own."""
+
+    def schema2jsonschema(self, schema: Any) -> dict[str, Any]:
+        jsonschema: dict[str, Any] = super().schema2jsonschema(schema)
+        rules = schema_rules(schema if isinstance(schema, type) else type(schema), set(jsonschema["properties"]))
+        if rules:
+            jsonschema["allOf"] = rules
+        return jsonschema
+
+
+class RulesPlugin(MarshmallowPlugin):
+    Converter = RulesConverter
+
+
+#: What the document says of the whole API (``info.description``).
+API_DESCRIPTION = (
+    "How many GPU-hours, GPUs and nodes, how much power, energy, CO2 and money an AI workload takes "
+    "(training a model or serving it), as low / mid / high estimates, each number with the formula "
+    "and the source behind it (the result's assumptions). Also: comparisons of models and of GPUs, "
+    "capacity plans, rent or buy, demand scenarios, sensitivity analyses and versioned pricing tables.\n\n"
+    "Reads and estimates need no credentials. Writes to the pricing tables (upload, activate, roll back) "
+    "need `Authorization: Bearer <ESTIMATOR_ADMIN_TOKEN>` (the `bearerAuth` scheme); a server without "
+    "a token answers them 403. Every error is an RFC 9457 problem (`application/problem+json`): type, "
+    "title, status, detail, and errors with a JSON pointer to each field at fault."
+)
+#: The security scheme the pricing writes declare.
+BEARER_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "The server's ESTIMATOR_ADMIN_TOKEN (at least 32 characters), for writes to pricing tables.",
+}
+#: An operation's ``security``: the bearer token is required.
+BEARER = [{"bearerAuth": []}]
+
+
 class ProblemApi(flask_smorest.Api):
     """flask-smorest ``Api`` whose errors, handled and documented, are RFC 9457 problems."""
 
@@ -89,8 +128,9 @@ class ProblemApi(flask_smorest.Api):
 def init_app(app: Flask) -> ProblemApi:
     from . import batch, catalog, compare, docs, inference, plans, pricing, training
 
-    api = ProblemApi()
+    api = ProblemApi(spec_kwargs={"marshmallow_plugin": RulesPlugin(), "info": {"description": API_DESCRIPTION}})
     api.init_app(app)
+    api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
     for function in OPENAPI_ATTRIBUTE_FUNCTIONS:
         api.ma_plugin.converter.add_attribute_function(function)
     api.register_blueprint(training.blp)

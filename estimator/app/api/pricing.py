@@ -18,7 +18,7 @@ from estimator.errors import EstimatorError
 from pricing.books import table_info
 from pricing.errors import PricingTableError
 from pricing.export import template_xlsx, to_csv, to_xlsx
-from pricing.store import PricingStore, StoredVersion, validate_name
+from pricing.store import NAME_PATTERN, PricingStore, StoredVersion, validate_name
 from pricing.tables import SEED_TABLE, TABLES
 
 from ..config import DefaultConfig
@@ -36,7 +36,7 @@ from ..pricing_ops import (
 from ..pricing_ops import store_of as _store
 from ..schemas import ProblemSchema
 from ..state import Ready, ready_state
-from . import Blueprint
+from . import BEARER, Blueprint
 
 blp = Blueprint("pricing", __name__, url_prefix="/api/v1", description="Pricing tables: upload, versions, download")
 
@@ -85,6 +85,7 @@ class SheetDiffSchema(Schema):
     removed = fields.List(fields.Dict(), required=True)
     changed = fields.List(fields.Dict(), required=True, metadata={
         "description": "{key: the row's key columns, changes: {column: {before, after}}}"})
+    unchanged = fields.Integer(required=True, metadata={"description": "Rows the same in both versions"})
 
 
 class DiffSchema(Schema):
@@ -100,6 +101,18 @@ class DiffSchema(Schema):
     next = fields.String(required=True, allow_none=True, metadata={"description": "The next page's URL; null on "
                                                                                  "the last"})
     sheets = fields.Dict(keys=fields.String(), values=fields.Nested(SheetDiffSchema), required=True)
+
+
+#: The path parameter ``name``: ``validate_name``'s rule (else 422), and, where ``seed`` is refused (it has
+#: no versions and is read-only: 422), not ``seed``.
+_NAME_SCHEMA = {"type": "string", "pattern": NAME_PATTERN.pattern, "minLength": 1, "maxLength": 63}
+_NAME = [{"in": "path", "name": "name", "description": "The pricing table (GET /api/v1/pricing-tables)",
+          "schema": _NAME_SCHEMA}]
+_STORED_NAME = [{**_NAME[0], "description": f"An uploaded pricing table (not the built-in '{SEED_TABLE}', which has "
+                                            "no versions and is read-only)",
+                 "schema": {**_NAME_SCHEMA, "not": {"enum": [SEED_TABLE]}}}]
+#: Writes: the bearer token (``require_admin``).
+_WRITE = {"security": BEARER}
 
 
 def _query(name: str, description: str, schema: dict[str, Any], *, required: bool = False) -> dict[str, Any]:
@@ -191,7 +204,7 @@ def _table_info(store: PricingStore, name: str) -> dict[str, Any]:
     return {**table_info(store, name).to_dict(), "read_only": False}
 
 
-@blp.route("/pricing-tables/<name>", methods=["GET"])
+@blp.route("/pricing-tables/<name>", methods=["GET"], parameters=_NAME)
 @blp.alt_response(200, schema=TableInfoSchema, success=True, description="One pricing table.")
 @blp.alt_response(404, **_PROBLEMS, description="No such table; 'closest' lists the nearest names.")
 def get_table(name: str) -> Response:
@@ -202,7 +215,7 @@ def get_table(name: str) -> Response:
     return jsonify(_table_info(_store(ready), name))
 
 
-@blp.route("/pricing-tables/<name>/versions", methods=["GET"])
+@blp.route("/pricing-tables/<name>/versions", methods=["GET"], parameters=_NAME)
 @blp.alt_response(200, schema=VersionInfoSchema(many=True), success=True, description="Oldest first.")
 @blp.alt_response(404, **_PROBLEMS, description="No such table.")
 def list_versions(name: str) -> Response:
@@ -214,7 +227,8 @@ def list_versions(name: str) -> Response:
     return jsonify([v.to_dict() for v in _store(ready).versions(name)])
 
 
-@blp.route("/pricing-tables/<name>/versions", methods=["POST"])
+@blp.route("/pricing-tables/<name>/versions", methods=["POST"], parameters=_NAME)
+@blp.doc(**_WRITE, parameters=_STORED_NAME)  # the operation's own: GET lists the seed table's (no) versions
 @blp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": UploadSchema}}})
 @blp.alt_response(201, schema=VersionInfoSchema, success=True, description="The new version.")
 @blp.alt_response(401, **_PROBLEMS, description="Missing or wrong bearer token.")
@@ -244,7 +258,7 @@ def upload_version(name: str) -> tuple[Response, int, dict[str, str]]:
     return jsonify(info.to_dict()), 201, {"Location": location}
 
 
-@blp.route("/pricing-tables/<name>/versions/<int:number>", methods=["GET"])
+@blp.route("/pricing-tables/<name>/versions/<int:number>", methods=["GET"], parameters=_STORED_NAME)
 @blp.alt_response(200, schema=VersionSchema, success=True, description="The version with every row.")
 @blp.alt_response(404, **_PROBLEMS, description="No such table or version.")
 def get_version(name: str, number: int) -> Response:
@@ -252,7 +266,7 @@ def get_version(name: str, number: int) -> Response:
     return jsonify(_version(_store(ready_state()), name, number).to_dict())
 
 
-@blp.route("/pricing-tables/<name>/diff", methods=["GET"])
+@blp.route("/pricing-tables/<name>/diff", methods=["GET"], parameters=_STORED_NAME)
 @blp.doc(parameters=[_query("from", "The older version", _VERSION_SCHEMA, required=True),
                      _query("to", "The newer version", _VERSION_SCHEMA, required=True),
                      _query("page", "The page (default 1)", {**_VERSION_SCHEMA, "default": 1}),
@@ -300,7 +314,8 @@ def _count_arg(arg: str, default: int, maximum: int) -> int:
     return number
 
 
-@blp.route("/pricing-tables/<name>/active", methods=["POST"])
+@blp.route("/pricing-tables/<name>/active", methods=["POST"], parameters=_STORED_NAME)
+@blp.doc(**_WRITE)
 @blp.arguments(ActivateSchema)
 @blp.alt_response(400, **_PROBLEMS, description=Blueprint.COMMON_ERRORS[400])
 @blp.alt_response(413, **_PROBLEMS, description=Blueprint.COMMON_ERRORS[413])
@@ -318,7 +333,8 @@ def activate_version(data: dict[str, Any], name: str) -> Response:
     return jsonify(store.activate(name, data["version"], activated_by=created_by).to_dict())
 
 
-@blp.route("/pricing-tables/<name>/rollback", methods=["POST"])
+@blp.route("/pricing-tables/<name>/rollback", methods=["POST"], parameters=_STORED_NAME)
+@blp.doc(**_WRITE)
 @blp.alt_response(200, schema=VersionInfoSchema, success=True, description="The version active again.")
 @blp.alt_response(401, **_PROBLEMS, description="Missing or wrong bearer token.")
 @blp.alt_response(403, **_PROBLEMS, description="Writes are disabled.")
@@ -358,7 +374,7 @@ def _download(key: tuple[str, int], sheets: Callable[[], dict[str, list[dict[str
     return response
 
 
-@blp.route("/pricing-tables/<name>/download", methods=["GET"])
+@blp.route("/pricing-tables/<name>/download", methods=["GET"], parameters=_NAME)
 @blp.doc(parameters=[
     _query("format", "xlsx (every sheet) or csv (one sheet)", {"type": "string", "enum": ["xlsx", "csv"],
                                                                  "default": "xlsx"}),
@@ -369,7 +385,7 @@ def _download(key: tuple[str, int], sheets: Callable[[], dict[str, list[dict[str
 @blp.doc(responses={"200": {"description": "The workbook (format=xlsx) or one sheet as CSV (format=csv).",
                              "content": {XLSX_MIMETYPE: {"schema": {"type": "string", "format": "binary"}},
                                          "text/csv": {"schema": {"type": "string"}}}}})
-@blp.alt_response(404, **_PROBLEMS, description="No such table or version.")
+@blp.alt_response(404, **_PROBLEMS, description="No such table or version (the seed table has no versions).")
 def download(name: str) -> Response:
     """Download a version (default: the active one; the seed table as built in) as xlsx or csv."""
     ready = ready_state()
@@ -378,8 +394,9 @@ def download(name: str) -> Response:
     if raw is not None and number is None:
         raise ProblemError(422, f"?version= must be a version number like 3, got {raw!r}.")
     if name == SEED_TABLE:
-        if raw is not None:
-            _not_seed(name)
+        if raw is not None:  # 404: no such version (a query parameter cannot be ruled out by the path's value)
+            raise ProblemError(404, f"The seed table is built in and has no versions (no version {raw}): download it "
+                                    "without '?version='.")
         return _download((SEED_TABLE, 0), lambda: seed_rows(ready), SEED_TABLE)
     store = _store(ready)
     validate_name(name, field="name")
