@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from .errors import out_of_range
 
 SCENARIOS = ("low", "mid", "high")
@@ -33,6 +35,11 @@ class Band:
     def ascending(self) -> Band:
         """The three values in ascending order, for reporting an output. Scenario values can cross
         where opposing effects meet (a slower run idles more and draws less power per GPU-hour)."""
+        if isinstance(self.low, np.ndarray) or isinstance(self.mid, np.ndarray) or isinstance(self.high, np.ndarray):
+            # Rows (batch estimates): the same order statistics element by element (a pick, no arithmetic).
+            a, b, c = self.low, self.mid, self.high
+            lo, hi = np.minimum(a, b), np.maximum(a, b)
+            return Band(np.minimum(lo, c), np.maximum(lo, np.minimum(hi, c)), np.maximum(hi, c))
         low, mid, high = sorted((self.low, self.mid, self.high))
         return Band(low, mid, high)
 
@@ -57,7 +64,42 @@ def significant(value: Any, digits: int = 6) -> Any:
         if not math.isfinite(rounded):
             raise out_of_range(OverflowError(f"a figure came out as {rounded}"))
         return rounded
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        return significant_array(value, digits)
     return value
+
+
+def significant_array(values: np.ndarray, digits: int = 6) -> np.ndarray:
+    """``significant`` of each element of a float array (batch estimates), equal to it bit for bit.
+
+    The rounded value is the decimal r * 10^-k (r an integer of ``digits`` digits); r / 10^k (or
+    r * 10^-k) with both exact is one correctly rounded operation, which is what ``float(format())``
+    gives. r itself comes from a scaled value that may be off by an ulp or two, so elements near a
+    rounding tie or a power of ten are rounded by ``significant`` itself. A NaN or an infinity stays
+    as it is (the batch sends that row through the single estimate, which reports it).
+    """
+    out = values.astype(float, copy=True)
+    ok = np.isfinite(out) & (out != 0.0)
+    if not ok.any():
+        return out
+    idx = np.flatnonzero(ok)
+    a = np.abs(out[idx])
+    with np.errstate(all="ignore"):
+        k = (digits - 1) - np.floor(np.log10(a)).astype(np.int64)
+        exact = np.abs(k) <= 22  # powers of ten a double holds exactly
+        kk = np.where(exact, k, 0)
+        up = np.where(kk >= 0, 10.0 ** np.abs(kk), 1.0)
+        down = np.where(kk < 0, 10.0 ** np.abs(kk), 1.0)
+        m = a * up / down
+        r = np.rint(m)
+        frac = m - np.floor(m)
+        low, high = 10.0 ** (digits - 1), 10.0 ** digits
+        sure = exact & (np.abs(frac - 0.5) > 1e-6) & (m >= low * (1 + 1e-9)) & (m < high * (1 - 1e-9))
+        rounded = np.where(kk >= 0, r / up, r * down)
+    out[idx] = np.copysign(rounded, out[idx])
+    for i in idx[~sure]:
+        out[i] = float(format(float(values[i]), _SIGNIFICANT.get(digits) or f".{digits}g"))
+    return out
 
 
 @dataclass(frozen=True)

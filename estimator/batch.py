@@ -13,21 +13,32 @@ Outputs: for each row, the row's own values followed by the result columns of it
 carries, in ``error``, the message the single-estimate API gives for the same request (the problem's
 ``detail``), and blank result columns; it never stops the other rows.
 
-Formulas: none here. Each distinct scenario is estimated once through the single-estimate path
-(``inputs.training_request`` / ``inference_request`` -> ``estimate_training`` / ``estimate_inference``
--> ``to_dict``, exactly as ``app/run.py`` and the CLI do), and rows repeating a scenario reuse its
-result: one copy of the physics, and every batch row equals the single estimate to the digit.
-(Not vectorised over rows: see the closing note of issue 15 in docs/benchmarks.md for the measured
-rate and what vectorising would need.)
+Formulas: none here; every row goes through the single-estimate path (``inputs.training_request`` /
+``inference_request`` -> ``estimate_training`` / ``estimate_inference`` -> ``to_dict``, exactly as
+``app/run.py`` and the CLI do), in one of two ways (``estimate_columns``):
+
+- training rows that give ``tokens`` and ``gpus`` are grouped by everything else (model, hardware,
+  precision, GPUs, sequence, recompute, layout, overrides, prices, pricing table): the step model
+  and the layout depend only on that, the token count scales the rest. Each group runs the single
+  pipeline once with ``tokens`` a numpy array (its formulas are plain arithmetic; ``Band.ascending``
+  and ``significant`` work element by element), so every row equals its single estimate bit for bit.
+  A row whose figures overflow or that has fewer sequences than GPUs (a warning of its own) goes the
+  second way, as does every row of a group the core refuses;
+- every other row (serving, a deadline instead of a GPU count: its GPU count depends on its token
+  count and so its step time) is estimated alone, each distinct scenario once, rows repeating it
+  reusing its result (the serving search for one scenario is cached in ``inference``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from . import figures
 from .catalog import Catalog
@@ -36,7 +47,7 @@ from .errors import EstimatorError, InvalidInputError
 from .figures import BAND, RECORD, Figure
 from .inference import estimate_inference
 from .inputs import INFERENCE_OPTIONAL, TRAINING_OPTIONAL, inference_request, training_request
-from .training import estimate_training
+from .training import estimate_training, few_sequences
 
 log = logging.getLogger(__name__)
 
@@ -112,24 +123,56 @@ def result_cells(workload: str, result: Mapping[str, Any]) -> dict[str, Any]:
 #: Checks a row's request values as the API's request schema does: (workload, values) -> checked values;
 #: raises EstimatorError with the API's problem detail as its message.
 RowCheck = Callable[[str, Mapping[str, Any]], Mapping[str, Any]]
+#: ``RowCheck`` of many rows at once: each row's checked values, or its error (the same as RowCheck's).
+RowsCheck = Callable[[str, Sequence[Mapping[str, Any]]], Sequence["Mapping[str, Any] | EstimatorError"]]
 
 
-def single_estimate(catalog: Catalog, book_for: Callable[[str | None], PriceBook],
-                    check: RowCheck | None = None) -> RowEstimate:
+_BUILD: dict[str, Callable[..., Any]] = {figures.TRAINING: training_request, figures.INFERENCE: inference_request}
+_RUN: dict[str, Callable[..., Any]] = {figures.TRAINING: estimate_training, figures.INFERENCE: estimate_inference}
+
+
+@dataclass(frozen=True)
+class SingleEstimate:
     """The single-estimate path for one row: ``check`` (the request schema, in ``app/batch_rows.py``)
     then ``book_for(pricing_table)``, the price book the row names (the CLI's ``pricing.cli.book_for``,
     the app's ``Ready.price_book``), then the estimate."""
-    build: dict[str, Callable[..., Any]] = {figures.TRAINING: training_request, figures.INFERENCE: inference_request}
-    run: dict[str, Callable[..., Any]] = {figures.TRAINING: estimate_training, figures.INFERENCE: estimate_inference}
 
-    def estimate(workload: str, values: Mapping[str, Any]) -> Mapping[str, Any]:
-        if check is not None:
-            values = check(workload, values)
+    catalog: Catalog
+    book_for: Callable[[str | None], PriceBook]
+    check: RowCheck | None = None
+    #: The same check over many rows (faster for a sweep); None: ``check`` row by row.
+    check_rows: RowsCheck | None = None
+
+    def checked(self, workload: str, values: Mapping[str, Any]) -> Mapping[str, Any]:
+        return values if self.check is None else self.check(workload, values)
+
+    def checked_rows(self, workload: str, rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any] | EstimatorError]:
+        if self.check_rows is not None:
+            return list(self.check_rows(workload, rows))
+        out: list[Mapping[str, Any] | EstimatorError] = []
+        for values in rows:
+            try:
+                out.append(self.checked(workload, values))
+            except EstimatorError as exc:
+                out.append(exc)
+        return out
+
+    def run(self, workload: str, values: Mapping[str, Any], tokens: Any = None) -> Mapping[str, Any]:
+        """The estimate of checked values (``tokens``: an array of token counts in their place)."""
         rest = {k: v for k, v in values.items() if k != "pricing_table"}
-        book = book_for(values.get("pricing_table"))
-        return run[workload](build[workload](catalog, rest), book, catalog).to_dict()  # type: ignore[no-any-return]
+        request = _BUILD[workload](self.catalog, rest)
+        if tokens is not None:
+            request = dataclasses.replace(request, tokens=tokens)
+        return _RUN[workload](request, self.book_for(values.get("pricing_table")), self.catalog).to_dict()  # type: ignore[no-any-return]
 
-    return estimate
+    def __call__(self, workload: str, values: Mapping[str, Any]) -> Mapping[str, Any]:
+        return self.run(workload, self.checked(workload, values))
+
+
+def single_estimate(catalog: Catalog, book_for: Callable[[str | None], PriceBook],
+                    check: RowCheck | None = None, check_rows: RowsCheck | None = None) -> SingleEstimate:
+    """The single-estimate path for one row (``SingleEstimate``)."""
+    return SingleEstimate(catalog, book_for, check, check_rows)
 
 
 def request_values(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -169,3 +212,160 @@ def estimate_rows(rows: Iterable[Mapping[str, Any]], estimate: RowEstimate) -> I
         if cells is None:
             cells = done[key] = estimate_row(row, estimate)
         yield {**row, **cells}
+
+
+# --- Columns: training rows grouped, the pipeline run once per group over the token counts -------
+#: Training values that, given, send a row to the row-by-row path: a deadline sizes the fleet from
+#: the row's own token count (so its GPU count, and step time, differ row by row).
+_ALONE = ("deadline_days",)
+
+
+def _workload(row: Mapping[str, Any]) -> str | None:
+    given = row.get(WORKLOAD_COLUMN)
+    return WORKLOAD_NAMES.get(given.strip().lower()) if isinstance(given, str) else None
+
+
+def _group_key(values: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """The structural key of checked training values (all but ``tokens``), or None: alone."""
+    tokens = values.get("tokens")
+    if not isinstance(tokens, float | int) or isinstance(tokens, bool) or values.get("gpus") is None \
+            or any(values.get(k) is not None for k in _ALONE):
+        return None
+    # Equal keys mean equal values (the type too: True == 1); equal values written in another order
+    # only make another group.
+    key = tuple((k, type(v), v) for k, v in values.items() if k != "tokens")
+    try:
+        hash(key)
+    except TypeError:  # an inline record
+        return None
+    return key
+
+
+def _sequence_tokens(result: Mapping[str, Any]) -> Any:
+    for a in result.get("assumptions") or ():
+        if a.get("name") == "sequence_tokens":
+            return a.get("value")
+    return None
+
+
+def estimate_columns(rows: Sequence[Mapping[str, Any]], estimate: RowEstimate,
+                     columns: Sequence[str]) -> dict[str, np.ndarray]:
+    """Every row's cells as columns (in ``columns``; float64 where every cell is a float, a blank
+    being NaN; otherwise objects, a cell a row lacks being None).
+
+    With a ``SingleEstimate``, training rows are grouped (module docstring); any other ``estimate``
+    runs row by row (``estimate_rows``)."""
+    n = len(rows)
+    out = _Columns(n, columns)
+    inputs = {c: np.full(n, None, dtype=object) for c in dict.fromkeys(k for r in rows for k in r) if c in out.names}
+    for i, row in enumerate(rows):
+        for c, v in row.items():
+            if c in inputs:
+                inputs[c][i] = v
+    out.arrays.update(inputs)
+    if isinstance(estimate, SingleEstimate):
+        groups, alone = _groups(rows, estimate)
+        for values, index, tokens in groups.values():
+            alone += _estimate_group(estimate, values, np.array(index), np.array(tokens), out)
+    else:
+        alone = list(range(n))
+    done: dict[str, dict[str, Any]] = {}
+    for i in sorted(alone):
+        row = rows[i]
+        scenario = _scenario_key(row)
+        cells = done.get(scenario)
+        if cells is None:
+            cells = done[scenario] = estimate_row(row, estimate)
+        for c, v in cells.items():
+            if c in out.names:
+                out.put(c, i, v)
+    return {c: out.column(c) for c in columns}
+
+
+_Group = tuple[Mapping[str, Any], list[int], list[float]]
+
+
+def _groups(rows: Sequence[Mapping[str, Any]], estimate: SingleEstimate) -> tuple[dict[Any, _Group], list[int]]:
+    """Training rows grouped by structure (checked values, row numbers, token counts), and the rows
+    left to the row-by-row path. Rows whose cells differ only in tokens are checked together."""
+    alone: list[int] = []
+    sweeps: dict[Any, tuple[list[int], list[Mapping[str, Any]]]] = {}
+    for i, row in enumerate(rows):
+        if _workload(row) != figures.TRAINING:
+            alone.append(i)
+            continue
+        values = request_values(row)
+        try:
+            same = sweeps.setdefault(tuple((k, type(v), v) for k, v in values.items() if k != "tokens"), ([], []))
+        except TypeError:
+            alone.append(i)
+            continue
+        same[0].append(i)
+        same[1].append(values)
+    groups: dict[Any, _Group] = {}
+    for index, cells in sweeps.values():
+        key: tuple[Any, ...] | None = None
+        for i, checked in zip(index, estimate.checked_rows(figures.TRAINING, cells), strict=True):
+            tokens = None if isinstance(checked, EstimatorError) else checked.get("tokens")
+            if isinstance(checked, EstimatorError) or not isinstance(tokens, float | int) or isinstance(tokens, bool):
+                alone.append(i)  # refused (the row-by-row path reports it), or no token count
+                continue
+            if key is None:
+                key = _group_key(checked)
+                if key is None:
+                    alone.append(i)
+                    continue
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = (checked, [], [])
+            group[1].append(i)
+            group[2].append(float(tokens))
+    return groups, alone
+
+
+class _Columns:
+    """Result columns filled group by group: float64 while only floats arrive, objects after."""
+
+    def __init__(self, n: int, names: Sequence[str]) -> None:
+        self.n, self.names = n, frozenset(names)
+        self.arrays: dict[str, np.ndarray] = {}
+
+    def put(self, name: str, where: Any, value: Any) -> None:
+        array = self.arrays.get(name)
+        floats = isinstance(value, float) or (isinstance(value, np.ndarray) and value.dtype.kind == "f")
+        if array is None:
+            array = self.arrays[name] = np.full(self.n, np.nan) if floats else np.full(self.n, None, dtype=object)
+        elif array.dtype.kind == "f" and not floats:
+            blank = np.isnan(array)
+            array = self.arrays[name] = array.astype(object)
+            array[blank] = None
+        array[where] = value
+
+    def column(self, name: str) -> np.ndarray:
+        array = self.arrays.get(name)
+        return np.full(self.n, None, dtype=object) if array is None else array
+
+
+def _estimate_group(estimate: SingleEstimate, values: Mapping[str, Any], index: np.ndarray, tokens: np.ndarray,
+                    out: _Columns) -> list[int]:
+    """One group's rows through the pipeline at once; the rows it leaves to the row-by-row path."""
+    if len(index) == 1:
+        return [int(index[0])]
+    try:
+        with np.errstate(all="ignore"):
+            result = estimate.run(figures.TRAINING, values, tokens)
+            cells = result_cells(figures.TRAINING, result)
+        seq = _sequence_tokens(result)
+        keep = ~few_sequences(tokens, seq, result["gpu_count"])
+    except Exception:  # noqa: BLE001 - refused (not a token-count matter): each row says why itself
+        return [int(i) for i in index]
+    arrays = {c: v for c, v in cells.items() if isinstance(v, np.ndarray)}
+    for v in arrays.values():
+        keep &= np.isfinite(v)
+    rows = index[keep]
+    for c, v in cells.items():
+        if c in out.names:
+            out.put(c, rows, v[keep] if c in arrays else v)
+    if ERROR_COLUMN in out.names:
+        out.put(ERROR_COLUMN, rows, "")
+    return [int(i) for i in index[~keep]]

@@ -13,12 +13,13 @@ partitions and runs the same per-partition function (``estimate_partition``) wit
 ``dask.dataframe.map_partitions`` on the distributed scheduler: a ``LocalCluster`` started for the
 call, or the cluster at ``scheduler`` (``tcp://host:port``; its workers need this package installed).
 
-pandas lives here (and in the app), never in the pure core modules.
+pandas lives here (and in the app), never in the pure core modules. Nothing here imports
+``estimator.app``: the request-schema check of each row (``app/batch_rows.check_text_row`` or
+``check_row``) is given by the caller in ``Context.check`` (the CLI, the app, the benchmark).
 """
 
 from __future__ import annotations
 
-import csv
 import functools
 import io
 from collections.abc import Callable, Mapping, Sequence
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from . import batch, figures
@@ -39,6 +41,8 @@ README_SHEET = "README"
 ENGINES = ("local", "dask")
 #: Rows per Dask partition.
 PARTITION_ROWS = 20_000
+#: Rows estimated between two progress reports (each chunk is grouped on its own).
+PROGRESS_ROWS = 50_000
 
 
 @dataclass(frozen=True)
@@ -47,16 +51,18 @@ class Context:
 
     seeds_dir: str = str(SEEDS_DIR)
     database_url: str | None = None
-    #: Rows of sheet text (typed by ``app.batch_rows.typed_cells`` first), or of JSON values.
-    text_cells: bool = True
+    #: The check of one row's values (a module-level function, so it pickles by name): the
+    #: request schema, e.g. ``estimator.app.batch_rows.check_text_row`` for sheet text. None: the
+    #: rows are already typed and checked.
+    check: batch.RowCheck | None = None
+    #: The same check over many rows (``app.batch_rows.check_text_rows``); None: ``check`` row by row.
+    check_rows: batch.RowsCheck | None = None
 
 
 @functools.lru_cache(maxsize=4)
-def estimator_for(context: Context) -> batch.RowEstimate:
-    """The single-estimate path with the request schemas' checks, built once per process."""
+def estimator_for(context: Context) -> batch.SingleEstimate:
+    """The single-estimate path with the context's row check, built once per process."""
     from pricing.cli import book_for  # the one place the CLI resolves --pricing-table
-
-    from .app.batch_rows import check_row, check_text_row
 
     catalog = load_catalog(Path(context.seeds_dir))
     seed = load_price_book(Path(context.seeds_dir) / "pricing")
@@ -67,7 +73,7 @@ def estimator_for(context: Context) -> batch.RowEstimate:
             cache[ref] = book_for(ref, context.database_url, seed)
         return cache[ref]
 
-    return batch.single_estimate(catalog, books, check_text_row if context.text_cells else check_row)
+    return batch.single_estimate(catalog, books, context.check, context.check_rows)
 
 
 def read_scenarios(data: bytes, file_name: str, *, max_rows: int = MAX_ROWS) -> list[dict[str, str]]:
@@ -101,8 +107,31 @@ def estimate_partition(frame: pd.DataFrame, context: Context, columns: Sequence[
     """One partition's rows estimated (the function Dask maps over partitions; local runs call it
     once): a missing cell (None, NaN) is blank, result columns in ``columns`` order."""
     records = [{k: _cell(v) for k, v in r.items()} for r in frame.to_dict("records")]
-    out = list(batch.estimate_rows(records, estimator_for(context)))
-    return pd.DataFrame.from_records(out, columns=list(columns)).astype(object).set_axis(frame.index)
+    cells = batch.estimate_columns(records, estimator_for(context), columns)
+    return _frame(cells, columns).set_axis(frame.index)
+
+
+def _concatenate(parts: list[np.ndarray]) -> np.ndarray:
+    if not parts:
+        return np.array([], dtype=object)
+    if all(p.dtype.kind == "f" for p in parts):
+        return np.concatenate(parts)
+    return np.concatenate([p.astype(object) for p in parts])
+
+
+def _tidy(table: pd.DataFrame) -> pd.DataFrame:
+    """A column of floats and blanks as float64 (a blank is NaN) however the rows were split."""
+    for name in table.columns:
+        column = table[name]
+        if column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) == "floating":
+            table[name] = column.astype(float)
+    return table
+
+
+def _frame(cells: Mapping[str, np.ndarray], columns: Sequence[str]) -> pd.DataFrame:
+    """Columns of cells as they are: float64 or objects (pandas infers no string dtype)."""
+    return pd.DataFrame({c: pd.Series(cells[c], dtype=float if cells[c].dtype.kind == "f" else object, copy=False)
+                         for c in columns}, columns=list(columns))
 
 
 def run_batch(rows: Sequence[Mapping[str, Any]], *, engine: str = "local", scheduler: str | None = None,
@@ -114,14 +143,14 @@ def run_batch(rows: Sequence[Mapping[str, Any]], *, engine: str = "local", sched
     columns = _columns(rows)
     if engine == "local":
         estimate = estimate or estimator_for(context)
-        out = []
-        for done, row in enumerate(batch.estimate_rows(rows, estimate), 1):
-            out.append(row)
-            if progress is not None and done % 1000 == 0:
-                progress(1000)
-        if progress is not None:
-            progress(len(out) % 1000)
-        return pd.DataFrame.from_records(out, columns=columns)
+        out: dict[str, Any] = {c: [] for c in columns}
+        for start in range(0, len(rows), PROGRESS_ROWS):  # chunks, for the progress bar
+            part = rows[start:start + PROGRESS_ROWS]
+            for c, values in batch.estimate_columns(part, estimate, columns).items():
+                out[c].append(values)
+            if progress is not None:
+                progress(len(part))
+        return _tidy(_frame({c: _concatenate(v) for c, v in out.items()}, columns))
     if engine == "dask":
         return _run_dask(rows, context, columns, scheduler)
     raise InvalidInputError(f"Unknown engine '{engine}': use one of {', '.join(ENGINES)}.", field="engine")
@@ -146,10 +175,10 @@ def _run_dask(rows: Sequence[Mapping[str, Any]], context: Context, columns: list
     mapped = ddf.map_partitions(estimate_partition, context, columns, meta=meta)
     if scheduler is not None:
         with Client(scheduler) as client:
-            return client.compute(mapped).result()  # type: ignore[no-any-return]
+            return _tidy(client.compute(mapped).result())
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
             Client(cluster) as client:
-        return client.compute(mapped).result()  # type: ignore[no-any-return]
+        return _tidy(client.compute(mapped).result())
 
 
 def _cell(value: Any) -> Any:
@@ -159,14 +188,50 @@ def _cell(value: Any) -> Any:
 
 
 def to_csv(table: pd.DataFrame) -> bytes:
-    """The table as UTF-8 CSV; text starting ``= + - @`` neutralised (``pricing.export``)."""
+    """The table as UTF-8 CSV; text starting ``= + - @`` neutralised (``pricing.export``).
+
+    Column by column (pandas' Arrow engine writes it): a column of floats (and blanks) as numbers
+    (shortest round-trip text; a whole number without '.0', as ``pricing.export`` writes it), a
+    column of whole numbers as integers, any other through ``pricing.export``'s cell text once per
+    distinct value."""
+    import pyarrow as pa
+    from pyarrow import csv as pa_csv
+
+    columns = [pa.array(_csv_column(table[name].to_numpy()), from_pandas=True) for name in table.columns]
+    buffer = io.BytesIO()
+    pa_csv.write_csv(pa.Table.from_arrays(columns, names=[str(c) for c in table.columns]), buffer,
+                     pa_csv.WriteOptions(quoting_style="needed"))
+    return buffer.getvalue()
+
+
+def _csv_column(values: np.ndarray) -> Any:
     from pricing.export import _csv_text
 
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(table.columns)
-    writer.writerows([_csv_text(_cell(v)) for v in values] for values in table.itertuples(index=False, name=None))
-    return buffer.getvalue().encode()
+    if values.dtype.kind == "f":
+        return values  # NaN -> blank
+    kind = pd.api.types.infer_dtype(values, skipna=True)  # None is a blank
+    if kind == "floating":
+        return values.astype(float)  # None -> NaN -> blank
+    if kind == "integer":
+        return pd.array(values, dtype="Int64")
+    if kind == "empty":
+        return np.full(len(values), "", dtype=object)
+    texts: dict[Any, str] = {}
+    cells = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):
+        v = _cell(v)
+        try:
+            text = texts.get((type(v), v))
+        except TypeError:
+            text = None
+        if text is None:
+            text = _csv_text(v)
+            try:
+                texts[(type(v), v)] = text
+            except TypeError:
+                pass
+        cells[i] = text
+    return cells
 
 
 def to_xlsx(table: pd.DataFrame, sheet: str = "Results") -> bytes:

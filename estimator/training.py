@@ -26,6 +26,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from . import cost as cost_mod
 from . import defaults as d
 from . import figures, kernels, power, training_time
@@ -72,6 +74,17 @@ def ceil(x: Any) -> Any:
 
 def gpus_for_deadline(gpu_hours: Any, deadline_days: Any) -> Any:
     return ceil(gpu_hours / (deadline_days * d.HOURS_PER_DAY))
+
+
+def few_sequences(tokens: Any, sequence_tokens: Any, gpus: Any) -> Any:
+    """Fewer sequences than GPUs: a step cannot keep every GPU busy (the wall-clock is a lower bound)."""
+    return tokens / sequence_tokens < gpus
+
+
+def rows(value: Any) -> bool:
+    """Whether ``value`` holds one value per row (a batch estimate runs the pipeline once over a
+    numpy array of token counts; ``estimator.batch`` checks those rows' tokens and overflows itself)."""
+    return isinstance(value, np.ndarray)
 
 
 # --- Request and result ------------------------------------------------------------------------
@@ -139,7 +152,7 @@ class TrainingEstimate:
         t = figures.Training
         entries: list[tuple[Any, Any]] = [
             (t.WORKLOAD, "training"), (t.MODEL, self.model), (t.HARDWARE, self.hardware), (t.PRECISION, self.precision),
-            (t.TOKENS, float(self.tokens)), (t.FLOPS, _band(t.FLOPS, self.flops)),
+            (t.TOKENS, self.tokens if rows(self.tokens) else float(self.tokens)), (t.FLOPS, _band(t.FLOPS, self.flops)),
             (t.FLOPS_DENSE, significant(self.flops_dense)), (t.FLOPS_ATTENTION, significant(self.flops_attention)),
             (t.GPU_HOURS, _band(t.GPU_HOURS, self.gpu_hours)), (t.WALL_CLOCK_DAYS, _band(t.WALL_CLOCK_DAYS, self.wall_clock_days)),
             (t.GPU_COUNT, self.gpu_count), (t.NODE_COUNT, self.node_count),
@@ -170,7 +183,9 @@ def _band(figure: figures.Figure, band: Band) -> dict[str, float]:
 # --- Validation --------------------------------------------------------------------------------
 def validate(req: TrainingRequest) -> None:
     """Raise ``InvalidInputError`` / ``UnsupportedPrecisionError`` for unusable input."""
-    for name in ("tokens", "deadline_days", "grid_kg_co2_per_kwh", "usd_per_gpu_hour", "capex_usd_per_gpu", "usd_per_kwh"):
+    if not rows(req.tokens):
+        check_positive(req.tokens, "tokens")
+    for name in ("deadline_days", "grid_kg_co2_per_kwh", "usd_per_gpu_hour", "capex_usd_per_gpu", "usd_per_kwh"):
         check_positive(getattr(req, name), name)
     for name in ("gpus", "sequence_tokens", "tensor_parallel", "pipeline_parallel", "context_parallel", "expert_parallel"):
         check_positive(getattr(req, name), name, integer=True)
@@ -487,8 +502,8 @@ def _fleet_and_time(req: TrainingRequest, work: _Work) -> tuple[_Fleet, _Time]:
                 f"With {gpu_count} GPUs the high estimate misses the {deadline:g}-day deadline; "
                 f"{deadline_gpus.high} GPUs meet it even then."
             )
-    sequences = req.tokens / seq
-    if sequences < gpu_count:
+    if not rows(req.tokens) and few_sequences(req.tokens, seq, gpu_count):
+        sequences = req.tokens / seq
         warnings.append(
             f"{gpu_count:,} GPUs but only {sequences:,.0f} sequences of {seq:,} tokens: a step cannot keep every GPU busy, "
             "so the wall-clock time is a lower bound."
@@ -500,6 +515,8 @@ def _fleet_and_time(req: TrainingRequest, work: _Work) -> tuple[_Fleet, _Time]:
 
 
 def _check_finite(req: TrainingRequest, gpu_hours: Band, energy_mwh: Band, money: cost_mod.TrainingCost) -> None:
+    if rows(req.tokens):
+        return
     for name, band in (("GPU-hours", gpu_hours), ("energy", energy_mwh), ("cost", money.rent_usd), ("cost", money.own_usd)):
         if not all(math.isfinite(band[s]) for s in SCENARIOS):
             raise InvalidInputError(

@@ -13,8 +13,9 @@ schema reports it as the API would ("Not a valid number.").
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from marshmallow import Schema, ValidationError
@@ -51,17 +52,101 @@ def typed_cells(workload: str, cells: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def check_row(workload: str, values: Mapping[str, Any]) -> dict[str, Any]:
-    """The values as the request schema loads them; its failure as the API's problem detail."""
+def _load(workload: str, values: Mapping[str, Any]) -> dict[str, Any]:
     try:
         return SCHEMAS[workload].load(dict(values))  # type: ignore[no-any-return]
     except ValidationError as exc:
         raise InvalidInputError(problem_from_messages(exc.messages).detail) from None
 
 
+#: Rows already loaded, by (workload, the values other than a varying field): the loaded values.
+_LOADED: dict[tuple[Any, ...], dict[str, Any]] = {}
+_LOADED_LIMIT = 100_000
+#: A field that varies row by row in a sweep, checked alone against a row already loaded.
+_VARYING = "tokens"
+
+
+def check_row(workload: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The values as the request schema loads them; its failure as the API's problem detail.
+
+    A sweep repeats every value but the token count: a row equal to one already loaded except for
+    ``tokens`` is that row's result with ``tokens`` loaded by its own field (its type and range
+    validators; no schema-level check reads it). Anything else, and any row that fails, goes through
+    the whole schema, so the answer and the message are the schema's."""
+    if workload not in SCHEMAS:
+        return _load(workload, values)
+    try:
+        key = (workload, _VARYING in values, tuple(sorted((k, type(v).__name__, v) for k, v in values.items() if k != _VARYING)))
+        loaded = _LOADED.get(key)
+    except TypeError:  # an unhashable value (an inline record)
+        return _load(workload, values)
+    if loaded is not None:
+        if _VARYING not in values:
+            return dict(loaded)
+        try:
+            return {**loaded, _VARYING: SCHEMAS[workload].fields[_VARYING].deserialize(values[_VARYING])}
+        except ValidationError:
+            return _load(workload, values)  # raises with the schema's whole message
+    loaded = _load(workload, values)
+    if len(_LOADED) >= _LOADED_LIMIT:
+        _LOADED.clear()
+    _LOADED[key] = loaded
+    return dict(loaded)
+
+
 def check_text_row(workload: str, cells: Mapping[str, Any]) -> dict[str, Any]:
     """``check_row`` of a sheet row's text cells."""
     return check_row(workload, typed_cells(workload, cells))
+
+
+def check_text_rows(workload: str, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any] | InvalidInputError]:
+    """``check_text_row`` of many rows at once: each row's loaded values, or its error.
+
+    Rows that differ only in ``tokens`` (a sweep) share one load of their other cells; each row's
+    own token count is read as ``typed_cells`` reads it and checked by the field's own validators.
+    Whatever does not take that path (the other cells fail, the text is not a plain finite number, a
+    validator refuses it) is checked alone by ``check_text_row``, so every answer and message is the
+    schema's. No schema-level rule of the training request reads ``tokens``."""
+    schema = SCHEMAS.get(workload)
+    field = schema.fields.get(_VARYING) if schema is not None else None
+    base: dict[Any, dict[str, Any] | None] = {}
+    out: list[dict[str, Any] | InvalidInputError] = []
+    for cells in rows:
+        text = cells.get(_VARYING)
+        value = None
+        if field is not None and isinstance(text, str) and _NUMBER.fullmatch(text.strip()):
+            value = float(text.strip())
+        if value is not None and math.isfinite(value):
+            try:
+                key = tuple((k, type(v), v) for k, v in cells.items() if k != _VARYING)
+                loaded = base[key] if key in base else base.setdefault(key, _rest(workload, cells))
+            except TypeError:
+                loaded = None
+            if loaded is not None and _valid(field, value):
+                out.append({**loaded, _VARYING: value})
+                continue
+        try:
+            out.append(check_text_row(workload, cells))
+        except InvalidInputError as exc:
+            out.append(exc)
+    return out
+
+
+def _rest(workload: str, cells: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A row's other cells loaded (tokens left out), or None if they fail."""
+    try:
+        return check_text_row(workload, {k: v for k, v in cells.items() if k != _VARYING})
+    except InvalidInputError:
+        return None
+
+
+def _valid(field: Any, value: float) -> bool:
+    try:
+        for validator in field.validators:
+            validator(value)
+    except ValidationError:
+        return False
+    return True
 
 
 # --- The template -------------------------------------------------------------------------------

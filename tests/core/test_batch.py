@@ -119,3 +119,46 @@ def test_an_unexpected_failure_is_the_api_500_message(caplog: pytest.LogCaptureF
     out = list(batch.estimate_rows([{"workload": "training"}], broken))
     assert out == [{"workload": "training", "error": "An unexpected error occurred on the server. It has been logged."}]
     assert "Batch row failed unexpectedly" in caplog.text
+
+
+# --- Grouped training rows: the pipeline once per structure, over the rows' token counts --------
+structures = st.fixed_dictionaries(
+    {"workload": st.just("training"), "model": st.sampled_from(MODELS), "hardware": st.sampled_from(GPUS)},
+    optional={"gpus": st.sampled_from([8, 64, 1024, 16384]), "deadline_days": st.floats(1, 365),
+              "precision": st.sampled_from(["bf16", "fp8"]), "utilisation": st.floats(0.05, 0.7),
+              "pue": st.floats(1.0, 2.0), "usd_per_gpu_hour": st.floats(0.5, 10), "recompute": st.just("full")},
+)
+# Down to a few sequences per GPU (the warning of its own) and up to the schema's 1e18.
+token_counts = st.one_of(st.floats(1e9, 2e13), st.floats(1e5, 1e9), st.floats(1e13, 1e18))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sweeps=st.lists(st.tuples(structures, st.lists(token_counts, min_size=1, max_size=8)), min_size=1, max_size=4),
+       shuffle=st.randoms())
+def test_grouped_rows_equal_their_single_estimates(catalog, book, sweeps, shuffle) -> None:
+    """Rows sharing everything but tokens run the pipeline once over an array of token counts; each
+    row still equals its single estimate to the digit, warnings and errors included."""
+    rows = [{**structure, "tokens": t} for structure, tokens in sweeps for t in tokens]
+    shuffle.shuffle(rows)
+    columns = [*dict.fromkeys(k for r in rows for k in r), *batch.output_columns(["training"])]
+    out = batch.estimate_columns(rows, batch.single_estimate(catalog, lambda ref: book), columns)
+    for i, row in enumerate(rows):
+        expected = _single(catalog, book, row)
+        got = {k: out[k][i] for k in expected}
+        got = {k: None if isinstance(v, float) and v != v else v for k, v in got.items()}
+        assert got == expected, (row, {k: (got[k], expected[k]) for k in expected if got[k] != expected[k]})
+
+
+def test_sheet_rows_are_checked_together_as_one_by_one() -> None:
+    from estimator.app.batch_rows import check_text_row, check_text_rows
+
+    base = {"model": "llama-3.1-70b", "hardware": "h100-sxm", "gpus": "1024"}
+    tokens = ["15.6e12", "1e12", " 2e12 ", "abc", "-1", "1e999", "0", "", "2.5", "1e19", "5"]
+    rows = [{**base, "tokens": t} for t in tokens] + [{**base, "gpus": "2.5", "tokens": "1e12"}, dict(base)]
+    together = check_text_rows("training", rows)
+    for row, got in zip(rows, together, strict=True):
+        try:
+            expected: Any = check_text_row("training", row)
+        except EstimatorError as exc:
+            expected = exc.message
+        assert (got.message if isinstance(got, EstimatorError) else got) == expected
