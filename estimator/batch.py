@@ -31,7 +31,9 @@ Formulas: none here; every row goes through the single-estimate path (``inputs.t
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -45,7 +47,7 @@ from .catalog import Catalog
 from .cost import PriceBook
 from .errors import EstimatorError, InvalidInputError
 from .figures import BAND, RECORD, Figure
-from .inference import estimate_inference
+from .inference import estimate_inference, shared_replica_searches
 from .inputs import INFERENCE_OPTIONAL, TRAINING_OPTIONAL, inference_request, training_request
 from .training import estimate_training, few_sequences
 
@@ -94,6 +96,7 @@ def _column_name(figure: Figure, scenario: str | None) -> str:
     return f"{name} (used)" if name in REQUEST_FIELDS else name  # 'precision' is also an input column
 
 
+@functools.lru_cache(maxsize=8)
 def result_columns(workload: str) -> tuple[ResultColumn, ...]:
     """The result columns of a workload, from its figure declarations: bands as mid, low, high."""
     out: list[ResultColumn] = []
@@ -270,16 +273,41 @@ def estimate_columns(rows: Sequence[Mapping[str, Any]], estimate: RowEstimate,
     else:
         alone = list(range(n))
     done: dict[str, dict[str, Any]] = {}
-    for i in sorted(alone):
-        row = rows[i]
-        scenario = _scenario_key(row)
-        cells = done.get(scenario)
-        if cells is None:
-            cells = done[scenario] = estimate_row(row, estimate)
-        for c, v in cells.items():
-            if c in out.names:
-                out.put(c, i, v)
+    for same, index in _serving_structures(rows, sorted(alone)):
+        with shared_replica_searches() if same is not None else contextlib.nullcontext():
+            for i in index:
+                row = rows[i]
+                scenario = _scenario_key(row)
+                cells = done.get(scenario)
+                if cells is None:
+                    cells = done[scenario] = estimate_row(row, estimate)
+                for c, v in cells.items():
+                    if c in out.names:
+                        out.put(c, i, v)
     return {c: out.column(c) for c in columns}
+
+
+#: Serving values the replica search does not read (``inference.shared_replica_searches``).
+_NOT_SEARCHED = frozenset(("requests_per_s", "tokens_per_day", "peak_to_average", "ttft_ms", "pue",
+                           "grid_kg_co2_per_kwh", "usd_per_gpu_hour", "capex_usd_per_gpu", "usd_per_kwh",
+                           "pricing_table"))
+
+
+def _serving_structures(rows: Sequence[Mapping[str, Any]], index: list[int]) -> list[tuple[Any, list[int]]]:
+    """Row numbers by serving structure (the cells the replica search reads; None: not serving
+    rows, or cells that cannot be compared), each structure's rows in order."""
+    out: dict[Any, list[int]] = {}
+    for i in index:
+        row = rows[i]
+        key: Any = None
+        if _workload(row) == figures.INFERENCE:
+            key = tuple((k, type(v), v) for k, v in request_values(row).items() if k not in _NOT_SEARCHED)
+            try:
+                hash(key)
+            except TypeError:
+                key = None
+        out.setdefault(key, []).append(i)
+    return list(out.items())
 
 
 _Group = tuple[Mapping[str, Any], list[int], list[float]]

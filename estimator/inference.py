@@ -21,7 +21,10 @@ Formulas (sources and derivations of the constants in ``defaults.py``):
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -574,6 +577,15 @@ class _ReplicaModel:
 
 def _candidate_gpus(req: InferenceRequest, sh: _Shape) -> list[tuple[int, str]]:
     """(GPUs per replica, parallelism) pairs whose memory holds the weights and the batch."""
+    shared = _SHARED.get()
+    if shared is not None:  # batch rows of one structure (``shared_replica_searches``)
+        if "candidates" not in shared:
+            token = _SHARED.set(None)
+            try:
+                shared["candidates"] = _candidate_gpus(req, sh)
+            finally:
+                _SHARED.reset(token)
+        return list(shared["candidates"])
     hw = req.hardware
     if req.gpus_per_replica:
         options = [req.gpus_per_replica]
@@ -588,12 +600,37 @@ def _candidate_gpus(req: InferenceRequest, sh: _Shape) -> list[tuple[int, str]]:
 
 
 _USER_BATCH = -1
+#: Replica searches shared by requests that differ only in load, TTFT target and prices (batch
+#: estimates, ``estimator.batch``): ``_best_batch`` reads none of those. None: nothing shared.
+_SHARED: contextvars.ContextVar[dict[Any, Any] | None] = contextvars.ContextVar("replica_searches", default=None)
+
+
+@contextlib.contextmanager
+def shared_replica_searches() -> Iterator[None]:
+    """Within the block, every request has the same model, hardware, precision, shape, batch,
+    GPUs per replica and TPOT target (the caller groups them): the candidate sizes and each size's
+    search run once."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
 
 
 def _best_batch(req: InferenceRequest, sh: _Shape, gpus: int, scenario: str, mode: str = "tp",
                 fixed_batch: int | None = _USER_BATCH) -> _Replica | None:
     """Largest batch within memory that meets the TPOT target (throughput grows with batch), or
     the fixed batch (by default the request's ``batch_size``; ``None`` ignores it)."""
+    shared = _SHARED.get()
+    if shared is not None:
+        key = (gpus, scenario, mode, fixed_batch)
+        if key not in shared:
+            token = _SHARED.set(None)
+            try:
+                shared[key] = _best_batch(req, sh, gpus, scenario, mode, fixed_batch)
+            finally:
+                _SHARED.reset(token)
+        return shared[key]  # type: ignore[no-any-return]
     fixed = req.batch_size if fixed_batch == _USER_BATCH else fixed_batch
     top = fixed or _max_batch(req, sh, gpus, mode)
     if top < 1:

@@ -162,3 +162,31 @@ def test_sheet_rows_are_checked_together_as_one_by_one() -> None:
         except EstimatorError as exc:
             expected = exc.message
         assert (got.message if isinstance(got, EstimatorError) else got) == expected
+
+
+serving_structures = st.fixed_dictionaries(
+    {"workload": st.sampled_from(["inference", "serving"]), "model": st.sampled_from(MODELS),
+     "hardware": st.sampled_from(GPUS)},
+    optional={"tpot_ms": st.floats(5, 200), "input_tokens": st.integers(1, 8000), "output_tokens": st.integers(1, 4000),
+              "precision": st.sampled_from(["bf16", "fp8"]), "gpus_per_replica": st.sampled_from([1, 2, 8]),
+              "batch_size": st.sampled_from([1, 16, 256])},
+)
+loads = st.fixed_dictionaries({}, optional={"requests_per_s": st.floats(0.1, 500), "ttft_ms": st.floats(50, 5000),
+                                            "usd_per_gpu_hour": st.floats(0.5, 10), "pue": st.floats(1.0, 2.0)})
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sweeps=st.lists(st.tuples(serving_structures, st.lists(loads, min_size=1, max_size=5)), min_size=1, max_size=3),
+       shuffle=st.randoms())
+def test_serving_rows_sharing_a_search_equal_their_single_estimates(catalog, book, sweeps, shuffle) -> None:
+    """Rows differing only in load, TTFT target and prices share each replica size's search; each
+    still equals its single estimate."""
+    rows = [{**structure, **load} for structure, group in sweeps for load in group]
+    shuffle.shuffle(rows)
+    columns = [*dict.fromkeys(k for r in rows for k in r), *batch.output_columns(["inference"])]
+    out = batch.estimate_columns(rows, batch.single_estimate(catalog, lambda ref: book), columns)
+    for i, row in enumerate(rows):
+        expected = _single(catalog, book, row)
+        got = {k: out[k][i] for k in expected}
+        got = {k: None if isinstance(v, float) and v != v else v for k, v in got.items()}
+        assert got == expected, row
