@@ -6,13 +6,15 @@ parser does) and answers with a fixed JSON document the size of a training estim
 the schema's training example, encoded once at start-up). Its rate is the most an estimate endpoint
 of this framework could reach if the estimate, the request schema and the result cache cost nothing,
 so it shows how much of the gap to the trivial ``GET /healthz`` is the estimator's and how much is
-the cost of a POST with a body in and ~12 KB out.
+the cost of a POST with a body in and ~12 KB out. Like the API's estimate routes it opens no session
+and skips the failed-authentication rate limiter (``estimator/app/__init__.py``, ``cached_answers.py``).
 """
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
+from estimator.app import PageSessionInterface
 from estimator.app import create_app as create_real_app
 from estimator.app.jsonsafe import json_response, load_json_body
 from estimator.app.run import training_json
@@ -32,4 +34,8 @@ def create_app() -> Flask:
         load_json_body()
         return json_response(fixed)
 
+    # Treated as the API's estimate routes are (issue 14): no session, no failed-authentication limiter.
+    if isinstance(app.session_interface, PageSessionInterface):
+        app.session_interface.prefixes = (*app.session_interface.prefixes, FLOOR_PATH)
+    app.extensions["estimator_limiter"].request_filter(lambda: request.endpoint == "post_floor")
     return app

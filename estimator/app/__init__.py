@@ -64,8 +64,10 @@ class PageSessionInterface(SecureCookieSessionInterface):
     error if written), which Flask neither signs nor saves (issue 14: a session opened for every API
     request cost a serializer and a cookie lookup each)."""
 
+    prefixes = NO_SESSION_PREFIXES
+
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if request.path.startswith(NO_SESSION_PREFIXES):
+        if request.path.startswith(self.prefixes):
             return self.make_null_session(app)
         return super().open_session(app, request)
 
