@@ -44,6 +44,14 @@ class Band:
         return Band(low, mid, high)
 
     def to_dict(self, digits: int = 6) -> dict[str, float]:
+        low, mid, high = self.low, self.mid, self.high
+        spec = _SIGNIFICANT.get(digits)
+        if spec is not None and low.__class__ is float and mid.__class__ is float and high.__class__ is float:
+            # ``significant`` inlined for three finite floats, the common case (issue 14: an estimate
+            # rounds a few dozen bands); anything else, and a non-finite value's error, below.
+            low, mid, high = float(format(low, spec)), float(format(mid, spec)), float(format(high, spec))
+            if low - low == 0.0 and mid - mid == 0.0 and high - high == 0.0:  # none is inf or NaN
+                return {"low": low, "mid": mid, "high": high}
         return {"low": significant(self.low, digits), "mid": significant(self.mid, digits), "high": significant(self.high, digits)}
 
 
@@ -59,6 +67,10 @@ def significant(value: Any, digits: int = 6) -> Any:
     anything physical that slipped past the checks) stops as an input error instead of reaching
     JSON, which has no such numbers.
     """
+    if value.__class__ is float and digits in _SIGNIFICANT:  # the common case first (issue 14)
+        rounded = float(format(value, _SIGNIFICANT[digits]))
+        if rounded - rounded == 0.0:  # finite
+            return rounded
     if isinstance(value, int | float):
         rounded = float(format(value, _SIGNIFICANT.get(digits) or f".{digits}g"))
         if not math.isfinite(rounded):
