@@ -124,5 +124,41 @@ class Assumption:
     source: str
 
     def to_dict(self) -> dict[str, Any]:
+        keep = _keepable(self.value)
+        if keep:
+            kept = _ASSUMPTION_DICTS.get(self)
+            if kept is not None:
+                return _copied(kept)
         value = self.value.to_dict() if isinstance(self.value, Band) else significant(self.value, 6)
-        return {"name": self.name, "value": value, "unit": self.unit, "source": self.source}
+        out = {"name": self.name, "value": value, "unit": self.unit, "source": self.source}
+        if keep:
+            if len(_ASSUMPTION_DICTS) >= ASSUMPTION_MEMO_SIZE:
+                _ASSUMPTION_DICTS.clear()
+            _ASSUMPTION_DICTS[self] = out
+            return _copied(out)
+        return out
+
+
+#: Assumptions' dicts by the assumption (issue 14): most of an estimate's assumptions are the same
+#: constants request after request, built anew each time. Cleared when full.
+ASSUMPTION_MEMO_SIZE = 4096
+_ASSUMPTION_DICTS: dict[Assumption, dict[str, Any]] = {}
+
+
+def _keepable(value: Any) -> bool:
+    """Values whose equal values give the same dict: text, and floats other than zero (0.0 equals
+    -0.0, which rounds to -0.0) and NaN (never equal), alone or as a band of three."""
+    cls = value.__class__
+    if cls is str:
+        return True
+    if cls is float:
+        return value != 0.0 and value == value
+    if cls is Band:
+        return all(v.__class__ is float and v != 0.0 and v == v for v in (value.low, value.mid, value.high))
+    return False
+
+
+def _copied(kept: dict[str, Any]) -> dict[str, Any]:
+    """A copy the caller may change without changing the kept one."""
+    value = kept["value"]
+    return {**kept, "value": dict(value)} if value.__class__ is dict else dict(kept)
