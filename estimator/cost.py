@@ -126,6 +126,9 @@ class PriceBook:
     row_counts: dict[str, int] = field(default_factory=dict)
     #: Quotes already made from this (immutable) book, by kind, hardware and day.
     _quotes: dict[tuple[Any, ...], Quote] = field(default_factory=dict, compare=False, repr=False)
+    #: ``find``'s answers from this (immutable) book, by kind and hardware (issue 14: every estimate
+    #: asks for a few, and a scan of a book with years of dated points is ~10 us each).
+    _found: dict[tuple[str, str], tuple[PricePoint, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def ref(self) -> str:
@@ -138,7 +141,13 @@ class PriceBook:
         return self.api_prices.get(model_id)
 
     def find(self, kind: str, hardware_id: str = "") -> list[PricePoint]:
-        return [p for p in self.points if p.kind == kind and (not hardware_id or p.hardware_id == hardware_id)]
+        found = self._found.get((kind, hardware_id))
+        if found is None:
+            if len(self._found) >= QUOTE_MEMO_SIZE:  # inline (custom) GPUs make new keys: stay bounded
+                self._found.clear()
+            found = self._found[(kind, hardware_id)] = tuple(
+                p for p in self.points if p.kind == kind and (not hardware_id or p.hardware_id == hardware_id))
+        return list(found)
 
     @classmethod
     def from_sheets(cls, sheets: Mapping[str, Sequence[Mapping[str, Any]]], *, table: str = "seed",
