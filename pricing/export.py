@@ -14,6 +14,10 @@
   drop-down lists for choice columns, date format on date columns) and a final ``README`` sheet
   documenting every column from ``pricing.tables``.
 
+- ``download_files(sheets)``: every file the download endpoint answers for a version (``download_name``
+  names them): the xlsx and one CSV per declared sheet, built once when the version is imported and
+  stored with it, so an anonymous download only reads bytes (issue 13, defect 9).
+
 Round trip: ``parse_upload(to_xlsx(rows))`` and ``parse_upload(to_csv(name, rows), table=name)``
 give back the rows that ``parse_upload`` returned.
 """
@@ -144,6 +148,19 @@ def to_csv(sheet_name: str, rows: Sequence[Mapping[str, Any]], *, table_column: 
     for row in rows:
         writer.writerow(lead + [_csv_text(row.get(name)) for name in names])
     return out.getvalue().encode("utf-8-sig")
+
+
+def download_name(fmt: str, sheet: str = "") -> str:
+    """The stored file a download answers: ``xlsx``, or ``csv:<sheet>``."""
+    return "xlsx" if fmt == "xlsx" else f"csv:{sheet}"
+
+
+def download_files(sheets: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, bytes]:
+    """Every download of a version with these sheets, by ``download_name``: the workbook, and a CSV of
+    each declared sheet (a header alone for a sheet the version lacks, as the download answers)."""
+    files = {download_name("xlsx"): to_xlsx(sheets)}
+    files.update({download_name("csv", name): to_csv(name, sheets.get(name, ())) for name in TABLES})
+    return files
 
 
 def _allowed(column: Column) -> str:

@@ -49,7 +49,7 @@ def test_the_revisions_replayed_give_the_declared_tables(engine: Engine) -> None
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
     assert current(engine) == (migrations.head(),)
-    assert migrations.head() == "0001"  # the only revision so far: update with the next one
+    assert migrations.head() == "0002"  # update with the next revision
 
 
 def test_a_new_database_starts_at_the_newest_revision(url: URL | str, engine: Engine) -> None:
@@ -57,13 +57,15 @@ def test_a_new_database_starts_at_the_newest_revision(url: URL | str, engine: En
         store.create_schema()
         store.create_schema()  # every start runs it: the second finds nothing to do
     assert current(engine) == (migrations.head(),)
-    assert set(inspect(engine).get_table_names()) == {*migrations.FIRST_TABLES, "alembic_version"}
+    assert set(inspect(engine).get_table_names()) == {*migrations.FIRST_TABLES, "pricing_files", "alembic_version"}
 
 
 def test_a_database_made_by_create_all_is_adopted_with_its_rows(url: URL | str, engine: Engine) -> None:
-    metadata.create_all(engine)  # how the store made its tables before migrations
+    # How the store made its tables before migrations (the four of then; no stored downloads yet).
+    metadata.create_all(engine, tables=[metadata.tables[name] for name in sorted(migrations.FIRST_TABLES)])
     with PricingStore(url) as store:
-        before = store.import_version("acme", {"gpu_prices": [H100]}, file_name="a.csv", created_by="admin")
+        before = store.import_version("acme", {"gpu_prices": [H100]}, file_name="a.csv", created_by="admin",
+                                      files={})
         assert current(engine) == ()
         store.create_schema()
         assert current(engine) == (migrations.head(),)
@@ -72,3 +74,5 @@ def test_a_database_made_by_create_all_is_adopted_with_its_rows(url: URL | str, 
         after = store.import_version("acme", {"gpu_prices": [{**H100, "usd_per_gpu_hour": 2.49}]},
                                      file_name="b.csv", created_by="admin")
         assert [v.number for v in store.versions("acme")] == [1, after.number] == [1, 2]
+        # revision 0002: the version imported before it has no stored downloads, the one after has them
+        assert store.file("acme", 1, "xlsx") is None and store.file("acme", 2, "xlsx")[:2] == b"PK"

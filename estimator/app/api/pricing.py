@@ -17,7 +17,7 @@ from marshmallow import Schema, fields, validate
 from estimator.errors import EstimatorError
 from pricing.books import table_info
 from pricing.errors import PricingTableError
-from pricing.export import template_xlsx, to_csv, to_xlsx
+from pricing.export import download_name, template_xlsx, to_csv, to_xlsx
 from pricing.store import NAME_PATTERN, PricingStore, StoredVersion, validate_name
 from pricing.tables import SEED_TABLE, TABLES
 
@@ -349,9 +349,11 @@ def rollback_version(name: str) -> Response:
     return jsonify(store.rollback(name, activated_by=created_by).to_dict())
 
 
-def _download(key: tuple[str, int], sheets: Callable[[], dict[str, list[dict[str, Any]]]], stem: str) -> Response:
-    """The file of version ``key`` (table, number; the seed table is 0), built from ``sheets()`` once
-    and then answered from the worker's download cache (versions never change)."""
+def _download(key: tuple[str, int], sheets: Callable[[], dict[str, list[dict[str, Any]]]], stem: str,
+              stored: Callable[[str], bytes | None] = lambda file: None) -> Response:
+    """The file of version ``key`` (table, number; the seed table is 0): the one stored with the version at
+    import (``stored(download_name)``), else built from ``sheets()`` (a version imported before downloads
+    were stored; the seed table); then answered from the worker's download cache (versions never change)."""
     fmt = request.args.get("format", "xlsx")
     sheet = ""
     if fmt == "xlsx":
@@ -365,6 +367,9 @@ def _download(key: tuple[str, int], sheets: Callable[[], dict[str, list[dict[str
         raise ProblemError(422, f"?format= must be xlsx or csv, got {fmt!r}.")
 
     def build() -> bytes:
+        kept = stored(download_name(fmt, sheet))
+        if kept is not None:
+            return kept
         rows = sheets()
         return to_xlsx(rows) if fmt == "xlsx" else to_csv(sheet, rows.get(sheet, []))
 
@@ -405,7 +410,8 @@ def download(name: str) -> Response:
         if number is None:
             store.version(name, None)  # the store's own 'no active version' problem
     assert number is not None
-    return _download((name, number), lambda: store.version(name, number).sheets, f"{name}-v{number}")
+    return _download((name, number), lambda: store.version(name, number).sheets, f"{name}-v{number}",
+                     lambda file: store.file(name, number, file))
 
 
 @blp.route("/pricing-template.xlsx", methods=["GET"])
