@@ -140,7 +140,7 @@ class HardwareOrMix(fields.Field):
     def __init__(self, **kwargs: Any) -> None:
         share = {"type": "object", "required": ["id", "share"], "additionalProperties": False,
                  "properties": {"id": {**SAFE_TEXT, "type": "string", "minLength": 1, "maxLength": 200},
-                                "share": {"type": "number", "minimum": 0, "exclusiveMinimum": True, "maximum": 1}}}
+                                "share": {"type": "number", "exclusiveMinimum": 0, "maximum": 1}}}
         one_of = [{**ID_TEXT, "maxLength": 200},
                   {"type": "array", "items": share, "minItems": 2, "maxItems": mix.MAX_PARTS}]
         super().__init__(metadata={"description": _MIX_DOC, "example": "h100-sxm", "oneOf": one_of}, **kwargs)

@@ -81,7 +81,8 @@ class StrictFloat(fields.Float):
 
 
 class StrictInteger(fields.Integer):
-    """A JSON integer: ``2.5`` and ``true`` are errors, not 2 and 1."""
+    """A JSON integer: ``2.5`` and ``true`` are errors, not 2 and 1. ``1024.0`` is 1024: JSON has one
+    number type, and JSON Schema (OpenAPI 3.1) calls a number with a zero fractional part an integer."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(strict=True, **kwargs)
@@ -89,6 +90,8 @@ class StrictInteger(fields.Integer):
     def _validated(self, value: Any) -> int:
         if isinstance(value, bool):
             raise self.make_error("invalid", input=value)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
         return super()._validated(value)
 
 
@@ -149,16 +152,15 @@ def safe_text_openapi(converter: Any, field: fields.Field, **kwargs: Any) -> dic
 
 
 def exclusive_range_openapi(converter: Any, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
-    """apispec attribute function: OpenAPI 3.0 ``exclusiveMinimum: true`` for ``Range(min_inclusive=False)``.
-
-    (apispec writes ``minimum`` and drops the exclusivity for 3.0.)
-    """
+    """apispec attribute function: JSON Schema's ``exclusiveMinimum: <floor>`` (OpenAPI 3.1) in place of
+    the ``minimum`` apispec writes for ``Range(min_inclusive=False)`` (it drops the exclusivity)."""
     ranges = [v for v in field.validators if isinstance(v, validate.Range) and v.min is not None]
     if not ranges:
         return {}
     floor = max(v.min for v in ranges)  # apispec documents the largest minimum
     if any(v.min == floor and not v.min_inclusive for v in ranges):
-        return {"exclusiveMinimum": True}
+        kwargs["ret"].pop("minimum", None)
+        return {"exclusiveMinimum": floor}
     return {}
 
 

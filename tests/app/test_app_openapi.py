@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 
 import pytest
-from openapi_spec_validator import OpenAPIV30SpecValidator, validate
+from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 from estimator import figures
 from estimator.app.schemas import (
@@ -46,13 +46,13 @@ def refs(node):
 
 
 def test_document_header(spec):
-    assert spec["openapi"] == "3.0.3"
+    assert spec["openapi"] == "3.1.0"
     assert spec["info"]["title"] and spec["info"]["version"]
 
 
 def test_document_passes_openapi_spec_validator(spec):
-    """The document as served is valid OpenAPI 3.0 (openapi-spec-validator raises on the first error)."""
-    validate(spec, cls=OpenAPIV30SpecValidator)
+    """The document as served is valid OpenAPI 3.1 (openapi-spec-validator raises on the first error)."""
+    validate(spec, cls=OpenAPIV31SpecValidator)
 
 
 def test_old_document_address_redirects_to_the_valid_one(client, spec):
@@ -153,7 +153,7 @@ def test_request_schema_is_documented(spec, name, required):
 
 def test_training_request_details(spec):
     schema = spec["components"]["schemas"]["TrainingRequest"]
-    assert schema["properties"]["tokens"]["exclusiveMinimum"] is True
+    assert schema["properties"]["tokens"]["exclusiveMinimum"] == 1  # TOKENS: above 1
     assert schema["properties"]["hardware"]["oneOf"] == [
         ID_TEXT,  # an id: not blank, no control character
         {"$ref": "#/components/schemas/HardwareSpec"},

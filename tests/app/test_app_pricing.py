@@ -191,8 +191,12 @@ def test_writes_are_disabled_without_a_configured_token(problem):
 
 def test_the_seed_table_cannot_be_written(client):
     response = upload(client, "seed", gpu_csv("1"))
-    assert response.status_code == 422
+    assert response.status_code == 403  # a valid name (from the list of tables) of a read-only table
     assert response.get_json()["detail"] == "The seed table is built in and read-only: upload under another name."
+    for action, body in (("active", {"version": 1}), ("rollback", None)):
+        response = client.post(f"/api/v1/pricing-tables/seed/{action}", json=body, headers=AUTH)
+        assert response.status_code == 403, action
+        assert response.get_json()["detail"].startswith("The 'seed' pricing table is built in and read-only")
 
 
 @pytest.mark.parametrize(("path", "detail"), [
@@ -251,11 +255,18 @@ def test_download_round_trips(client, table):
     assert copied == original
 
 
-def test_csv_download_needs_a_sheet(client):
-    response = client.get("/api/v1/pricing-tables/seed/download?format=csv")
-    assert response.status_code == 422
-    assert response.get_json()["detail"] == ("A CSV holds one sheet: add ?sheet= one of gpu_prices, hardware_costs, "
-                                             "energy, colocation, api_prices.")
+def test_csv_download_is_one_sheet_the_first_by_default(client):
+    # A rule between two query parameters (csv needs a sheet) is one OpenAPI cannot state: the sheet has
+    # a default instead, and a sheet that does not exist is refused with either format.
+    first = client.get("/api/v1/pricing-tables/seed/download?format=csv")
+    named = client.get("/api/v1/pricing-tables/seed/download?format=csv&sheet=gpu_prices")
+    assert (first.status_code, first.data) == (200, named.data)
+    assert first.headers["Content-Disposition"] == 'attachment; filename="seed-gpu_prices.csv"'
+    for query in ("format=csv&sheet=prices", "sheet=prices"):
+        response = client.get(f"/api/v1/pricing-tables/seed/download?{query}")
+        assert response.status_code == 422
+        assert response.get_json()["detail"] == ("?sheet= must be one of gpu_prices, hardware_costs, energy, colocation, "
+                                                 "api_prices, got 'prices'.")
 
 
 def test_template_documents_every_column(client):
@@ -319,7 +330,7 @@ def test_version_numbers_must_be_ascii_digits(client, query):
 @pytest.mark.parametrize("path", ["/api/v1/pricing-tables/seed/versions/1", "/api/v1/pricing-tables/seed/diff?from=1&to=2"])
 def test_the_seed_table_has_no_versions(client, path):
     response = client.get(path)
-    assert response.status_code == 422
+    assert response.status_code == 404
     assert response.get_json()["detail"] == ("The seed table is built in and has no versions: read it with "
                                              "GET /api/v1/pricing-tables/seed/download.")
 

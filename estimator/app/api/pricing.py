@@ -16,7 +16,6 @@ from marshmallow import Schema, fields, validate
 
 from estimator.errors import EstimatorError
 from pricing.books import table_info
-from pricing.errors import PricingTableError
 from pricing.export import download_name, template_xlsx, to_csv, to_xlsx
 from pricing.store import NAME_PATTERN, PricingStore, StoredVersion, validate_name
 from pricing.tables import SEED_TABLE, TABLES
@@ -34,7 +33,7 @@ from ..pricing_ops import (
     version_number,
 )
 from ..pricing_ops import store_of as _store
-from ..schemas import ProblemSchema
+from ..schemas import ProblemSchema, StrictInteger
 from ..state import Ready, ready_state
 from . import BEARER, Blueprint
 
@@ -120,12 +119,14 @@ def _query(name: str, description: str, schema: dict[str, Any], *, required: boo
 
 
 _VERSION_SCHEMA = {"type": "integer", "minimum": 1, "maximum": 999_999_999}
+#: The sheet a CSV download holds when ?sheet= is not given: the first.
+DEFAULT_CSV_SHEET = next(iter(TABLES))
 #: Rows of each added / removed / changed list a diff page shows: by default, and at most.
 DIFF_PER_PAGE, DIFF_PER_PAGE_MAX = 100, 1_000
 
 
 class ActivateSchema(Schema):
-    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    version = StrictInteger(required=True, validate=validate.Range(min=1))
 
 
 class UploadSchema(Schema):
@@ -158,10 +159,22 @@ def _seed_info(ready: Ready) -> dict[str, Any]:
             "created_at": None, "updated_at": None, "row_counts": seed_row_counts(ready)}
 
 
+#: The seed table is no stored table: it has no versions (404, as for a version that does not exist)
+#: and it cannot be written (403). The document rules the name out of these operations (``_STORED_NAME``);
+#: a client that takes it from the list of tables gets an answer it may expect, not a 422 for a valid name.
+_READ_ONLY = ("The 'seed' pricing table is built in and read-only (it is read from seeds/pricing/): import your "
+              "prices under another name, e.g. 'acme-2026q3'.")
+
+
 def _not_seed(name: str) -> None:
     if name == SEED_TABLE:
-        raise PricingTableError("The seed table is built in and has no versions: read it with "
-                                "GET /api/v1/pricing-tables/seed/download.", field="name")
+        raise ProblemError(404, "The seed table is built in and has no versions: read it with "
+                                "GET /api/v1/pricing-tables/seed/download.")
+
+
+def _writable(name: str) -> None:
+    if name == SEED_TABLE:
+        raise ProblemError(403, _READ_ONLY)
 
 
 def _version(store: PricingStore, name: str, number: int | None) -> StoredVersion:
@@ -232,7 +245,8 @@ def list_versions(name: str) -> Response:
 @blp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": UploadSchema}}})
 @blp.alt_response(201, schema=VersionInfoSchema, success=True, description="The new version.")
 @blp.alt_response(401, **_PROBLEMS, description="Missing or wrong bearer token.")
-@blp.alt_response(403, **_PROBLEMS, description="Writes are disabled (no ESTIMATOR_ADMIN_TOKEN).")
+@blp.alt_response(403, **_PROBLEMS, description="Writes are disabled (no ESTIMATOR_ADMIN_TOKEN), or the table is "
+                                                "the built-in seed table (read-only).")
 @blp.alt_response(429, **_PROBLEMS, description=_RATE_LIMITED)
 @blp.alt_response(413, **_PROBLEMS, description="Larger than MAX_UPLOAD_BYTES, or a spreadsheet past its caps.")
 @blp.alt_response(415, **_PROBLEMS, description="Not multipart, or not an xlsx / ods / UTF-8 csv file.")
@@ -246,8 +260,7 @@ def upload_version(name: str) -> tuple[Response, int, dict[str, str]]:
     ready = ready_state()
     store = _store(ready)
     if name == SEED_TABLE:
-        raise PricingTableError("The seed table is built in and read-only: upload under another name.",
-                                field="name")
+        raise ProblemError(403, "The seed table is built in and read-only: upload under another name.")
     validate_name(name, field="name")
     upload = _upload()
     form = upload.form
@@ -260,7 +273,7 @@ def upload_version(name: str) -> tuple[Response, int, dict[str, str]]:
 
 @blp.route("/pricing-tables/<name>/versions/<int:number>", methods=["GET"], parameters=_STORED_NAME)
 @blp.alt_response(200, schema=VersionSchema, success=True, description="The version with every row.")
-@blp.alt_response(404, **_PROBLEMS, description="No such table or version.")
+@blp.alt_response(404, **_PROBLEMS, description="No such table or version (the seed table has no versions).")
 def get_version(name: str, number: int) -> Response:
     """One version with its rows, sheet by sheet."""
     return jsonify(_version(_store(ready_state()), name, number).to_dict())
@@ -274,9 +287,8 @@ def get_version(name: str, number: int) -> Response:
                             {"type": "integer", "minimum": 1, "maximum": DIFF_PER_PAGE_MAX,
                              "default": DIFF_PER_PAGE})])
 @blp.alt_response(200, schema=DiffSchema, success=True, description="Rows matched by each sheet's key columns.")
-@blp.alt_response(404, **_PROBLEMS, description="No such table or version.")
-@blp.alt_response(422, **_PROBLEMS, description="from / to missing or not version numbers; the seed table; a bad "
-                                                "page or per_page.")
+@blp.alt_response(404, **_PROBLEMS, description="No such table or version (the seed table has no versions).")
+@blp.alt_response(422, **_PROBLEMS, description="from / to missing or not version numbers; a bad page or per_page.")
 def diff_versions(name: str) -> Response:
     """Rows added, removed and changed between `?from=<a>&to=<b>` (rows matched by each sheet's key), a page at
     a time: `summary` and each sheet's `counts` count every difference, the lists show `per_page` rows each
@@ -322,13 +334,15 @@ def _count_arg(arg: str, default: int, maximum: int) -> int:
 @blp.alt_response(415, **_PROBLEMS, description=Blueprint.COMMON_ERRORS[415])
 @blp.alt_response(200, schema=VersionInfoSchema, success=True, description="The version now active.")
 @blp.alt_response(401, **_PROBLEMS, description="Missing or wrong bearer token.")
-@blp.alt_response(403, **_PROBLEMS, description="Writes are disabled.")
+@blp.alt_response(403, **_PROBLEMS, description="Writes are disabled, or the table is the built-in seed table "
+                                                "(read-only).")
 @blp.alt_response(429, **_PROBLEMS, description=_RATE_LIMITED)
 @blp.alt_response(404, **_PROBLEMS, description="No such table or version.")
 def activate_version(data: dict[str, Any], name: str) -> Response:
     """Make a version the one estimates use when they name the table without a version."""
     created_by = require_admin()
     store = _store(ready_state())
+    _writable(name)
     validate_name(name, field="name")
     return jsonify(store.activate(name, data["version"], activated_by=created_by).to_dict())
 
@@ -337,14 +351,16 @@ def activate_version(data: dict[str, Any], name: str) -> Response:
 @blp.doc(**_WRITE)
 @blp.alt_response(200, schema=VersionInfoSchema, success=True, description="The version active again.")
 @blp.alt_response(401, **_PROBLEMS, description="Missing or wrong bearer token.")
-@blp.alt_response(403, **_PROBLEMS, description="Writes are disabled.")
+@blp.alt_response(403, **_PROBLEMS, description="Writes are disabled, or the table is the built-in seed table "
+                                                "(read-only).")
 @blp.alt_response(429, **_PROBLEMS, description=_RATE_LIMITED)
 @blp.alt_response(404, **_PROBLEMS, description="No such table.")
-@blp.alt_response(422, **_PROBLEMS, description="Nothing to roll back to, or the seed table.")
+@blp.alt_response(422, **_PROBLEMS, description="Nothing to roll back to.")
 def rollback_version(name: str) -> Response:
     """Undo the last activation: the version active before it is active again."""
     created_by = require_admin()
     store = _store(ready_state())
+    _writable(name)
     validate_name(name, field="name")
     return jsonify(store.rollback(name, activated_by=created_by).to_dict())
 
@@ -355,13 +371,13 @@ def _download(key: tuple[str, int], sheets: Callable[[], dict[str, list[dict[str
     import (``stored(download_name)``), else built from ``sheets()`` (a version imported before downloads
     were stored; the seed table); then answered from the worker's download cache (versions never change)."""
     fmt = request.args.get("format", "xlsx")
-    sheet = ""
+    sheet = request.args.get("sheet", DEFAULT_CSV_SHEET)
+    if sheet not in TABLES:
+        raise ProblemError(422, f"?sheet= must be one of {', '.join(TABLES)}, got {sheet!r}.")
     if fmt == "xlsx":
+        sheet = ""
         mimetype, file_name = XLSX_MIMETYPE, f"{stem}.xlsx"
     elif fmt == "csv":
-        sheet = request.args.get("sheet", "")
-        if sheet not in TABLES:
-            raise ProblemError(422, f"A CSV holds one sheet: add ?sheet= one of {', '.join(TABLES)}.")
         mimetype, file_name = "text/csv", f"{stem}-{sheet}.csv"
     else:
         raise ProblemError(422, f"?format= must be xlsx or csv, got {fmt!r}.")
@@ -383,10 +399,11 @@ def _download(key: tuple[str, int], sheets: Callable[[], dict[str, list[dict[str
 @blp.doc(parameters=[
     _query("format", "xlsx (every sheet) or csv (one sheet)", {"type": "string", "enum": ["xlsx", "csv"],
                                                                  "default": "xlsx"}),
-    _query("sheet", "With format=csv: the sheet", {"type": "string", "enum": list(TABLES)}),
+    _query("sheet", f"With format=csv: the sheet (default {DEFAULT_CSV_SHEET}, the first); ignored with xlsx, which "
+                    "holds every sheet", {"type": "string", "enum": list(TABLES), "default": DEFAULT_CSV_SHEET}),
     _query("version", "The version (default: the active one); not for the seed table", _VERSION_SCHEMA),
 ])
-@blp.alt_response(422, **_PROBLEMS, description="A bad format, sheet or version.")
+@blp.alt_response(422, **_PROBLEMS, description="A bad format, sheet or version number.")
 @blp.doc(responses={"200": {"description": "The workbook (format=xlsx) or one sheet as CSV (format=csv).",
                              "content": {XLSX_MIMETYPE: {"schema": {"type": "string", "format": "binary"}},
                                          "text/csv": {"schema": {"type": "string"}}}}})
