@@ -8,7 +8,10 @@ be Python floats or numpy arrays: every formula is plain arithmetic and works on
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,8 +80,36 @@ def significant(value: Any, digits: int = 6) -> Any:
             raise out_of_range(OverflowError(f"a figure came out as {rounded}"))
         return rounded
     if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        if _DEFERRED.get():
+            kept = value.view(Unrounded)
+            kept.digits = digits
+            return kept
         return significant_array(value, digits)
     return value
+
+
+class Unrounded(np.ndarray):  # type: ignore[type-arg]
+    """An array ``significant`` was asked to round to ``digits``, inside ``rounding_deferred``: the
+    caller rounds it with ``significant_array`` later (a batch estimate, a whole column at once)."""
+
+    digits: int = 6
+
+
+_DEFERRED: contextvars.ContextVar[bool] = contextvars.ContextVar("rounding_deferred", default=False)
+
+
+@contextlib.contextmanager
+def rounding_deferred() -> Iterator[None]:
+    """Within the block, ``significant`` of a float array returns it as ``Unrounded``."""
+    token = _DEFERRED.set(True)
+    try:
+        yield
+    finally:
+        _DEFERRED.reset(token)
+
+
+#: Arrays up to this size are rounded number by number (measured: faster than the vector set-up).
+_SMALL_ARRAY = 48
 
 
 def significant_array(values: np.ndarray, digits: int = 6) -> np.ndarray:
@@ -90,6 +121,9 @@ def significant_array(values: np.ndarray, digits: int = 6) -> np.ndarray:
     rounding tie or a power of ten are rounded by ``significant`` itself. A NaN or an infinity stays
     as it is (the batch sends that row through the single estimate, which reports it).
     """
+    spec = _SIGNIFICANT.get(digits) or f".{digits}g"
+    if values.size <= _SMALL_ARRAY:  # the array set-up costs more than formatting a few numbers
+        return np.array([float(format(v, spec)) for v in values.astype(float).tolist()])
     out = values.astype(float, copy=True)
     ok = np.isfinite(out) & (out != 0.0)
     if not ok.any():
@@ -110,7 +144,7 @@ def significant_array(values: np.ndarray, digits: int = 6) -> np.ndarray:
         rounded = np.where(kk >= 0, r / up, r * down)
     out[idx] = np.copysign(rounded, out[idx])
     for i in idx[~sure]:
-        out[i] = float(format(float(values[i]), _SIGNIFICANT.get(digits) or f".{digits}g"))
+        out[i] = float(format(float(values[i]), spec))
     return out
 
 

@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from . import figures
+from .bands import Unrounded, rounding_deferred, significant_array
 from .catalog import Catalog
 from .cost import PriceBook
 from .errors import EstimatorError, InvalidInputError
@@ -189,14 +190,21 @@ def _scenario_key(row: Mapping[str, Any]) -> str:
     return json.dumps([row.get(WORKLOAD_COLUMN), request_values(row)], sort_keys=True, default=repr)
 
 
-def estimate_row(row: Mapping[str, Any], estimate: RowEstimate) -> dict[str, Any]:
-    """The result cells of one row, or its error (the single API's message) in ``error``."""
+def estimate_row(row: Mapping[str, Any], estimate: RowEstimate,
+                 checked: Mapping[str, Any] | EstimatorError | None = None) -> dict[str, Any]:
+    """The result cells of one row, or its error (the single API's message) in ``error``.
+    ``checked``: the row's values already checked by ``estimate`` (a ``SingleEstimate``), or why not."""
     given = row.get(WORKLOAD_COLUMN)
     workload = WORKLOAD_NAMES.get(given.strip().lower()) if isinstance(given, str) else None
     try:
         if workload is None:
             raise InvalidInputError(WORKLOAD_ERROR, field=WORKLOAD_COLUMN)
-        cells = result_cells(workload, estimate(workload, request_values(row)))
+        if isinstance(checked, EstimatorError):
+            raise checked
+        if checked is not None and isinstance(estimate, SingleEstimate):
+            cells = result_cells(workload, estimate.run(workload, checked))
+        else:
+            cells = result_cells(workload, estimate(workload, request_values(row)))
     except EstimatorError as exc:
         return {ERROR_COLUMN: exc.message}
     except Exception:  # a bug: the row says what the API would say, the log has the traceback
@@ -267,11 +275,12 @@ def estimate_columns(rows: Sequence[Mapping[str, Any]], estimate: RowEstimate,
                 inputs[c][i] = v
     out.arrays.update(inputs)
     if isinstance(estimate, SingleEstimate):
-        groups, alone = _groups(rows, estimate)
+        groups, alone, checked = _groups(rows, estimate)
         for values, index, tokens in groups.values():
             alone += _estimate_group(estimate, values, np.array(index), np.array(tokens), out)
+        out.round_deferred()
     else:
-        alone = list(range(n))
+        alone, checked = list(range(n)), {}
     done: dict[str, dict[str, Any]] = {}
     for same, index in _serving_structures(rows, sorted(alone)):
         with shared_replica_searches() if same is not None else contextlib.nullcontext():
@@ -280,7 +289,7 @@ def estimate_columns(rows: Sequence[Mapping[str, Any]], estimate: RowEstimate,
                 scenario = _scenario_key(row)
                 cells = done.get(scenario)
                 if cells is None:
-                    cells = done[scenario] = estimate_row(row, estimate)
+                    cells = done[scenario] = estimate_row(row, estimate, checked.get(i))
                 for c, v in cells.items():
                     if c in out.names:
                         out.put(c, i, v)
@@ -313,10 +322,13 @@ def _serving_structures(rows: Sequence[Mapping[str, Any]], index: list[int]) -> 
 _Group = tuple[Mapping[str, Any], list[int], list[float]]
 
 
-def _groups(rows: Sequence[Mapping[str, Any]], estimate: SingleEstimate) -> tuple[dict[Any, _Group], list[int]]:
-    """Training rows grouped by structure (checked values, row numbers, token counts), and the rows
-    left to the row-by-row path. Rows whose cells differ only in tokens are checked together."""
+def _groups(rows: Sequence[Mapping[str, Any]], estimate: SingleEstimate
+            ) -> tuple[dict[Any, _Group], list[int], dict[int, Mapping[str, Any] | EstimatorError]]:
+    """Training rows grouped by structure (checked values, row numbers, token counts), the rows
+    left to the row-by-row path, and each training row's checked values (or why not). Rows whose
+    cells differ only in tokens are checked together."""
     alone: list[int] = []
+    checked_of: dict[int, Mapping[str, Any] | EstimatorError] = {}
     sweeps: dict[Any, tuple[list[int], list[Mapping[str, Any]]]] = {}
     for i, row in enumerate(rows):
         if _workload(row) != figures.TRAINING:
@@ -334,6 +346,7 @@ def _groups(rows: Sequence[Mapping[str, Any]], estimate: SingleEstimate) -> tupl
     for index, cells in sweeps.values():
         key: tuple[Any, ...] | None = None
         for i, checked in zip(index, estimate.checked_rows(figures.TRAINING, cells), strict=True):
+            checked_of[i] = checked
             tokens = None if isinstance(checked, EstimatorError) else checked.get("tokens")
             if isinstance(checked, EstimatorError) or not isinstance(tokens, float | int) or isinstance(tokens, bool):
                 alone.append(i)  # refused (the row-by-row path reports it), or no token count
@@ -348,7 +361,7 @@ def _groups(rows: Sequence[Mapping[str, Any]], estimate: SingleEstimate) -> tupl
                 group = groups[key] = (checked, [], [])
             group[1].append(i)
             group[2].append(float(tokens))
-    return groups, alone
+    return groups, alone, checked_of
 
 
 class _Columns:
@@ -357,6 +370,7 @@ class _Columns:
     def __init__(self, n: int, names: Sequence[str]) -> None:
         self.n, self.names = n, frozenset(names)
         self.arrays: dict[str, np.ndarray] = {}
+        self.deferred: dict[tuple[str, int], list[np.ndarray]] = {}
 
     def put(self, name: str, where: Any, value: Any) -> None:
         array = self.arrays.get(name)
@@ -369,6 +383,18 @@ class _Columns:
             array[blank] = None
         array[where] = value
 
+    def defer(self, name: str, where: np.ndarray, digits: int) -> None:
+        """Cells put unrounded, to be rounded to ``digits`` by ``round_deferred``."""
+        self.deferred.setdefault((name, digits), []).append(where)
+
+    def round_deferred(self) -> None:
+        """``significant_array`` over each column's cells put unrounded, all groups at once."""
+        for (name, digits), parts in self.deferred.items():
+            where = np.concatenate(parts)
+            array = self.arrays[name]
+            array[where] = significant_array(np.asarray(array[where], dtype=float), digits)
+        self.deferred.clear()
+
     def column(self, name: str) -> np.ndarray:
         array = self.arrays.get(name)
         return np.full(self.n, None, dtype=object) if array is None else array
@@ -380,7 +406,7 @@ def _estimate_group(estimate: SingleEstimate, values: Mapping[str, Any], index: 
     if len(index) == 1:
         return [int(index[0])]
     try:
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), rounding_deferred():
             result = estimate.run(figures.TRAINING, values, tokens)
             cells = result_cells(figures.TRAINING, result)
         seq = _sequence_tokens(result)
@@ -393,7 +419,9 @@ def _estimate_group(estimate: SingleEstimate, values: Mapping[str, Any], index: 
     rows = index[keep]
     for c, v in cells.items():
         if c in out.names:
-            out.put(c, rows, v[keep] if c in arrays else v)
+            if isinstance(v, Unrounded):
+                out.defer(c, rows, v.digits)
+            out.put(c, rows, np.asarray(v)[keep] if c in arrays else v)
     if ERROR_COLUMN in out.names:
         out.put(ERROR_COLUMN, rows, "")
     return [int(i) for i in index[~keep]]

@@ -42,7 +42,7 @@ ENGINES = ("local", "dask")
 #: Rows per Dask partition.
 PARTITION_ROWS = 20_000
 #: Rows estimated between two progress reports (each chunk is grouped on its own).
-PROGRESS_ROWS = 50_000
+PROGRESS_ROWS = 100_000
 
 
 @dataclass(frozen=True)
@@ -136,9 +136,10 @@ def _frame(cells: Mapping[str, np.ndarray], columns: Sequence[str]) -> pd.DataFr
 
 def run_batch(rows: Sequence[Mapping[str, Any]], *, engine: str = "local", scheduler: str | None = None,
               context: Context | None = None, progress: Callable[[int], None] | None = None,
-              estimate: batch.RowEstimate | None = None) -> pd.DataFrame:
+              estimate: batch.RowEstimate | None = None, processes: bool = False) -> pd.DataFrame:
     """Every row estimated, in order, as a table of the input and result columns. ``estimate``
-    (local engine only; the app's, with its catalog and pricing store) replaces the context's."""
+    (local engine only; the app's, with its catalog and pricing store) replaces the context's.
+    ``processes``: the local Dask cluster's two workers as processes (both cores) rather than threads."""
     context = context or Context()
     columns = _columns(rows)
     if engine == "local":
@@ -152,12 +153,12 @@ def run_batch(rows: Sequence[Mapping[str, Any]], *, engine: str = "local", sched
                 progress(len(part))
         return _tidy(_frame({c: _concatenate(v) for c, v in out.items()}, columns))
     if engine == "dask":
-        return _run_dask(rows, context, columns, scheduler)
+        return _run_dask(rows, context, columns, scheduler, processes)
     raise InvalidInputError(f"Unknown engine '{engine}': use one of {', '.join(ENGINES)}.", field="engine")
 
 
 def _run_dask(rows: Sequence[Mapping[str, Any]], context: Context, columns: list[str],
-              scheduler: str | None) -> pd.DataFrame:
+              scheduler: str | None, processes: bool = False) -> pd.DataFrame:
     try:
         import dask
         import dask.dataframe as dd
@@ -176,7 +177,7 @@ def _run_dask(rows: Sequence[Mapping[str, Any]], context: Context, columns: list
     if scheduler is not None:
         with Client(scheduler) as client:
             return _tidy(client.compute(mapped).result())
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=processes, dashboard_address=None) as cluster, \
             Client(cluster) as client:
         return _tidy(client.compute(mapped).result())
 
