@@ -33,7 +33,7 @@ from estimator.errors import EstimatorError
 from ..errors import ProblemError, problem_from_core, problem_from_messages
 from ..run import run_compare, run_hardware_compare, run_inference, run_training
 from ..state import Ready, ready_state
-from . import csrf, export, plans, present, pricing, summary
+from . import batch, csrf, export, plans, present, pricing, summary
 from . import hardware as gpu_page
 from .charts import charts_html
 from .forms import Option, build_form, default_query, examples
@@ -44,6 +44,7 @@ Page = BaseResponse | tuple[str, int]
 bp = Blueprint("web", __name__)
 pricing.register(bp)  # the pricing page (pricing.py)
 plans.register(bp)  # the planning pages (plans.py)
+batch.register(bp)  # the batch upload page (batch.py)
 
 #: The site's navigation: (endpoint, label).
 NAV = (
@@ -52,6 +53,7 @@ NAV = (
     ("web.inference", "Serving"),
     ("web.compare", "Compare"),
     ("web.plans", "Plan"),
+    ("web.batch", "Batch"),
     ("web.pricing", "Pricing"),
     ("web.catalog", "Catalog"),
     ("docs.api_docs", "API"),
