@@ -80,7 +80,11 @@ def read_scenarios(data: bytes, file_name: str, *, max_rows: int = MAX_ROWS) -> 
     """The scenario rows of a file as text cells by header name (blank rows left out)."""
     from pricing.read import Limits, read_upload
 
-    raw = read_upload(data, file_name, limits=Limits(max_rows=max_rows, max_cells=max(2_000_000, max_rows * 40)))
+    base = Limits()  # a pricing table's caps, scaled with the rows allowed (a scenario row is short)
+    raw = read_upload(data, file_name, limits=Limits(
+        max_rows=max_rows, max_cells=max(base.max_cells, max_rows * 40),
+        max_file_bytes=max(base.max_file_bytes, max_rows * 160), max_unpacked_bytes=max(base.max_unpacked_bytes, max_rows * 2000),
+        max_text_bytes=max(base.max_text_bytes, max_rows * 640)))
     sheets = [s for s in raw.sheets if s.name.strip().upper() != README_SHEET] or raw.sheets
     sheet = sheets[0]
     header = [h.strip() for h in sheet.header]
