@@ -221,22 +221,11 @@ def _csv_column(values: np.ndarray) -> Any:
         return pd.array(values, dtype="Int64")
     if kind == "empty":
         return np.full(len(values), "", dtype=object)
-    texts: dict[Any, str] = {}
-    cells = np.empty(len(values), dtype=object)
-    for i, v in enumerate(values):
-        v = _cell(v)
-        try:
-            text = texts.get((type(v), v))
-        except TypeError:
-            text = None
-        if text is None:
-            text = _csv_text(v)
-            try:
-                texts[(type(v), v)] = text
-            except TypeError:
-                pass
-        cells[i] = text
-    return cells
+    if kind != "string":  # mixed (True and 1 would be one value to pandas), or records: one by one
+        return np.array([_csv_text(_cell(v)) for v in values], dtype=object)
+    codes, distinct = pd.factorize(values, use_na_sentinel=True)  # None and NaN: -1, a blank
+    texts = np.array([*(_csv_text(_cell(v)) for v in distinct), ""], dtype=object)
+    return texts[codes]
 
 
 def to_xlsx(table: pd.DataFrame, sheet: str = "Results") -> bytes:
