@@ -409,7 +409,9 @@ def _estimate_group(estimate: SingleEstimate, values: Mapping[str, Any], index: 
         with np.errstate(all="ignore"), rounding_deferred():
             result = estimate.run(figures.TRAINING, values, tokens)
             cells = result_cells(figures.TRAINING, result)
-        seq = _sequence_tokens(result)
+        # The reported sequence length is rounded to 6 digits (off by < 5e-6): rows that might have
+        # fewer sequences than GPUs (a warning of their own) go row by row, where the core decides.
+        seq = _sequence_tokens(result) * (1 + 1e-5)
         keep = ~few_sequences(tokens, seq, result["gpu_count"])
     except Exception:  # noqa: BLE001 - refused (not a token-count matter): each row says why itself
         return [int(i) for i in index]

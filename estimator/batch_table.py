@@ -39,8 +39,8 @@ from .errors import InvalidInputError
 MAX_ROWS = 100_000
 README_SHEET = "README"
 ENGINES = ("local", "dask")
-#: Rows per Dask partition.
-PARTITION_ROWS = 20_000
+#: Rows per Dask partition (each partition groups its own rows: larger ones share more structure).
+PARTITION_ROWS = 100_000
 #: Rows estimated between two progress reports (each chunk is grouped on its own).
 PROGRESS_ROWS = 100_000
 
