@@ -257,7 +257,10 @@ def _check_scripts(text: str) -> None:
     for word in _WORD.findall(text):
         if word.isascii():
             continue
-        scripts = {unicodedata.name(ch, "?").split(" ", 1)[0] for ch in word} & _CONFUSABLE_SCRIPTS
+        # Letters only: a Greek numeral such as U+10140 (a letter-number, part of a word to ``_WORD``) is no
+        # look-alike of a Latin letter, and the message speaks of letters.
+        scripts = {unicodedata.name(ch, "?").split(" ", 1)[0] for ch in word
+                   if unicodedata.category(ch).startswith("L")} & _CONFUSABLE_SCRIPTS
         if len(scripts) > 1:
             names = " and ".join(sorted(s.title() for s in scripts))
             raise CellError(

@@ -930,6 +930,14 @@ def test_key_text_is_stored_normalised_and_free_text_as_written() -> None:
     assert (sheets["gpu_prices"][0]["provider"], sheets["gpu_prices"][0]["notes"]) == ("Lambda", "ﬁne print, 5 µs, Аcme")
 
 
+def test_a_greek_numeral_beside_latin_letters_is_no_look_alike() -> None:
+    """Only letters count for the mixed-script check: 'A\U00010140' (U+10140 GREEK ACROPHONIC ATTIC ONE QUARTER,
+    a letter-number) was refused as 'mixes Greek and Latin letters' (found by the export round-trip property)."""
+    sheets = parse_upload(one_row(GOOD, provider="A\U00010140"), "p.csv", catalog=CATALOG, today=TODAY,
+                          table="gpu_prices")
+    assert sheets["gpu_prices"][0]["provider"] == "A\U00010140"
+
+
 @pytest.mark.parametrize(
     ("written", "message"),
     [
