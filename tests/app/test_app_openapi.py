@@ -264,3 +264,50 @@ def test_every_declared_figure_is_documented(spec, workload, component):
             node = _target(spec, node["properties"][part])
         documented = node["properties"][figure.name]
         assert figure.doc == documented.get("description") or figure.doc in around, figure.key
+
+
+def test_info_description_and_bearer_scheme_on_writes(spec):
+    assert "Bearer" in spec["info"]["description"]
+    assert spec["components"]["securitySchemes"] == {"bearerAuth": {
+        "type": "http", "scheme": "bearer",
+        "description": "The server's ESTIMATOR_ADMIN_TOKEN (at least 32 characters), for writes to pricing tables."}}
+    secured = {(path, method) for path, item in spec["paths"].items() for method, op in item.items()
+               if isinstance(op, dict) and op.get("security")}
+    assert secured == {("/api/v1/pricing-tables/{name}/versions", "post"),
+                       ("/api/v1/pricing-tables/{name}/active", "post"),
+                       ("/api/v1/pricing-tables/{name}/rollback", "post")}
+
+
+@pytest.mark.parametrize(("name", "rule"), [
+    ("TrainingRequest", {"oneOf": [{"required": ["model"]}, {"required": ["params"]}]}),
+    ("TrainingRequest", {"not": {"required": ["model", "active_params"]}}),
+    ("TrainingRequest", {"not": {"required": ["gpus", "deadline_days"]}}),
+    ("InferenceRequest", {"not": {"required": ["requests_per_s", "tokens_per_day"]}}),
+    ("InferenceCompareRequest", {"not": {"required": ["requests_per_s", "tokens_per_day"]}}),
+    ("CapacityRequest", {"oneOf": [{"required": ["budget_usd"]}, {"required": ["power_mw"]}]}),
+    ("DemandRequest", {"not": {"required": ["elasticity", "elasticities"]}}),
+])
+def test_rules_across_fields_are_stated(spec, name, rule):
+    assert rule in spec["components"]["schemas"][name]["allOf"]
+
+
+def test_compare_states_models_or_a_preset(spec):
+    (rule,) = [r for r in spec["components"]["schemas"]["TrainingCompareRequest"]["allOf"] if "oneOf" in r]
+    assert rule["oneOf"][0] == {"required": ["models"]}
+    assert {branch["properties"]["preset"]["enum"][0] for branch in rule["oneOf"][1:]} == {"article", "mistral",
+                                                                                          "deepseek"}
+
+
+def test_pricing_table_name_parameters(spec):
+    paths = spec["paths"]
+    name = paths["/api/v1/pricing-tables/{name}"]["parameters"][0]["schema"]
+    assert name["pattern"] == "^[a-z0-9][a-z0-9_-]{0,62}$" and "not" not in name
+    for path in ("/api/v1/pricing-tables/{name}/diff", "/api/v1/pricing-tables/{name}/active",
+                 "/api/v1/pricing-tables/{name}/rollback", "/api/v1/pricing-tables/{name}/versions/{number}"):
+        assert paths[path]["parameters"][0]["schema"]["not"] == {"enum": ["seed"]}, path
+    upload = paths["/api/v1/pricing-tables/{name}/versions"]["post"]["parameters"][0]
+    assert upload["schema"]["not"] == {"enum": ["seed"]}
+
+
+def test_sheet_diff_documents_unchanged(spec):
+    assert "unchanged" in spec["components"]["schemas"]["SheetDiff"]["required"]
