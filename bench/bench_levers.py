@@ -31,7 +31,8 @@ import bench_http as bh  # noqa: E402
 from report import machine, write_section  # noqa: E402
 
 from estimator import figures, inference  # noqa: E402
-from estimator.cost import PricePoint  # noqa: E402
+from estimator.bands import Assumption, Band, significant  # noqa: E402
+from estimator.cost import PriceBook, PricePoint  # noqa: E402
 
 BATCH = 40
 PAIRS = 15
@@ -102,21 +103,39 @@ def no_body_lookup(app: Any) -> Iterator[None]:
         hooks.insert(index, answer_seen_body)
 
 
+def _old_assumption_dict(self: Assumption) -> dict[str, Any]:
+    value = self.value.to_dict() if isinstance(self.value, Band) else significant(self.value, 6)
+    return {"name": self.name, "value": value, "unit": self.unit, "source": self.source}
+
+
+def _old_band_dict(self: Band, digits: int = 6) -> dict[str, float]:
+    return {"low": significant(self.low, digits), "mid": significant(self.mid, digits),
+            "high": significant(self.high, digits)}
+
+
+def _old_find(self: PriceBook, kind: str, hardware_id: str = "") -> list[PricePoint]:
+    return [p for p in self.points if p.kind == kind and (not hardware_id or p.hardware_id == hardware_id)]
+
+
 @contextmanager
 def unmemoised(app: Any) -> Iterator[None]:
-    """(e) ``figures.find`` scanning the declarations and every price point's dict built anew."""
-    real_find, real_to_dict = figures.find, PricePoint.to_dict
+    """(e) ``figures.find`` scanning the declarations, every price point's and assumption's dict
+    built anew, ``PriceBook.find`` scanning the book, and bands rounded value by value through
+    ``significant`` (its own fast path for a float stays on: other modules hold it by name)."""
+    saved = figures.find, PricePoint.to_dict, Assumption.to_dict, Band.to_dict, PriceBook.find
 
     def scan(workload: str, key: str) -> Any:
         return next((f for f in figures.FIGURES[workload] if f.key == key), None)
 
     figures.find = scan  # type: ignore[assignment]
     PricePoint.to_dict = PricePoint._as_dict  # type: ignore[method-assign]
+    Assumption.to_dict = _old_assumption_dict  # type: ignore[method-assign]
+    Band.to_dict = _old_band_dict  # type: ignore[method-assign]
+    PriceBook.find = _old_find  # type: ignore[method-assign]
     try:
         yield
     finally:
-        figures.find = real_find  # type: ignore[assignment]
-        PricePoint.to_dict = real_to_dict  # type: ignore[method-assign]
+        figures.find, PricePoint.to_dict, Assumption.to_dict, Band.to_dict, PriceBook.find = saved  # type: ignore[method-assign]
 
 
 @contextmanager
@@ -146,7 +165,8 @@ LEVERS: dict[str, tuple[str, Callable[[Any], Any], list[tuple[str, str, list[dic
           [("training, repeated", TRAINING, bh.TRAINING_BODIES, False),
            ("serving, repeated", INFERENCE, bh.INFERENCE_BODIES, False),
            ("serving under latency targets, repeated", INFERENCE, bh.TARGET_BODIES, False)]),
-    "e": ("figure lookup and price-point dicts memoised", unmemoised,
+    "e": ("to_dict memoised (figure lookup, price points, constant assumptions, price lookups, band rounding)",
+          unmemoised,
           [("training, new", TRAINING, bh.TRAINING_BODIES, True),
            ("serving, new", INFERENCE, bh.INFERENCE_BODIES, True)]),
     "f": ("rate limiter of failed authentications skipped on the estimates", limiter_everywhere,
