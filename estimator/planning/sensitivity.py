@@ -16,6 +16,7 @@ The model evaluated is ``structure.unit_economics`` on numpy arrays: every sampl
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -148,7 +149,11 @@ def _indices(problem: dict[str, Any], y: Any, varied: list[str], seed: int) -> t
     """SALib's first-order and total indices, largest total first; all 0 when the output does not vary."""
     if float(np.ptp(y)) <= 1e-12 * max(1.0, float(np.max(np.abs(y)))):
         return tuple(SobolIndex(n, 0.0, 0.0, 0.0, 0.0) for n in varied)
-    result = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=seed)
+    with warnings.catch_warnings():
+        # A bootstrap resample (for the confidence intervals) can be constant when the whole output is
+        # not (an input at its bound): SALib warns and gives that resample 0, as above.
+        warnings.filterwarnings("ignore", message="Constant values encountered", category=UserWarning)
+        result = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=seed)
     return tuple(sorted((SobolIndex(n, float(result["S1"][i]), float(result["S1_conf"][i]), float(result["ST"][i]),
                                     float(result["ST_conf"][i])) for i, n in enumerate(varied)),
                         key=lambda s: -s.total))
