@@ -26,6 +26,7 @@ from .schemas import (
     AssumptionSchema,
     InferenceRequestSchema,
     PricingSchema,
+    Rules,
     StrictFloat,
     StrictInteger,
     TrainingRequestSchema,
@@ -98,7 +99,7 @@ class _StructureFields(_StrictSchema):
 
 
 class _SizeFields(_StrictSchema):
-    OPENAPI_RULES = (one_of("budget_usd", "power_mw"),)  # _one_basis
+    OPENAPI_RULES: Rules = (one_of("budget_usd", "power_mw"),)  # _one_basis
 
     hardware = fields.String(required=True, validate=validate.Length(min=1, max=200),
                              metadata=_doc("Catalog hardware id (GET /api/v1/hardware)", "h100-sxm"))
@@ -214,7 +215,7 @@ ELASTICITY = [validate.Range(min=0, max=demand.MAX_ELASTICITY)]
 class DemandRequestSchema(_StrictSchema):
     """Demand for compute after an efficiency gain, at one or more price elasticities."""
 
-    OPENAPI_RULES = (one_of("efficiency_gain", "compare"), not_both("elasticity", "elasticities"))  # _one_of
+    OPENAPI_RULES: Rules = (one_of("efficiency_gain", "compare"), not_both("elasticity", "elasticities"))  # _one_of
 
     efficiency_gain = StrictFloat(validate=positive(demand.MAX_GAIN), metadata=_doc(
         "Output per unit of compute, after / before (give this or 'compare')", 10))

@@ -214,6 +214,10 @@ OPENAPI_ATTRIBUTE_FUNCTIONS = (id_or_spec_openapi, exclusive_range_openapi, hard
 # ``inference.validate``). The document's converter (``api.RulesConverter``) puts every rule of the
 # class and of its bases under ``allOf``, so a request the document calls valid is accepted, and a
 # request the service refuses is one the document calls invalid.
+#: The type of a class's ``OPENAPI_RULES`` (annotated on each, so bases and subclasses agree).
+Rules = tuple[dict[str, Any], ...]
+
+
 def one_of(*names: str) -> dict[str, Any]:
     """Exactly one of ``names``."""
     return {"oneOf": [{"required": [name]} for name in names]}
@@ -428,7 +432,7 @@ def _degree(description: str, example: int) -> StrictInteger:
 class TrainingWorkloadSchema(_StrictSchema):
     """The fields of a training run other than the model and the prices."""
 
-    OPENAPI_RULES = (
+    OPENAPI_RULES: Rules = (
         not_both("gpus", "deadline_days"),  # training.validate
         # inputs.training_request: 'utilisation' replaces the step model a layout is for.
         {"not": {"anyOf": [{"required": ["utilisation", name]} for name in TRAINING_LAYOUT]}},
@@ -480,7 +484,7 @@ class TrainingWorkloadSchema(_StrictSchema):
 class InferenceWorkloadSchema(_StrictSchema):
     """The fields of a serving deployment other than the model and the prices."""
 
-    OPENAPI_RULES = (not_both("requests_per_s", "tokens_per_day"),)  # inference.validate
+    OPENAPI_RULES: Rules = (not_both("requests_per_s", "tokens_per_day"),)  # inference.validate
 
     hardware = _hardware_field()
     precision = fields.String(
@@ -526,7 +530,7 @@ class InferenceWorkloadSchema(_StrictSchema):
 
 
 class _TrainingModelFields(_StrictSchema):
-    OPENAPI_RULES = (
+    OPENAPI_RULES: Rules = (
         # inputs.resolve_model: the model by id or object, or by its parameter count, and
         # 'active_params' only with 'params'.
         one_of("model", "params"),
@@ -591,7 +595,7 @@ _PRESET_TEXT = "; ".join(f"{name}: {', '.join(ids)}" for name, ids in PRESETS.it
 class _CompareFields(_StrictSchema):
     """What to compare: the workload, the models (a list or a preset) and the baseline."""
 
-    OPENAPI_RULES = (
+    OPENAPI_RULES: Rules = (
         # _models_or_preset; with a preset, the baseline is one of its models (compare.compare).
         {"oneOf": [{"required": ["models"]},
                    *({"required": ["preset"], "properties": {"preset": {"enum": [name]}, "baseline": {"enum": list(ids)}}}

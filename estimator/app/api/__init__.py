@@ -100,7 +100,7 @@ BEARER_SCHEME = {
     "description": "The server's ESTIMATOR_ADMIN_TOKEN (at least 32 characters), for writes to pricing tables.",
 }
 #: An operation's ``security``: the bearer token is required.
-BEARER = [{"bearerAuth": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
 class ProblemApi(flask_smorest.Api):
