@@ -10,25 +10,12 @@ import re
 
 import openpyxl
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
-
-from estimator.app import create_app
 
 SCENARIOS = (b"workload,model,tokens,hardware,gpus,requests_per_s\n"
              b"training,llama-3.1-70b,15.6e12,h100-sxm,1024,\n"
              b"training,llama-3.1-70b,abc,h100-sxm,1024,\n"
              b"serving,llama-3.1-8b,,l4,,2\n")
-
-
-@pytest.fixture
-def app() -> Flask:
-    return create_app({"TESTING": True})
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def page_of(response) -> str:
