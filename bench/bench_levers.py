@@ -90,17 +90,23 @@ def headers_one_by_one(app: Any) -> Iterator[None]:
 
 
 @contextmanager
-def no_body_lookup(app: Any) -> Iterator[None]:
-    """(d) every body parsed and checked by the request schema before the result cache is asked."""
-    from estimator.app.cached_answers import answer_seen_body
-
-    hooks = app.before_request_funcs[None]
-    index = hooks.index(answer_seen_body)
+def _taken_out(hooks: list[Any], hook: Any) -> Iterator[None]:
+    """``hook`` removed from the list ``hooks`` for the block, then put back where it was."""
+    index = hooks.index(hook)
     del hooks[index]
     try:
         yield
     finally:
-        hooks.insert(index, answer_seen_body)
+        hooks.insert(index, hook)
+
+
+@contextmanager
+def no_body_lookup(app: Any) -> Iterator[None]:
+    """(d) every body parsed and checked by the request schema before the result cache is asked."""
+    from estimator.app.cached_answers import answer_seen_body
+
+    with _taken_out(app.before_request_funcs[None], answer_seen_body):
+        yield
 
 
 def _old_assumption_dict(self: Assumption) -> dict[str, Any]:
@@ -143,13 +149,8 @@ def limiter_everywhere(app: Any) -> Iterator[None]:
     """(f) the failed-authentication rate limiter resolving its limits on the estimate endpoints too."""
     from estimator.app.cached_answers import anonymous_estimate
 
-    filters = app.extensions["estimator_limiter"]._request_filters
-    index = filters.index(anonymous_estimate)
-    del filters[index]
-    try:
+    with _taken_out(app.extensions["estimator_limiter"]._request_filters, anonymous_estimate):
         yield
-    finally:
-        filters.insert(index, anonymous_estimate)
 
 
 #: lever -> (what it is, how to switch it off, the requests it is measured on)
