@@ -161,12 +161,14 @@ class SingleEstimate:
                 out.append(exc)
         return out
 
-    def run(self, workload: str, values: Mapping[str, Any], tokens: Any = None) -> Mapping[str, Any]:
-        """The estimate of checked values (``tokens``: an array of token counts in their place)."""
+    def run(self, workload: str, values: Mapping[str, Any],
+            arrays: Mapping[str, np.ndarray] | None = None) -> Mapping[str, Any]:
+        """The estimate of checked values (``arrays``: one value per row of some request fields,
+        numpy arrays in place of the values' own)."""
         rest = {k: v for k, v in values.items() if k != "pricing_table"}
         request = _BUILD[workload](self.catalog, rest)
-        if tokens is not None:
-            request = dataclasses.replace(request, tokens=tokens)
+        if arrays:
+            request = dataclasses.replace(request, **arrays)
         return _RUN[workload](request, self.book_for(values.get("pricing_table")), self.catalog).to_dict()  # type: ignore[no-any-return]
 
     def __call__(self, workload: str, values: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -229,6 +231,12 @@ def estimate_rows(rows: Iterable[Mapping[str, Any]], estimate: RowEstimate) -> I
 #: Training values that, given, send a row to the row-by-row path: a deadline sizes the fleet from
 #: the row's own token count (so its GPU count, and step time, differ row by row).
 _ALONE = ("deadline_days",)
+#: Training values that may differ between the rows of a group: each becomes a numpy array of the
+#: rows' values (``training`` and ``cost`` take arrays of them: plain arithmetic, the override
+#: branches by ``cost.given``, the core's range checks at the array's two ends). Whether each is
+#: given is part of the structure (a given price replaces the price book's, with other warnings).
+ROW_ARRAYS = ("tokens", "utilisation", "goodput", "pue", "grid_kg_co2_per_kwh", "usd_per_gpu_hour",
+              "capex_usd_per_gpu", "usd_per_kwh")
 
 
 def _workload(row: Mapping[str, Any]) -> str | None:
@@ -236,15 +244,20 @@ def _workload(row: Mapping[str, Any]) -> str | None:
     return WORKLOAD_NAMES.get(given.strip().lower()) if isinstance(given, str) else None
 
 
+def _number(value: Any) -> bool:
+    return isinstance(value, float | int) and not isinstance(value, bool)
+
+
 def _group_key(values: Mapping[str, Any]) -> tuple[Any, ...] | None:
-    """The structural key of checked training values (all but ``tokens``), or None: alone."""
-    tokens = values.get("tokens")
-    if not isinstance(tokens, float | int) or isinstance(tokens, bool) or values.get("gpus") is None \
-            or any(values.get(k) is not None for k in _ALONE):
+    """The structural key of checked training values (all but the values of ``ROW_ARRAYS``, which
+    must be numbers), or None: alone."""
+    if not _number(values.get("tokens")) or values.get("gpus") is None \
+            or any(values.get(k) is not None for k in _ALONE) \
+            or not all(_number(values[k]) for k in ROW_ARRAYS if k in values):
         return None
     # Equal keys mean equal values (the type too: True == 1); equal values written in another order
     # only make another group.
-    key = tuple((k, type(v), v) for k, v in values.items() if k != "tokens")
+    key = tuple((k,) if k in ROW_ARRAYS else (k, type(v), v) for k, v in values.items())
     try:
         hash(key)
     except TypeError:  # an inline record
@@ -276,8 +289,9 @@ def estimate_columns(rows: Sequence[Mapping[str, Any]], estimate: RowEstimate,
     out.arrays.update(inputs)
     if isinstance(estimate, SingleEstimate):
         groups, alone, checked = _groups(rows, estimate)
-        for values, index, tokens in groups.values():
-            alone += _estimate_group(estimate, values, np.array(index), np.array(tokens), out)
+        for values, index, arrays in groups.values():
+            alone += _estimate_group(estimate, values, np.array(index),
+                                     {k: np.array(v, dtype=float) for k, v in arrays.items()}, out)
         out.round_deferred()
     else:
         alone, checked = list(range(n)), {}
@@ -319,14 +333,15 @@ def _serving_structures(rows: Sequence[Mapping[str, Any]], index: list[int]) -> 
     return list(out.items())
 
 
-_Group = tuple[Mapping[str, Any], list[int], list[float]]
+#: A group: the first row's checked values, the rows' numbers, each ``ROW_ARRAYS`` field's values.
+_Group = tuple[Mapping[str, Any], list[int], dict[str, list[float]]]
 
 
 def _groups(rows: Sequence[Mapping[str, Any]], estimate: SingleEstimate
             ) -> tuple[dict[Any, _Group], list[int], dict[int, Mapping[str, Any] | EstimatorError]]:
     """Training rows grouped by structure (checked values, row numbers, token counts), the rows
     left to the row-by-row path, and each training row's checked values (or why not). Rows whose
-    cells differ only in tokens are checked together."""
+    cells differ only in the values of ``ROW_ARRAYS`` are checked together."""
     alone: list[int] = []
     checked_of: dict[int, Mapping[str, Any] | EstimatorError] = {}
     sweeps: dict[Any, tuple[list[int], list[Mapping[str, Any]]]] = {}
@@ -336,7 +351,8 @@ def _groups(rows: Sequence[Mapping[str, Any]], estimate: SingleEstimate
             continue
         values = request_values(row)
         try:
-            same = sweeps.setdefault(tuple((k, type(v), v) for k, v in values.items() if k != "tokens"), ([], []))
+            same = sweeps.setdefault(tuple((k,) if k in ROW_ARRAYS else (k, type(v), v) for k, v in values.items()),
+                                     ([], []))
         except TypeError:
             alone.append(i)
             continue
@@ -345,22 +361,24 @@ def _groups(rows: Sequence[Mapping[str, Any]], estimate: SingleEstimate
     groups: dict[Any, _Group] = {}
     for index, cells in sweeps.values():
         key: tuple[Any, ...] | None = None
+        varying: tuple[str, ...] = ()
         for i, checked in zip(index, estimate.checked_rows(figures.TRAINING, cells), strict=True):
             checked_of[i] = checked
-            tokens = None if isinstance(checked, EstimatorError) else checked.get("tokens")
-            if isinstance(checked, EstimatorError) or not isinstance(tokens, float | int) or isinstance(tokens, bool):
-                alone.append(i)  # refused (the row-by-row path reports it), or no token count
+            if isinstance(checked, EstimatorError):
+                alone.append(i)  # refused: the row-by-row path reports it
                 continue
-            if key is None:
+            if key is None:  # the sweep's other values are equal: its first valid row's key is theirs
                 key = _group_key(checked)
-                if key is None:
-                    alone.append(i)
-                    continue
+                varying = tuple(k for k in ROW_ARRAYS if k in checked)
+            if key is None or not all(_number(checked.get(k)) for k in varying):
+                alone.append(i)  # no token count, a deadline, or a value that is not a number
+                continue
             group = groups.get(key)
             if group is None:
-                group = groups[key] = (checked, [], [])
+                group = groups[key] = (checked, [], {k: [] for k in varying})
             group[1].append(i)
-            group[2].append(float(tokens))
+            for k, column in group[2].items():
+                column.append(checked[k])
     return groups, alone, checked_of
 
 
@@ -400,14 +418,15 @@ class _Columns:
         return np.full(self.n, None, dtype=object) if array is None else array
 
 
-def _estimate_group(estimate: SingleEstimate, values: Mapping[str, Any], index: np.ndarray, tokens: np.ndarray,
-                    out: _Columns) -> list[int]:
+def _estimate_group(estimate: SingleEstimate, values: Mapping[str, Any], index: np.ndarray,
+                    arrays: Mapping[str, np.ndarray], out: _Columns) -> list[int]:
     """One group's rows through the pipeline at once; the rows it leaves to the row-by-row path."""
     if len(index) == 1:
         return [int(index[0])]
+    tokens = arrays["tokens"]
     try:
         with np.errstate(all="ignore"), rounding_deferred():
-            result = estimate.run(figures.TRAINING, values, tokens)
+            result = estimate.run(figures.TRAINING, values, arrays)
             cells = result_cells(figures.TRAINING, result)
         # The reported sequence length is rounded to 6 digits (off by < 5e-6): rows that might have
         # fewer sequences than GPUs (a warning of their own) go row by row, where the core decides.

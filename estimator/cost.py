@@ -31,6 +31,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from . import defaults as d
 from . import power
 from .bands import SCENARIOS, Assumption, Band, significant
@@ -398,6 +400,12 @@ class Prices:
         return {"table": self.table, "version": self.version, "prices": [p.to_dict() for p in self.used]}
 
 
+def given(value: Any) -> bool:
+    """Whether the request gives an override: a number (not None or 0), or a numpy array holding
+    one per row (a batch estimate runs the pipeline once over rows that differ only in such values)."""
+    return isinstance(value, np.ndarray) or bool(value)
+
+
 def prices_for(book: PriceBook, hardware: Hardware, catalog: Catalog | None, request: Any) -> Prices:
     """Prices, amortisation life, PUE and grid intensity for one estimate.
 
@@ -413,7 +421,7 @@ def prices_for(book: PriceBook, hardware: Hardware, catalog: Catalog | None, req
     assumptions: list[Assumption] = []
     for kind, name in PRICE_NAMES.items():
         override = overrides[kind]
-        if override:
+        if given(override):
             bands[kind] = Band.point(override)
             assumptions.append(Assumption(name, bands[kind], KIND_UNITS[kind], "request"))
             continue
@@ -426,7 +434,7 @@ def prices_for(book: PriceBook, hardware: Hardware, catalog: Catalog | None, req
     life = d.CAPEX_LIFE_YEARS
     life_source = d.CAPEX_LIFE_SOURCE
     rows = [p for p in book.find("purchase", hardware.id) if p.life_years is not None]
-    if not request.capex_usd_per_gpu and rows:
+    if not given(request.capex_usd_per_gpu) and rows:
         spread = _spread(p.life_years for p in rows)  # type: ignore[misc]
         life = Band(spread.high, spread.mid, spread.low)  # the longest life gives the lowest cost
         life_source = f"pricing table {book.ref}: amortization_years of the {hardware.name} purchase rows"
@@ -438,7 +446,7 @@ def prices_for(book: PriceBook, hardware: Hardware, catalog: Catalog | None, req
         ("grid", "grid_kg_co2_per_kwh", request.grid_kg_co2_per_kwh, Band.point(d.GRID_KG_CO2_PER_KWH), d.GRID_SOURCE),
     ):
         points = book.find(kind)
-        if value:
+        if given(value):
             facility[kind] = (Band.point(value), "request")
         elif points:
             used.extend(points)

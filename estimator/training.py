@@ -186,13 +186,13 @@ def validate(req: TrainingRequest) -> None:
     if not rows(req.tokens):
         check_positive(req.tokens, "tokens")
     for name in ("deadline_days", "grid_kg_co2_per_kwh", "usd_per_gpu_hour", "capex_usd_per_gpu", "usd_per_kwh"):
-        check_positive(getattr(req, name), name)
+        _each_end(check_positive, getattr(req, name), name)
     for name in ("gpus", "sequence_tokens", "tensor_parallel", "pipeline_parallel", "context_parallel", "expert_parallel"):
         check_positive(getattr(req, name), name, integer=True)
     check_positive(req.global_batch_tokens, "global_batch_tokens")
     for name in ("utilisation", "goodput"):
-        check_positive(getattr(req, name), name, upper=1.0)
-    check_pue(req.pue)
+        _each_end(check_positive, getattr(req, name), name, upper=1.0)
+    _each_end(check_pue, req.pue)
     if req.gpus is not None and req.deadline_days is not None:
         raise InvalidInputError(
             "Give either 'gpus' (to get the wall-clock time) or 'deadline_days' (to get the GPUs needed), not both.",
@@ -207,6 +207,17 @@ def validate(req: TrainingRequest) -> None:
             f"'precision' must be one of {', '.join(PRECISIONS)}, got {req.precision!r}.", field="precision"
         )
     req.hardware.peak_tflops(req.precision)  # raises UnsupportedPrecisionError
+
+
+def _each_end(check: Any, value: Any, *args: Any, **kwargs: Any) -> None:
+    """``check`` of a value, or of an array of rows' values (a batch estimate) at its two ends:
+    these checks are ranges (finite, above 0, at most / at least a bound), so the smallest and the
+    largest pass only if every value does (a NaN fails both)."""
+    if rows(value):
+        for end in (float(np.min(value)), float(np.max(value))):
+            check(end, *args, **kwargs)
+    else:
+        check(value, *args, **kwargs)
 
 
 # --- Memory ------------------------------------------------------------------------------------
@@ -397,7 +408,7 @@ def _time(req: TrainingRequest, work: _Work, gpus: int) -> _Time:
     utilisation; reserved GPU-hours = busy / 3,600 / goodput."""
     hw = req.hardware
     peak = hw.peak_tflops(req.precision) * d.TERA
-    goodput = Band.point(req.goodput) if req.goodput else d.GOODPUT
+    goodput = Band.point(req.goodput) if cost_mod.given(req.goodput) else d.GOODPUT
     gemm_eff = kernels.gemm(hw, req.precision).compute_eff * d.SUSTAINED_GEMM_DERATE
     warnings: list[str] = []
     assumptions = [
@@ -410,18 +421,16 @@ def _time(req: TrainingRequest, work: _Work, gpus: int) -> _Time:
     mfu: Band | None = None
     layout: dict[str, float] = {}
     shares: dict[str, float] = {}
-    if req.utilisation:
+    if req.utilisation is not None and cost_mod.given(req.utilisation):
         busy = Band.point(hw_flops / (peak * req.utilisation))
-        compute_share = min(1.0, req.utilisation / gemm_eff)
+        share = req.utilisation / gemm_eff
+        compute_share = np.minimum(1.0, share) if rows(share) else min(1.0, share)
         assumptions.append(Assumption("utilisation_override", req.utilisation, "of peak", "request"))
     else:
-        training_time.check_layout(req.model, gpus, req.tensor_parallel, req.pipeline_parallel, req.context_parallel,
-                                   req.expert_parallel, req.global_batch_tokens, work.sequence_tokens)
-        plan = training_time.default_layout(
-            req.model, hw, gpus, work.sequence_tokens, req.recompute, req.tensor_parallel, req.pipeline_parallel,
-            req.context_parallel, req.expert_parallel, req.global_batch_tokens)
-        step = training_time.step_time(req.model, hw, gpus, req.precision, work.sequence_tokens, req.recompute, plan,
-                                       d.ELEMENTWISE_FACTOR, d.EP_OVERLAP)
+        plan, step = training_time.planned_step(
+            req.model, hw, gpus, req.precision, work.sequence_tokens, req.recompute, req.tensor_parallel,
+            req.pipeline_parallel, req.context_parallel, req.expert_parallel, req.global_batch_tokens,
+            d.ELEMENTWISE_FACTOR, d.EP_OVERLAP)
         busy_mid = req.tokens / step.tokens_per_s_per_gpu
         spread = d.STEADY_SPREAD["moe" if req.model.is_moe else "dense"]
         busy = Band(*(busy_mid * spread[s] for s in SCENARIOS))
@@ -443,7 +452,8 @@ def _time(req: TrainingRequest, work: _Work, gpus: int) -> _Time:
     if req.precision in LOW_PRECISIONS:
         assumptions.append(Assumption("attention_precision", "bf16", "",
                                       "DeepSeek-V3 report §3.3: attention kept in BF16 under FP8 training"))
-    assumptions.append(Assumption("goodput", goodput, "of reserved time", "request" if req.goodput else d.GOODPUT_SOURCE))
+    assumptions.append(Assumption("goodput", goodput, "of reserved time",
+                                  "request" if cost_mod.given(req.goodput) else d.GOODPUT_SOURCE))
     gpu_hours = Band(*(gpu_hours_from_busy(busy[s], goodput[s]) for s in SCENARIOS))
     utilisation = Band(*(work.model_flops / (gpu_hours[s] * d.SECONDS_PER_HOUR * peak) for s in SCENARIOS))
     return _Time(Band(*(busy[s] * compute_share for s in SCENARIOS)), Band(*(busy[s] * (1 - compute_share) for s in SCENARIOS)),

@@ -143,6 +143,44 @@ def test_grouped_rows_equal_their_single_estimates(catalog, book, sweeps, shuffl
     _assert_batch_equals_single(catalog, book, rows, "training")
 
 
+# Per row: the overrides a price / utilisation sweep varies (each present or not, a value each row).
+row_overrides = st.fixed_dictionaries({}, optional={
+    "utilisation": st.floats(0.05, 0.7), "goodput": st.floats(0.5, 1.0), "pue": st.floats(1.0, 2.0),
+    "grid_kg_co2_per_kwh": st.floats(0.01, 1.0), "usd_per_gpu_hour": st.floats(0.5, 10),
+    "capex_usd_per_gpu": st.floats(5_000, 80_000), "usd_per_kwh": st.floats(0.01, 0.5)})
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sweeps=st.lists(st.tuples(structures, st.lists(st.tuples(token_counts, row_overrides), min_size=1, max_size=8)),
+                       min_size=1, max_size=4),
+       shuffle=st.randoms())
+def test_rows_differing_in_prices_and_utilisation_equal_their_single_estimates(catalog, book, sweeps, shuffle) -> None:
+    """Rows that differ in tokens and in the price, PUE, grid and utilisation overrides share a group
+    where the same overrides are given (arrays of the rows' values); each row still equals its single
+    estimate, the stale-price warnings of rows without a price included."""
+    rows = [{**structure, **overrides, "tokens": t} for structure, group in sweeps for t, overrides in group]
+    shuffle.shuffle(rows)
+    _assert_batch_equals_single(catalog, book, rows, "training")
+
+
+def test_a_price_sweep_runs_one_group_per_structure(catalog, book, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four rental prices and two utilisations over one model x GPU x count: one pipeline run for
+    the rows giving both, arrays of their values."""
+    runs: list[dict[str, Any]] = []
+    real = batch.SingleEstimate.run
+
+    def counted(self, workload, values, arrays=None):
+        runs.append({k: len(v) for k, v in (arrays or {}).items()})
+        return real(self, workload, values, arrays)
+
+    monkeypatch.setattr(batch.SingleEstimate, "run", counted)
+    rows = [{"workload": "training", "model": "llama-3.1-70b", "hardware": "h100-sxm", "gpus": 1024,
+             "tokens": 1e12 * (1 + i), "usd_per_gpu_hour": 1.5 + 0.5 * (i % 4), "utilisation": 0.3 + 0.1 * (i % 2)}
+            for i in range(16)]
+    _assert_batch_equals_single(catalog, book, rows, "training")
+    assert runs == [{"tokens": 16, "utilisation": 16, "usd_per_gpu_hour": 16}]
+
+
 def _assert_batch_equals_single(catalog, book, rows: list[dict[str, Any]], workload: str) -> None:
     """Every row of one batch run equals its single estimate (NaN cells read as missing)."""
     columns = [*dict.fromkeys(k for r in rows for k in r), *batch.output_columns([workload])]
