@@ -427,10 +427,13 @@ def _time(req: TrainingRequest, work: _Work, gpus: int) -> _Time:
         compute_share = np.minimum(1.0, share) if rows(share) else min(1.0, share)
         assumptions.append(Assumption("utilisation_override", req.utilisation, "of peak", "request"))
     else:
-        plan, step = training_time.planned_step(
-            req.model, hw, gpus, req.precision, work.sequence_tokens, req.recompute, req.tensor_parallel,
-            req.pipeline_parallel, req.context_parallel, req.expert_parallel, req.global_batch_tokens,
-            d.ELEMENTWISE_FACTOR, d.EP_OVERLAP)
+        training_time.check_layout(req.model, gpus, req.tensor_parallel, req.pipeline_parallel, req.context_parallel,
+                                   req.expert_parallel, req.global_batch_tokens, work.sequence_tokens)
+        plan = training_time.default_layout(
+            req.model, hw, gpus, work.sequence_tokens, req.recompute, req.tensor_parallel, req.pipeline_parallel,
+            req.context_parallel, req.expert_parallel, req.global_batch_tokens)
+        step = training_time.step_time(req.model, hw, gpus, req.precision, work.sequence_tokens, req.recompute, plan,
+                                       d.ELEMENTWISE_FACTOR, d.EP_OVERLAP)
         busy_mid = req.tokens / step.tokens_per_s_per_gpu
         spread = d.STEADY_SPREAD["moe" if req.model.is_moe else "dense"]
         busy = Band(*(busy_mid * spread[s] for s in SCENARIOS))
