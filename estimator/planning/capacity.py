@@ -13,6 +13,8 @@ Formulas (per scenario; the per-GPU figures are ``structure.unit_economics``):
 - a system is a server of ``gpus_per_node`` GPUs, or a rack-scale NVLink domain (NVL72: 72 GPUs)
 - racks: one NVL72 system per rack (liquid-cooled); air-cooled servers: as many whole servers as the
   rack's kW allows (``rack_kw_air_cooled``), at least one
+- a budget or envelope below one system buys none: 0 GPUs, with a warning first saying what one
+  system takes (an answer, not an error)
 - IT MW = GPUs x nameplate IT kW per GPU (provisioned); facility MW = IT MW x PUE
 - capex, energy, CO2 and annual own cost = GPUs x the per-GPU figures
 """
@@ -175,12 +177,14 @@ def _plan_capacity(req: CapacityRequest, book: PriceBook, catalog: Catalog | Non
     kind, per_system = system_of(hw)
     rack_default = st.load_defaults()["rack_kw_liquid_cooled" if kind == "liquid-cooled rack" else "rack_kw_air_cooled"]
     gpus = {s: _fleet_gpus(req, per_gpu[s], structure.bands["pue"][s], per_system) for s in SCENARIOS}
-    if gpus["mid"] == 0:
+    shortfall: tuple[str, ...] = ()
+    if gpus["mid"] == 0:  # a real answer: none, and what one system would take
         need = per_gpu["mid"]["capex_usd"] * per_system if req.budget_usd is not None else \
             per_gpu["mid"]["nameplate_it_kw"] * per_system * structure.bands["pue"].mid / 1000.0
-        field_name, unit = ("budget_usd", "USD") if req.budget_usd is not None else ("power_mw", "MW")
-        raise InvalidInputError(f"'{field_name}' does not buy one {kind} of {per_system} {hw.name} GPUs: that needs "
-                                f"about {number_text(need)} {unit}.", field=field_name)
+        field_name, given, unit = (("budget_usd", req.budget_usd, "USD") if req.budget_usd is not None
+                                   else ("power_mw", req.power_mw, "MW"))
+        shortfall = (f"'{field_name}' ({number_text(given)} {unit}) does not buy one {kind} of {per_system} {hw.name} "
+                     f"GPUs: that needs about {number_text(need)} {unit}, so the plan has no GPUs.",)
 
     def band(key: str, scale: float = 1.0) -> Band:
         return st.spread(*(gpus[s] * per_gpu[s][key] * scale for s in SCENARIOS))
@@ -207,7 +211,7 @@ def _plan_capacity(req: CapacityRequest, book: PriceBook, catalog: Catalog | Non
         utilisation=structure.bands["utilisation"],
         structure=structure, per_gpu=per_gpu, request=req, gpus_by_scenario=gpus,
         assumptions=(*structure.assumptions, rack_assumption),
-        warnings=_warnings(hw, kind, prices.warnings, rack_default.band.mid),
+        warnings=shortfall + _warnings(hw, kind, prices.warnings, rack_default.band.mid),
         pricing=prices.pricing_dict(),
     )
 

@@ -77,8 +77,12 @@ def _sum(bands: Sequence[Band]) -> Band:
 
 
 def _own_per_used_hour(plans: Sequence[CapacityPlan]) -> Band:
-    by_scenario = {s: math.fsum(p.gpus_by_scenario[s] * p.per_gpu[s]["own_usd_per_used_gpu_hour"] for p in plans)
-                   / sum(p.gpus_by_scenario[s] for p in plans) for s in SCENARIOS}
+    """Weighted by each part's GPUs; a scenario in which no part buys one weights the parts alike."""
+    def weight(plan: CapacityPlan, scenario: str) -> float:
+        return plan.gpus_by_scenario[scenario] if any(p.gpus_by_scenario[scenario] for p in plans) else 1.0
+
+    by_scenario = {s: math.fsum(weight(p, s) * p.per_gpu[s]["own_usd_per_used_gpu_hour"] for p in plans)
+                   / math.fsum(weight(p, s) for p in plans) for s in SCENARIOS}
     return st.spread(by_scenario["low"], by_scenario["mid"], by_scenario["high"])
 
 

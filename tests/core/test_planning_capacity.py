@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from estimator.bands import Band
 from estimator.errors import InvalidInputError
 from estimator.planning.capacity import CapacityRequest, plan_capacity
 from estimator.planning.produce import serving_output, training_output
@@ -149,14 +150,23 @@ def test_higher_utilisation_never_raises_cost_per_used_gpu_hour(catalog, book, u
     ({"budget_usd": 1e9, "pue": 0.9}, "pue", "'pue' is facility / IT power and cannot be below 1, got 0.9."),
     ({"budget_usd": 1e9, "network_usd_per_gpu": -1}, "network_usd_per_gpu",
      "'network_usd_per_gpu' must be a finite number of 0 or more, got -1."),
-    ({"budget_usd": 1e4}, "budget_usd", "'budget_usd' does not buy one air-cooled server of 8 NVIDIA H100 80GB SXM5 "
-                                        "GPUs: that needs about 456,000 USD."),
 ])
 def test_bad_input(catalog, book, values, field, message):
     with pytest.raises(InvalidInputError) as caught:
         plan(catalog, book, "h100-sxm", **values)
     assert caught.value.field == field
     assert caught.value.message == message
+
+
+def test_a_budget_below_one_server_buys_none_and_says_what_one_costs(catalog, book):
+    result = plan(catalog, book, "h100-sxm", budget_usd=1e4)
+    assert (result.gpus, result.servers, result.racks) == (Band(0, 0, 0), Band(0, 0, 0), Band(0, 0, 0))
+    assert result.capex_usd["total"] == Band(0.0, 0.0, 0.0)
+    assert result.warnings[0] == ("'budget_usd' (10,000 USD) does not buy one air-cooled server of 8 NVIDIA H100 80GB "
+                                  "SXM5 GPUs: that needs about 456,000 USD, so the plan has no GPUs.")
+    rack = plan(catalog, book, "gb200", power_mw=0.01)
+    assert rack.gpus == Band(0, 0, 0)
+    assert rack.warnings[0].startswith("'power_mw' (0.01 MW) does not buy one liquid-cooled rack of 72 NVIDIA GB200")
 
 
 def test_seed_readme_documents_the_planning_defaults():
