@@ -531,10 +531,31 @@ def _validate_sheet(
     sheet: RawSheet, table: Table, rows: list[RawRow], schema: Schema, report: _Report, *, skip: int | None = None
 ) -> list[dict[str, Any]]:
     """Header mapping, cell conversion and the duplicate-key check of one sheet; ``skip`` is the
-    index of a CSV's ``table`` column."""
+    index of a CSV's ``table`` column. Returns one dict per row (a bad cell is None) and adds the
+    problems to ``report`` ordered by row, then column."""
+    mapped = _map_header(sheet.header, table, rows, report, skip=skip)
+    converted, bad_rows, cell_problems = _convert_columns(table, rows, mapped, schema, report)
+    names = table.column_names
+    result_rows = [dict(zip(names, values, strict=True)) for values in zip(*(converted[n] for n in names), strict=True)]
+    # A missing key column is reported above; without it every row would look like a duplicate.
+    if all(not table.column(name).required or name in mapped for name in table.key):
+        cell_problems += _duplicate_keys(table, rows, converted, bad_rows, report)
+    cell_problems.sort(key=lambda p: (p[0], p[1]))
+    for _, _, problem in cell_problems:
+        if len(report.problems) >= report.limit:
+            report.full = True
+            break
+        report.problems.append(problem)
+    return result_rows
+
+
+def _map_header(
+    header: Sequence[str], table: Table, rows: list[RawRow], report: _Report, *, skip: int | None
+) -> dict[str, tuple[int, str]]:
+    """Column name → (index, header as written) for each recognised header cell; unnamed,
+    unknown, repeated and missing required columns are reported."""
     known = _column_keys(table)
-    mapped: dict[str, tuple[int, str]] = {}  # column name → (index, header as written)
-    header = sheet.header
+    mapped: dict[str, tuple[int, str]] = {}
     for index, cell in enumerate(header):
         written = cell.strip()
         if index == skip:
@@ -589,12 +610,23 @@ def _validate_sheet(
                 column=column.name,
                 value=None,
             )
+    return mapped
 
+
+_Placed = tuple[int, int, Problem]  # (row number, column index, problem): the report's order
+
+
+def _convert_columns(
+    table: Table, rows: list[RawRow], mapped: dict[str, tuple[int, str]], schema: Schema, report: _Report
+) -> tuple[dict[str, list[Any]], set[int], list[_Placed]]:
+    """Each column's converted values (a bad cell becomes None, an absent column its blank), the
+    positions of rows with a bad key cell, and the cell problems (at most ``report.limit`` per
+    column: the report keeps the first ones by row anyway)."""
     count = len(rows)
     columns = list(zip(*(r.cells for r in rows), strict=True)) if rows else []
     converted: dict[str, list[Any]] = {}
-    bad_rows: set[int] = set()  # positions with a problem in a key column
-    cell_problems: list[tuple[int, int, Problem]] = []
+    bad_rows: set[int] = set()
+    cell_problems: list[_Placed] = []
     for column in table.columns:
         where = mapped.get(column.name)
         if where is None:
@@ -617,8 +649,6 @@ def _validate_sheet(
         values = [memo[raw] for raw in cells]
         if failed:
             letter = column_letter(index)
-            # The report keeps the first max_problems by (row, column): within one column, the
-            # first max_problems rows are enough, so no more Problems are built than that.
             room = report.limit
             for position, value in enumerate(values):
                 if type(value) is not CellError:
@@ -642,12 +672,14 @@ def _validate_sheet(
                 )
                 cell_problems.append((number, index, problem))
         converted[column.name] = values
+    return converted, bad_rows, cell_problems
 
-    names = table.column_names
-    result_rows = [dict(zip(names, values, strict=True)) for values in zip(*(converted[n] for n in names), strict=True)]
 
-    if any(table.column(name).required and name not in mapped for name in table.key):
-        return result_rows  # a key column is missing (reported above): every row would look like a duplicate
+def _duplicate_keys(
+    table: Table, rows: list[RawRow], converted: dict[str, list[Any]], bad_rows: set[int], report: _Report
+) -> list[_Placed]:
+    """A problem for each row whose key repeats an earlier row's (text keys compared without
+    case; rows with a bad key cell are left to their cell problem)."""
     seen: dict[tuple[Any, ...], int] = {}
     folded_columns = []
     for name in table.key:
@@ -655,6 +687,7 @@ def _validate_sheet(
         if table.column(name).type in ("text", "id"):  # providers, regions, products: case does not tell apart
             values = [v.casefold() if v else v for v in values]
         folded_columns.append(values)
+    problems: list[_Placed] = []
     room = report.limit
     for position, folded in enumerate(zip(*folded_columns, strict=True)):
         first_position = seen.setdefault(folded, position)
@@ -669,26 +702,21 @@ def _validate_sheet(
         shown = ", ".join(
             f"{k}={v!s}" if v not in ("", None) else f"{k} blank" for k, v in zip(table.key, key, strict=True)
         )
-        cell_problems.append(
+        number = rows[position].number
+        problems.append(
             (
-                rows[position].number,
-                10**6,
+                number,
+                10**6,  # after the row's cell problems
                 Problem(
                     "duplicate_key",
-                    f"Row {rows[position].number} repeats row {first_row}: the same {shown}. Keep one of them, "
+                    f"Row {number} repeats row {first_row}: the same {shown}. Keep one of them, "
                     "or tell them apart by a key column.",
                     sheet=report.sheet_label,
-                    row=rows[position].number,
+                    row=number,
                 ),
             )
         )
-    cell_problems.sort(key=lambda p: (p[0], p[1]))
-    for _, _, problem in cell_problems:
-        if len(report.problems) >= report.limit:
-            report.full = True
-            break
-        report.problems.append(problem)
-    return result_rows
+    return problems
 
 
 def validate_sheets(
