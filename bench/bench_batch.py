@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import machine, write_section  # noqa: E402
 
 from estimator import batch_table  # noqa: E402
-from estimator.app.batch_rows import check_text_row, check_text_rows  # noqa: E402
+from estimator.app.batch_rows import check_text_row, check_text_rows, check_text_sweep  # noqa: E402
 from estimator.catalog import load_catalog  # noqa: E402
 from estimator.cost import load_price_book  # noqa: E402
 from estimator.errors import EstimatorError  # noqa: E402
@@ -46,7 +46,7 @@ from estimator.training import estimate_training  # noqa: E402
 
 MODELS = ("llama-3.1-8b", "llama-3.1-70b", "llama-3.1-405b", "mixtral-8x7b", "qwen2.5-72b")
 GPUS = ("h100-sxm", "h200-sxm", "b200", "a100-80gb-sxm")
-CONTEXT = batch_table.Context(check=check_text_row, check_rows=check_text_rows)
+CONTEXT = batch_table.Context(check=check_text_row, check_rows=check_text_rows, check_sweep=check_text_sweep)
 
 
 def training_rows(n: int, rng: random.Random) -> list[dict[str, object]]:

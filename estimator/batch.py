@@ -18,10 +18,15 @@ Formulas: none here; every row goes through the single-estimate path (``inputs.t
 ``app/run.py`` and the CLI do), in one of two ways (``estimate_columns``):
 
 - training rows that give ``tokens`` and ``gpus`` are grouped by everything else (model, hardware,
-  precision, GPUs, sequence, recompute, layout, overrides, prices, pricing table): the step model
-  and the layout depend only on that, the token count scales the rest. Each group runs the single
-  pipeline once with ``tokens`` a numpy array (its formulas are plain arithmetic; ``Band.ascending``
-  and ``significant`` work element by element), so every row equals its single estimate bit for bit.
+  precision, GPUs, sequence, recompute, layout, pricing table, and which of the price, PUE, grid,
+  goodput and utilisation overrides are given): the step model and the layout depend only on that;
+  the token count and those overrides' values (``ROW_ARRAYS``) scale the rest. Each group runs the
+  single pipeline once with those fields numpy arrays (its formulas are plain arithmetic;
+  ``cost.given`` takes an array as given; ``Band.ascending`` and ``significant`` work element by
+  element), so every row equals its single estimate bit for bit. The grouping is column by column
+  (cells coded, sweeps found with numpy), and a sweep's cells are checked together
+  (``SingleEstimate.checked_sweep``: the request schema once for the shared cells, the number
+  columns by their fields' ranges).
   A row whose figures overflow or that has fewer sequences than GPUs (a warning of its own) goes the
   second way, as does every row of a group the core refuses;
 - every other row (serving, a deadline instead of a GPU count: its GPU count depends on its token
@@ -129,6 +134,11 @@ def result_cells(workload: str, result: Mapping[str, Any]) -> dict[str, Any]:
 RowCheck = Callable[[str, Mapping[str, Any]], Mapping[str, Any]]
 #: ``RowCheck`` of many rows at once: each row's checked values, or its error (the same as RowCheck's).
 RowsCheck = Callable[[str, Sequence[Mapping[str, Any]]], Sequence["Mapping[str, Any] | EstimatorError"]]
+#: ``RowCheck`` of a sweep: rows sharing the cells ``base`` and differing in the number cells
+#: ``varying`` (a column of cells each) -> the checked base values (None: they fail), each varying
+#: field as floats, and which rows pass (a row that does not is checked alone, for its message).
+Sweep = tuple["Mapping[str, Any] | None", dict[str, np.ndarray], np.ndarray]
+SweepCheck = Callable[[str, Mapping[str, Any], Mapping[str, np.ndarray]], Sweep]
 
 
 _BUILD: dict[str, Callable[..., Any]] = {figures.TRAINING: training_request, figures.INFERENCE: inference_request}
@@ -146,6 +156,8 @@ class SingleEstimate:
     check: RowCheck | None = None
     #: The same check over many rows (faster for a sweep); None: ``check`` row by row.
     check_rows: RowsCheck | None = None
+    #: The same check over a sweep's columns (``SweepCheck``); None: ``checked_rows`` of its rows.
+    check_sweep: SweepCheck | None = None
 
     def checked(self, workload: str, values: Mapping[str, Any]) -> Mapping[str, Any]:
         return values if self.check is None else self.check(workload, values)
@@ -160,6 +172,21 @@ class SingleEstimate:
             except EstimatorError as exc:
                 out.append(exc)
         return out
+
+    def checked_sweep(self, workload: str, base: Mapping[str, Any], varying: Mapping[str, np.ndarray]) -> Sweep:
+        """``SweepCheck`` by ``check_sweep``, or by ``checked_rows`` of the sweep's rows."""
+        if self.check_sweep is not None:
+            return self.check_sweep(workload, base, varying)
+        n = len(next(iter(varying.values())))
+        checked = self.checked_rows(workload, [{**base, **{k: c[j] for k, c in varying.items()}} for j in range(n)])
+        ok = np.array([not isinstance(c, EstimatorError) and all(_number(c.get(k)) for k in varying) for c in checked],
+                      dtype=bool)
+        first = next((c for c, good in zip(checked, ok, strict=True) if good), None)
+        if not isinstance(first, Mapping):
+            return None, {}, ok
+        arrays = {k: np.array([c[k] if good else np.nan for c, good in zip(checked, ok, strict=True)],  # type: ignore[index]
+                              dtype=float) for k in varying}  # type: ignore[type-var]
+        return {k: v for k, v in first.items() if k not in varying}, arrays, ok
 
     def run(self, workload: str, values: Mapping[str, Any],
             arrays: Mapping[str, np.ndarray] | None = None) -> Mapping[str, Any]:
@@ -176,9 +203,10 @@ class SingleEstimate:
 
 
 def single_estimate(catalog: Catalog, book_for: Callable[[str | None], PriceBook],
-                    check: RowCheck | None = None, check_rows: RowsCheck | None = None) -> SingleEstimate:
+                    check: RowCheck | None = None, check_rows: RowsCheck | None = None,
+                    check_sweep: SweepCheck | None = None) -> SingleEstimate:
     """The single-estimate path for one row (``SingleEstimate``)."""
-    return SingleEstimate(catalog, book_for, check, check_rows)
+    return SingleEstimate(catalog, book_for, check, check_rows, check_sweep)
 
 
 def request_values(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -248,16 +276,14 @@ def _number(value: Any) -> bool:
     return isinstance(value, float | int) and not isinstance(value, bool)
 
 
-def _group_key(values: Mapping[str, Any]) -> tuple[Any, ...] | None:
-    """The structural key of checked training values (all but the values of ``ROW_ARRAYS``, which
-    must be numbers), or None: alone."""
-    if not _number(values.get("tokens")) or values.get("gpus") is None \
-            or any(values.get(k) is not None for k in _ALONE) \
-            or not all(_number(values[k]) for k in ROW_ARRAYS if k in values):
+def _group_key(base: Mapping[str, Any], varying: tuple[str, ...]) -> tuple[Any, ...] | None:
+    """The structural key of a sweep's checked values (``base``: all but the ``varying`` fields of
+    ``ROW_ARRAYS``), or None: its rows go alone (no token count, no GPU count, a deadline)."""
+    if "tokens" not in varying or base.get("gpus") is None or any(base.get(k) is not None for k in _ALONE):
         return None
     # Equal keys mean equal values (the type too: True == 1); equal values written in another order
     # only make another group.
-    key = tuple((k,) if k in ROW_ARRAYS else (k, type(v), v) for k, v in values.items())
+    key = (tuple((k, type(v), v) for k, v in base.items()), varying)
     try:
         hash(key)
     except TypeError:  # an inline record
@@ -281,17 +307,15 @@ def estimate_columns(rows: Sequence[Mapping[str, Any]], estimate: RowEstimate,
     runs row by row (``estimate_rows``)."""
     n = len(rows)
     out = _Columns(n, columns)
-    inputs = {c: np.full(n, None, dtype=object) for c in dict.fromkeys(k for r in rows for k in r) if c in out.names}
-    for i, row in enumerate(rows):
-        for c, v in row.items():
-            if c in inputs:
-                inputs[c][i] = v
-    out.arrays.update(inputs)
+    given = {c: np.fromiter((r.get(c) for r in rows), dtype=object, count=n)
+             for c in dict.fromkeys(k for r in rows for k in r)}
+    out.arrays.update({c: v for c, v in given.items() if c in out.names})
     if isinstance(estimate, SingleEstimate):
-        groups, alone, checked = _groups(rows, estimate)
-        for values, index, arrays in groups.values():
-            alone += _estimate_group(estimate, values, np.array(index),
-                                     {k: np.array(v, dtype=float) for k, v in arrays.items()}, out)
+        groups, alone, checked = _groups(rows, given, estimate)
+        for values, parts, arrays in groups.values():
+            alone += _estimate_group(estimate, values, np.concatenate(parts),
+                                     {k: np.concatenate(v) for k, v in arrays.items()}, out)
+        out.flush()
         out.round_deferred()
     else:
         alone, checked = list(range(n)), {}
@@ -333,65 +357,124 @@ def _serving_structures(rows: Sequence[Mapping[str, Any]], index: list[int]) -> 
     return list(out.items())
 
 
-#: A group: the first row's checked values, the rows' numbers, each ``ROW_ARRAYS`` field's values.
-_Group = tuple[Mapping[str, Any], list[int], dict[str, list[float]]]
+#: A group: its sweeps' checked values (but ``ROW_ARRAYS``), the rows' numbers and each varying
+#: ``ROW_ARRAYS`` field's values, sweep by sweep.
+_Group = tuple[Mapping[str, Any], list[np.ndarray], dict[str, list[np.ndarray]]]
 
 
-def _groups(rows: Sequence[Mapping[str, Any]], estimate: SingleEstimate
+_BLANK = -1
+
+
+def _codes(column: np.ndarray) -> np.ndarray:
+    """Each cell's code: equal cells (and types: 1 and 1.0 differ) one code, blanks (None, '') -1,
+    an unhashable cell (an inline record) a code of its own."""
+    seen: dict[Any, int] = {"": _BLANK}
+    values = column.tolist()
+    if all(v.__class__ is str or v is None for v in values):  # sheet text: the cells themselves
+        seen[None] = _BLANK
+        codes = [seen.setdefault(v, len(seen)) for v in values]
+    else:
+        codes = []
+        for v in values:
+            if v is None or v == "":
+                codes.append(_BLANK)
+                continue
+            try:
+                codes.append(seen.setdefault((v.__class__, v), len(seen)))
+            except TypeError:
+                codes.append(seen.setdefault(object(), len(seen)))
+    return np.array(codes, dtype=np.int64)
+
+
+def _blanks(column: np.ndarray) -> np.ndarray:
+    """1 where a cell is blank (None, ''), else 0."""
+    return np.fromiter((v is None or v == "" for v in column.tolist()), dtype=np.int64, count=len(column))
+
+
+def _workloads(column: np.ndarray | None, n: int) -> np.ndarray:
+    """Each row's workload (``WORKLOAD_NAMES``) or None, as an object array."""
+    if column is None:
+        return np.full(n, None, dtype=object)
+    names = {v: WORKLOAD_NAMES.get(v.strip().lower()) if isinstance(v, str) else None
+             for v in dict.fromkeys(c if c.__class__ is str else None for c in column.tolist())}
+    return np.fromiter((names.get(c) if c.__class__ is str else None for c in column.tolist()), dtype=object, count=n)
+
+
+def _groups(rows: Sequence[Mapping[str, Any]], cells: Mapping[str, np.ndarray], estimate: SingleEstimate
             ) -> tuple[dict[Any, _Group], list[int], dict[int, Mapping[str, Any] | EstimatorError]]:
-    """Training rows grouped by structure (checked values, row numbers, token counts), the rows
-    left to the row-by-row path, and each training row's checked values (or why not). Rows whose
-    cells differ only in the values of ``ROW_ARRAYS`` are checked together."""
-    alone: list[int] = []
-    checked_of: dict[int, Mapping[str, Any] | EstimatorError] = {}
-    sweeps: dict[Any, tuple[list[int], list[Mapping[str, Any]]]] = {}
-    for i, row in enumerate(rows):
-        if _workload(row) != figures.TRAINING:
-            alone.append(i)
-            continue
-        values = request_values(row)
-        try:
-            same = sweeps.setdefault(tuple((k,) if k in ROW_ARRAYS else (k, type(v), v) for k, v in values.items()),
-                                     ([], []))
-        except TypeError:
-            alone.append(i)
-            continue
-        same[0].append(i)
-        same[1].append(values)
+    """Training rows grouped by structure (checked values, row numbers, the ``ROW_ARRAYS`` values),
+    the rows left to the row-by-row path, and the checked values of rows already checked (none
+    here: a row left alone is checked there). Column by column: rows whose cells differ only in
+    the values of ``ROW_ARRAYS`` (a sweep) are checked together (``SingleEstimate.checked_sweep``)."""
+    n = len(rows)
+    workloads = _workloads(cells.get(WORKLOAD_COLUMN), n)
+    training = np.flatnonzero(workloads == figures.TRAINING)
+    alone = np.flatnonzero(workloads != figures.TRAINING).tolist()
     groups: dict[Any, _Group] = {}
-    for index, cells in sweeps.values():
-        key: tuple[Any, ...] | None = None
-        varying: tuple[str, ...] = ()
-        for i, checked in zip(index, estimate.checked_rows(figures.TRAINING, cells), strict=True):
-            checked_of[i] = checked
-            if isinstance(checked, EstimatorError):
-                alone.append(i)  # refused: the row-by-row path reports it
-                continue
-            if key is None:  # the sweep's other values are equal: its first valid row's key is theirs
-                key = _group_key(checked)
-                varying = tuple(k for k in ROW_ARRAYS if k in checked)
-            if key is None or not all(_number(checked.get(k)) for k in varying):
-                alone.append(i)  # no token count, a deadline, or a value that is not a number
-                continue
-            group = groups.get(key)
-            if group is None:
-                group = groups[key] = (checked, [], {k: [] for k in varying})
-            group[1].append(i)
-            for k, column in group[2].items():
-                column.append(checked[k])
-    return groups, alone, checked_of
+    if not len(training):
+        return groups, alone, {}
+    names = [c for c in cells if c not in (WORKLOAD_COLUMN, WARNINGS_COLUMN, ERROR_COLUMN)]
+    sweep_of = np.zeros(len(training), dtype=np.int64)
+    for c in names:  # the sweep number so far x the column's codes, renumbered 0.. (never overflows)
+        codes = _blanks(cells[c][training]) if c in ROW_ARRAYS else _codes(cells[c][training]) + 1
+        _, sweep_of = np.unique(sweep_of * (int(codes.max()) + 1) + codes, return_inverse=True)
+    order = np.argsort(sweep_of, kind="stable")
+    bounds = np.flatnonzero(np.diff(sweep_of[order])) + 1
+    for part in np.split(training[order], bounds):
+        first = rows[int(part[0])]
+        base = {k: v for k, v in request_values(first).items() if k not in ROW_ARRAYS}
+        varying = tuple(k for k in ROW_ARRAYS if k in names and cells[k][part[0]] is not None and cells[k][part[0]] != "")
+        if "tokens" not in varying:
+            alone += part.tolist()
+            continue
+        checked, arrays, ok = estimate.checked_sweep(figures.TRAINING, base, {k: cells[k][part] for k in varying})
+        key = None if checked is None else _group_key(checked, varying)
+        if key is None or checked is None:
+            alone += part.tolist()  # refused, or not for a group: each row checked and estimated alone
+            continue
+        alone += part[~ok].tolist()
+        if not ok.any():
+            continue
+        group = groups.get(key)
+        if group is None:  # the first row's values stand for the group's (a token count, not the model's)
+            first_ok = int(np.argmax(ok))
+            group = groups[key] = ({**checked, **{k: float(arrays[k][first_ok]) for k in varying}}, [],
+                                   {k: [] for k in varying})
+        group[1].append(part[ok])
+        for k, column in group[2].items():
+            column.append(arrays[k][ok])
+    return groups, alone, {}
 
 
 class _Columns:
-    """Result columns filled group by group: float64 while only floats arrive, objects after."""
+    """Result columns filled group by group: float64 while only floats and blanks (None) arrive,
+    objects after."""
 
     def __init__(self, n: int, names: Sequence[str]) -> None:
         self.n, self.names = n, frozenset(names)
         self.arrays: dict[str, np.ndarray] = {}
         self.deferred: dict[tuple[str, int], list[np.ndarray]] = {}
+        self.pending: dict[str, list[tuple[np.ndarray, Any]]] = {}
+
+    def put_later(self, name: str, where: np.ndarray, value: Any) -> None:
+        """One value for the cells ``where``, put with the column's others by ``flush``."""
+        self.pending.setdefault(name, []).append((where, value))
+
+    def flush(self) -> None:
+        """The values ``put_later`` kept: one assignment per column."""
+        for name, parts in self.pending.items():
+            values = [v for _, v in parts]
+            if all(v is None or isinstance(v, float) for v in values):
+                column = np.array([np.nan if v is None else v for v in values], dtype=float)
+            else:
+                column = np.fromiter(values, dtype=object, count=len(values))
+            self.put(name, np.concatenate([w for w, _ in parts]), np.repeat(column, [len(w) for w, _ in parts]))
+        self.pending.clear()
 
     def put(self, name: str, where: Any, value: Any) -> None:
         array = self.arrays.get(name)
+        if value is None:  # a blank: NaN in a float column
+            value = np.nan if array is None or array.dtype.kind == "f" else None
         floats = isinstance(value, float) or (isinstance(value, np.ndarray) and value.dtype.kind == "f")
         if array is None:
             array = self.arrays[name] = np.full(self.n, np.nan) if floats else np.full(self.n, None, dtype=object)
@@ -415,7 +498,7 @@ class _Columns:
 
     def column(self, name: str) -> np.ndarray:
         array = self.arrays.get(name)
-        return np.full(self.n, None, dtype=object) if array is None else array
+        return np.full(self.n, np.nan) if array is None else array  # never put: blanks
 
 
 def _estimate_group(estimate: SingleEstimate, values: Mapping[str, Any], index: np.ndarray,
@@ -442,7 +525,10 @@ def _estimate_group(estimate: SingleEstimate, values: Mapping[str, Any], index: 
         if c in out.names:
             if isinstance(v, Unrounded):
                 out.defer(c, rows, v.digits)
-            out.put(c, rows, np.asarray(v)[keep] if c in arrays else v)
+            if c in arrays:
+                out.put(c, rows, np.asarray(v)[keep])
+            else:
+                out.put_later(c, rows, v)
     if ERROR_COLUMN in out.names:
-        out.put(ERROR_COLUMN, rows, "")
+        out.put_later(ERROR_COLUMN, rows, "")
     return [int(i) for i in index[~keep]]

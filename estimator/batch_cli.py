@@ -74,13 +74,14 @@ def run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
         data = args.file.read_bytes()
     except OSError as exc:
         raise InvalidInputError(f"Cannot read '{args.file}': {exc.strerror}.", field="file") from None
-    from .app.batch_rows import check_text_row  # the API's request schemas, above the core
+    from .app.batch_rows import check_text_row, check_text_rows, check_text_sweep  # the API's request schemas
 
     rows = batch_table.read_scenarios(data, args.file.name, max_rows=args.max_rows)
     advance, stop = _progress(len(rows)) if args.engine == "local" else (None, lambda: None)
     try:
         table = batch_table.run_batch(rows, engine=args.engine, scheduler=args.scheduler, progress=advance,
-                                      context=batch_table.Context(database_url=args.database_url, check=check_text_row))
+                                      context=batch_table.Context(database_url=args.database_url, check=check_text_row,
+                                                                  check_rows=check_text_rows, check_sweep=check_text_sweep))
     finally:
         stop()
     failed = int((table[batch.ERROR_COLUMN] != "").sum()) if len(table) else 0

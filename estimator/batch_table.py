@@ -57,6 +57,8 @@ class Context:
     check: batch.RowCheck | None = None
     #: The same check over many rows (``app.batch_rows.check_text_rows``); None: ``check`` row by row.
     check_rows: batch.RowsCheck | None = None
+    #: The same check over a sweep's columns (``app.batch_rows.check_text_sweep``); None: by rows.
+    check_sweep: batch.SweepCheck | None = None
 
 
 @functools.lru_cache(maxsize=4)
@@ -73,7 +75,7 @@ def estimator_for(context: Context) -> batch.SingleEstimate:
             cache[ref] = book_for(ref, context.database_url, seed)
         return cache[ref]
 
-    return batch.single_estimate(catalog, books, context.check, context.check_rows)
+    return batch.single_estimate(catalog, books, context.check, context.check_rows, context.check_sweep)
 
 
 def read_scenarios(data: bytes, file_name: str, *, max_rows: int = MAX_ROWS) -> list[dict[str, str]]:
@@ -124,11 +126,18 @@ def _concatenate(parts: list[np.ndarray]) -> np.ndarray:
 
 
 def _tidy(table: pd.DataFrame) -> pd.DataFrame:
-    """A column of floats and blanks as float64 (a blank is NaN) however the rows were split."""
+    """A column of floats and blanks (or blanks only) as float64 (a blank is NaN), a blank in any
+    other column None, however the rows were split (as ``batch.estimate_columns`` gives one part)."""
     for name in table.columns:
         column = table[name]
-        if column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) == "floating":
+        if column.dtype != object:
+            continue
+        if pd.api.types.infer_dtype(column, skipna=True) in ("floating", "empty"):
             table[name] = column.astype(float)
+        else:
+            values = column.to_numpy(copy=True)
+            values[pd.isna(values)] = None
+            table[name] = pd.Series(values, index=table.index, dtype=object)
     return table
 
 
@@ -155,6 +164,8 @@ def run_batch(rows: Sequence[Mapping[str, Any]], *, engine: str = "local", sched
                 out[c].append(values)
             if progress is not None:
                 progress(len(part))
+        if len(rows) <= PROGRESS_ROWS:  # one chunk: its columns as they are
+            return _frame({c: v[0] if v else np.array([], dtype=object) for c, v in out.items()}, columns)
         return _tidy(_frame({c: _concatenate(v) for c, v in out.items()}, columns))
     if engine == "dask":
         return _run_dask(rows, context, columns, scheduler, processes)
@@ -210,7 +221,7 @@ def to_csv(table: pd.DataFrame) -> bytes:
 
 
 def _csv_column(values: np.ndarray) -> Any:
-    from pricing.export import _csv_text
+    from pricing.export import _FORMULA_START, _csv_text
 
     if values.dtype.kind == "f":
         return values  # NaN -> blank
@@ -223,9 +234,14 @@ def _csv_column(values: np.ndarray) -> Any:
         return np.full(len(values), "", dtype=object)
     if kind != "string":  # mixed (True and 1 would be one value to pandas), or records: one by one
         return np.array([_csv_text(_cell(v)) for v in values], dtype=object)
+    # Text (and blanks): ``_csv_text`` of a text is the text, with a leading quote before a formula start.
+    def text(v: Any) -> str:
+        return "" if not isinstance(v, str) else ("'" + v if v.startswith(_FORMULA_START) else v)
+
     codes, distinct = pd.factorize(values, use_na_sentinel=True)  # None and NaN: -1, a blank
-    texts = np.array([*(_csv_text(_cell(v)) for v in distinct), ""], dtype=object)
-    return texts[codes]
+    if len(distinct) * 4 < len(values):  # few distinct texts: each written once
+        return np.array([*(text(v) for v in distinct), ""], dtype=object)[codes]
+    return np.fromiter((text(v) for v in values.tolist()), dtype=object, count=len(values))
 
 
 def to_xlsx(table: pd.DataFrame, sheet: str = "Results") -> bytes:

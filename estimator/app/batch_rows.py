@@ -18,13 +18,14 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from marshmallow import Schema, ValidationError
+import numpy as np
+from marshmallow import Schema, ValidationError, validate
 
 from estimator.errors import InvalidInputError
 from estimator.figures import INFERENCE, TRAINING
 
 from .errors import problem_from_messages
-from .schemas import InferenceRequestSchema, StrictFloat, StrictInteger, TrainingRequestSchema
+from .schemas import InferenceRequestSchema, StrictFloat, StrictInteger, TrainingRequestSchema, Within
 
 SCHEMAS: dict[str, Schema] = {TRAINING: TrainingRequestSchema(), INFERENCE: InferenceRequestSchema()}
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
@@ -130,6 +131,78 @@ def check_text_rows(workload: str, rows: Sequence[Mapping[str, Any]]) -> list[di
         except InvalidInputError as exc:
             out.append(exc)
     return out
+
+
+def check_text_sweep(workload: str, base: Mapping[str, Any], varying: Mapping[str, np.ndarray]
+                     ) -> tuple[dict[str, Any] | None, dict[str, np.ndarray], np.ndarray]:
+    """``check_text_row`` of a sweep's rows, column by column (``estimator.batch.SweepCheck``).
+
+    The shared cells ``base`` are loaded once; each varying column (number fields: tokens, prices,
+    utilisation) is read as ``typed_cells`` reads it (text that is a plain number, or a number) and
+    checked by its field's range validators over the whole column (``_in_ranges``). A row that
+    fails any of that is marked, and the caller checks it alone (the schema's message). No
+    schema-level rule of the training request reads these fields."""
+    n = len(next(iter(varying.values()))) if varying else 0
+    schema = SCHEMAS.get(workload)
+    loaded = _rest(workload, base) if schema is not None else None
+    ok = np.full(n, loaded is not None)
+    arrays: dict[str, np.ndarray] = {}
+    if loaded is None:
+        return None, arrays, ok
+    for name, column in varying.items():
+        field = schema.fields.get(name) if schema is not None else None
+        if not isinstance(field, StrictFloat) or isinstance(field, StrictInteger):
+            return None, {}, np.zeros(n, dtype=bool)
+        values = _floats(column)
+        with np.errstate(invalid="ignore"):
+            ok &= np.isfinite(values) & _in_ranges(field, values)
+        arrays[name] = values
+    return loaded, arrays, ok
+
+
+def _floats(column: np.ndarray) -> np.ndarray:
+    """Cells as ``typed_cells`` reads a number field's: plain-number text or a number; NaN otherwise."""
+    cells = column.tolist()
+    try:
+        distinct = dict.fromkeys(cells)
+    except TypeError:  # an unhashable cell: nothing of this column is read in bulk
+        return np.full(len(cells), np.nan)
+    read = {cell: _float(cell) for cell in distinct}
+    return np.array([read[cell] for cell in cells], dtype=float)
+
+
+def _float(cell: Any) -> float:
+    if isinstance(cell, str):
+        text = cell.strip()
+        return float(text) if _NUMBER.fullmatch(text) else math.nan
+    if isinstance(cell, int | float) and not isinstance(cell, bool):
+        return float(cell)
+    return math.nan
+
+
+def _in_ranges(field: Any, values: np.ndarray) -> np.ndarray:
+    """Which values the field's validators take: a ``Range`` (and ``Within``, which leaves a value
+    <= 0 to the sign check) over the whole column, any other validator value by value."""
+    ok = np.ones(len(values), dtype=bool)
+    for validator in field.validators:
+        if type(validator) in (validate.Range, Within):
+            inside = np.ones(len(values), dtype=bool)
+            if validator.min is not None:
+                inside &= values >= validator.min if validator.min_inclusive else values > validator.min
+            if validator.max is not None:
+                inside &= values <= validator.max if validator.max_inclusive else values < validator.max
+            ok &= (values <= 0) | inside if isinstance(validator, Within) else inside
+        else:
+            ok &= np.array([_valid_one(validator, v) for v in values.tolist()], dtype=bool)
+    return ok
+
+
+def _valid_one(validator: Any, value: float) -> bool:
+    try:
+        validator(value)
+    except ValidationError:
+        return False
+    return True
 
 
 def _rest(workload: str, cells: Mapping[str, Any]) -> dict[str, Any] | None:

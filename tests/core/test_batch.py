@@ -207,6 +207,35 @@ def test_sheet_rows_are_checked_together_as_one_by_one() -> None:
         assert (got.message if isinstance(got, EstimatorError) else got) == expected
 
 
+def test_a_sweep_is_checked_column_by_column_as_one_by_one() -> None:
+    """check_text_sweep: the base once, the varying number columns by their fields' ranges; a row it
+    lets through loads to the same values as check_text_row, a row it stops is one check_text_row refuses
+    or one that reads differently (left to the row-by-row path)."""
+    import numpy as np
+
+    from estimator.app.batch_rows import check_text_row, check_text_sweep
+
+    base = {"model": "llama-3.1-70b", "hardware": "h100-sxm", "gpus": "1024"}
+    tokens = ["15.6e12", "1e12", " 2e12 ", "abc", "-1", "1e999", "0", "2.5", "1e19", "5", "nan", "1_000", 3e12]
+    prices = ["2", "0", "2.5", "1e9", "x", "3", "", "-2", "2", "2", "2", "2", 1.5]
+    util = ["0.4", "0.4", "1.5", "0.4", "0.4", "0.4", "0.4", "0.4", "0.4", "0.0001", "0.4", "0.4", 0.3]
+    varying = {"tokens": np.array(tokens, dtype=object), "usd_per_gpu_hour": np.array(prices, dtype=object),
+               "utilisation": np.array(util, dtype=object)}
+    loaded, arrays, ok = check_text_sweep("training", base, varying)
+    assert loaded is not None and ok.tolist() == [True] + [False] * 11 + [True]
+    for j in range(len(tokens)):
+        row = {**base, **{k: v[j] for k, v in varying.items()}}
+        try:
+            expected: Any = check_text_row("training", row)
+        except EstimatorError:
+            expected = None
+        if ok[j]:
+            assert {**loaded, **{k: float(a[j]) for k, a in arrays.items()}} == expected
+        else:
+            assert expected is None or any(isinstance(v[j], str) and not v[j].strip() for v in varying.values())
+    assert check_text_sweep("training", {**base, "gpus": "2.5"}, varying)[0] is None
+
+
 serving_structures = st.fixed_dictionaries(
     {"workload": st.sampled_from(["inference", "serving"]), "model": st.sampled_from(MODELS),
      "hardware": st.sampled_from(GPUS)},

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 
 from estimator import batch_table
-from estimator.app.batch_rows import check_text_row
+from estimator.app.batch_rows import check_text_row, check_text_rows, check_text_sweep
 
-CONTEXT = batch_table.Context(check=check_text_row)
+CONTEXT = batch_table.Context(check=check_text_row, check_rows=check_text_rows, check_sweep=check_text_sweep)
 
 CSV = b"""workload,model,tokens,hardware,gpus,requests_per_s,tpot_ms
 training,llama-3.1-70b,15.6e12,h100-sxm,1024,,

@@ -24,7 +24,7 @@ from marshmallow import Schema, fields
 from estimator import batch, batch_table
 from estimator.cost import PriceBook
 
-from ..batch_rows import check_row, check_text_row, check_text_rows
+from ..batch_rows import check_row, check_text_row, check_text_rows, check_text_sweep
 from ..errors import PROBLEM_MIMETYPE, ProblemError
 from ..jsonsafe import encode, json_response, load_json_body
 from ..pricing_ops import read_upload
@@ -72,7 +72,7 @@ def _estimator(ready: Ready, text: bool) -> batch.RowEstimate:
         return books[ref]
 
     return batch.single_estimate(ready.catalog, book_for, check_text_row if text else check_row,
-                                 check_text_rows if text else None)
+                                 check_text_rows if text else None, check_text_sweep if text else None)
 
 
 def _too_many(count: int, limit: int) -> ProblemError:
