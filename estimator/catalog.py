@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 
-from .errors import CatalogError, UnknownIdError, UnsupportedPrecisionError
+from .errors import CatalogConflictError, CatalogError, UnknownIdError, UnsupportedPrecisionError
 
 
 def _seeds_dir() -> Path:
@@ -90,10 +90,10 @@ def _check_architecture(ints: Mapping[str, int | None], attention: str) -> None:
     if k is not None and experts is None:
         raise CatalogError("'experts_per_token' needs 'experts' (routed experts per layer).", field="experts")
     if experts is not None and k is not None and k > experts:
-        raise CatalogError(f"'experts_per_token' ({k}) cannot exceed 'experts' ({experts}).", field="experts_per_token")
+        raise CatalogConflictError(f"'experts_per_token' ({k}) cannot exceed 'experts' ({experts}).", field="experts_per_token")
     heads, kv_heads = ints.get("attention_heads"), ints.get("kv_heads")
     if heads is not None and kv_heads is not None and kv_heads > heads:
-        raise CatalogError(f"'kv_heads' ({kv_heads}) cannot exceed 'attention_heads' ({heads}).", field="kv_heads")
+        raise CatalogConflictError(f"'kv_heads' ({kv_heads}) cannot exceed 'attention_heads' ({heads}).", field="kv_heads")
     if attention == "mla":
         missing = [n for n in ("kv_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim") if ints.get(n) is None]
         if missing:
@@ -264,7 +264,7 @@ class Model:
         total = _number(row.get("total_params", row.get("params")), "total_params", required=True) or 0.0
         active = _number(row.get("active_params"), "active_params", required=False) or total
         if active > total:
-            raise CatalogError(
+            raise CatalogConflictError(
                 f"'active_params' ({active:.4g}) cannot exceed 'total_params' ({total:.4g}).",
                 field="active_params",
             )

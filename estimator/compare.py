@@ -23,7 +23,7 @@ from typing import Any
 
 from .catalog import Catalog
 from .cost import PriceBook
-from .errors import DoesNotFitError, InvalidInputError, UnknownIdError, UnsupportedPrecisionError
+from .errors import ConflictError, DoesNotFitError, InvalidInputError, UnknownIdError, UnsupportedPrecisionError
 from .figures import METRICS, OUTPUT_TOKENS_PER_GPU_HOUR, TOKENS_PER_GPU_HOUR, WORKLOADS, Serving, Training, ratio
 from .inference import estimate_inference
 from .inputs import inference_request, training_request
@@ -78,10 +78,10 @@ def compare(
         raise InvalidInputError("A comparison needs at least two models.", field="models")
     ids = [_model_id(catalog, m, f"models.{i}") for i, m in enumerate(models)]
     if len(set(ids)) != len(ids):
-        raise InvalidInputError("Each model may appear once in a comparison.", field="models")
+        raise ConflictError("Each model may appear once in a comparison.", field="models")
     base = _model_id(catalog, baseline, "baseline") if baseline else ids[0]
     if base not in ids:
-        raise InvalidInputError(f"The baseline '{base}' must be one of the compared models.", field="baseline")
+        raise ConflictError(f"The baseline '{base}' must be one of the compared models.", field="baseline")
     if workload == "training" and values.get("tokens") is None:
         # One workload for every row: the baseline's published token count, not each model's own.
         tokens = catalog.get_model(base).training_tokens

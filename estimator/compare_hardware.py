@@ -56,7 +56,14 @@ from typing import Any
 from .catalog import PRECISIONS, Catalog, Hardware
 from .cost import PriceBook
 from .defaults import SERVING_COMPUTE_PRECISION, SERVING_PRECISIONS
-from .errors import DoesNotFitError, EstimatorError, InvalidInputError, UnknownIdError, UnsupportedPrecisionError
+from .errors import (
+    ConflictError,
+    DoesNotFitError,
+    EstimatorError,
+    InvalidInputError,
+    UnknownIdError,
+    UnsupportedPrecisionError,
+)
 from .figures import BAND, INFERENCE, TRAINING, WORKLOADS, Figure, Serving, Training, ratio
 from .inference import estimate_inference
 from .inputs import inference_request, training_request
@@ -293,7 +300,7 @@ def _baseline(catalog: Catalog, rows: Sequence[dict[str, Any]], errors: Mapping[
     if len(matches) != 1:
         listed = ", ".join(r["entry"] for r in rows)
         why = "matches several entries: add its precision, e.g. ':fp8'" if matches else "is not one of the entries"
-        raise InvalidInputError(f"The baseline {baseline[:80]!r} {why} ({listed}).", field="baseline")
+        raise ConflictError(f"The baseline {baseline[:80]!r} {why} ({listed}).", field="baseline")
     row = matches[0]
     if "error" in row:
         failed = errors[row["entry"]]

@@ -32,6 +32,13 @@ class InvalidInputError(EstimatorError, ValueError):
     code = "invalid_input"
 
 
+class ConflictError(InvalidInputError):
+    """Values each valid on its own that cannot hold together, or cannot be met with the records they
+    name: 'active_params' above 'params', a layout of more GPUs than the run has, a latency target
+    faster than the hardware reaches. Arithmetic across values, which a request schema cannot state
+    (the HTTP API answers 409, where a value a schema can check is a 422)."""
+
+
 class UnknownIdError(EstimatorError, LookupError):
     """A model or hardware id is not in the catalog; carries the closest ids."""
 
@@ -72,6 +79,11 @@ class CatalogError(EstimatorError, ValueError):
     """A seed or uploaded catalog row is malformed."""
 
     code = "catalog_error"
+
+
+class CatalogConflictError(CatalogError):
+    """Two figures of one record contradict each other ('kv_heads' above 'attention_heads'): a
+    ``ConflictError`` when the record is given inline in a request."""
 
 
 def out_of_range(exc: ArithmeticError) -> InvalidInputError:

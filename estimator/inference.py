@@ -35,7 +35,7 @@ from .bands import SCENARIOS, Assumption, Band, significant
 from .catalog import Catalog, Hardware, Model
 from .checks import check_positive, check_pue, record_warnings
 from .cost import PriceBook
-from .errors import DoesNotFitError, InvalidInputError, UnsupportedPrecisionError, out_of_range
+from .errors import ConflictError, DoesNotFitError, InvalidInputError, UnsupportedPrecisionError, out_of_range
 from .training import attention_forward_flops_per_token, ceil
 
 MAX_BATCH = d.MAX_CONCURRENT_SEQUENCES  # engines cap concurrent sequences (defaults.py)
@@ -272,7 +272,7 @@ def validate(req: InferenceRequest) -> None:
     if req.model.max_context_tokens:
         ctx = req.context_tokens or ((req.input_tokens or 0) + (req.output_tokens or 0))
         if ctx > req.model.max_context_tokens:
-            raise InvalidInputError(
+            raise ConflictError(
                 f"{req.model.name} supports at most {req.model.max_context_tokens:,} tokens of context; "
                 f"the request needs {ctx:,}. Shorten the prompt or output.",
                 field="context_tokens" if req.context_tokens else "input_tokens")
@@ -367,7 +367,7 @@ def _request_shape(req: InferenceRequest) -> tuple[int, int]:
     input_tokens = given_in or d.DEFAULT_INPUT_TOKENS
     output_tokens = given_out or d.DEFAULT_OUTPUT_TOKENS
     if ctx is not None and ctx < input_tokens + output_tokens:
-        raise InvalidInputError(
+        raise ConflictError(
             f"'context_tokens' ({ctx:,}) is the KV cache a sequence holds, so it must be at least input + output "
             f"tokens ({input_tokens:,} + {output_tokens:,}). Raise it, or leave it out to use input + output.",
             field="context_tokens")
@@ -744,14 +744,14 @@ def _sequences(batch: int) -> str:
     return "1 sequence takes" if batch == 1 else f"{batch:,} sequences take"
 
 
-def _no_target_error(req: InferenceRequest, sh: _Shape, candidates: list[tuple[int, str]]) -> InvalidInputError:
+def _no_target_error(req: InferenceRequest, sh: _Shape, candidates: list[tuple[int, str]]) -> ConflictError:
     """Say which latency limit binds: the best first-token time any replica reaches, else the best
     time per output token at the smallest batch."""
     batch = req.batch_size or 1
     tries = [_replica(req, sh, t, batch, "mid", mode) for t, mode in candidates]
     fastest_first = min(tries, key=lambda r: r.prefill_s)
     if req.ttft_ms is not None and fastest_first.prefill_s * 1000.0 > req.ttft_ms:
-        return InvalidInputError(
+        return ConflictError(
             f"No configuration meets ttft_ms={req.ttft_ms:g}: prefilling {sh.input_tokens:,} tokens takes at least "
             f"{fastest_first.prefill_s * 1000:,.0f} ms (on {fastest_first.gpus} x {req.hardware.name}). Raise the target, "
             "shorten the prompt, or use faster hardware.",
@@ -760,7 +760,7 @@ def _no_target_error(req: InferenceRequest, sh: _Shape, candidates: list[tuple[i
     fastest = min(within_ttft, key=lambda r: r.tpot_s)
     target = f"tpot_ms={req.tpot_ms:g}" if req.tpot_ms is not None else "the targets"
     extra = f" within ttft_ms={req.ttft_ms:g}" if req.ttft_ms is not None else ""
-    return InvalidInputError(
+    return ConflictError(
         f"No batch meets {target}{extra}: {_sequences(batch)} at least {fastest.tpot_s * 1000:,.1f} ms per output "
         f"token (on {fastest.gpus} x {req.hardware.name}). Raise the target, use a lower precision, more GPUs per "
         "replica or faster hardware.",

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from .catalog import Catalog, Hardware, Model
-from .errors import CatalogError, InvalidInputError
+from .errors import CatalogConflictError, CatalogError, ConflictError, InvalidInputError
 from .inference import InferenceRequest
 from .training import TrainingRequest
 
@@ -33,7 +33,12 @@ def _inline(record: type[R], values: Mapping[str, Any], prefix: str) -> R:
         return record.from_mapping(values, inline=True)
     except CatalogError as exc:
         field = f"{prefix}.{exc.field}" if exc.field else prefix
-        raise InvalidInputError(f"{prefix}: {exc.message}", field=field) from None
+        raise _request_error(exc)(f"{prefix}: {exc.message}", field=field) from None
+
+
+def _request_error(exc: CatalogError) -> type[InvalidInputError]:
+    """A record's error as a request's: two figures that contradict each other stay a conflict."""
+    return ConflictError if isinstance(exc, CatalogConflictError) else InvalidInputError
 
 
 def resolve_model(catalog: Catalog, values: Mapping[str, Any]) -> Model:
@@ -62,7 +67,7 @@ def resolve_model(catalog: Catalog, values: Mapping[str, Any]) -> Model:
         )
     except CatalogError as exc:
         field = "params" if exc.field == "total_params" else exc.field
-        raise InvalidInputError(exc.message.replace("'total_params'", "'params'"), field=field) from None
+        raise _request_error(exc)(exc.message.replace("'total_params'", "'params'"), field=field) from None
 
 
 def resolve_hardware(catalog: Catalog, hardware: Any) -> Hardware:

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from . import defaults as d
 from . import kernels
 from .catalog import Hardware, Model
-from .errors import InvalidInputError
+from .errors import ConflictError
 
 LOW_PRECISIONS = ("fp8", "fp4")
 #: Extra forward pass under recomputation: (main GEMMs, attention) multipliers.
@@ -144,22 +144,22 @@ def check_layout(model: Model, gpus: int, tp: int | None, pp: int | None, cp: in
                  global_batch_tokens: float | None, seq: int) -> None:
     """A given layout must add up: tensor x pipeline x context parallel within the GPUs, expert
     parallelism only for MoE models (and at most their experts), a global batch of at least one
-    sequence per data-parallel copy. Raises InvalidInputError naming the field."""
+    sequence per data-parallel copy. Raises ConflictError naming the field."""
     model_parallel = (tp or 1) * (pp or 1) * (cp or 1)
     if model_parallel > gpus:
-        raise InvalidInputError(
+        raise ConflictError(
             f"tensor_parallel x pipeline_parallel x context_parallel = {model_parallel:,} is more than the {gpus:,} GPUs "
             "of the run: lower one of them or give more GPUs.",
             field="tensor_parallel" if tp else ("pipeline_parallel" if pp else "context_parallel"))
     if ep and ep > 1 and not model.is_moe:
-        raise InvalidInputError(f"'expert_parallel' needs a mixture-of-experts model; {model.name} is dense. Leave it out.",
+        raise ConflictError(f"'expert_parallel' needs a mixture-of-experts model; {model.name} is dense. Leave it out.",
                                 field="expert_parallel")
     if ep and ep > gpus:
-        raise InvalidInputError(f"'expert_parallel' ({ep:,}) is more than the {gpus:,} GPUs of the run.",
+        raise ConflictError(f"'expert_parallel' ({ep:,}) is more than the {gpus:,} GPUs of the run.",
                                 field="expert_parallel")
     data_parallel = max(1, gpus // model_parallel)
     if global_batch_tokens and global_batch_tokens < seq * data_parallel:
-        raise InvalidInputError(
+        raise ConflictError(
             f"'global_batch_tokens' ({global_batch_tokens:,.0f}) is less than one {seq:,}-token sequence for each of the "
             f"{data_parallel:,} data-parallel copies ({seq * data_parallel:,} tokens): raise it or use fewer GPUs.",
             field="global_batch_tokens")

@@ -11,8 +11,10 @@ core error's data, such as ``closest`` ids or ``min_gpus``.
 
 The HTML pages get the same problem rendered as a page (``wants_html``).
 
-Mapping: malformed JSON 400, body too large 413, wrong media type 415, invalid input 422, unknown
-model or hardware id 404, unknown route 404, wrong method 405, anything unexpected 500 with a
+Mapping: malformed JSON 400, body too large 413, wrong media type 415, invalid input 422 (what the
+OpenAPI document states), values valid each on its own that cannot be met together 409 (arithmetic
+across fields the document cannot state: ``ConflictError``, ``DoesNotFitError``), unknown model or
+hardware id 404, unknown route 404, wrong method 405, anything unexpected 500 with a
 generic message (Flask logs the traceback; the client never sees it).
 """
 
@@ -32,6 +34,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from estimator.errors import (
+    ConflictError,
     DoesNotFitError,
     EstimatorError,
     UnknownIdError,
@@ -66,9 +69,17 @@ PROBLEM_TYPES: dict[str, tuple[str, str]] = {
     ),
     "invalid-input": (
         "Invalid input",
-        "The body is valid JSON but a value is missing, of the wrong type, out of range or "
-        "inconsistent with another value. Each item of 'errors' points at the field with a JSON Pointer. "
-        "When no serving replica meets a latency target, the item's 'binding' says which one (ttft or tpot) "
+        "The body is valid JSON but breaks the OpenAPI document: a value is missing, of the wrong type, out of "
+        "range, or given with a field it excludes. Each item of 'errors' points at the field with a JSON Pointer.",
+    ),
+    "conflicting-values": (
+        "Values that cannot be met together",
+        "Each value is valid on its own and the body matches the OpenAPI document, but the values cannot hold "
+        "together, or cannot be met with the catalog records they name: arithmetic across fields, which a JSON "
+        "Schema cannot state ('active_params' above 'params', a layout of more GPUs than the run has, a context "
+        "longer than the model supports, the shares of a mix not adding up to 1, a latency target faster than the "
+        "hardware reaches). Answered 409 Conflict: change a value the item points at; its detail says what would "
+        "work. When no serving replica meets a latency target, the item's 'binding' says which one (ttft or tpot) "
         "and 'best_ms' the best the hardware reaches.",
     ),
     "unknown-id": (
@@ -97,7 +108,8 @@ PROBLEM_TYPES: dict[str, tuple[str, str]] = {
         "Workload does not fit in GPU memory",
         "The model's training state, or its serving weights and KV cache, do not fit in the memory of the "
         "GPUs given. The item's 'min_gpus' (training) or 'min_gpus_per_replica' (serving), where present, "
-        "is the fewest GPUs that hold it.",
+        "is the fewest GPUs that hold it. Answered 409 Conflict, like conflicting-values: memory is arithmetic on "
+        "the model, precision and GPUs named, which the OpenAPI document cannot state.",
     ),
 }
 
@@ -179,7 +191,9 @@ def _core_status_and_type(exc: EstimatorError) -> tuple[int, str]:
     if isinstance(exc, UnsupportedPrecisionError):
         return 422, problem_type("unsupported-precision")
     if isinstance(exc, DoesNotFitError):
-        return 422, problem_type("does-not-fit")
+        return 409, problem_type("does-not-fit")
+    if isinstance(exc, ConflictError):
+        return 409, problem_type("conflicting-values")
     return 422, problem_type("invalid-input")  # InvalidInputError, CatalogError and any other
 
 

@@ -15,16 +15,16 @@ never re-serialised through a schema.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from marshmallow import EXCLUDE, INCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from estimator import figures
-from estimator.catalog import PRECISIONS, Hardware, Model
+from estimator.catalog import PRECISION_PEAK_FIELD, PRECISIONS, Catalog, Hardware, Model
 from estimator.compare import PRESETS, WORKLOADS
 from estimator.compare_hardware import ALL, DEFAULT_RANK, HEADLINES, MAX_ENTRIES, RANKABLE, SEPARATOR
-from estimator.defaults import SERVING_PRECISIONS
+from estimator.defaults import SERVING_COMPUTE_PRECISION, SERVING_PRECISIONS
 from estimator.inputs import TRAINING_LAYOUT
 from estimator.training import RECOMPUTE_MODES
 from pricing.read import UNSAFE_CHARACTER
@@ -214,8 +214,11 @@ OPENAPI_ATTRIBUTE_FUNCTIONS = (id_or_spec_openapi, exclusive_range_openapi, hard
 # ``inference.validate``). The document's converter (``api.RulesConverter``) puts every rule of the
 # class and of its bases under ``allOf``, so a request the document calls valid is accepted, and a
 # request the service refuses is one the document calls invalid.
+#: A rule read from the catalog the service loaded (which GPUs have fp4 tensor cores, which models
+#: have a published token count), built with the document (``api.init_app``), never hand-listed.
+CatalogRule = Callable[[Catalog], dict[str, Any]]
 #: The type of a class's ``OPENAPI_RULES`` (annotated on each, so bases and subclasses agree).
-Rules = tuple[dict[str, Any], ...]
+Rules = tuple[dict[str, Any] | CatalogRule, ...]
 
 
 def one_of(*names: str) -> dict[str, Any]:
@@ -235,18 +238,105 @@ def _named(node: Any) -> set[str]:
     if not isinstance(node, dict):
         return set()
     names = set(node.get("required", ())) | set(node.get("properties", {}))
-    return names.union(*(_named(node[key]) for key in ("oneOf", "anyOf", "allOf", "not") if key in node))
+    keys = ("oneOf", "anyOf", "allOf", "not", "if", "then", "else")
+    return names.union(*(_named(node[key]) for key in keys if key in node))
 
 
-def schema_rules(schema: type, properties: set[str]) -> list[dict[str, Any]]:
+def schema_rules(schema: type, properties: set[str], catalog: Catalog | None = None) -> list[dict[str, Any]]:
     """The ``OPENAPI_RULES`` of ``schema`` and its bases (bases first, each once) whose fields it has:
-    a schema that drops a field (a hardware comparison has no per-GPU prices) drops its rules."""
+    a schema that drops a field (a hardware comparison has no per-GPU prices) drops its rules. A
+    ``CatalogRule`` is built from ``catalog`` (left out without one)."""
     rules: list[dict[str, Any]] = []
     for klass in reversed(schema.__mro__):
-        for rule in vars(klass).get("OPENAPI_RULES", ()):
-            if rule not in rules and _named(rule) <= properties:
+        for declared_rule in vars(klass).get("OPENAPI_RULES", ()):
+            if callable(declared_rule):
+                if catalog is None:
+                    continue
+                rule = declared_rule(catalog)
+            else:
+                rule = declared_rule
+            if rule and rule not in rules and _named(rule) <= properties:
                 rules.append(rule)
     return rules
+
+
+_REGEX_SPECIAL = set(".^$*+?()[]{}|\\/")
+
+
+def any_case(names: Iterable[str]) -> str:
+    """An ECMA-262 pattern matching any of ``names`` as the catalog looks ids up: trimmed, in any case."""
+    def letters(name: str) -> str:
+        return "".join(f"[{c.lower()}{c.upper()}]" if c.lower() != c.upper() else ("\\" + c if c in _REGEX_SPECIAL else c)
+                       for c in name)
+    return "^\\s*(?:" + "|".join(letters(n) for n in sorted(names)) + ")\\s*$"
+
+
+def _not_named(names: list[str]) -> dict[str, Any]:
+    """A string that is none of ``names`` (a catalog id or alias, as looked up)."""
+    return {"type": "string", "not": {"pattern": any_case(names)}} if names else {"type": "string"}
+
+
+def _hardware_names(catalog: Catalog, lacking: str) -> list[str]:
+    """Ids and aliases of the catalog GPUs without a tensor-core peak ``lacking`` (a Hardware field)."""
+    return [name for hw in catalog.hardware.values() if getattr(hw, lacking) is None for name in (hw.id, *hw.aliases)]
+
+
+def precision_rule(computes_in: Mapping[str, str]) -> CatalogRule:
+    """``precision`` only on hardware with tensor cores for it: a catalog GPU that has them (its id or
+    an alias), or an inline GPU that gives their peak. ``computes_in``: each precision a request may
+    give -> the tensor-core precision it computes in (serving's int4 is weight-only, computed in bf16)."""
+    def rule(catalog: Catalog) -> dict[str, Any]:
+        rules = []
+        for precision, compute in computes_in.items():
+            peak = PRECISION_PEAK_FIELD[compute]
+            lacking = _hardware_names(catalog, peak)
+            if not lacking and peak in REQUIRED_PEAKS:
+                continue  # every GPU has it
+            rules.append({
+                "if": {"required": ["precision"], "properties": {"precision": {"const": precision}}},
+                "then": {"properties": {"hardware": {"anyOf": [_not_named(lacking),
+                                                               {"type": "object", "required": [peak]}]}}},
+            })
+        return {"allOf": rules} if rules else {}
+    return rule
+
+
+def _models_without_tokens(catalog: Catalog) -> list[str]:
+    """Ids and aliases of the catalog models without a published pre-training token count."""
+    return [name for m in catalog.models.values() if not m.training_tokens for name in (m.id, *m.aliases)]
+
+
+def training_tokens_rule(catalog: Catalog) -> dict[str, Any]:
+    """inputs.training_request: 'tokens' defaults to the model's published count, which a model given
+    by 'params', inline without 'training_tokens', or by the id of a model without one, does not have."""
+    return {"anyOf": [{"required": ["tokens"]},
+                      {"required": ["model"], "properties": {"model": {"anyOf": [
+                          _not_named(_models_without_tokens(catalog)),
+                          {"type": "object", "required": ["training_tokens"]}]}}}]}
+
+
+def compare_tokens_rule(catalog: Catalog) -> dict[str, Any]:
+    """compare.compare: a training comparison without 'tokens' takes the baseline's published count
+    (the baseline: 'baseline', else the first model, or the preset's first)."""
+    lacking = _models_without_tokens(catalog)
+    with_tokens = [name for name, ids in PRESETS.items() if catalog.get_model(ids[0]).training_tokens]
+    return {"anyOf": [
+        {"required": ["tokens"]},
+        {"required": ["baseline"], "properties": {"baseline": _not_named(lacking)}},
+        {"not": {"required": ["baseline"]},
+         "properties": {"models": {"prefixItems": [_not_named(lacking)]}, "preset": {"enum": with_tokens}}},
+    ]}
+
+
+#: An inline model a serving estimate can size the KV cache of (inference.kv_cache_bytes_per_token):
+#: layers, head_dim and the key/value heads (or the query heads), or MLA's latent sizes.
+SERVING_ARCHITECTURE = {"anyOf": [
+    {"type": "string"},
+    {"type": "object", "required": ["layers", "head_dim", "kv_heads"]},
+    {"type": "object", "required": ["layers", "head_dim", "attention_heads"]},
+    {"type": "object", "required": ["attention", "layers", "kv_lora_rank", "qk_rope_head_dim"],
+     "properties": {"attention": {"const": "mla"}}},
+]}
 
 
 def _doc(description: str, example: Any = None) -> dict[str, Any]:
@@ -283,17 +373,26 @@ class HardwareSpecSchema(Schema):
     )
     tdp_w = StrictFloat(validate=Within(0, 100_000), required=True, metadata=_doc("Board power limit, W", 700))
     nvlink_gb_per_s = StrictFloat(
-        validate=[nvlink_bandwidth, Within(None, 100_000)],
-        metadata=_doc("NVLink bandwidth per GPU, GB/s (0: none, else more than 1)", 900),
+        validate=[validate.Range(min=0), nvlink_bandwidth, Within(None, 100_000)],
+        # nvlink_bandwidth in the document: exactly 0, or more than 1.
+        metadata={**_doc("NVLink bandwidth per GPU, GB/s (0: none, else more than 1)", 900),
+                  "anyOf": [{"const": 0}, {"exclusiveMinimum": 1}]},
     )
-    gpus_per_node = StrictInteger(validate=Within(None, 10_000), metadata=_doc("GPUs per server (default 8)", 8))
+    gpus_per_node = StrictInteger(validate=[validate.Range(min=0), Within(None, 10_000)],
+                                  metadata=_doc("GPUs per server (default, and 0: 8)", 8))
     nvlink_domain_gpus = StrictInteger(
-        validate=Within(None, 1_000_000), metadata=_doc("GPUs in one NVLink domain (default 1)", 8)
+        validate=[validate.Range(min=0), Within(None, 1_000_000)],
+        metadata=_doc("GPUs in one NVLink domain (default, and 0: 1)", 8),
     )
-    node_max_power_kw = StrictFloat(validate=Within(0, 10_000), metadata=_doc("Server maximum power, kW", 10.2))
+    node_max_power_kw = StrictFloat(validate=positive(10_000), metadata=_doc("Server maximum power, kW", 10.2))
     node_power_source = fields.String(metadata=_doc("Where node_max_power_kw comes from"))
     source = fields.String(metadata=_doc("Where the figures come from"))
     as_of = fields.String(metadata=_doc("Date of the source, YYYY-MM-DD", "2024-01-01"))
+
+
+#: Tensor-core peaks every inline GPU gives (so every precision computed in them is available).
+REQUIRED_PEAKS = frozenset(name for name, field in HardwareSpecSchema._declared_fields.items()
+                           if field.required and name in PRECISION_PEAK_FIELD.values())
 
 
 class ModelSpecSchema(Schema):
@@ -324,13 +423,14 @@ class ModelSpecSchema(Schema):
     head_dim = StrictInteger(validate=WIDTH, metadata=_doc("Width of one head", 128))
     ffn_size = StrictInteger(validate=WIDTH, metadata=_doc("Dense FFN intermediate width", 28672))
     dense_layers = StrictInteger(
-        validate=Within(None, 10_000_000), metadata=_doc("Layers with a dense FFN (0 or more)")
+        validate=[validate.Range(min=0), Within(None, 10_000_000)], metadata=_doc("Layers with a dense FFN (0 or more)")
     )
     moe_ffn_size = StrictInteger(validate=WIDTH, metadata=_doc("Intermediate width of one expert"))
     experts = StrictInteger(validate=WIDTH, metadata=_doc("Routed experts per MoE layer"))
     experts_per_token = StrictInteger(validate=WIDTH, metadata=_doc("Routed experts per token"))
     shared_experts = StrictInteger(
-        validate=Within(None, 10_000_000), metadata=_doc("Always-on experts per MoE layer (0 or more)")
+        validate=[validate.Range(min=0), Within(None, 10_000_000)],
+        metadata=_doc("Always-on experts per MoE layer (0 or more)"),
     )
     q_lora_rank = StrictInteger(validate=WIDTH, metadata=_doc("MLA query compression rank"))
     kv_lora_rank = StrictInteger(validate=WIDTH, metadata=_doc("MLA key/value latent width"))
@@ -535,11 +635,7 @@ class _TrainingModelFields(_StrictSchema):
         # 'active_params' only with 'params'.
         one_of("model", "params"),
         not_both("model", "active_params"),
-        # inputs.training_request: 'tokens' defaults to the model's published count, which a model
-        # given by 'params', or inline without 'training_tokens', does not have.
-        {"anyOf": [{"required": ["tokens"]},
-                   {"required": ["model"], "properties": {"model": {"anyOf": [
-                       {"type": "string"}, {"type": "object", "required": ["training_tokens"]}]}}}]},
+        training_tokens_rule,
     )
     model = IdOrSpec(
         ModelSpecSchema,
@@ -552,6 +648,8 @@ class _TrainingModelFields(_StrictSchema):
 
 
 class _InferenceModelFields(_StrictSchema):
+    OPENAPI_RULES: Rules = ({"properties": {"model": SERVING_ARCHITECTURE}},)  # inference.kv_cache_bytes_per_token
+
     model = IdOrSpec(
         ModelSpecSchema,
         required=True,
@@ -563,6 +661,11 @@ class _InferenceModelFields(_StrictSchema):
     )
 
 
+#: training.validate, inference.validate: the precision asked is one the hardware has tensor cores for.
+TRAINING_PRECISION_RULE = precision_rule({p: p for p in PRECISIONS})
+SERVING_PRECISION_RULE = precision_rule(SERVING_COMPUTE_PRECISION)
+
+
 class TrainingRequestSchema(_PriceFields, TrainingWorkloadSchema, _TrainingModelFields):
     """A pre-training run: a model (by id, inline, or by parameter count), tokens and hardware.
 
@@ -570,6 +673,8 @@ class TrainingRequestSchema(_PriceFields, TrainingWorkloadSchema, _TrainingModel
     Prices and efficiency factors default to the price book and the published measurements the
     result lists under ``assumptions``.
     """
+
+    OPENAPI_RULES: Rules = (TRAINING_PRECISION_RULE,)
 
 
 class InferenceRequestSchema(_PriceFields, InferenceWorkloadSchema, _InferenceModelFields):
@@ -579,6 +684,8 @@ class InferenceRequestSchema(_PriceFields, InferenceWorkloadSchema, _InferenceMo
     as ``requests_per_s`` or ``tokens_per_day`` (not both); without one, the result is one replica.
     ``ttft_ms`` and ``tpot_ms`` are latency targets the replica must meet.
     """
+
+    OPENAPI_RULES: Rules = (SERVING_PRECISION_RULE,)
 
     def load(self, data: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         # 'params' is not a serving field, but the core's message says why (the KV cache needs the
@@ -610,7 +717,8 @@ class _CompareFields(_StrictSchema):
     models = fields.List(
         fields.String(validate=validate.Length(min=1)),
         validate=validate.Length(min=2, max=10),
-        metadata=_doc("2 to 10 catalog model ids (or 'preset')", ["llama-3.1-405b", "deepseek-v3"]),
+        metadata={**_doc("2 to 10 catalog model ids (or 'preset'), each once", ["llama-3.1-405b", "deepseek-v3"]),
+                  "uniqueItems": True},
     )
     preset = fields.String(
         validate=validate.OneOf(tuple(PRESETS)),
@@ -635,6 +743,8 @@ class _CompareFields(_StrictSchema):
 class TrainingCompareRequestSchema(_PriceFields, TrainingWorkloadSchema, _CompareFields):
     """Compare models on one training run: the training fields, without 'model'."""
 
+    OPENAPI_RULES: Rules = (TRAINING_PRECISION_RULE, compare_tokens_rule)
+
     workload = fields.String(
         required=True, validate=validate.OneOf(("training",)), metadata=_doc("Always 'training' here", "training")
     )
@@ -642,6 +752,8 @@ class TrainingCompareRequestSchema(_PriceFields, TrainingWorkloadSchema, _Compar
 
 class InferenceCompareRequestSchema(_PriceFields, InferenceWorkloadSchema, _CompareFields):
     """Compare models serving one load: the inference fields, without 'model'."""
+
+    OPENAPI_RULES: Rules = (SERVING_PRECISION_RULE,)
 
     workload = fields.String(
         required=True, validate=validate.OneOf(("inference",)), metadata=_doc("Always 'inference' here", "inference")
@@ -727,7 +839,8 @@ InferenceHardwareCompareRequestSchema = type(
     "InferenceHardwareCompareRequestSchema",
     (_PriceFields, InferenceWorkloadSchema),
     {"__doc__": "One model served on several GPUs, ranked: the inference fields, with 'hardware' a list.",
-     "Meta": _HardwareCompareMeta, **_hardware_compare_fields("inference", SERVING_PRECISIONS)},
+     "Meta": _HardwareCompareMeta, "OPENAPI_RULES": ({"properties": {"model": SERVING_ARCHITECTURE}},),
+     **_hardware_compare_fields("inference", SERVING_PRECISIONS)},
 )
 HARDWARE_COMPARE_REQUEST_SCHEMAS: dict[str, type[Schema]] = {
     "training": TrainingHardwareCompareRequestSchema,

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from ..bands import SCENARIOS, Band
 from ..catalog import Catalog, Hardware
 from ..cost import PriceBook
-from ..errors import InvalidInputError
+from ..errors import ConflictError, InvalidInputError
 from . import structure as st
 from .capacity import CapacityPlan, CapacityRequest, plan_capacity
 
@@ -62,13 +62,13 @@ def check_shares(mix: Sequence[tuple[Hardware, float]], field: str = "hardware")
                                 "give its id alone.", field=field)
     ids = [hw.id for hw, _ in mix]
     if len(set(ids)) != len(ids):
-        raise InvalidInputError(f"Each GPU of a mix once: {', '.join(ids)} repeats one.", field=field)
+        raise ConflictError(f"Each GPU of a mix once: {', '.join(ids)} repeats one.", field=field)
     for hw, share in mix:
         if not (isinstance(share, int | float) and math.isfinite(share) and 0 < share <= 1):
             raise InvalidInputError(f"The share of {hw.id} must be above 0 and at most 1, got {share!r}.", field=field)
     total = math.fsum(share for _, share in mix)
     if abs(total - 1.0) > SHARE_TOLERANCE:
-        raise InvalidInputError(f"The shares of a mix must add up to 1; {' + '.join(f'{s:g}' for _, s in mix)} = "
+        raise ConflictError(f"The shares of a mix must add up to 1; {' + '.join(f'{s:g}' for _, s in mix)} = "
                                 f"{total:g}.", field=field)
 
 

@@ -10,6 +10,7 @@ URL = "/api/v1/compare"
 INFERENCE = {"workload": "inference", "preset": "article", "hardware": "h200-sxm", "precision": "fp8"}
 TRAINING = {"workload": "training", "preset": "article", "hardware": "h100-sxm", "tokens": 15.6e12, "gpus": 16384}
 INVALID = "/problems/invalid-input"
+CONFLICT = "/problems/conflicting-values"
 
 
 @pytest.mark.parametrize(
@@ -165,18 +166,18 @@ CORE_CASES = {
     ),
     "baseline-not-compared": (
         {**INFERENCE, "baseline": "llama-3.1-8b"},
-        422,
-        INVALID,
-        "Invalid input",
+        409,
+        CONFLICT,
+        "Values that cannot be met together",
         "invalid_input",
         "/baseline",
         {},
     ),
     "same-model-twice": (
         {"workload": "inference", "models": ["llama-3.1-8b", "llama-3-8b"], "hardware": "h100-sxm"},
-        422,
-        INVALID,
-        "Invalid input",
+        409,
+        CONFLICT,
+        "Values that cannot be met together",
         "invalid_input",
         "/models",
         {},
@@ -189,7 +190,7 @@ CORE_CASES = {
             "tokens": 1e12,
             "gpus": 8,
         },
-        422,
+        409,
         "/problems/does-not-fit",
         "Workload does not fit in GPU memory",
         "does_not_fit",
@@ -216,9 +217,9 @@ CORE_CASES = {
     ),
     "tpot-out-of-reach": (
         {**INFERENCE, "tpot_ms": 0.5},
-        422,
-        INVALID,
-        "Invalid input",
+        409,
+        CONFLICT,
+        "Values that cannot be met together",
         "invalid_input",
         "/tpot_ms",
         {"binding": "tpot"},

@@ -79,6 +79,12 @@ def core_invalid(pointer, detail, **extra):
     return problem_body(422, "Invalid input", detail, [item(pointer, detail, "invalid_input", **extra)])
 
 
+def core_conflict(pointer, detail, **extra):
+    """Values valid each on its own that cannot be met together: 409 (errors.py)."""
+    return problem_body(409, "Values that cannot be met together", detail,
+                        [item(pointer, detail, "invalid_input", **extra)], type_="/problems/conflicting-values")
+
+
 UNKNOWN = ("Unknown hardware 'h1000'. Closest: h100-sxm, h100-pcie, h20. See `estimator catalog hardware` for "
            "all ids.")
 TWICE = ("Entry 1 ('h100:fp8') is h100-sxm:fp8, like entry 0: each GPU and precision may appear once (give another "
@@ -107,7 +113,7 @@ CASES = {
                                    invalid("/rank_by", "Must be one of: gpus, cost_usd_rent, cost_usd_own, gpu_hours, "
                                            "wall_clock_days, power_kw, energy_mwh.", "invalid_choice")),
     "baseline-not-listed": ({**INFERENCE, "baseline": "a100-80gb-sxm"},
-                            core_invalid("/baseline", "The baseline 'a100-80gb-sxm' is not one of the entries "
+                            core_conflict("/baseline", "The baseline 'a100-80gb-sxm' is not one of the entries "
                                          "(h100-sxm:fp8, h200-sxm:fp8, b200:fp4, l4:fp8).")),
     "per-gpu-price": ({**INFERENCE, "usd_per_gpu_hour": 2.0},
                       invalid("/usd_per_gpu_hour", "Unknown field.", "unknown_field")),
@@ -129,7 +135,7 @@ def test_baseline_that_cannot_run(client):
     body = {**INFERENCE, "baseline": "l4"}
     response = client.post(URL, json=body)
     detail = response.get_json()["detail"]
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert detail.startswith("The baseline l4:fp8 cannot run this workload: No batch meets tpot_ms=30 within ttft_ms=500")
     assert response.get_json()["errors"][0]["pointer"] == "/baseline"
     assert response.get_json()["errors"][0]["binding"] == "tpot"
@@ -138,7 +144,7 @@ def test_baseline_that_cannot_run(client):
 def test_no_entry_can_run(client):
     response = client.post(URL, json={**INFERENCE, "hardware": ["l4", "a100-40gb-sxm:fp4"]})
     body = response.get_json()
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert body["detail"].startswith("None of the 2 GPU entries can run this workload; the first, l4:fp8: No batch meets")
     assert body["errors"][0]["pointer"] == "/tpot_ms"
 

@@ -581,7 +581,7 @@ CORE_CASES = {
     ),
     "405b-on-8-gpus": (
         {"model": "llama-3.1-405b", "gpus": 8},
-        422,
+        409,
         "/problems/does-not-fit",
         "Workload does not fit in GPU memory",
         "does_not_fit",

@@ -11,6 +11,7 @@ BASE = {"model": "llama-3.1-70b", "hardware": "h100-sxm"}
 #: The MLPerf Inference Llama 2 70B shape (mean 294 output tokens for ~300 input).
 GOLDEN = {"model": "llama-2-70b", "hardware": "h100-sxm", "precision": "fp8", "input_tokens": 300, "output_tokens": 294}
 INVALID = "/problems/invalid-input"
+CONFLICT = "/problems/conflicting-values"
 
 
 @pytest.mark.parametrize(
@@ -174,18 +175,18 @@ CORE_CASES = {
     ),
     "tpot-out-of-reach": (
         {**BASE, "tpot_ms": 0.5},
-        422,
-        INVALID,
-        "Invalid input",
+        409,
+        CONFLICT,
+        "Values that cannot be met together",
         "invalid_input",
         "/tpot_ms",
         {"binding": "tpot"},
     ),
     "ttft-out-of-reach": (
         {**BASE, "ttft_ms": 0.01},
-        422,
-        INVALID,
-        "Invalid input",
+        409,
+        CONFLICT,
+        "Values that cannot be met together",
         "invalid_input",
         "/ttft_ms",
         {"binding": "ttft"},
@@ -210,7 +211,7 @@ CORE_CASES = {
     ),
     "405b-on-8-l4": (
         {"model": "llama-3.1-405b", "hardware": "l4", "gpus_per_replica": 8},
-        422,
+        409,
         "/problems/does-not-fit",
         "Workload does not fit in GPU memory",
         "does_not_fit",
@@ -219,9 +220,9 @@ CORE_CASES = {
     ),
     "prompt-beyond-context": (
         {**BASE, "input_tokens": 200_000},
-        422,
-        INVALID,
-        "Invalid input",
+        409,
+        CONFLICT,
+        "Values that cannot be met together",
         "invalid_input",
         "/input_tokens",
         {},

@@ -106,8 +106,9 @@ def test_paths(spec):
     }
     for path in ("/api/v1/estimates/training", "/api/v1/estimates/inference", "/api/v1/compare"):
         responses = spec["paths"][path]["post"]["responses"]
-        assert set(responses) == {"200", "400", "404", "413", "415", "422", "503", "default"}, path
+        assert set(responses) == {"200", "400", "404", "409", "413", "415", "422", "503", "default"}, path
         assert "application/problem+json" in responses["422"]["content"]
+        assert "application/problem+json" in responses["409"]["content"]
     inference = spec["paths"]["/api/v1/estimates/inference"]["post"]
     assert inference["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/InferenceRequest"

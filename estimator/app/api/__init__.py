@@ -12,6 +12,9 @@ from flask import Flask, Response
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
+from estimator.catalog import Catalog
+
+from .. import state
 from ..config import DefaultConfig
 from ..errors import PROBLEM_MIMETYPE, handle_http_exception
 from ..jsonsafe import StrictJSONParser
@@ -30,6 +33,10 @@ class Blueprint(flask_smorest.Blueprint):
              f"{DefaultConfig.MAX_JSON_ITEMS:,}) items (code too_many_items, with its pointer; refused before any "
              "item is checked).",
         404: "Unknown model or hardware id; 'closest' lists the nearest ids.",
+        409: "Valid against this document, but the values cannot be met together, or with the catalog records they "
+             "name (problem types /problems/conflicting-values and /problems/does-not-fit): arithmetic across fields "
+             "that JSON Schema cannot state, such as a model too large for the GPUs or a latency target faster than "
+             "the hardware. The detail says what would work.",
         413: f"Body larger than MAX_CONTENT_LENGTH (default {DefaultConfig.MAX_CONTENT_LENGTH:,} bytes).",
         415: "Body not sent as application/json.",
         503: "The catalog or price book did not load.",
@@ -70,9 +77,13 @@ class RulesConverter(OpenAPIConverter):
     two fields, not both, ...) to its JSON Schema as ``allOf``, so the document states every rule the
     service enforces, not only each field's own."""
 
+    #: The catalog the service loaded, which catalog rules (``schemas.CatalogRule``) are built from.
+    catalog: Catalog | None = None
+
     def schema2jsonschema(self, schema: Any) -> dict[str, Any]:
         jsonschema: dict[str, Any] = super().schema2jsonschema(schema)
-        rules = schema_rules(schema if isinstance(schema, type) else type(schema), set(jsonschema["properties"]))
+        rules = schema_rules(schema if isinstance(schema, type) else type(schema), set(jsonschema["properties"]),
+                             self.catalog)
         if rules:
             jsonschema["allOf"] = rules
         return jsonschema
@@ -133,6 +144,7 @@ def init_app(app: Flask) -> ProblemApi:
     api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
     for function in OPENAPI_ATTRIBUTE_FUNCTIONS:
         api.ma_plugin.converter.add_attribute_function(function)
+    api.ma_plugin.converter.catalog = app.extensions[state.EXTENSION].catalog  # loaded first: state.init_app
     api.register_blueprint(training.blp)
     api.register_blueprint(inference.blp)
     api.register_blueprint(batch.blp)
