@@ -104,6 +104,8 @@ def add_parser(sub: Any) -> None:
     c.add_argument("a", type=int)
     c.add_argument("b", type=int)
     c.add_argument("--json", action="store_true")
+    c = cmd("index", "store the row digests a diff compares for versions imported before they were stored")
+    c.add_argument("name")
     c = cmd("activate", "make a version the active one")
     c.add_argument("name")
     c.add_argument("version", type=int)
@@ -215,6 +217,10 @@ def _run(args: argparse.Namespace, store: PricingStore, catalog: Catalog, seed_d
     elif command == "diff":
         diff = store.diff(args.name, args.a, args.b).to_dict()
         out(json.dumps(diff, indent=2))
+    elif command == "index":
+        indexed = store.index_versions(args.name)
+        out(f"indexed {', '.join(f'{args.name}@{n}' for n in indexed)}" if indexed else
+            f"every version of {args.name} is indexed already")
     elif command == "activate":
         info = store.activate(args.name, args.version, activated_by=f"cli:{getpass.getuser()}")
         out(f"{info.ref} is active")

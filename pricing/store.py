@@ -3,7 +3,7 @@
 SQLAlchemy Core over SQLite (the default: ``pricing.sqlite3`` in the Flask instance folder) or
 PostgreSQL (``postgresql+psycopg://…``, for several app instances sharing one store).
 
-Schema (five tables; nothing is ever updated except ``pricing_tables.active_version``, nothing is
+Schema (six tables; nothing is ever updated except ``pricing_tables.active_version``, nothing is
 ever deleted)::
 
     pricing_tables       name PK, active_version (NULL until one is activated), created_at
@@ -15,6 +15,10 @@ ever deleted)::
     pricing_files        (table_name, version, name) PK, data (bytes): the version's downloads
                          (``pricing.export.download_files``: ``xlsx``, ``csv:<sheet>``), built at import
                          (revision 0002; a version imported before it has none and is built on request)
+    pricing_digests      (table_name, version, sheet) PK, keys, positions, rows (bytes): each row's key and
+                         value digests (``SheetDigests``), stored at import so that a diff compares
+                         8-byte digests, not rows (revision 0003; a version imported before it is
+                         digested on request, within a row budget)
 
 Rows are stored as JSON text rather than the dialects' JSON types: the bytes are the same on both
 backends, the row's column order survives, and rows are only ever read whole.
@@ -41,18 +45,19 @@ Concurrency:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
 import re
-from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import (
     Column,
     DateTime,
@@ -83,9 +88,13 @@ from pricing.tables import SEED_TABLE, TABLES
 __all__ = [
     "NAME_PATTERN",
     "Diff",
+    "DiffIndex",
+    "DiffTooLarge",
     "PricingStore",
     "RowChange",
     "SheetDiff",
+    "SheetDigests",
+    "SheetIndex",
     "StoredVersion",
     "TableInfo",
     "VersionInfo",
@@ -103,6 +112,10 @@ _SCALARS = (str, int, float, bool, type(None))
 _PLAIN_TYPES = frozenset(_SCALARS)
 _ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
 _SHEET_ORDER = {name: i for i, name in enumerate(TABLES)}
+#: Rows in all whose digests an anonymous diff may compute from stored rows (a version imported before
+#: revision 0003 has none stored): ~5 µs of CPU each, so ~25 ms (issue 13: 50 ms per anonymous request).
+DIGEST_ON_REQUEST_ROWS = 5_000
+_POSITIONS_PER_QUERY = 2_000  # rows read by position per SELECT (under SQLite's 32,766 bound parameters)
 
 
 # --- schema -------------------------------------------------------------------------------------
@@ -179,6 +192,18 @@ pricing_files = Table(
     Column("version", Integer, primary_key=True, autoincrement=False),
     Column("name", String(40), primary_key=True),
     Column("data", LargeBinary, nullable=False),
+    ForeignKeyConstraint(["table_name", "version"], ["pricing_versions.table_name", "pricing_versions.number"]),
+)
+
+
+pricing_digests = Table(
+    "pricing_digests", metadata,
+    Column("table_name", String(63), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("sheet", String(32), primary_key=True),
+    Column("keys", LargeBinary, nullable=False),
+    Column("positions", LargeBinary, nullable=False),
+    Column("rows", LargeBinary, nullable=False),
     ForeignKeyConstraint(["table_name", "version"], ["pricing_versions.table_name", "pricing_versions.number"]),
 )
 
@@ -274,75 +299,170 @@ class RowChange:
 
 @dataclass(frozen=True)
 class SheetDiff:
+    """One sheet of a ``Diff``: ``counts`` counts every difference; ``added``, ``removed`` and ``changed``
+    hold the rows of the page asked for (all of them when the diff was asked for whole)."""
+
     sheet: str
     in_from: bool
     in_to: bool
+    #: "added", "removed", "changed" → rows, all of them.
+    counts: dict[str, int]
+    #: Rows the same in both versions.
+    unchanged: int = 0
     added: tuple[dict[str, Any], ...] = ()
     removed: tuple[dict[str, Any], ...] = ()
     changed: tuple[RowChange, ...] = ()
-    unchanged: int = 0
 
     @property
     def identical(self) -> bool:
-        return self.in_from == self.in_to and not (self.added or self.removed or self.changed)
+        return self.in_from == self.in_to and not any(self.counts.values())
 
-    @property
-    def rows(self) -> int:
-        """Rows the diff holds (added, removed and changed): what keeping it costs."""
-        return len(self.added) + len(self.removed) + len(self.changed)
-
-    def to_dict(self, window: slice = slice(None)) -> dict[str, Any]:
-        """The sheet's differences; ``window`` picks the rows of each list shown (``counts`` has them all)."""
+    def to_dict(self) -> dict[str, Any]:
         return {
             "in_from": self.in_from,
             "in_to": self.in_to,
-            "counts": {"added": len(self.added), "removed": len(self.removed), "changed": len(self.changed)},
-            "added": [dict(r) for r in self.added[window]],
-            "removed": [dict(r) for r in self.removed[window]],
-            "changed": [c.to_dict() for c in self.changed[window]],
+            "counts": dict(self.counts),
+            "added": [dict(r) for r in self.added],
+            "removed": [dict(r) for r in self.removed],
+            "changed": [c.to_dict() for c in self.changed],
             "unchanged": self.unchanged,
         }
 
 
 @dataclass(frozen=True)
 class Diff:
+    """What changed from one version to another, whole (``page`` None) or one page of it."""
+
     table: str
     from_version: int
     to_version: int
     #: Every sheet in either version, in ``TABLES`` order.
     sheets: tuple[SheetDiff, ...] = field(default_factory=tuple)
+    #: The page shown (from 1) and rows of each list per page; None: every row.
+    page: int | None = None
+    per_page: int | None = None
+    #: Pages of ``per_page`` rows needed to show every difference (1 when whole).
+    pages: int = 1
 
     @property
     def identical(self) -> bool:
         return all(s.identical for s in self.sheets)
 
-    @property
-    def rows(self) -> int:
-        return sum(s.rows for s in self.sheets)
-
-    def pages(self, per_page: int) -> int:
-        """Pages of ``per_page`` rows per list needed to show every difference (at least 1)."""
-        longest = max((len(x) for s in self.sheets for x in (s.added, s.removed, s.changed)), default=0)
-        return max(1, -(-longest // per_page))
-
-    def to_dict(self, page: int | None = None, per_page: int = 100) -> dict[str, Any]:
-        """Every difference; with ``page`` (from 1), rows ``(page - 1) * per_page`` to ``page * per_page``
-        of each sheet's added, removed and changed lists (``summary`` and ``counts`` always count all)."""
-        window = slice(None) if page is None else slice((page - 1) * per_page, page * per_page)
-        paging = {} if page is None else {"page": page, "per_page": per_page, "pages": self.pages(per_page)}
+    def to_dict(self) -> dict[str, Any]:
+        """The diff as the API answers it: ``summary`` and ``counts`` count every difference; with a page,
+        ``page``, ``per_page`` and ``pages`` say which rows the lists hold."""
+        paging = {} if self.page is None else {"page": self.page, "per_page": self.per_page, "pages": self.pages}
         return {
             "table": self.table,
             "from_version": self.from_version,
             "to_version": self.to_version,
             "identical": self.identical,
-            "summary": {
-                "added": sum(len(s.added) for s in self.sheets),
-                "removed": sum(len(s.removed) for s in self.sheets),
-                "changed": sum(len(s.changed) for s in self.sheets),
-            },
+            "summary": {kind: sum(s.counts[kind] for s in self.sheets) for kind in ("added", "removed", "changed")},
             **paging,
-            "sheets": {s.sheet: s.to_dict(window) for s in self.sheets},
+            "sheets": {s.sheet: s.to_dict() for s in self.sheets},
         }
+
+
+@dataclass(frozen=True, eq=False)
+class SheetDigests:
+    """A sheet's rows as digests (8 bytes each, BLAKE2b), stored with the version in ``pricing_digests``.
+
+    - ``keys``: each row's *key digest* (of its key columns, ``Table.key``, and of which occurrence of that
+      key in the sheet it is, so the k-th rows of a repeated key pair up, in sheet order), sorted;
+    - ``positions``: the position in the sheet of the row each sorted key belongs to;
+    - ``rows``: each row's *value digest* (of every column's value), by position.
+
+    Two rows have the same value digest when they hold the same values (``same_value``: a whole number
+    written ``3`` or ``3.0`` is one value; an empty cell and a missing column are one; column order does
+    not matter), save a 64-bit collision: ~6e-10 for two versions of 150,000 rows.
+    """
+
+    keys: np.ndarray[Any, np.dtype[np.uint64]]
+    positions: np.ndarray[Any, np.dtype[np.uint32]]
+    rows: np.ndarray[Any, np.dtype[np.uint64]]
+
+    @classmethod
+    def of(cls, sheet: str, rows: Iterable[Mapping[str, Any]]) -> SheetDigests:
+        """The digests of ``rows`` (the rows of ``sheet``, in sheet order)."""
+        table = TABLES[sheet]
+        declared, key_columns = table.column_names, table.key
+        known = frozenset(declared)
+        blake2b = hashlib.blake2b
+        seen: dict[str, int] = {}
+        keys: list[bytes] = []
+        values: list[bytes] = []
+        for row in rows:
+            key = _ENCODER.encode([same_value(row.get(c)) for c in key_columns])
+            occurrence = seen[key] = seen.get(key, -1) + 1
+            keys.append(blake2b(f"{occurrence}:{key}".encode(), digest_size=8).digest())
+            canonical: list[Any] = [same_value(row.get(c)) for c in declared]
+            if not known.issuperset(row):
+                canonical += [[c, same_value(row[c])] for c in sorted(set(row) - known) if row[c] is not None]
+            values.append(blake2b(_ENCODER.encode(canonical).encode(), digest_size=8).digest())
+        unsorted = np.frombuffer(b"".join(keys), dtype="<u8")
+        order = np.argsort(unsorted, kind="stable").astype("<u4")
+        return cls(keys=unsorted[order], positions=order, rows=np.frombuffer(b"".join(values), dtype="<u8"))
+
+    @classmethod
+    def from_blobs(cls, keys: bytes, positions: bytes, rows: bytes) -> SheetDigests:
+        """The digests as ``blobs`` stored them."""
+        return cls(keys=np.frombuffer(keys, dtype="<u8"), positions=np.frombuffer(positions, dtype="<u4"),
+                   rows=np.frombuffer(rows, dtype="<u8"))
+
+    def blobs(self) -> dict[str, bytes]:
+        """The columns of ``pricing_digests`` (little-endian arrays)."""
+        return {"keys": self.keys.tobytes(), "positions": self.positions.tobytes(), "rows": self.rows.tobytes()}
+
+
+_NO_POSITIONS = np.zeros(0, dtype=np.int64)
+
+
+@dataclass(frozen=True, eq=False)
+class SheetIndex:
+    """Where one sheet's differences are: positions of rows in the versions' sheets (ascending), not rows."""
+
+    sheet: str
+    in_from: bool
+    in_to: bool
+    #: Positions in the older version of rows whose key the newer lacks.
+    removed: np.ndarray[Any, np.dtype[np.int64]]
+    #: Positions in the newer version of rows whose key the older lacks.
+    added: np.ndarray[Any, np.dtype[np.int64]]
+    #: (older position, newer position) of rows with one key and different values, by older position.
+    changed: np.ndarray[Any, np.dtype[np.int64]]
+    unchanged: int
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {"added": len(self.added), "removed": len(self.removed), "changed": len(self.changed)}
+
+
+@dataclass(frozen=True, eq=False)
+class DiffIndex:
+    """Where the differences between two versions are (``PricingStore.diff_index``): what a diff keeps
+    between pages, ~8 bytes per difference, from which ``PricingStore.diff`` reads one page of rows."""
+
+    table: str
+    from_version: int
+    to_version: int
+    #: Every sheet in either version, in ``TABLES`` order.
+    sheets: tuple[SheetIndex, ...]
+
+    @property
+    def rows(self) -> int:
+        """Rows the diff holds (added, removed and changed): what keeping it costs."""
+        return sum(sum(s.counts.values()) for s in self.sheets)
+
+    def pages(self, per_page: int) -> int:
+        """Pages of ``per_page`` rows per list needed to show every difference (at least 1)."""
+        longest = max((n for s in self.sheets for n in s.counts.values()), default=0)
+        return max(1, -(-longest // per_page))
+
+
+class DiffTooLarge(PricingTableError):
+    """A diff that would read more rows than a request may (a version imported before digests were stored)."""
+
+    code = "diff_too_large"
 
 
 # --- names and refs -----------------------------------------------------------------------------
@@ -636,7 +756,8 @@ class PricingStore:
         With it, its downloads (``files``; by default ``pricing.export.download_files(sheets)``, built
         before the write lock is taken): the writer, authenticated and bounded by the upload caps, pays
         for them once, instead of the first anonymous download of each version in each worker (issue 13,
-        defect 9: 7-14 s of CPU for a 150,000-row xlsx)."""
+        defect 9: 7-14 s of CPU for a 150,000-row xlsx). And the digests of its rows (``SheetDigests``),
+        which a diff compares instead of rows (~0.6 s for 150,000 rows, against ~1.4 s of every first diff)."""
         validate_name(name)
         _refuse_seed(name)
         _check_text(file_name, "file_name", maximum=FILE_NAME_MAX, required=False)
@@ -649,6 +770,7 @@ class PricingStore:
             from pricing.export import download_files
 
             files = download_files(sheets)
+        digests = {sheet: SheetDigests.of(sheet, sheets[sheet]) for sheet in encoded}
         with self._write() as conn:
             insert = (postgresql.insert if self.backend == "postgresql" else sqlite.insert)(pricing_tables)
             conn.execute(insert.values(name=name, active_version=None, created_at=datetime.now(UTC))
@@ -666,11 +788,38 @@ class PricingStore:
             if files:
                 conn.execute(pricing_files.insert(), [{"table_name": name, "version": number, "name": file, "data": data}
                                                       for file, data in files.items()])
+            self._insert_digests(conn, name, number, digests)
             if activate:
                 self._set_active(conn, name, number, action="import", by=created_by, now=now)
                 active = number
         return VersionInfo(table=name, number=number, created_at=now, created_by=created_by, file_name=file_name,
                            row_counts=row_counts, note=note, active=active == number)
+
+    def index_versions(self, name: str) -> list[int]:
+        """Store the ``SheetDigests`` of every version of ``name`` imported without them (before revision
+        0003), so that a diff of it compares digests; returns the version numbers indexed. Each version is
+        read in one transaction and written in another (a version never changes; a second indexer's
+        write of the same version is skipped)."""
+        indexed = []
+        for info in self.versions(name):
+            with self._read() as conn:
+                d = pricing_digests
+                if conn.execute(select(func.count()).where(d.c.table_name == name,
+                                                           d.c.version == info.number)).scalar():
+                    continue
+                digests = self._digests(conn, info, None)
+            with self._write() as conn:
+                self._lock_table(conn, name)
+                if not conn.execute(select(func.count()).where(pricing_digests.c.table_name == name,
+                                                               pricing_digests.c.version == info.number)).scalar():
+                    self._insert_digests(conn, name, info.number, digests)
+                    indexed.append(info.number)
+        return indexed
+
+    def _insert_digests(self, conn: Connection, name: str, number: int, digests: Mapping[str, SheetDigests]) -> None:
+        if digests:
+            conn.execute(pricing_digests.insert(), [{"table_name": name, "version": number, "sheet": sheet,
+                                                     **d.blobs()} for sheet, d in digests.items()])
 
     def activate(self, name: str, number: int, *, activated_by: str | None = None) -> VersionInfo:
         """Make version ``number`` the one estimates use; a no-op if it already is."""
@@ -786,18 +935,78 @@ class PricingStore:
                                                        f.c.name == file)).scalar()
         return bytes(data) if data is not None else None
 
-    def diff(self, name: str, a: int, b: int) -> Diff:
-        """What changed from version ``a`` to version ``b``: per sheet, rows added, removed and changed.
+    def diff_index(self, name: str, a: int, b: int, *, digest_rows: int | None = None) -> DiffIndex:
+        """Where the rows of version ``a`` and version ``b`` differ, per sheet: rows are matched by the sheet's
+        key columns (``Table.key``; the k-th rows of a key repeated in a sheet pair up, in sheet order) and
+        compared by their ``SheetDigests``, read as stored with each version: for two 150,000-row versions,
+        ~5 MB read and ~15 ms of CPU, whatever they hold, without reading a row.
 
-        Rows are matched by the sheet's key columns (``Table.key``). Should a key occur more than
-        once in a sheet, its rows are paired in sheet order.
-        """
+        A version imported before digests were stored (revision 0003) is digested from its rows here, when
+        ``digest_rows`` is None or the version has at most that many rows; else ``DiffTooLarge``."""
         with self._read() as conn:
-            before = self._texts(conn, name, a)
-            after = self._texts(conn, name, b)
+            active = self._table(conn, name).active_version
+            before, after = (self._digests(conn, self._version_info(conn, name, n, active), digest_rows)
+                             for n in (a, b))
         sheets = sorted(set(before) | set(after), key=_SHEET_ORDER.__getitem__)
-        return Diff(table=name, from_version=a, to_version=b,
-                    sheets=tuple(_diff_texts(s, before.get(s), after.get(s)) for s in sheets))
+        return DiffIndex(table=name, from_version=a, to_version=b,
+                         sheets=tuple(_compare(s, before.get(s), after.get(s)) for s in sheets))
+
+    def diff(self, name: str, a: int, b: int, *, page: int | None = None, per_page: int = 100,
+             index: DiffIndex | None = None) -> Diff:
+        """What changed from version ``a`` to version ``b``: per sheet, rows added, removed and changed,
+        every one (``page`` None) or rows ``(page - 1) * per_page`` to ``page * per_page`` of each list
+        (``Diff.pages`` says how many pages there are). ``index``: ``diff_index(name, a, b)`` kept from
+        before (versions never change); only the rows shown are read from the store.
+
+        Added rows are in the newer version's sheet order; removed and changed rows in the older's."""
+        if index is None:
+            index = self.diff_index(name, a, b)
+        window = slice(None) if page is None else slice((page - 1) * per_page, page * per_page)
+        with self._read() as conn:
+            sheets = tuple(self._sheet_diff(conn, index, s, window) for s in index.sheets)
+        return Diff(table=name, from_version=a, to_version=b, sheets=sheets, page=page,
+                    per_page=None if page is None else per_page,
+                    pages=1 if page is None else index.pages(per_page))
+
+    def _sheet_diff(self, conn: Connection, index: DiffIndex, s: SheetIndex, window: slice) -> SheetDiff:
+        """The rows of ``window`` of each of a sheet's lists, read by position."""
+        removed, added, changed = s.removed[window], s.added[window], s.changed[window]
+        old = self._rows_at(conn, index.table, index.from_version, s.sheet, [*removed.tolist(), *changed[:, 0].tolist()])
+        new = self._rows_at(conn, index.table, index.to_version, s.sheet, [*added.tolist(), *changed[:, 1].tolist()])
+        return SheetDiff(
+            sheet=s.sheet, in_from=s.in_from, in_to=s.in_to, counts=s.counts, unchanged=s.unchanged,
+            added=tuple(new[p] for p in added.tolist()), removed=tuple(old[p] for p in removed.tolist()),
+            changed=tuple(_row_change(s.sheet, old[o], new[n]) for o, n in changed.tolist()))
+
+    def _rows_at(self, conn: Connection, name: str, number: int, sheet: str,
+                 positions: list[int]) -> dict[int, dict[str, Any]]:
+        """The rows at ``positions`` of a version's sheet, by position."""
+        r = pricing_rows
+        rows: dict[int, dict[str, Any]] = {}
+        for start in range(0, len(positions), _POSITIONS_PER_QUERY):
+            chunk = positions[start:start + _POSITIONS_PER_QUERY]
+            for position, data in conn.execute(select(r.c.position, r.c.data).where(
+                    r.c.table_name == name, r.c.version == number, r.c.sheet == sheet, r.c.position.in_(chunk))):
+                rows[position] = json.loads(data)
+        return rows
+
+    def _digests(self, conn: Connection, info: VersionInfo, digest_rows: int | None) -> dict[str, SheetDigests]:
+        """A version's ``SheetDigests`` by sheet: as stored, else (imported before revision 0003) from its
+        rows, if it has at most ``digest_rows`` rows (None: any number)."""
+        d = pricing_digests
+        stored = {row.sheet: SheetDigests.from_blobs(bytes(row.keys), bytes(row.positions), bytes(row.rows))
+                  for row in conn.execute(select(d).where(d.c.table_name == info.table, d.c.version == info.number))}
+        if set(stored) == set(info.row_counts):
+            return stored
+        if digest_rows is not None and info.rows > digest_rows:
+            raise DiffTooLarge(
+                f"Version {info.number} of '{info.table}' ({info.rows:,} rows) was imported before versions were "
+                f"indexed for comparison, and comparing it means reading every row: more than a request may "
+                f"({digest_rows:,} rows). Ask an administrator to index it (estimator pricing index {info.table}); "
+                "versions imported since are compared at any size.",
+                field=None, table=info.table, version=info.number, rows=info.rows, limit=digest_rows)
+        return {sheet: SheetDigests.of(sheet, map(json.loads, texts))
+                for sheet, texts in self._texts(conn, info.table, info.number).items()}
 
     def _texts(self, conn: Connection, name: str, number: int) -> dict[str, list[str]]:
         """Version ``number``'s rows as their stored JSON text, per sheet (every sheet it has listed)."""
@@ -864,55 +1073,43 @@ def _version_from_row(row: Any, active: int | None) -> VersionInfo:
                        note=row.note, active=row.number == active)
 
 
-def _diff_texts(sheet: str, before: list[str] | None, after: list[str] | None) -> SheetDiff:
-    """``_diff_sheet`` over stored JSON texts: a text found in both versions is an unchanged row and is
-    never decoded (the same row stores as the same text), so the work follows the rows that differ:
-    two 150,000-row versions with 15,000 changes decode ~33,000 rows, not 300,000."""
-    common = Counter(before or ()) & Counter(after or ())
-
-    def rest(texts: list[str]) -> list[dict[str, Any]]:
-        left = Counter(common)
-        out = []
-        for text_ in texts:
-            if left[text_]:
-                left[text_] -= 1
-            else:
-                out.append(json.loads(text_))
-        return out
-
-    diff = _diff_sheet(sheet, None if before is None else rest(before), None if after is None else rest(after))
-    return replace(diff, unchanged=diff.unchanged + sum(common.values()))
+def same_value(value: Any) -> Any:
+    """The value a diff compares: a whole-number float as the integer it equals (``3.0`` → ``3``, as
+    Python's ``3.0 == 3``); anything else as it is (``True`` stays a boolean, unlike ``True == 1``)."""
+    return int(value) if type(value) is float and value.is_integer() else value
 
 
-def _diff_sheet(sheet: str, before: list[dict[str, Any]] | None, after: list[dict[str, Any]] | None) -> SheetDiff:
-    key_columns = TABLES[sheet].key
+def _value_text(value: Any) -> str:
+    return _ENCODER.encode(same_value(value))
+
+
+def _compare(sheet: str, before: SheetDigests | None, after: SheetDigests | None) -> SheetIndex:
+    """One sheet's differences from the digests of its rows in two versions (None: the version lacks the
+    sheet): keys matched by binary search in the other version's sorted keys, then values compared."""
+    empty = SheetDigests.of(sheet, ())
+    a, b = before or empty, after or empty
+    if len(a.keys) and len(b.keys):
+        at = np.searchsorted(b.keys, a.keys)
+        at[at == len(b.keys)] = 0
+        match = b.keys[at] == a.keys
+        old, new = a.positions[match].astype(np.int64), b.positions[at[match]].astype(np.int64)
+    else:
+        old, new = _NO_POSITIONS, _NO_POSITIONS
+    same = a.rows[old] == b.rows[new]
+    changed = np.column_stack((old[~same], new[~same]))
+    gone, fresh = np.ones(len(a.rows), dtype=bool), np.ones(len(b.rows), dtype=bool)
+    gone[old], fresh[new] = False, False
+    return SheetIndex(sheet=sheet, in_from=before is not None, in_to=after is not None,
+                      removed=np.flatnonzero(gone), added=np.flatnonzero(fresh),
+                      changed=changed[np.argsort(changed[:, 0], kind="stable")], unchanged=int(same.sum()))
+
+
+def _row_change(sheet: str, old: dict[str, Any], new: dict[str, Any]) -> RowChange:
+    """The columns whose values differ (``same_value``) between two rows of one key: declared columns in
+    their order, then any others by name."""
     declared = TABLES[sheet].column_names
-
-    def grouped(rows: list[dict[str, Any]]) -> dict[tuple[Any, ...], list[dict[str, Any]]]:
-        groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-        for row in rows:
-            groups.setdefault(tuple(row.get(c) for c in key_columns), []).append(row)
-        return groups
-
-    old, new = grouped(before or []), grouped(after or [])
-    added: list[dict[str, Any]] = []
-    removed: list[dict[str, Any]] = []
-    changed: list[RowChange] = []
-    unchanged = 0
-    for key in list(old) + [k for k in new if k not in old]:
-        olds, news = old.get(key, []), new.get(key, [])
-        for o, n in zip(olds, news, strict=False):
-            if o == n:
-                unchanged += 1
-                continue
-            columns = [c for c in declared if c in o or c in n]
-            columns += sorted((set(o) | set(n)) - set(declared))
-            changes = {c: (o.get(c), n.get(c)) for c in columns if o.get(c) != n.get(c)}
-            if changes:
-                changed.append(RowChange(key=dict(zip(key_columns, key, strict=True)), changes=changes))
-            else:
-                unchanged += 1
-        removed.extend(olds[len(news):])
-        added.extend(news[len(olds):])
-    return SheetDiff(sheet=sheet, in_from=before is not None, in_to=after is not None, added=tuple(added),
-                     removed=tuple(removed), changed=tuple(changed), unchanged=unchanged)
+    columns = [c for c in declared if c in old or c in new]
+    columns += sorted((set(old) | set(new)) - set(declared))
+    return RowChange(key={c: old.get(c) for c in TABLES[sheet].key},
+                     changes={c: (old.get(c), new.get(c)) for c in columns
+                              if _value_text(old.get(c)) != _value_text(new.get(c))})

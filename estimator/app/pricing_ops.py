@@ -24,7 +24,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from pricing.books import seed_sheets
 from pricing.cache import BoundedCache
 from pricing.read import DEFAULT_LIMITS, Limits
-from pricing.store import Diff, PricingStore
+from pricing.store import DiffIndex, PricingStore
 from pricing.validate import parse_upload
 
 from .errors import ProblemError
@@ -61,8 +61,9 @@ def init_app(app: Flask) -> None:
     )
 
 
-#: Diffs kept per worker: rows (added, removed, changed) of all kept diffs together; a diff of two
-#: 150,000-row versions with 18,000 differences is ~1.5 s of CPU to build (issue 13, defect 9).
+#: Diff indexes kept per worker (``pricing.store.DiffIndex``, 8-16 bytes per difference): differences of
+#: all kept together; the index of two 150,000-row versions with 18,000 differences is ~15 ms of CPU to
+#: build from their stored digests, each page then reads its own rows.
 DIFF_CACHE_ROWS = 500_000
 #: Downloads kept per worker, bytes of all together: a 150,000-row xlsx is ~7 MB and ~7 s to write.
 DOWNLOAD_CACHE_BYTES = 128 * 1024 * 1024
@@ -71,10 +72,10 @@ DOWNLOAD_CACHE_BYTES = 128 * 1024 * 1024
 @dataclass(frozen=True)
 class ReadCaches:
     """What anonymous reads build from immutable versions, kept per worker (``pricing.cache``):
-    diffs by (table, from, to), downloads by (table, version, format, sheet); the seed table is
+    diff indexes by (table, from, to), downloads by (table, version, format, sheet); the seed table is
     version 0 (it changes only with the code)."""
 
-    diffs: BoundedCache[tuple[str, int, int], Diff] = field(
+    diffs: BoundedCache[tuple[str, int, int], DiffIndex] = field(
         default_factory=lambda: BoundedCache(32, DIFF_CACHE_ROWS, lambda diff: diff.rows))
     downloads: BoundedCache[tuple[str, int, str, str], bytes] = field(
         default_factory=lambda: BoundedCache(64, DOWNLOAD_CACHE_BYTES, len))

@@ -8,6 +8,7 @@ import openpyxl
 import pytest
 
 from estimator.app import create_app
+from estimator.app.state import ready_state
 
 TOKEN = "t0ken-for-tests"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -550,6 +551,61 @@ def test_a_bad_page_is_a_422(client, problem, query, shown):
     assert response.get_json() == problem(422, "Unprocessable Entity", f"?{shown}.")
 
 
+def test_a_diff_reads_the_digests_stored_at_import_and_answers_as_the_computed_diff(client, app, monkeypatch):
+    """Issue 13: the first diff of two 150,000-row versions compared every row of both (~1.4 s of CPU, an
+    anonymous request). Now each import stores its rows' digests; a diff compares those and reads only the rows
+    of its page, and answers what the diff computed from the rows themselves answers."""
+    from pricing.store import PricingStore, pricing_digests
+
+    assert upload(client, "acme", rows_csv(["1", "2", "3", "4"])).status_code == 201
+    assert upload(client, "acme", rows_csv(["1", "5", "3"]) + "Acme Cloud,,h100-sxm,on_demand,6,type 9,"
+                                                               "2025-06-01,Acme quote 42,\n").status_code == 201
+    with monkeypatch.context() as m:
+        m.setattr(PricingStore, "_texts", lambda *a: pytest.fail("a version's rows were read whole"))
+        served = {(a, b): client.get(f"/api/v1/pricing-tables/acme/diff?from={a}&to={b}").get_json()
+                  for a, b in ((1, 2), (2, 1))}
+    gpu = served[1, 2]["sheets"]["gpu_prices"]
+    assert (served[1, 2]["summary"], gpu["unchanged"]) == ({"added": 1, "removed": 1, "changed": 1}, 2)
+    assert (gpu["removed"][0]["product"], gpu["added"][0]["product"]) == ("type 3", "type 9")
+    assert gpu["changed"] == [{"key": {"provider": "Acme Cloud", "region": "", "gpu": "h100-sxm",
+                                       "pricing_model": "on_demand", "product": "type 1",
+                                       "effective_date": "2025-06-01"},
+                               "changes": {"usd_per_gpu_hour": {"before": 2.0, "after": 5.0}}}]
+    with app.app_context():
+        store = ready_state().store
+    with store.engine.begin() as conn:  # the same diffs computed from the rows themselves
+        conn.execute(pricing_digests.delete())
+    for (a, b), body in served.items():
+        assert body == {**store.diff("acme", a, b, page=1, per_page=100).to_dict(), "next": None}
+
+
+def test_a_diff_of_a_big_version_stored_before_digests_is_refused_with_what_to_do(client, app, problem,
+                                                                                  monkeypatch):
+    """A version imported before revision 0003 has no stored digests: an anonymous diff digests it from its
+    rows only within a budget (50 ms of CPU per anonymous request, issue 13), else a 422 saying what works."""
+    from estimator.app.api import pricing as api
+    from pricing.store import pricing_digests
+
+    assert upload(client, "acme", rows_csv(["1", "2", "3"])).status_code == 201
+    assert upload(client, "acme", rows_csv(["1", "2"])).status_code == 201
+    with app.app_context():
+        store = ready_state().store
+    with store.engine.begin() as conn:
+        conn.execute(pricing_digests.delete().where(pricing_digests.c.version == 1))
+    monkeypatch.setattr(api, "DIGEST_ON_REQUEST_ROWS", 2)
+    response = client.get("/api/v1/pricing-tables/acme/diff?from=2&to=1")
+    detail = ("Version 1 of 'acme' (3 rows) was imported before versions were indexed for comparison, and comparing "
+              "it means reading every row: more than a request may (2 rows). Ask an administrator to index it "
+              "(estimator pricing index acme); versions imported since are compared at any size.")
+    assert response.status_code == 422
+    assert response.get_json() == problem(422, "Invalid input", detail, type_="/problems/invalid-input", errors=[
+        {"pointer": None, "detail": detail, "code": "diff_too_large", "table": "acme", "version": 1, "rows": 3,
+         "limit": 2}])
+    assert store.index_versions("acme") == [1]
+    summary = client.get("/api/v1/pricing-tables/acme/diff?from=2&to=1").get_json()["summary"]
+    assert summary == {"added": 1, "removed": 0, "changed": 0}
+
+
 def test_diffs_and_downloads_are_built_once_per_version(client, app, monkeypatch):
     """Versions never change, so a diff built once, or a file read once from the store (where the import
     put it), is answered again from the worker's cache (before, every request rebuilt it: 7.7 s for each
@@ -560,10 +616,10 @@ def test_diffs_and_downloads_are_built_once_per_version(client, app, monkeypatch
     assert upload(client, "acme", rows_csv(["1"])).status_code == 201
     assert upload(client, "acme", rows_csv(["2"])).status_code == 201
     built = []
-    to_xlsx, diff, file = api.to_xlsx, PricingStore.diff, PricingStore.file
+    to_xlsx, diff, file = api.to_xlsx, PricingStore.diff_index, PricingStore.file
     monkeypatch.setattr(api, "to_xlsx", lambda sheets: built.append("built xlsx") or to_xlsx(sheets))
     monkeypatch.setattr(PricingStore, "file", lambda self, *a: built.append(a[-1]) or file(self, *a))
-    monkeypatch.setattr(PricingStore, "diff", lambda self, *a: built.append("diff") or diff(self, *a))
+    monkeypatch.setattr(PricingStore, "diff_index", lambda self, *a, **k: built.append("diff") or diff(self, *a, **k))
     files = [client.get(f"/api/v1/pricing-tables/acme/download{q}").data
              for q in ("", "?version=2", "?version=1", "", "?version=1")]
     pages = [client.get(f"/api/v1/pricing-tables/acme/diff?from=1&to=2&page={p}").status_code for p in (1, 2, 1)]

@@ -17,7 +17,7 @@ from marshmallow import Schema, fields, validate
 from estimator.errors import EstimatorError
 from pricing.books import table_info
 from pricing.export import download_name, template_xlsx, to_csv, to_xlsx
-from pricing.store import NAME_PATTERN, PricingStore, StoredVersion, validate_name
+from pricing.store import DIGEST_ON_REQUEST_ROWS, NAME_PATTERN, PricingStore, StoredVersion, validate_name
 from pricing.tables import SEED_TABLE, TABLES
 
 from ..config import DefaultConfig
@@ -288,11 +288,16 @@ def get_version(name: str, number: int) -> Response:
                              "default": DIFF_PER_PAGE})])
 @blp.alt_response(200, schema=DiffSchema, success=True, description="Rows matched by each sheet's key columns.")
 @blp.alt_response(404, **_PROBLEMS, description="No such table or version (the seed table has no versions).")
-@blp.alt_response(422, **_PROBLEMS, description="from / to missing or not version numbers; a bad page or per_page.")
+@blp.alt_response(422, **_PROBLEMS, description="from / to missing or not version numbers; a bad page or per_page; "
+                                                f"a version of more than {DIGEST_ON_REQUEST_ROWS:,} rows imported "
+                                                "before versions were indexed for comparison (diff_too_large).")
 def diff_versions(name: str) -> Response:
     """Rows added, removed and changed between `?from=<a>&to=<b>` (rows matched by each sheet's key), a page at
     a time: `summary` and each sheet's `counts` count every difference, the lists show `per_page` rows each
-    from `page`; `next` is the next page's URL."""
+    from `page`; `next` is the next page's URL. Rows are compared by the digests stored with each version at
+    import (milliseconds for two 150,000-row versions); a version imported before digests were stored is
+    compared only within a row budget (else a 422 `diff_too_large`, until an administrator indexes it:
+    `estimator pricing index NAME`)."""
     store = _store(ready_state())
     _not_seed(name)
     validate_name(name, field="name")
@@ -306,8 +311,9 @@ def diff_versions(name: str) -> Response:
     page = _count_arg("page", 1, 999_999_999)
     per_page = _count_arg("per_page", DIFF_PER_PAGE, DIFF_PER_PAGE_MAX)
     a, b = numbers
-    diff = read_caches().diffs.get_or_build((name, a, b), lambda: store.diff(name, a, b))
-    body = diff.to_dict(page=page, per_page=per_page)
+    index = read_caches().diffs.get_or_build(
+        (name, a, b), lambda: store.diff_index(name, a, b, digest_rows=DIGEST_ON_REQUEST_ROWS))
+    body = store.diff(name, a, b, page=page, per_page=per_page, index=index).to_dict()
     more = page < body["pages"]
     versions: dict[str, Any] = {"from": a, "to": b}
     body["next"] = url_for("pricing.diff_versions", name=name, **versions, page=page + 1,
