@@ -53,7 +53,7 @@ from .catalog import Catalog
 from .cost import PriceBook
 from .errors import EstimatorError, InvalidInputError
 from .figures import BAND, RECORD, Figure
-from .inference import estimate_inference, shared_replica_searches
+from .inference import estimate_inference, estimate_inference_rows, shared_replica_searches
 from .inputs import INFERENCE_OPTIONAL, TRAINING_OPTIONAL, inference_request, training_request
 from .training import estimate_training, few_sequences
 
@@ -188,6 +188,15 @@ class SingleEstimate:
                               dtype=float) for k in varying}  # type: ignore[type-var]
         return {k: v for k, v in first.items() if k not in varying}, arrays, ok
 
+    def run_rows(self, workload: str, values: Mapping[str, Any], arrays: Mapping[str, np.ndarray]
+                 ) -> list[tuple[np.ndarray, Mapping[str, Any]]]:
+        """Serving rows of one structure (``arrays``: the load and overrides, one value per row):
+        (which rows, their estimate) per replica chosen (``inference.estimate_inference_rows``)."""
+        rest = {k: v for k, v in values.items() if k != "pricing_table"}
+        request = dataclasses.replace(inference_request(self.catalog, rest), **arrays)  # type: ignore[arg-type]
+        book = self.book_for(values.get("pricing_table"))
+        return [(where, estimate.to_dict()) for where, estimate in estimate_inference_rows(request, book, self.catalog)]
+
     def run(self, workload: str, values: Mapping[str, Any],
             arrays: Mapping[str, np.ndarray] | None = None) -> Mapping[str, Any]:
         """The estimate of checked values (``arrays``: one value per row of some request fields,
@@ -265,6 +274,13 @@ _ALONE = ("deadline_days",)
 #: given is part of the structure (a given price replaces the price book's, with other warnings).
 ROW_ARRAYS = ("tokens", "utilisation", "goodput", "pue", "grid_kg_co2_per_kwh", "usd_per_gpu_hour",
               "capex_usd_per_gpu", "usd_per_kwh")
+#: Serving values that may differ between the rows of a group (``inference.estimate_inference_rows``):
+#: the load and the price, PUE and grid overrides; the replica search reads none of them.
+SERVING_ROW_ARRAYS = ("requests_per_s", "pue", "grid_kg_co2_per_kwh", "usd_per_gpu_hour", "capex_usd_per_gpu",
+                      "usd_per_kwh")
+#: Per workload: the fields that may vary within a group, and the one a group needs (varying).
+_SWEEPS: dict[str, tuple[tuple[str, ...], str]] = {figures.TRAINING: (ROW_ARRAYS, "tokens"),
+                                                   figures.INFERENCE: (SERVING_ROW_ARRAYS, "requests_per_s")}
 
 
 def _workload(row: Mapping[str, Any]) -> str | None:
@@ -276,14 +292,17 @@ def _number(value: Any) -> bool:
     return isinstance(value, float | int) and not isinstance(value, bool)
 
 
-def _group_key(base: Mapping[str, Any], varying: tuple[str, ...]) -> tuple[Any, ...] | None:
+def _group_key(workload: str, base: Mapping[str, Any], varying: tuple[str, ...]) -> tuple[Any, ...] | None:
     """The structural key of a sweep's checked values (``base``: all but the ``varying`` fields of
-    ``ROW_ARRAYS``), or None: its rows go alone (no token count, no GPU count, a deadline)."""
-    if "tokens" not in varying or base.get("gpus") is None or any(base.get(k) is not None for k in _ALONE):
+    ``_SWEEPS``), or None: its rows go alone (training: no token count, no GPU count, a deadline;
+    serving: no load in requests/s)."""
+    if _SWEEPS[workload][1] not in varying:
+        return None
+    if workload == figures.TRAINING and (base.get("gpus") is None or any(base.get(k) is not None for k in _ALONE)):
         return None
     # Equal keys mean equal values (the type too: True == 1); equal values written in another order
     # only make another group.
-    key = (tuple((k, type(v), v) for k, v in base.items()), varying)
+    key = (workload, tuple((k, type(v), v) for k, v in base.items()), varying)
     try:
         hash(key)
     except TypeError:  # an inline record
@@ -312,8 +331,8 @@ def estimate_columns(rows: Sequence[Mapping[str, Any]], estimate: RowEstimate,
     out.arrays.update({c: v for c, v in given.items() if c in out.names})
     if isinstance(estimate, SingleEstimate):
         groups, alone, checked = _groups(rows, given, estimate)
-        for values, parts, arrays in groups.values():
-            alone += _estimate_group(estimate, values, np.concatenate(parts),
+        for key, (values, parts, arrays) in groups.items():
+            alone += _estimate_group(estimate, key[0], values, np.concatenate(parts),
                                      {k: np.concatenate(v) for k, v in arrays.items()}, out)
         out.flush()
         out.round_deferred()
@@ -402,39 +421,45 @@ def _workloads(column: np.ndarray | None, n: int) -> np.ndarray:
 
 def _groups(rows: Sequence[Mapping[str, Any]], cells: Mapping[str, np.ndarray], estimate: SingleEstimate
             ) -> tuple[dict[Any, _Group], list[int], dict[int, Mapping[str, Any] | EstimatorError]]:
-    """Training rows grouped by structure (checked values, row numbers, the ``ROW_ARRAYS`` values),
-    the rows left to the row-by-row path, and the checked values of rows already checked (none
-    here: a row left alone is checked there). Column by column: rows whose cells differ only in
-    the values of ``ROW_ARRAYS`` (a sweep) are checked together (``SingleEstimate.checked_sweep``)."""
+    """Rows grouped by workload and structure (checked values, row numbers, the values of the
+    fields ``_SWEEPS`` lets vary), the rows left to the row-by-row path, and the checked values of
+    rows already checked (none here: a row left alone is checked there). Column by column: rows
+    whose cells differ only in those fields' values (a sweep) are checked together
+    (``SingleEstimate.checked_sweep``)."""
     n = len(rows)
     workloads = _workloads(cells.get(WORKLOAD_COLUMN), n)
-    training = np.flatnonzero(workloads == figures.TRAINING)
-    alone = np.flatnonzero(workloads != figures.TRAINING).tolist()
+    alone = np.flatnonzero(~np.isin(workloads, list(_SWEEPS))).tolist()
     groups: dict[Any, _Group] = {}
-    if not len(training):
-        return groups, alone, {}
     names = [c for c in cells if c not in (WORKLOAD_COLUMN, WARNINGS_COLUMN, ERROR_COLUMN)]
-    sweep_of = np.zeros(len(training), dtype=np.int64)
-    for c in names:  # the sweep number so far x the column's codes, renumbered 0.. (never overflows)
-        codes = _blanks(cells[c][training]) if c in ROW_ARRAYS else _codes(cells[c][training]) + 1
-        _, sweep_of = np.unique(sweep_of * (int(codes.max()) + 1) + codes, return_inverse=True)
-    order = np.argsort(sweep_of, kind="stable")
-    bounds = np.flatnonzero(np.diff(sweep_of[order])) + 1
-    for part in np.split(training[order], bounds):
-        first = rows[int(part[0])]
-        base = {k: v for k, v in request_values(first).items() if k not in ROW_ARRAYS}
-        varying = tuple(k for k in ROW_ARRAYS if k in names and cells[k][part[0]] is not None and cells[k][part[0]] != "")
-        if "tokens" not in varying:
-            alone += part.tolist()
+    for workload, (may_vary, _) in _SWEEPS.items():
+        these = np.flatnonzero(workloads == workload)
+        if not len(these):
             continue
-        checked, arrays, ok = estimate.checked_sweep(figures.TRAINING, base, {k: cells[k][part] for k in varying})
-        key = None if checked is None else _group_key(checked, varying)
-        if key is None or checked is None:
-            alone += part.tolist()  # refused, or not for a group: each row checked and estimated alone
-            continue
-        alone += part[~ok].tolist()
-        if not ok.any():
-            continue
+        sweep_of = np.zeros(len(these), dtype=np.int64)
+        for c in names:  # the sweep number so far x the column's codes, renumbered 0.. (never overflows)
+            codes = _blanks(cells[c][these]) if c in may_vary else _codes(cells[c][these]) + 1
+            _, sweep_of = np.unique(sweep_of * (int(codes.max()) + 1) + codes, return_inverse=True)
+        order = np.argsort(sweep_of, kind="stable")
+        bounds = np.flatnonzero(np.diff(sweep_of[order])) + 1
+        for part in np.split(these[order], bounds):
+            alone += _sweep(rows, cells, estimate, workload, part, names, groups)
+    return groups, alone, {}
+
+
+def _sweep(rows: Sequence[Mapping[str, Any]], cells: Mapping[str, np.ndarray], estimate: SingleEstimate,
+           workload: str, part: np.ndarray, names: list[str], groups: dict[Any, _Group]) -> list[int]:
+    """One sweep's rows checked and added to their group; the rows left to the row-by-row path."""
+    may_vary, needed = _SWEEPS[workload]
+    first = rows[int(part[0])]
+    base = {k: v for k, v in request_values(first).items() if k not in may_vary}
+    varying = tuple(k for k in may_vary if k in names and cells[k][part[0]] is not None and cells[k][part[0]] != "")
+    if needed not in varying or len(part) == 1:
+        return part.tolist()
+    checked, arrays, ok = estimate.checked_sweep(workload, base, {k: cells[k][part] for k in varying})
+    key = None if checked is None else _group_key(workload, checked, varying)
+    if key is None or checked is None:
+        return part.tolist()  # refused, or not for a group: each row checked and estimated alone
+    if ok.any():
         group = groups.get(key)
         if group is None:  # the first row's values stand for the group's (a token count, not the model's)
             first_ok = int(np.argmax(ok))
@@ -443,7 +468,7 @@ def _groups(rows: Sequence[Mapping[str, Any]], cells: Mapping[str, np.ndarray], 
         group[1].append(part[ok])
         for k, column in group[2].items():
             column.append(arrays[k][ok])
-    return groups, alone, {}
+    return part[~ok].tolist()
 
 
 class _Columns:
@@ -501,22 +526,34 @@ class _Columns:
         return np.full(self.n, np.nan) if array is None else array  # never put: blanks
 
 
-def _estimate_group(estimate: SingleEstimate, values: Mapping[str, Any], index: np.ndarray,
+def _estimate_group(estimate: SingleEstimate, workload: str, values: Mapping[str, Any], index: np.ndarray,
                     arrays: Mapping[str, np.ndarray], out: _Columns) -> list[int]:
     """One group's rows through the pipeline at once; the rows it leaves to the row-by-row path."""
     if len(index) == 1:
         return [int(index[0])]
-    tokens = arrays["tokens"]
     try:
         with np.errstate(all="ignore"), rounding_deferred():
-            result = estimate.run(figures.TRAINING, values, arrays)
-            cells = result_cells(figures.TRAINING, result)
-        # The reported sequence length is rounded to 6 digits (off by < 5e-6): rows that might have
-        # fewer sequences than GPUs (a warning of their own) go row by row, where the core decides.
-        seq = _sequence_tokens(result) * (1 + 1e-5)
-        keep = ~few_sequences(tokens, seq, result["gpu_count"])
-    except Exception:  # noqa: BLE001 - refused (not a token-count matter): each row says why itself
+            if workload == figures.TRAINING:
+                result = estimate.run(workload, values, arrays)
+                # The reported sequence length is rounded to 6 digits (off by < 5e-6): rows that might
+                # have fewer sequences than GPUs (a warning of their own) go row by row.
+                seq = _sequence_tokens(result) * (1 + 1e-5)
+                parts = [(index, ~few_sequences(arrays["tokens"], seq, result["gpu_count"]), result)]
+            else:  # serving: the rows that choose the same replica, together
+                parts = [(index[where], np.ones(int(where.sum()), dtype=bool), result)
+                         for where, result in estimate.run_rows(workload, values, arrays)]
+            cells = [(rows, keep, result_cells(workload, result)) for rows, keep, result in parts]
+    except Exception:  # noqa: BLE001 - refused (not a row's own matter): each row says why itself
         return [int(i) for i in index]
+    left: list[int] = []
+    for rows, keep, part in cells:
+        left += _put_group(out, rows, keep, part)
+    return left
+
+
+def _put_group(out: _Columns, index: np.ndarray, keep: np.ndarray, cells: Mapping[str, Any]) -> list[int]:
+    """A group's cells (arrays over ``index``'s rows) where ``keep``; rows with a non-finite figure
+    are not put but returned, with the others not kept (the row-by-row path reports them)."""
     arrays = {c: v for c, v in cells.items() if isinstance(v, np.ndarray)}
     for v in arrays.values():
         keep &= np.isfinite(v)

@@ -23,10 +23,13 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from . import cost as cost_mod
 from . import defaults as d
@@ -36,7 +39,7 @@ from .catalog import Catalog, Hardware, Model
 from .checks import check_positive, check_pue, record_warnings
 from .cost import PriceBook
 from .errors import ConflictError, DoesNotFitError, InvalidInputError, UnsupportedPrecisionError, out_of_range
-from .training import attention_forward_flops_per_token, ceil
+from .training import _each_end, attention_forward_flops_per_token, ceil, rows
 
 MAX_BATCH = d.MAX_CONCURRENT_SEQUENCES  # engines cap concurrent sequences (defaults.py)
 MAX_GPUS_PER_REPLICA = 512  # largest replica the search tries
@@ -202,15 +205,18 @@ class InferenceEstimate:
 
         entries: list[tuple[Any, Any]] = [
             (f.WORKLOAD, "inference"), (f.MODEL, self.model), (f.HARDWARE, self.hardware), (f.PRECISION, self.precision),
-            (f.GPUS_PER_REPLICA, self.gpus_per_replica), (f.REPLICAS, int(self.replicas.mid)),
-            (f.REPLICAS_RANGE, {s: int(self.replicas[s]) for s in SCENARIOS}), (f.GPU_COUNT, self.gpu_count),
+            (f.GPUS_PER_REPLICA, self.gpus_per_replica), (f.REPLICAS, _whole(self.replicas.mid)),
+            (f.REPLICAS_RANGE, {s: _whole(self.replicas[s]) for s in SCENARIOS}), (f.GPU_COUNT, self.gpu_count),
             (f.NODE_COUNT, self.node_count),
         ]
         entries += [(at(f"per_replica.{k}"), v) for k, v in self.per_replica.items()]
         entries += [(at(f"memory_gb.{k}"), significant(v)) for k, v in self.memory_gb.items()]
         entries += [
             (f.MIN_GPUS_PER_REPLICA, self.min_gpus_per_replica), (f.INPUT_TOKENS, self.input_tokens),
-            (f.OUTPUT_TOKENS, self.output_tokens), (f.LOAD_REQUESTS_PER_S, self.load_requests_per_s),
+            (f.OUTPUT_TOKENS, self.output_tokens),
+            # A float is rounded by ``assemble``; rows (a batch estimate) here, by the same ``significant``.
+            (f.LOAD_REQUESTS_PER_S, significant(self.load_requests_per_s, f.LOAD_REQUESTS_PER_S.digits or 6)
+             if rows(self.load_requests_per_s) else self.load_requests_per_s),
             (f.UTILISATION, band(f.UTILISATION, self.utilisation)),
             (f.OUTPUT_TOKENS_PER_S, band(f.OUTPUT_TOKENS_PER_S, self.throughput_output_tokens_per_s)),
             (f.COST_INPUT_RENT, band(f.COST_INPUT_RENT, self.cost_input)), (f.COST_INPUT_OWN, band(f.COST_INPUT_OWN, self.own_input)),
@@ -234,8 +240,8 @@ def validate(req: InferenceRequest) -> None:
         check_positive(getattr(req, name), name, integer=True)
     for name in ("requests_per_s", "tokens_per_day", "ttft_ms", "tpot_ms", "grid_kg_co2_per_kwh",
                  "usd_per_gpu_hour", "capex_usd_per_gpu", "usd_per_kwh", "peak_to_average"):
-        check_positive(getattr(req, name), name)
-    check_pue(req.pue)
+        _each_end(check_positive, getattr(req, name), name)  # a batch's rows: at the two ends
+    _each_end(check_pue, req.pue)
     if req.peak_to_average is not None and req.peak_to_average < 1.0:
         raise InvalidInputError(
             f"'peak_to_average' is peak / average load and cannot be below 1, got {req.peak_to_average!r}.",
@@ -662,6 +668,39 @@ def _choose(req: InferenceRequest, sh: _Shape, candidates: list[tuple[int, str]]
     fixed batch and no load, the smallest replica that holds it; otherwise the smallest replica
     within 2 % of the best output per GPU. ``prune=False`` tries every size (the tests' reference).
     """
+    viable = _viable(req, sh, candidates, load_rps, peak, prune)
+    if not viable:
+        return None
+    per_gpu = {id(r): r.requests_per_s / r.gpus for r in viable}
+    if load_rps is not None:
+        # Fewest GPUs for the peak load; among equals, the most output per GPU (more headroom).
+        return min(viable, key=lambda r: (math.ceil(load_rps * peak / r.requests_per_s) * r.gpus, -per_gpu[id(r)]))
+    # Without a load: the smallest replica within 2 % of the best output per GPU.
+    top = max(per_gpu.values())
+    return min((r for r in viable if per_gpu[id(r)] >= top * (1.0 - d.REPLICA_SIZE_TOLERANCE)), key=lambda r: r.gpus)
+
+
+def _choose_rows(viable: list[_Replica], load_rps: np.ndarray, peak: float) -> np.ndarray:
+    """``_choose`` for many loads at once (a batch's rows): the position in ``viable`` of each
+    row's replica, by the same key (fewest GPUs for the peak load, then the most output per GPU;
+    the first of equals, as ``min`` takes)."""
+    best = np.zeros(len(load_rps), dtype=np.int64)
+    best_total = np.full(len(load_rps), np.inf)
+    best_per_gpu = np.full(len(load_rps), -np.inf)
+    for k, r in enumerate(viable):
+        total = np.ceil(load_rps * peak / r.requests_per_s) * r.gpus
+        per_gpu = r.requests_per_s / r.gpus
+        better = (total < best_total) | ((total == best_total) & (per_gpu > best_per_gpu))
+        best = np.where(better, k, best)
+        best_total = np.where(better, total, best_total)
+        best_per_gpu = np.where(better, per_gpu, best_per_gpu)
+    return best
+
+
+def _viable(req: InferenceRequest, sh: _Shape, candidates: list[tuple[int, str]], load_rps: Any,
+            peak: float, prune: bool) -> list[_Replica]:
+    """The replicas (one per size, its parallelism chosen) that meet the latency targets, in
+    ascending size; with ``prune``, none above the fewest GPUs some replica serves the load on."""
     modes_by_size: dict[int, list[str]] = {}
     for t, mode in candidates:
         modes_by_size.setdefault(t, []).append(mode)
@@ -689,16 +728,8 @@ def _choose(req: InferenceRequest, sh: _Shape, candidates: list[tuple[int, str]]
         if req.batch_size and load_rps is None:
             break  # sizes are ascending: the smallest replica that holds the batch
         if prune:
-            fewest = min(fewest, math.ceil(load_rps * peak / rep.requests_per_s) * rep.gpus)  # type: ignore[operator]
-    if not viable:
-        return None
-    per_gpu = {id(r): r.requests_per_s / r.gpus for r in viable}
-    if load_rps is not None:
-        # Fewest GPUs for the peak load; among equals, the most output per GPU (more headroom).
-        return min(viable, key=lambda r: (math.ceil(load_rps * peak / r.requests_per_s) * r.gpus, -per_gpu[id(r)]))
-    # Without a load: the smallest replica within 2 % of the best output per GPU.
-    top = max(per_gpu.values())
-    return min((r for r in viable if per_gpu[id(r)] >= top * (1.0 - d.REPLICA_SIZE_TOLERANCE)), key=lambda r: r.gpus)
+            fewest = min(fewest, math.ceil(load_rps * peak / rep.requests_per_s) * rep.gpus)
+    return viable
 
 
 def min_gpus_per_replica(model: Model, sh: _Shape, batch: int) -> int:
@@ -774,21 +805,74 @@ def estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog 
         estimate = _estimate_inference(req, book, catalog)
     except (ZeroDivisionError, OverflowError) as exc:
         raise out_of_range(exc) from None
+    _check_finite(estimate)
+    return estimate
+
+
+def _check_finite(estimate: InferenceEstimate) -> None:
+    """An input far outside anything physical overflows: refused. (Rows of a batch estimate are
+    checked by ``estimator.batch``, each row by itself.)"""
     bands = (estimate.cost_input, estimate.cost_output, estimate.own_input, estimate.own_output, estimate.power_it_kw,
              estimate.provisioned_it_kw, estimate.energy_mwh_per_day, estimate.joules_per_token, estimate.replicas)
+    if rows(estimate.load_requests_per_s):
+        return
     if not all(math.isfinite(b[s]) for b in bands for s in SCENARIOS):
         raise out_of_range(OverflowError("non-finite result"))
-    return estimate
+
+
+def estimate_inference_rows(req: InferenceRequest, book: PriceBook, catalog: Catalog | None = None
+                            ) -> list[tuple[np.ndarray, InferenceEstimate]]:
+    """The serving estimates of many rows at once (batch estimates): ``req`` holds numpy arrays,
+    one value per row, in ``requests_per_s`` and any of the price, PUE and grid overrides, and is
+    otherwise one request. The replicas that meet the targets are found once; each row's replica is
+    chosen by ``_choose``'s rule (``_choose_rows``); the rows choosing the same replica run the rest
+    of the single pipeline together. Returns (which rows, their estimate with arrays) per replica
+    chosen. Raises as ``estimate_inference`` does for anything all rows share (no replica fits, none
+    meets the targets); a row's own overflow is left to the caller (non-finite figures)."""
+    validate(req)
+    sh = _shape(req)
+    load = _load(req, sh)
+    load_rps: Any = load.requests_per_s
+    if not rows(load_rps):
+        raise InvalidInputError("estimate_inference_rows needs 'requests_per_s' as an array of rows.",
+                                field="requests_per_s")
+    candidates = _candidate_gpus(req, sh)
+    if not candidates:
+        raise _fit_error(req, sh)
+    viable = _viable(req, sh, candidates, load_rps, load.peak_to_average, prune=False)
+    if not viable:
+        raise _no_target_error(req, sh, candidates)
+    chosen = _choose_rows(viable, load_rps, load.peak_to_average)
+    out = []
+    for k in np.unique(chosen).tolist():
+        where = chosen == k
+        part = dataclasses.replace(req, **{f.name: getattr(req, f.name)[where] for f in dataclasses.fields(req)
+                                           if rows(getattr(req, f.name))})
+        try:
+            out.append((where, _pipeline(part, book, catalog, sh, _load(part, sh), viable[k])))
+        except (ZeroDivisionError, OverflowError) as exc:
+            raise out_of_range(exc) from None
+    return out
+
+
+def _whole(value: Any) -> Any:
+    """A count as an int, or rows of counts as an int64 array."""
+    return value.astype(np.int64) if rows(value) else int(value)
 
 
 def _estimate_inference(req: InferenceRequest, book: PriceBook, catalog: Catalog | None) -> InferenceEstimate:
     """The pipeline: request shape -> replica (chosen on the mid scenario) -> each scenario's batch
     -> fleet for the load -> prices -> power -> cost."""
     validate(req)
-    model, hw = req.model, req.hardware
     sh = _shape(req)
-    load = _load(req, sh)
-    replicas = _replicas(req, sh, load)
+    return _pipeline(req, book, catalog, sh, _load(req, sh))
+
+
+def _pipeline(req: InferenceRequest, book: PriceBook, catalog: Catalog | None, sh: _Shape, load: _Load,
+              best: _Replica | None = None) -> InferenceEstimate:
+    """The pipeline from the load on (``best``: the mid replica, already chosen)."""
+    model, hw = req.model, req.hardware
+    replicas = _replicas(req, sh, load, best)
     fleet = _fleet(req, sh, load, replicas.by_scenario)
     prices = cost_mod.prices_for(book, hw, catalog, req)
     reps, t = replicas.by_scenario, replicas.gpus
@@ -850,13 +934,14 @@ class _Replicas:
     warnings: tuple[str, ...]
 
 
-def _replicas(req: InferenceRequest, sh: _Shape, load: _Load) -> _Replicas:
-    candidates = _candidate_gpus(req, sh)
-    if not candidates:
-        raise _fit_error(req, sh)
-    best = _choose(req, sh, candidates, load.requests_per_s, load.peak_to_average)
+def _replicas(req: InferenceRequest, sh: _Shape, load: _Load, best: _Replica | None = None) -> _Replicas:
     if best is None:
-        raise _no_target_error(req, sh, candidates)
+        candidates = _candidate_gpus(req, sh)
+        if not candidates:
+            raise _fit_error(req, sh)
+        best = _choose(req, sh, candidates, load.requests_per_s, load.peak_to_average)
+        if best is None:
+            raise _no_target_error(req, sh, candidates)
     warnings = list(_parallelism_warnings(req, sh, best))
     reps: dict[str, _Replica] = {"mid": best}
     for s in ("low", "high"):
@@ -909,13 +994,13 @@ def _fleet(req: InferenceRequest, sh: _Shape, load: _Load, reps: dict[str, _Repl
     t = reps["mid"].gpus
     served = load.requests_per_s
     if served is not None:
-        replicas = Band(*(int(ceil(served * load.peak_to_average / reps[s].requests_per_s)) for s in SCENARIOS))
+        replicas = Band(*(_whole(ceil(served * load.peak_to_average / reps[s].requests_per_s)) for s in SCENARIOS))
     else:
         replicas = Band.point(1)
-    gpu_count = int(replicas.mid) * t
+    gpu_count = _whole(replicas.mid) * t
     nodes_per_replica = math.ceil(t / req.hardware.gpus_per_node)
-    node_count = (int(replicas.mid) * nodes_per_replica if t >= req.hardware.gpus_per_node
-                  else math.ceil(gpu_count / req.hardware.gpus_per_node))
+    node_count = (_whole(replicas.mid) * nodes_per_replica if t >= req.hardware.gpus_per_node
+                  else _whole(ceil(gpu_count / req.hardware.gpus_per_node)))
     utilisation = Band(*((served / (replicas[s] * reps[s].requests_per_s)) if served is not None else 1.0 for s in SCENARIOS))
     rps = Band(*((served if served is not None else reps[s].requests_per_s) for s in SCENARIOS))
     return _Fleet(replicas, gpu_count, node_count, utilisation, rps,

@@ -256,3 +256,24 @@ def test_serving_rows_sharing_a_search_equal_their_single_estimates(catalog, boo
     rows = [{**structure, **load} for structure, group in sweeps for load in group]
     shuffle.shuffle(rows)
     _assert_batch_equals_single(catalog, book, rows, "inference")
+
+
+def test_serving_rows_of_one_structure_choose_their_replicas_together(catalog, book, monkeypatch) -> None:
+    """Loads from 0.05 to 2,000 requests/s over one model x GPU x TPOT target: one search, each
+    row's replica chosen by the single path's rule (here more than one size), each row equal to
+    its single estimate; a row with its own price and PUE too."""
+    calls: list[int] = []
+    real = batch.SingleEstimate.run_rows
+
+    def counted(self, workload, values, arrays):
+        out = real(self, workload, values, arrays)
+        calls.append(len(out))
+        return out
+
+    monkeypatch.setattr(batch.SingleEstimate, "run_rows", counted)
+    loads = [0.05 * 1.6**k for k in range(24)]
+    rows = [{"workload": "inference", "model": "llama-3.1-70b", "hardware": "h100-sxm", "tpot_ms": 50,
+             "requests_per_s": rps, **({"usd_per_gpu_hour": 1 + k / 10, "pue": 1.1 + k / 100} if k % 2 else {})}
+            for k, rps in enumerate(loads)]
+    _assert_batch_equals_single(catalog, book, rows, "inference")
+    assert len(calls) == 2 and max(calls) > 1  # with and without the overrides; several replica sizes chosen
