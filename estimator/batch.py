@@ -332,8 +332,13 @@ def estimate_columns(rows: Sequence[Mapping[str, Any]], estimate: RowEstimate,
     if isinstance(estimate, SingleEstimate):
         groups, alone, checked = _groups(rows, given, estimate)
         for key, (values, parts, arrays) in groups.items():
-            alone += _estimate_group(estimate, key[0], values, np.concatenate(parts),
-                                     {k: np.concatenate(v) for k, v in arrays.items()}, out)
+            members, varied = np.concatenate(parts), {k: np.concatenate(v) for k, v in arrays.items()}
+            left = _estimate_group(estimate, key[0], values, members, varied, out)
+            if left:  # their checked values, for the row-by-row path
+                position = {i: j for j, i in enumerate(members.tolist())}
+                for i in left:
+                    checked[i] = {**values, **{k: float(c[position[i]]) for k, c in varied.items()}}
+            alone += left
         out.flush()
         out.round_deferred()
     else:
@@ -423,7 +428,7 @@ def _groups(rows: Sequence[Mapping[str, Any]], cells: Mapping[str, np.ndarray], 
             ) -> tuple[dict[Any, _Group], list[int], dict[int, Mapping[str, Any] | EstimatorError]]:
     """Rows grouped by workload and structure (checked values, row numbers, the values of the
     fields ``_SWEEPS`` lets vary), the rows left to the row-by-row path, and the checked values of
-    rows already checked (none here: a row left alone is checked there). Column by column: rows
+    rows left alone that were checked here (any other is checked on the row-by-row path). Column by column: rows
     whose cells differ only in those fields' values (a sweep) are checked together
     (``SingleEstimate.checked_sweep``)."""
     n = len(rows)
@@ -431,6 +436,7 @@ def _groups(rows: Sequence[Mapping[str, Any]], cells: Mapping[str, np.ndarray], 
     alone = np.flatnonzero(~np.isin(workloads, list(_SWEEPS))).tolist()
     groups: dict[Any, _Group] = {}
     names = [c for c in cells if c not in (WORKLOAD_COLUMN, WARNINGS_COLUMN, ERROR_COLUMN)]
+    checked_of: dict[int, Mapping[str, Any] | EstimatorError] = {}
     for workload, (may_vary, _) in _SWEEPS.items():
         these = np.flatnonzero(workloads == workload)
         if not len(these):
@@ -442,13 +448,15 @@ def _groups(rows: Sequence[Mapping[str, Any]], cells: Mapping[str, np.ndarray], 
         order = np.argsort(sweep_of, kind="stable")
         bounds = np.flatnonzero(np.diff(sweep_of[order])) + 1
         for part in np.split(these[order], bounds):
-            alone += _sweep(rows, cells, estimate, workload, part, names, groups)
-    return groups, alone, {}
+            alone += _sweep(rows, cells, estimate, workload, part, names, groups, checked_of)
+    return groups, alone, checked_of
 
 
 def _sweep(rows: Sequence[Mapping[str, Any]], cells: Mapping[str, np.ndarray], estimate: SingleEstimate,
-           workload: str, part: np.ndarray, names: list[str], groups: dict[Any, _Group]) -> list[int]:
-    """One sweep's rows checked and added to their group; the rows left to the row-by-row path."""
+           workload: str, part: np.ndarray, names: list[str], groups: dict[Any, _Group],
+           checked_of: dict[int, Mapping[str, Any] | EstimatorError]) -> list[int]:
+    """One sweep's rows checked and added to their group; the rows left to the row-by-row path
+    (those that passed the check with their checked values in ``checked_of``)."""
     may_vary, needed = _SWEEPS[workload]
     first = rows[int(part[0])]
     base = {k: v for k, v in request_values(first).items() if k not in may_vary}
@@ -457,8 +465,11 @@ def _sweep(rows: Sequence[Mapping[str, Any]], cells: Mapping[str, np.ndarray], e
         return part.tolist()
     checked, arrays, ok = estimate.checked_sweep(workload, base, {k: cells[k][part] for k in varying})
     key = None if checked is None else _group_key(workload, checked, varying)
-    if key is None or checked is None:
-        return part.tolist()  # refused, or not for a group: each row checked and estimated alone
+    if key is None or checked is None:  # refused, or not for a group: each row estimated alone
+        if checked is not None:
+            for j in np.flatnonzero(ok).tolist():
+                checked_of[int(part[j])] = {**checked, **{k: float(arrays[k][j]) for k in varying}}
+        return part.tolist()
     if ok.any():
         group = groups.get(key)
         if group is None:  # the first row's values stand for the group's (a token count, not the model's)

@@ -779,7 +779,12 @@ def _no_target_error(req: InferenceRequest, sh: _Shape, candidates: list[tuple[i
     """Say which latency limit binds: the best first-token time any replica reaches, else the best
     time per output token at the smallest batch."""
     batch = req.batch_size or 1
-    tries = [_replica(req, sh, t, batch, "mid", mode) for t, mode in candidates]
+    shared = _SHARED.get()
+    tries = shared.get("tries") if shared is not None else None
+    if tries is None:  # rows of one structure (``shared_replica_searches``) share these replicas
+        tries = [_replica(req, sh, t, batch, "mid", mode) for t, mode in candidates]
+        if shared is not None:
+            shared["tries"] = tries
     fastest_first = min(tries, key=lambda r: r.prefill_s)
     if req.ttft_ms is not None and fastest_first.prefill_s * 1000.0 > req.ttft_ms:
         return ConflictError(
