@@ -92,3 +92,21 @@ def test_errors_are_shown_on_the_page(client, content, status, message) -> None:
 
 def test_without_the_csrf_token_nothing_is_estimated(client) -> None:
     assert post(client, SCENARIOS, csrf=False).status_code == 400
+
+
+def test_show_draws_a_summary_chart_of_the_first_rows(client) -> None:
+    """An inline SVG per workload (no script): a bar per row at its mid cost, the row without an
+    estimate said in place of its bar, and the figures the table's download holds."""
+    page = page_of(post(client, SCENARIOS))
+    charts = re.findall(r"<svg .*?</svg>", page, flags=re.S)
+    assert len(charts) == 2 and "<script" not in page
+    training, serving = charts
+    assert "Training run, rented" in training and "USD per million tokens" in serving
+    assert "Scenario 1: llama-3.1-70b on h100-sxm" in training
+    assert "Scenario 2: llama-3.1-70b on h100-sxm" in training and "no estimate (see its error)" in training
+    assert "Scenario 3: llama-3.1-8b on l4" in serving and "Scenario 1" not in serving
+    # The bar's value is the table's: the mid rent of row 1, as the CSV download gives it.
+    rows = list(csv.DictReader(io.StringIO(post(client, SCENARIOS, action="download", fmt="csv").get_data(as_text=True))))
+    from estimator.app.web.charts import number_text
+
+    assert html.escape(number_text(float(rows[0]["cost_usd.rent.mid (USD)"]))) in training

@@ -4,7 +4,10 @@ GET /batch: the upload form (a scenarios file, xlsx or csv back) and a link to t
 POST /batch: the file read and estimated exactly as ``POST /api/v1/estimates/batch`` does (the
 pricing upload's checks, each row through the request schema and the single estimate, an error per
 row); "Estimate and download" answers with the filled workbook as an attachment, "Estimate and
-show" renders the page with a summary and the first rows (``SHOWN_ROWS``). The file is never kept.
+show" renders the page with a summary, a chart of the first rows' headline cost (per workload: a
+training run's rent, a serving fleet's rent per million output tokens; mid bars, low-high whiskers;
+``summary_charts``, drawn by ``charts.py`` as inline SVG) and the first rows (``SHOWN_ROWS``). The
+file is never kept.
 GET /batch/template.xlsx: the scenarios template with its README sheet.
 
 Server-rendered, no script: the form needs the session's CSRF token (``csrf.py``).
@@ -12,8 +15,10 @@ Server-rendered, no script: the form needs the session's CSRF token (``csrf.py``
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+import pandas as pd
 from flask import Blueprint, current_app, render_template
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -26,6 +31,7 @@ from ..errors import ProblemError
 from ..pricing_ops import read_upload
 from ..state import ready_state
 from . import csrf
+from .charts import Bar, Chart, charts_html
 
 #: Rows shown on the page (the download holds them all).
 SHOWN_ROWS = 20
@@ -34,11 +40,15 @@ HEADLINE = ("gpu_count (GPUs)", "gpu_hours.mid (GPU·h)", "wall_clock_days.mid (
             "cost_usd.rent.mid (USD)", "replicas.mid (replicas)",
             "cost_usd_per_million_tokens.output.rent.mid (USD per million tokens)")
 FORMATS = ("xlsx", "csv")
+#: The summary chart's figure per workload: (title, the column of its mid estimate, its unit).
+CHARTED = (("training", "Training run, rented", "cost_usd.rent", "USD"),
+           ("inference", "Serving, rented, per million output tokens", "cost_usd_per_million_tokens.output.rent",
+            "USD per million tokens"))
 
 
 def _page(status: int = 200, **context: Any) -> tuple[str, int]:
     defaults: dict[str, Any] = {"error": None, "summary": None, "columns": [], "rows": [], "fmt": "xlsx",
-                                "max_rows": _max_rows(), "shown": SHOWN_ROWS}
+                                "max_rows": _max_rows(), "shown": SHOWN_ROWS, "charts": []}
     return render_template("batch.html", **(defaults | context)), status
 
 
@@ -57,6 +67,34 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:,.6g}" if abs(value) < 1e6 else f"{value:,.0f}" if abs(value) < 1e15 else f"{value:.4g}"
     return str(value)
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) \
+        else None
+
+
+def summary_charts(table: pd.DataFrame) -> list[Chart]:
+    """Per workload among the first ``SHOWN_ROWS`` rows, a bar per row of its headline cost (mid,
+    with low to high); a row without an estimate says so in place of its bar."""
+    first = table.head(SHOWN_ROWS)
+    workloads = [batch.WORKLOAD_NAMES.get(str(w).strip().lower()) for w in first.get(batch.WORKLOAD_COLUMN, [])]
+    charts = []
+    for workload, title, key, unit in CHARTED:
+        columns = {s: f"{key}.{s} ({unit})" for s in ("mid", "low", "high")}
+        if columns["mid"] not in first.columns:
+            continue
+        bars = []
+        for number, (row, kind) in enumerate(zip(first.to_dict("records"), workloads, strict=True), 1):
+            if kind != workload:
+                continue
+            label = f"Scenario {number}: {row.get('model') or '?'} on {row.get('hardware') or '?'}"
+            bars.append(Bar(label, _number(row[columns["mid"]]), _number(row[columns["low"]]),
+                            _number(row[columns["high"]]), missing="no estimate (see its error)"))
+        if bars:
+            charts.append(Chart(title, unit, tuple(bars), note=f"Scenarios numbered in the file's order (blank rows "
+                                                           f"skipped), the first {SHOWN_ROWS} at most."))
+    return charts
 
 
 @csrf.deferred
@@ -85,7 +123,8 @@ def run() -> BaseResponse | tuple[str, int]:
     columns = inputs + [c for c in HEADLINE if c in table.columns] + [batch.WARNINGS_COLUMN, batch.ERROR_COLUMN]
     shown = [[_cell(v) for v in values] for values in table[columns].head(SHOWN_ROWS).itertuples(index=False)]
     summary = {"file": sent.file_name, "rows": len(table), "errors": errors, "columns": len(table.columns)}
-    return _page(summary=summary, columns=columns, rows=shown, fmt=fmt)
+    return _page(summary=summary, columns=columns, rows=shown, fmt=fmt,
+                 charts=charts_html(summary_charts(table), prefix="batch-chart"))
 
 
 def register(bp: Blueprint) -> None:
