@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from report import machine, write_section  # noqa: E402
 
-from estimator import batch_table  # noqa: E402
+from estimator.app import batch_table  # noqa: E402
 from estimator.app.batch_rows import check_text_row, check_text_rows, check_text_sweep  # noqa: E402
 from estimator.catalog import load_catalog  # noqa: E402
 from estimator.cost import load_price_book  # noqa: E402

@@ -2,7 +2,7 @@
 
 Inputs: rows, each a mapping with the API request's field names (``model``, ``tokens``,
 ``hardware``, ``gpus``, ``requests_per_s``, ``pricing_table`` …) plus ``workload`` (``training`` or
-``inference``), already typed (numbers as numbers; ``batch_table`` and the app turn sheet text into
+``inference``), already typed (numbers as numbers; ``app/batch_table`` and the app turn sheet text into
 them and check them with the request schemas first); and a ``RowEstimate`` (``single_estimate``
 builds it from a catalog and a price-book lookup).
 

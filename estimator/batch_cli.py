@@ -4,7 +4,7 @@
     estimator batch scenarios.csv -o results.csv --engine dask [--scheduler tcp://host:8786]
     estimator batch --template scenarios.xlsx                 (the input columns and a README sheet)
 
-Rows, columns and errors are those of ``estimator/batch.py`` (via ``batch_table.py``); a bad row is
+Rows, columns and errors are those of ``estimator/batch.py`` (via ``app/batch_table.py``); a bad row is
 reported in its own ``error`` cell and the command still exits 0. A file that cannot be read, or
 a bad option, exits with status 2 and the reason on stderr (``cli.run``). A progress bar goes to
 stderr only when it is a terminal (rich).
@@ -18,7 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import batch, batch_table
+from . import batch
+from .app import batch_table
 from .errors import InvalidInputError
 
 OUTPUT_KINDS = (".csv", ".xlsx")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from estimator import batch_table
+from estimator.app import batch_table
 from estimator.app.batch_rows import check_text_row, check_text_rows, check_text_sweep
 
 CONTEXT = batch_table.Context(check=check_text_row, check_rows=check_text_rows, check_sweep=check_text_sweep)

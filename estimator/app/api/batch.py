@@ -21,9 +21,10 @@ from typing import Any
 from flask import Response, current_app, request
 from marshmallow import Schema, fields
 
-from estimator import batch, batch_table
+from estimator import batch
 from estimator.cost import PriceBook
 
+from .. import batch_table
 from ..batch_rows import check_row, check_text_row, check_text_rows, check_text_sweep
 from ..errors import PROBLEM_MIMETYPE, ProblemError
 from ..jsonsafe import encode, json_response, load_json_body

@@ -22,9 +22,10 @@ import pandas as pd
 from flask import Blueprint, current_app, render_template
 from werkzeug.wrappers import Response as BaseResponse
 
-from estimator import batch, batch_table
+from estimator import batch
 from estimator.errors import EstimatorError
 
+from .. import batch_table
 from ..api.batch import XLSX, _estimator, _max_rows
 from ..batch_rows import template_xlsx
 from ..errors import ProblemError

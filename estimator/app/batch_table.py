@@ -13,9 +13,10 @@ partitions and runs the same per-partition function (``estimate_partition``) wit
 ``dask.dataframe.map_partitions`` on the distributed scheduler: a ``LocalCluster`` started for the
 call, or the cluster at ``scheduler`` (``tcp://host:port``; its workers need this package installed).
 
-pandas lives here (and in the app), never in the pure core modules. Nothing here imports
-``estimator.app``: the request-schema check of each row (``app/batch_rows.check_text_row`` or
-``check_row``) is given by the caller in ``Context.check`` (the CLI, the app, the benchmark).
+The table layer sits in the app package, above the core: pandas and the file formats live here,
+and the core (``estimator.batch`` and the formulas) never imports it. The request-schema check of
+each row (``batch_rows.check_text_row`` / ``check_text_rows`` / ``check_text_sweep``, or
+``check_row``) is given by the caller in ``Context`` (the CLI, the app, the benchmark).
 """
 
 from __future__ import annotations
@@ -30,10 +31,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import batch, figures
-from .catalog import SEEDS_DIR, load_catalog
-from .cost import PriceBook, load_price_book
-from .errors import InvalidInputError
+from estimator import batch, figures
+from estimator.catalog import SEEDS_DIR, load_catalog
+from estimator.cost import PriceBook, load_price_book
+from estimator.errors import InvalidInputError
 
 #: Rows one batch may hold, by default (the CLI's --max-rows, the app's BATCH_MAX_ROWS).
 MAX_ROWS = 100_000
