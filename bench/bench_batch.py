@@ -1,16 +1,17 @@
 """Benchmark batch estimates (issue 15): CSV in, every row estimated, CSV out.
 
 Run: .venv/bin/python bench/bench_batch.py [TRAINING_ROWS] [SERVING_ROWS] [DASK_ROWS] [RANDOM_ROWS]
-     (defaults 100000 100000 1000000 20000) -> rewrites the batch section of docs/benchmarks.md
+     (defaults 100000 100000 1000000 100000) -> rewrites the batch section of docs/benchmarks.md
 
 Measured in one run, wall clock (time.perf_counter), each end to end from CSV bytes to CSV bytes
 (batch_table.read_scenarios -> run_batch -> to_csv, rows checked by the API's request schemas):
 - training, a realistic sweep: each row draws a model (5), a GPU (4), a GPU count (4), a rental
   price (5 values or the price book's) and a utilisation (3 values or the step model) at random,
-  and a token count uniformly in 1e11-2e13 (so no two rows alike; 1,600 structures at most);
-- training, fully random: the same draws but the price, PUE and utilisation continuous (every row
-  its own structure: the row-by-row path), RANDOM_ROWS rows, projected to 100,000;
-- serving: a model, a GPU and a TPOT target (60 structures) and a continuous request rate;
+  and a token count uniformly in 1e11-2e13 (so no two rows alike; 1,600 structures, 320 groups:
+  the price and utilisation values are arrays within a group);
+- training, continuous overrides: the same draws but the price, PUE and utilisation continuous
+  (no two rows alike but for model x GPU x count: 80 groups), RANDOM_ROWS rows;
+- serving: a model, a GPU and a TPOT target (60 groups) and a continuous request rate;
 - beside each, the same rows' first 2,000 through the single path one by one
   (inputs.*_request -> estimate_* -> to_dict), the baseline of the speed-up;
 - Dask: DASK_ROWS training rows of the sweep on a LocalCluster with 2 worker processes; the
@@ -63,7 +64,7 @@ def training_rows(n: int, rng: random.Random) -> list[dict[str, object]]:
 
 
 def random_training_rows(n: int, rng: random.Random) -> list[dict[str, object]]:
-    """Every row its own structure: price, PUE and utilisation continuous."""
+    """Price, PUE and utilisation continuous: no two rows alike but for model x GPU x GPU count."""
     return [{**row, "usd_per_gpu_hour": round(rng.uniform(1, 4), 4), "pue": round(rng.uniform(1.05, 1.6), 4),
              "utilisation": round(rng.uniform(0.2, 0.6), 4)} for row in training_rows(n, rng)]
 
@@ -82,14 +83,14 @@ def to_csv_bytes(rows: list[dict[str, object]]) -> bytes:
     return buffer.getvalue().encode()
 
 
-def end_to_end(data: bytes, engine: str = "local") -> tuple[float, int, int]:
-    start = time.perf_counter()
+def end_to_end(data: bytes, engine: str = "local") -> tuple[float, int, int, float]:
+    start, cpu = time.perf_counter(), time.process_time()
     rows = batch_table.read_scenarios(data, "scenarios.csv", max_rows=2_000_000)
     table = batch_table.run_batch(rows, engine=engine, context=CONTEXT, processes=True)
     out = batch_table.to_csv(table)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     assert out  # noqa: S101 - written, and timed
-    return seconds, len(table), int((table["error"] != "").sum())
+    return seconds, len(table), int((table["error"] != "").sum()), cpu
 
 
 class PeakMemory:
@@ -135,26 +136,27 @@ def single_path(rows: list[dict[str, object]], catalog, book) -> float:
     return len(rows) / (time.perf_counter() - start)
 
 
-NOTE = """Design. Training rows that give `tokens` and `gpus` are grouped by everything else (the structural key:
-model, hardware, precision, GPUs, sequence, recompute, layout, overrides, prices, pricing table); each group
-runs the single pipeline once with `tokens` a numpy array (its formulas are plain arithmetic; `Band.ascending`
-and `significant` work element by element and `significant` is bit-equal to the scalar rounding), so the
-step model and layout run once per group and each row equals its single estimate to the digit
-(`tests/core/test_batch.py` checks it on random sweeps). Rows with a deadline instead of a GPU count go row
-by row (their GPU count, and so their step time, follows from their own token count), as do rows with
-fewer sequences than GPUs or figures that overflow (a warning or an error of their own) and every row of a
-group the core refuses. Serving rows go row by row through the single path, but rows that differ only in
-load, TTFT target and prices share the candidate replica sizes and each size's batch search
-(`inference.shared_replica_searches`). Sheet rows that differ only in `tokens` are checked by the request
-schema once (each row's token count by the field's own validators); the CSV is written column-wise by Arrow.
-Grouping helps only as far as structure repeats: the fully random rows show the row-by-row rate, which is
-below the single path's because each row also passes the request schema and fills about 70 cells. Left:
-the 3 s and 20 s targets are not met on this machine (other sessions shared its 2 cores during the run).
-Next steps, in order of gain: carry the price, PUE and utilisation overrides as arrays too (the
-`if override` branches of `cost.prices_for` and `training._time` become masks), so a sweep over prices
-is one group per model x GPU x GPU count; group deadline rows by the GPU count their token count gives;
-choose serving replicas per row from the shared candidates with arrays (the load only picks among
-them); skip the assumptions' dicts, which no result column reads."""
+NOTE = """Design. Rows are grouped column by column (each cell coded, sweeps found with numpy; no per-row key
+or dict). Training rows that give `tokens` and `gpus` are grouped by their structure (model, hardware,
+precision, GPUs, sequence, recompute, layout, pricing table, and *which* of the price, PUE, grid, goodput and
+utilisation overrides are given); each group runs the single pipeline once with the token counts and those
+overrides' values as numpy arrays (`cost.given` takes an array as given; the core's range checks look at
+an array's two ends; `Band.ascending` and `significant` work element by element, bit-equal to the scalar
+rounding), so the step model and layout run once per group and each row equals its single estimate to the
+digit (`tests/core/test_batch.py` checks it on random sweeps, overrides varying per row). Serving rows that
+differ only in load and prices share one structure: `inference.estimate_inference_rows` finds the replicas
+that meet the targets once (`_viable`, split out of the single path's `_choose`), picks each row's replica by
+`_choose`'s own rule over the loads as an array (fewest GPUs for the peak load, then output per GPU, the
+first of equals: `_choose_rows`), and runs the rest of the single pipeline (`_pipeline`) once per replica
+chosen, the load and prices as arrays. The rows of a sweep are checked by the request schema together
+(`app/batch_rows.check_text_sweep`: the shared cells loaded once, the number columns by their fields' Range
+validators over the column); a row that fails goes alone and gets the schema's own message. Rows with a
+deadline instead of a GPU count go row by row (their GPU count, and so their step time and warnings,
+follow from their own token count), as do rows with fewer sequences than GPUs or figures that overflow, and
+the rows of a group the core refuses (no replica meets the targets: each carries the single path's message;
+rows of one serving structure share the replica searches). Cells that are one value per group are put once
+per column; the CSV is written column-wise by Arrow. Left: deadline rows are not grouped yet (group them by
+the GPU count their token count gives; the deadline warnings quote per-row counts)."""
 
 
 def _verdict(seconds: float, rows: int, target_s: float) -> str:
@@ -166,7 +168,7 @@ def _verdict(seconds: float, rows: int, target_s: float) -> str:
 
 def main() -> None:
     given = [int(a) for a in sys.argv[1:5]]
-    n_train, n_serve, n_dask, n_random = given + [100_000, 100_000, 1_000_000, 20_000][len(given):]
+    n_train, n_serve, n_dask, n_random = given + [100_000, 100_000, 1_000_000, 100_000][len(given):]
     rng = random.Random(15)
     catalog, book = load_catalog(), load_price_book()
     end_to_end(to_csv_bytes(training_rows(50, rng) + serving_rows(50, rng)))  # warm: catalog, schemas, book
@@ -175,32 +177,36 @@ def main() -> None:
              "estimated -> CSV bytes out. Single path = `estimate_*(…_request(…)).to_dict()` per row, no reading "
              "or writing. Rows: the sweep draws a model (5), a GPU (4), a GPU count (4), a rental price (4 values or "
              "the price book's) and a utilisation (3 values or the step model) at random and a token count uniformly "
-             "in 1e11-2e13 (no two rows alike; structures = distinct rows but for tokens); fully random rows draw the "
-             "price, PUE and utilisation continuously; serving rows a model, a GPU, a TPOT target and a request rate.",
+             "in 1e11-2e13 (no two rows alike); the continuous rows draw the price, PUE and utilisation continuously; "
+             "serving rows a model, a GPU, a TPOT target and a request rate. Groups = pipeline runs (rows alike but "
+             "for tokens, load and the values of the overrides they give). CPU = this process's CPU time (the machine "
+             "is shared: wall clock includes waiting for a core).",
              "",
-             "| what | rows | structures | seconds | rows/s | single path rows/s | speed-up | target |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+             "| what | rows | groups | seconds | CPU s | rows/s | single path rows/s | speed-up | target |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+
+    varying = {"tokens", "requests_per_s", "usd_per_gpu_hour", "utilisation", "pue"}
 
     def structures(rows: list[dict[str, object]]) -> int:
-        return len({tuple((k, v) for k, v in r.items() if k not in ("tokens", "requests_per_s")) for r in rows})
+        return len({tuple((k, v) if k not in varying else (k, v == "") for k, v in r.items()) for r in rows})
 
     def single(rows: list[dict[str, object]]) -> float:
         return single_path([{k: v for k, v in r.items() if v != ""} for r in rows[:2000]], catalog, book)
 
     for label, rows, target in (("training, realistic sweep", training_rows(n_train, rng), 3.0),
-                                ("training, fully random", random_training_rows(n_random, rng), 3.0),
+                                ("training, continuous prices, PUE, utilisation", random_training_rows(n_random, rng), 3.0),
                                 ("serving", serving_rows(n_serve, rng), 20.0)):
-        seconds, count, errors = end_to_end(to_csv_bytes(rows))
+        seconds, count, errors, cpu = end_to_end(to_csv_bytes(rows))
         base = single(rows)
-        lines.append(f"| {label} | {count:,} | {structures(rows):,} | {seconds:.1f} | {count / seconds:,.0f} | "
+        lines.append(f"| {label} | {count:,} | {structures(rows):,} | {seconds:.1f} | {cpu:.1f} | {count / seconds:,.0f} | "
                      f"{base:,.0f} | {count / seconds / base:.1f}x | 100k <= {target:g} s: "
                      f"{_verdict(seconds, count, target)} |")
         print(lines[-1], f"errors {errors}", flush=True)
     if n_dask:
         data = to_csv_bytes(training_rows(n_dask, rng))
         with PeakMemory() as memory:
-            seconds, count, errors = end_to_end(data, engine="dask")
-        lines.append(f"| training sweep on a local Dask cluster (2 worker processes) | {count:,} | | {seconds:.1f} | "
+            seconds, count, errors, cpu = end_to_end(data, engine="dask")
+        lines.append(f"| training sweep on a local Dask cluster (2 worker processes) | {count:,} | | {seconds:.1f} | | "
                      f"{count / seconds:,.0f} | | | memory high-water {memory.peak / 2**20:,.0f} MiB "
                      "(this process and its workers) |")
         print(lines[-1], flush=True)
