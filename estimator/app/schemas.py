@@ -247,8 +247,11 @@ def schema_rules(schema: type, properties: set[str], catalog: Catalog | None = N
     a schema that drops a field (a hardware comparison has no per-GPU prices) drops its rules. A
     ``CatalogRule`` is built from ``catalog`` (left out without one)."""
     rules: list[dict[str, Any]] = []
+    omitted = vars(schema).get("OPENAPI_RULES_OMITTED", ())
     for klass in reversed(schema.__mro__):
         for declared_rule in vars(klass).get("OPENAPI_RULES", ()):
+            if declared_rule in omitted:
+                continue
             if callable(declared_rule):
                 if catalog is None:
                     continue
@@ -286,18 +289,19 @@ def precision_rule(computes_in: Mapping[str, str]) -> CatalogRule:
     an alias), or an inline GPU that gives their peak. ``computes_in``: each precision a request may
     give -> the tensor-core precision it computes in (serving's int4 is weight-only, computed in bf16)."""
     def rule(catalog: Catalog) -> dict[str, Any]:
-        rules = []
+        # No precision (the default, bf16, which every GPU has), or one of them with hardware that has it;
+        # spelled as anyOf rather than if/then, which schemathesis's generator cannot combine with the rest.
+        # Precisions computed in the same tensor cores share one choice (fewer branches to generate from).
+        by_peak: dict[str, list[str]] = {}
         for precision, compute in computes_in.items():
-            peak = PRECISION_PEAK_FIELD[compute]
+            by_peak.setdefault(PRECISION_PEAK_FIELD[compute], []).append(precision)
+        choices: list[dict[str, Any]] = [{"not": {"required": ["precision"]}}]
+        for peak, precisions in by_peak.items():
             lacking = _hardware_names(catalog, peak)
-            if not lacking and peak in REQUIRED_PEAKS:
-                continue  # every GPU has it
-            rules.append({
-                "if": {"required": ["precision"], "properties": {"precision": {"const": precision}}},
-                "then": {"properties": {"hardware": {"anyOf": [_not_named(lacking),
-                                                               {"type": "object", "required": [peak]}]}}},
-            })
-        return {"allOf": rules} if rules else {}
+            hardware = {} if not lacking and peak in REQUIRED_PEAKS else {
+                "hardware": {"anyOf": [_not_named(lacking), {"type": "object", "required": [peak]}]}}
+            choices.append({"properties": {"precision": {"enum": precisions}, **hardware}})
+        return {"anyOf": choices}
     return rule
 
 
