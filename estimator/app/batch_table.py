@@ -111,11 +111,13 @@ def _columns(rows: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 def estimate_partition(frame: pd.DataFrame, context: Context, columns: Sequence[str]) -> pd.DataFrame:
-    """One partition's rows estimated (the function Dask maps over partitions; local runs call it
-    once): a missing cell (None, NaN) is blank, result columns in ``columns`` order."""
+    """One partition's rows estimated (the function Dask maps over partitions): a missing cell
+    (None, NaN) is blank; the result columns of ``columns`` only, in its order (the caller has the
+    input columns: they are not sent back)."""
     records = [{k: _cell(v) for k, v in r.items()} for r in frame.to_dict("records")]
-    cells = batch.estimate_columns(records, estimator_for(context), columns)
-    return _frame(cells, columns).set_axis(frame.index)
+    outputs = [c for c in columns if c not in frame.columns]
+    cells = batch.estimate_columns(records, estimator_for(context), outputs)
+    return _frame(cells, outputs).set_axis(frame.index)
 
 
 def _concatenate(parts: list[np.ndarray]) -> np.ndarray:
@@ -188,14 +190,18 @@ def _run_dask(rows: Sequence[Mapping[str, Any]], context: Context, columns: list
     parts = max(1, -(-len(frame) // PARTITION_ROWS))
     with dask.config.set({"dataframe.convert-string": False}):  # cells stay as read (no pyarrow strings)
         ddf = dd.from_pandas(frame, npartitions=parts, sort=False)
-    meta = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    meta = pd.DataFrame({c: pd.Series(dtype=object) for c in columns if c not in inputs})
     mapped = ddf.map_partitions(estimate_partition, context, columns, meta=meta)
+
+    def table(results: pd.DataFrame) -> pd.DataFrame:
+        return _tidy(pd.concat([frame, results], axis=1)[columns])
+
     if scheduler is not None:
         with Client(scheduler) as client:
-            return _tidy(client.compute(mapped).result())
+            return table(client.compute(mapped).result())
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=processes, dashboard_address=None) as cluster, \
             Client(cluster) as client:
-        return _tidy(client.compute(mapped).result())
+        return table(client.compute(mapped).result())
 
 
 def _cell(value: Any) -> Any:
