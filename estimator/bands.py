@@ -158,19 +158,24 @@ class Assumption:
     source: str
 
     def to_dict(self) -> dict[str, Any]:
-        keep = _keepable(self.value)
-        if keep:
+        # Kept beside the fields (outside them), as PricePoint's: the constant assumptions of an
+        # estimate are the same objects request after request (kept by ``memo.kept``), so most
+        # are found here without hashing them.
+        kept = self.__dict__.get("_kept_dict")
+        if kept is None:
+            if not _keepable(self.value):
+                return self._as_dict()
             kept = _ASSUMPTION_DICTS.get(self)
-            if kept is not None:
-                return _copied(kept)
+            if kept is None:
+                if len(_ASSUMPTION_DICTS) >= ASSUMPTION_MEMO_SIZE:
+                    _ASSUMPTION_DICTS.clear()
+                kept = _ASSUMPTION_DICTS[self] = self._as_dict()
+            self.__dict__["_kept_dict"] = kept
+        return _copied(kept)
+
+    def _as_dict(self) -> dict[str, Any]:
         value = self.value.to_dict() if isinstance(self.value, Band) else significant(self.value, 6)
-        out = {"name": self.name, "value": value, "unit": self.unit, "source": self.source}
-        if keep:
-            if len(_ASSUMPTION_DICTS) >= ASSUMPTION_MEMO_SIZE:
-                _ASSUMPTION_DICTS.clear()
-            _ASSUMPTION_DICTS[self] = out
-            return _copied(out)
-        return out
+        return {"name": self.name, "value": value, "unit": self.unit, "source": self.source}
 
 
 #: Assumptions' dicts by the assumption (issue 14): most of an estimate's assumptions are the same

@@ -131,6 +131,8 @@ class PriceBook:
     #: ``find``'s answers from this (immutable) book, by kind and hardware (issue 14: every estimate
     #: asks for a few, and a scan of a book with years of dated points is ~10 us each).
     _found: dict[tuple[str, str], tuple[PricePoint, ...]] = field(default_factory=dict, compare=False, repr=False)
+    #: ``prices_for``'s answers from this book, by hardware, catalog, day and the request's overrides.
+    _prices: dict[tuple[Any, ...], Prices] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def ref(self) -> str:
@@ -412,7 +414,26 @@ def prices_for(book: PriceBook, hardware: Hardware, catalog: Catalog | None, req
     The request's own figure wins (``usd_per_gpu_hour``, ``capex_usd_per_gpu``, ``usd_per_kwh``,
     ``pue``, ``grid_kg_co2_per_kwh``); otherwise the pricing table's quote; otherwise the default
     band from defaults.py. The quotes' warnings and one assumption per figure come with the result.
+
+    The answer depends on nothing else of the request, and the book is immutable, so it is kept
+    in the book by those five values, the hardware, the catalog and the day (issue 14: ~35 us an
+    estimate), as ``quote`` keeps quotes; arrays of rows (a batch estimate) are not kept.
     """
+    given_values = (request.usd_per_gpu_hour, request.capex_usd_per_gpu, request.usd_per_kwh, request.pue,
+                    request.grid_kg_co2_per_kwh)
+    key = (hardware, id(catalog), dt.date.today(), *given_values, *map(type, given_values))
+    try:
+        found = book._prices.get(key)
+    except TypeError:  # an array of rows cannot be hashed
+        return _prices_for(book, hardware, catalog, request)
+    if found is None:
+        if len(book._prices) >= QUOTE_MEMO_SIZE:  # inline (custom) GPUs make new keys: stay bounded
+            book._prices.clear()
+        found = book._prices[key] = _prices_for(book, hardware, catalog, request)
+    return found
+
+
+def _prices_for(book: PriceBook, hardware: Hardware, catalog: Catalog | None, request: Any) -> Prices:
     overrides = {"rent": request.usd_per_gpu_hour, "purchase": request.capex_usd_per_gpu,
                  "electricity": request.usd_per_kwh, "hosting": None}
     bands: dict[str, Band] = {}

@@ -36,6 +36,7 @@ from .catalog import BYTES_PER_VALUE, PRECISIONS, Catalog, Hardware, Model
 from .checks import check_positive, check_pue, record_warnings, show
 from .cost import PriceBook
 from .errors import DoesNotFitError, InvalidInputError, out_of_range
+from .memo import kept
 from .training_time import LOW_PRECISIONS, RECOMPUTE_FACTORS
 
 RECOMPUTE_MODES = ("none", "selective", "full")
@@ -289,6 +290,11 @@ def minimum_gpus(model: Model, hw: Hardware, precision: str, sequence_tokens: in
     return lo, memory, warnings
 
 
+#: ``minimum_gpus`` by configuration (it does not depend on the token count; issue 14): the answers
+#: are shared, so the caller copies the dict and the list it changes.
+_kept_minimum_gpus = kept(1024)(minimum_gpus)
+
+
 def _fit_error(model: Model, hw: Hardware, gpus: int, min_gpus: int, memory: dict[str, float]) -> DoesNotFitError:
     nodes = math.ceil(min_gpus / hw.gpus_per_node)
     return DoesNotFitError(
@@ -403,43 +409,55 @@ class _Time:
     warnings: tuple[str, ...]
 
 
-def _time(req: TrainingRequest, work: _Work, gpus: int) -> _Time:
-    """Busy GPU-seconds from the step model (``training_time.step_time``), or from the request's
-    utilisation; reserved GPU-hours = busy / 3,600 / goodput."""
-    hw = req.hardware
-    peak = hw.peak_tflops(req.precision) * d.TERA
-    goodput = Band.point(req.goodput) if cost_mod.given(req.goodput) else d.GOODPUT
-    gemm_eff = kernels.gemm(hw, req.precision).compute_eff * d.SUSTAINED_GEMM_DERATE
-    warnings: list[str] = []
+@dataclass(frozen=True)
+class _Rate:
+    """What a run's time takes from its configuration alone, not from its token count: the peak
+    (FLOP/s), goodput, the compute-bound share of busy time, and either the peak times the request's
+    utilisation or the step with its steady-state spread, layout and step shares; and the
+    assumptions behind them."""
+
+    peak: float
+    goodput: Band
+    compute_share: Any
+    utilised_peak: Any
+    step: training_time.StepTime | None
+    spread: Band | None
+    layout: dict[str, float]
+    shares: dict[str, float]
+    assumptions: tuple[Assumption, ...]
+
+
+@kept(1024)
+def _rate(model: Model, hw: Hardware, gpus: int, precision: str, seq: int, recompute: str, tp: int | None,
+          pp: int | None, cp: int | None, ep: int | None, global_batch_tokens: float | None, utilisation: Any,
+          goodput_given: Any, default_goodput: Band, default_spread: Band, elementwise_factor: float,
+          ep_overlap: float) -> _Rate:
+    """``_time``'s part that depends on the configuration only, kept by it (``memo.kept``; issue 14:
+    request after request on the same model, GPU and count, only the tokens change). The defaults
+    ``calibrate.patched`` sets while fitting are arguments, so that they are part of the key."""
+    peak = hw.peak_tflops(precision) * d.TERA
+    goodput = Band.point(goodput_given) if cost_mod.given(goodput_given) else default_goodput
+    gemm_eff = kernels.gemm(hw, precision).compute_eff * d.SUSTAINED_GEMM_DERATE
     assumptions = [
-        Assumption("peak_tflops", hw.peak_tflops(req.precision), "TFLOP/s", f"{hw.name} dense {req.precision}: {hw.source}"),
+        Assumption("peak_tflops", hw.peak_tflops(precision), "TFLOP/s", f"{hw.name} dense {precision}: {hw.source}"),
         Assumption("gemm_compute_efficiency", gemm_eff, "of peak",
                    f"{kernels.SOURCE}; x {d.SUSTAINED_GEMM_DERATE:.3f} sustained/burst (H200, calibration.md)"),
     ]
-    hw_flops = work.hardware_main_flops + work.hardware_attention_flops
-    tps: Band | None = None
-    mfu: Band | None = None
+    utilised_peak: Any = None
+    step: training_time.StepTime | None = None
+    spread: Band | None = None
     layout: dict[str, float] = {}
     shares: dict[str, float] = {}
-    if req.utilisation is not None and cost_mod.given(req.utilisation):
-        busy = Band.point(hw_flops / (peak * req.utilisation))
-        share = req.utilisation / gemm_eff
+    if utilisation is not None and cost_mod.given(utilisation):
+        utilised_peak = peak * utilisation
+        share = utilisation / gemm_eff
         compute_share = np.minimum(1.0, share) if rows(share) else min(1.0, share)
-        assumptions.append(Assumption("utilisation_override", req.utilisation, "of peak", "request"))
+        assumptions.append(Assumption("utilisation_override", utilisation, "of peak", "request"))
     else:
-        training_time.check_layout(req.model, gpus, req.tensor_parallel, req.pipeline_parallel, req.context_parallel,
-                                   req.expert_parallel, req.global_batch_tokens, work.sequence_tokens)
-        plan = training_time.default_layout(
-            req.model, hw, gpus, work.sequence_tokens, req.recompute, req.tensor_parallel, req.pipeline_parallel,
-            req.context_parallel, req.expert_parallel, req.global_batch_tokens)
-        step = training_time.step_time(req.model, hw, gpus, req.precision, work.sequence_tokens, req.recompute, plan,
-                                       d.ELEMENTWISE_FACTOR, d.EP_OVERLAP)
-        busy_mid = req.tokens / step.tokens_per_s_per_gpu
-        spread = d.STEADY_SPREAD["moe" if req.model.is_moe else "dense"]
-        busy = Band(*(busy_mid * spread[s] for s in SCENARIOS))
+        plan, step = training_time.planned_step(model, hw, gpus, precision, seq, recompute, tp, pp, cp, ep,
+                                                global_batch_tokens, elementwise_factor, ep_overlap)
+        spread = default_spread
         compute_share = step.compute_s / step.step_s
-        tps = Band(*(req.tokens / busy[s] for s in SCENARIOS)).ascending()
-        mfu = Band(*(work.model_flops / (busy[s] * peak) for s in SCENARIOS)).ascending()
         layout, shares = plan.to_dict(), step.breakdown()
         assumptions += [
             # Whole numbers grouped (global_batch_tokens=67,108,864, not 6.71089e+07).
@@ -448,19 +466,41 @@ def _time(req: TrainingRequest, work: _Work, gpus: int) -> _Time:
                        "request" if len(plan.given) == 5 else
                        "training_time.default_layout (smallest model-parallel size that fits; "
                        + (f"given: {', '.join(plan.given)})" if plan.given else "nothing given)")),
-            Assumption("elementwise_factor", d.ELEMENTWISE_FACTOR, "x counted bytes", d.FIT_SOURCE),
-            Assumption("expert_parallel_overlap", d.EP_OVERLAP, "of all-to-all hidden", d.FIT_SOURCE),
+            Assumption("elementwise_factor", elementwise_factor, "x counted bytes", d.FIT_SOURCE),
+            Assumption("expert_parallel_overlap", ep_overlap, "of all-to-all hidden", d.FIT_SOURCE),
             Assumption("steady_state_spread", spread, "x busy time", d.SPREAD_SOURCE),
         ]
-    if req.precision in LOW_PRECISIONS:
+    if precision in LOW_PRECISIONS:
         assumptions.append(Assumption("attention_precision", "bf16", "",
                                       "DeepSeek-V3 report §3.3: attention kept in BF16 under FP8 training"))
     assumptions.append(Assumption("goodput", goodput, "of reserved time",
-                                  "request" if cost_mod.given(req.goodput) else d.GOODPUT_SOURCE))
+                                  "request" if cost_mod.given(goodput_given) else d.GOODPUT_SOURCE))
+    return _Rate(peak, goodput, compute_share, utilised_peak, step, spread, layout, shares, tuple(assumptions))
+
+
+def _time(req: TrainingRequest, work: _Work, gpus: int) -> _Time:
+    """Busy GPU-seconds from the step model (``training_time.step_time``), or from the request's
+    utilisation; reserved GPU-hours = busy / 3,600 / goodput."""
+    rate = _rate(req.model, req.hardware, gpus, req.precision, work.sequence_tokens, req.recompute,
+                 req.tensor_parallel, req.pipeline_parallel, req.context_parallel, req.expert_parallel,
+                 req.global_batch_tokens, req.utilisation, req.goodput, d.GOODPUT,
+                 d.STEADY_SPREAD["moe" if req.model.is_moe else "dense"], d.ELEMENTWISE_FACTOR, d.EP_OVERLAP)
+    peak, goodput, compute_share = rate.peak, rate.goodput, rate.compute_share
+    tps: Band | None = None
+    mfu: Band | None = None
+    if rate.step is not None and rate.spread is not None:
+        busy_mid = req.tokens / rate.step.tokens_per_s_per_gpu
+        spread = rate.spread
+        busy = Band(*(busy_mid * spread[s] for s in SCENARIOS))
+        tps = Band(*(req.tokens / busy[s] for s in SCENARIOS)).ascending()
+        mfu = Band(*(work.model_flops / (busy[s] * peak) for s in SCENARIOS)).ascending()
+    else:  # the request's utilisation
+        busy = Band.point((work.hardware_main_flops + work.hardware_attention_flops) / rate.utilised_peak)
     gpu_hours = Band(*(gpu_hours_from_busy(busy[s], goodput[s]) for s in SCENARIOS))
     utilisation = Band(*(work.model_flops / (gpu_hours[s] * d.SECONDS_PER_HOUR * peak) for s in SCENARIOS))
     return _Time(Band(*(busy[s] * compute_share for s in SCENARIOS)), Band(*(busy[s] * (1 - compute_share) for s in SCENARIOS)),
-                 gpu_hours, utilisation.ascending(), tps, mfu, layout, shares, tuple(assumptions), tuple(warnings))
+                 gpu_hours, utilisation.ascending(), tps, mfu, dict(rate.layout), dict(rate.shares), rate.assumptions,
+                 ())
 
 
 @dataclass(frozen=True)
@@ -482,7 +522,8 @@ def _fleet_and_time(req: TrainingRequest, work: _Work) -> tuple[_Fleet, _Time]:
     sizing on the fewest nodes first and re-timing once on the count that gives)."""
     model, hw = req.model, req.hardware
     seq = work.sequence_tokens
-    min_gpus, memory, warnings = minimum_gpus(model, hw, req.precision, seq, req.recompute)
+    min_gpus, kept_memory, kept_warnings = _kept_minimum_gpus(model, hw, req.precision, seq, req.recompute)
+    memory, warnings = dict(kept_memory), list(kept_warnings)  # the kept ones are shared
     assumptions: tuple[Assumption, ...] = (
         Assumption("training_state_bytes_per_param", d.TRAINING_STATE_BYTES_PER_PARAM.get(req.precision, d.TRAINING_STATE_BYTES_DEFAULT),
                    "B/param", d.TRAINING_STATE_SOURCE),

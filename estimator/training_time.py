@@ -33,6 +33,7 @@ from . import defaults as d
 from . import kernels
 from .catalog import Hardware, Model
 from .errors import ConflictError
+from .memo import kept
 
 LOW_PRECISIONS = ("fp8", "fp4")
 #: Extra forward pass under recomputation: (main GEMMs, attention) multipliers.
@@ -195,6 +196,18 @@ def default_layout(model: Model, hw: Hardware, gpus: int, seq: int, recompute: s
     layers_per_stage = (model.layers or p) / p
     virtual = max(1, min(4, int(layers_per_stage // 2))) if p > 1 else 1
     return Layout(t, p, c, e, dp, batch, virtual, given)
+
+
+@kept(1024)
+def planned_step(model: Model, hw: Hardware, gpus: int, precision: str, seq: int, recompute: str,
+                 tp: int | None, pp: int | None, cp: int | None, ep: int | None, global_batch_tokens: float | None,
+                 elementwise_factor: float, ep_overlap: float) -> tuple[Layout, StepTime]:
+    """The layout (a given one checked, ``check_layout``; the rest chosen, ``default_layout``) and
+    its step time (``step_time``). Neither depends on the run's token count, so the answers are
+    kept by configuration (``memo.kept``; issue 14: about a third of a training estimate's core time)."""
+    check_layout(model, gpus, tp, pp, cp, ep, global_batch_tokens, seq)
+    layout = default_layout(model, hw, gpus, seq, recompute, tp, pp, cp, ep, global_batch_tokens)
+    return layout, step_time(model, hw, gpus, precision, seq, recompute, layout, elementwise_factor, ep_overlap)
 
 
 # --- The step ------------------------------------------------------------------------------------
