@@ -95,10 +95,11 @@ def read_scenarios(data: bytes, file_name: str, *, max_rows: int = MAX_ROWS) -> 
         raise InvalidInputError(f"The first sheet needs a '{batch.WORKLOAD_COLUMN}' column (training or inference) "
                                 "and the request's fields as its header; `estimator batch --template` writes one.",
                                 field=batch.WORKLOAD_COLUMN)
-    rows = []
-    for row in sheet.rows:
-        if any(c.strip() for c in row.cells):
-            rows.append({h: c for h, c in zip(header, row.cells, strict=True) if h})
+    named = [i for i, h in enumerate(header) if h]  # a column without a header is not read
+    if len(named) == len(header):
+        rows = [dict(zip(header, row.cells, strict=True)) for row in sheet.rows if "".join(row.cells).strip()]
+    else:
+        rows = [{header[i]: row.cells[i] for i in named} for row in sheet.rows if "".join(row.cells).strip()]
     if len(rows) > max_rows:
         raise InvalidInputError(f"{len(rows):,} scenarios; the limit is {max_rows:,}. Split the file.", field="file")
     return rows
