@@ -15,7 +15,7 @@ carries, in ``error``, the message the single-estimate API gives for the same re
 
 Formulas: none here; every row goes through the single-estimate path (``inputs.training_request`` /
 ``inference_request`` -> ``estimate_training`` / ``estimate_inference`` -> ``to_dict``, exactly as
-``app/run.py`` and the CLI do), in one of two ways (``estimate_columns``):
+``app/run.py`` and the CLI do), in one of three ways (``estimate_columns``):
 
 - training rows that give ``tokens`` and ``gpus`` are grouped by everything else (model, hardware,
   precision, GPUs, sequence, recompute, layout, pricing table, and which of the price, PUE, grid,
@@ -23,15 +23,20 @@ Formulas: none here; every row goes through the single-estimate path (``inputs.t
   the token count and those overrides' values (``ROW_ARRAYS``) scale the rest. Each group runs the
   single pipeline once with those fields numpy arrays (its formulas are plain arithmetic;
   ``cost.given`` takes an array as given; ``Band.ascending`` and ``significant`` work element by
-  element), so every row equals its single estimate bit for bit. The grouping is column by column
-  (cells coded, sweeps found with numpy), and a sweep's cells are checked together
-  (``SingleEstimate.checked_sweep``: the request schema once for the shared cells, the number
-  columns by their fields' ranges).
-  A row whose figures overflow or that has fewer sequences than GPUs (a warning of its own) goes the
-  second way, as does every row of a group the core refuses;
-- every other row (serving, a deadline instead of a GPU count: its GPU count depends on its token
-  count and so its step time) is estimated alone, each distinct scenario once, rows repeating it
-  reusing its result (the serving search for one scenario is cached in ``inference``).
+  element), so every row equals its single estimate bit for bit;
+- serving rows that give ``requests_per_s`` are grouped by everything but the load and the price,
+  PUE and grid overrides' values (``SERVING_ROW_ARRAYS``): ``inference.estimate_inference_rows``
+  finds the replicas that meet the targets once, chooses each row's replica by the single path's
+  own rule over the loads, and runs the rest of the single pipeline once per replica chosen;
+- every other row (a deadline instead of a GPU count: its GPU count, step time and warnings
+  depend on its token count; no load; a row whose figures overflow or that has fewer sequences than
+  GPUs; every row of a group the core refuses) is estimated alone, each distinct scenario once,
+  rows repeating it reusing its result (serving rows of one structure share the replica searches:
+  ``inference.shared_replica_searches``).
+
+The grouping is column by column (cells coded, sweeps found with numpy), and a sweep's cells are
+checked together (``SingleEstimate.checked_sweep``: the request schema once for the shared cells,
+the number columns by their fields' ranges; a row that fails is checked alone for its message).
 """
 
 from __future__ import annotations
