@@ -385,20 +385,24 @@ class SheetDigests:
     def of(cls, sheet: str, rows: Iterable[Mapping[str, Any]]) -> SheetDigests:
         """The digests of ``rows`` (the rows of ``sheet``, in sheet order)."""
         table = TABLES[sheet]
-        declared, key_columns = table.column_names, table.key
+        declared = table.column_names
+        at = [declared.index(c) for c in table.key]  # the key columns' places among the declared ones
         known = frozenset(declared)
-        blake2b = hashlib.blake2b
+        blake2b, encode = hashlib.blake2b, _ENCODER.encode
         seen: dict[str, int] = {}
         keys: list[bytes] = []
         values: list[bytes] = []
         for row in rows:
-            key = _ENCODER.encode([same_value(row.get(c)) for c in key_columns])
+            # same_value, inlined: this loop runs once per row of every import (~4 µs a row in all)
+            canonical: list[Any] = [row.get(c) for c in declared]
+            if float in map(type, canonical):
+                canonical = [int(v) if type(v) is float and v.is_integer() else v for v in canonical]
+            key = encode([canonical[i] for i in at])
             occurrence = seen[key] = seen.get(key, -1) + 1
-            keys.append(blake2b(f"{occurrence}:{key}".encode(), digest_size=8).digest())
-            canonical: list[Any] = [same_value(row.get(c)) for c in declared]
+            keys.append(blake2b((f"{key}#{occurrence}" if occurrence else key).encode(), digest_size=8).digest())
             if not known.issuperset(row):
                 canonical += [[c, same_value(row[c])] for c in sorted(set(row) - known) if row[c] is not None]
-            values.append(blake2b(_ENCODER.encode(canonical).encode(), digest_size=8).digest())
+            values.append(blake2b(encode(canonical).encode(), digest_size=8).digest())
         unsorted = np.frombuffer(b"".join(keys), dtype="<u8")
         order = np.argsort(unsorted, kind="stable").astype("<u4")
         return cls(keys=unsorted[order], positions=order, rows=np.frombuffer(b"".join(values), dtype="<u8"))
