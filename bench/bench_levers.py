@@ -1,6 +1,7 @@
 """What each speed lever of issue 14 saves, in CPU time per response, measured in one process.
 
 Run: .venv/bin/python bench/bench_levers.py   -> rewrites the levers section of docs/benchmarks.md
+     .venv/bin/python bench/bench_levers.py gh -> levers g and h only, printed
 
 Each lever is switched off by putting back what the code did before it (below, ``LEVERS``), and the
 requests it touches are sent through the app (Flask's test client: the whole app, no sockets) with
@@ -30,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_http as bh  # noqa: E402
 from report import machine, write_section  # noqa: E402
 
-from estimator import figures, inference  # noqa: E402
+from estimator import bands, cost, figures, inference, training, training_time  # noqa: E402
 from estimator.bands import Assumption, Band, significant  # noqa: E402
 from estimator.cost import PriceBook, PricePoint  # noqa: E402
 
@@ -144,6 +145,54 @@ def unmemoised(app: Any) -> Iterator[None]:
         figures.find, PricePoint.to_dict, Assumption.to_dict, Band.to_dict, PriceBook.find = saved  # type: ignore[method-assign]
 
 
+#: What ``memo.kept`` keeps in the training core (issue 14), as (module, name) of the kept function.
+_KEPT = ((training, "_rate"), (training_time, "planned_step"), (training, "_kept_minimum_gpus"),
+         (training, "_work_assumptions"), (training, "_memory_assumptions"), (training, "_kept_record_warnings"),
+         (cost, "_contracted"))
+
+
+@contextmanager
+def configuration_recomputed(app: Any) -> Iterator[None]:
+    """(g) every part of a training estimate computed anew, as before ``memo.kept``: the layout and
+    step time, the memory fit, ``_time``'s configuration part, the prices (``prices_for`` as it
+    was, ``_prices_for``) and the constant assumptions."""
+    saved = [(module, name, getattr(module, name)) for module, name in _KEPT]
+    for module, name, kept_function in saved:
+        setattr(module, name, kept_function.__wrapped__)
+    real_prices_for = cost.prices_for
+    cost.prices_for = cost._prices_for  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        cost.prices_for = real_prices_for  # type: ignore[assignment]
+        for module, name, kept_function in saved:
+            setattr(module, name, kept_function)
+
+
+_BY_ASSUMPTION: dict[Assumption, dict[str, Any]] = {}
+
+
+def _dataclass_keyed_dict(self: Assumption) -> dict[str, Any]:
+    if bands._memo_key(self) is None:
+        return self._as_dict()
+    kept = _BY_ASSUMPTION.get(self)  # hashed and compared by the dataclasses' generated methods
+    if kept is None:
+        kept = _BY_ASSUMPTION[self] = self._as_dict()
+    return bands._copied(kept)
+
+
+@contextmanager
+def assumptions_hashed(app: Any) -> Iterator[None]:
+    """(h) an assumption's kept dict found by the assumption itself (its dataclass hash and
+    equality), none kept beside it."""
+    real = Assumption.to_dict
+    Assumption.to_dict = _dataclass_keyed_dict  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Assumption.to_dict = real  # type: ignore[method-assign]
+
+
 @contextmanager
 def limiter_everywhere(app: Any) -> Iterator[None]:
     """(f) the failed-authentication rate limiter resolving its limits on the estimate endpoints too."""
@@ -172,6 +221,11 @@ LEVERS: dict[str, tuple[str, Callable[[Any], Any], list[tuple[str, str, list[dic
            ("serving, new", INFERENCE, bh.INFERENCE_BODIES, True)]),
     "f": ("rate limiter of failed authentications skipped on the estimates", limiter_everywhere,
           [("training, repeated", TRAINING, bh.TRAINING_BODIES, False)]),
+    "g": ("training core's configuration-only parts kept (memo.kept: layout and step time, memory fit, "
+          "_time's rate, prices, constant assumptions)", configuration_recomputed,
+          [("training, new", TRAINING, bh.TRAINING_BODIES, True)]),
+    "h": ("assumption dicts found by a plain tuple or kept beside the assumption", assumptions_hashed,
+          [("training, new", TRAINING, bh.TRAINING_BODIES, True)]),
 }
 
 
@@ -195,7 +249,7 @@ def cpu_per_response(client: Any, path: str, batch: list[bytes]) -> float:
     return (time.process_time() - started) / len(batch) * 1e3
 
 
-def main() -> str:
+def main(only: str = "") -> str:
     logging.disable(logging.INFO)  # the access log line is the same either way; keep stdout clean
     import bench_app
 
@@ -205,6 +259,8 @@ def main() -> str:
             "|---|---|---|---|---|---|"]
     count = 10**6
     for name, (what, switch_off, cases) in LEVERS.items():
+        if only and name not in only:
+            continue
         for label, path, items, distinct in cases:
             cpu_per_response(client, path, bodies(items, distinct, 0, len(items) * 2))  # warm: the repeated ones kept
             off, on = [], []
@@ -222,6 +278,9 @@ def main() -> str:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 1:  # some levers only (e.g. "gh"): printed, the section left as it is
+        main(sys.argv[1])
+        sys.exit(0)
     table = main()
     write_section(
         "levers",

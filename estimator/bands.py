@@ -163,13 +163,14 @@ class Assumption:
         # are found here without hashing them.
         kept = self.__dict__.get("_kept_dict")
         if kept is None:
-            if not _keepable(self.value):
+            key = _memo_key(self)
+            if key is None:
                 return self._as_dict()
-            kept = _ASSUMPTION_DICTS.get(self)
+            kept = _ASSUMPTION_DICTS.get(key)
             if kept is None:
                 if len(_ASSUMPTION_DICTS) >= ASSUMPTION_MEMO_SIZE:
                     _ASSUMPTION_DICTS.clear()
-                kept = _ASSUMPTION_DICTS[self] = self._as_dict()
+                kept = _ASSUMPTION_DICTS[key] = self._as_dict()
             self.__dict__["_kept_dict"] = kept
         return _copied(kept)
 
@@ -178,23 +179,26 @@ class Assumption:
         return {"name": self.name, "value": value, "unit": self.unit, "source": self.source}
 
 
-#: Assumptions' dicts by the assumption (issue 14): most of an estimate's assumptions are the same
+#: Assumptions' dicts by their fields (issue 14): most of an estimate's assumptions are the same
 #: constants request after request, built anew each time. Cleared when full.
 ASSUMPTION_MEMO_SIZE = 4096
-_ASSUMPTION_DICTS: dict[Assumption, dict[str, Any]] = {}
+_ASSUMPTION_DICTS: dict[tuple[Any, ...], dict[str, Any]] = {}
 
 
-def _keepable(value: Any) -> bool:
-    """Values whose equal values give the same dict: text, and floats other than zero (0.0 equals
-    -0.0, which rounds to -0.0) and NaN (never equal), alone or as a band of three."""
+def _memo_key(a: Assumption) -> tuple[Any, ...] | None:
+    """The fields as a plain tuple (hashed and compared in C, not by the dataclasses' generated
+    methods: issue 14, ~2 us an assumption), for values whose equal values give the same dict: text,
+    and floats other than zero (0.0 equals -0.0, which rounds to -0.0) and NaN (never equal), alone
+    or as a band of three. None for any other value."""
+    value = a.value
     cls = value.__class__
-    if cls is str:
-        return True
-    if cls is float:
-        return value != 0.0 and value == value
+    if cls is str or (cls is float and value != 0.0 and value == value):
+        return (a.name, a.unit, a.source, value)
     if cls is Band:
-        return all(v.__class__ is float and v != 0.0 and v == v for v in (value.low, value.mid, value.high))
-    return False
+        low, mid, high = value.low, value.mid, value.high
+        if all(v.__class__ is float and v != 0.0 and v == v for v in (low, mid, high)):
+            return (a.name, a.unit, a.source, low, mid, high)
+    return None
 
 
 def _copied(kept: dict[str, Any]) -> dict[str, Any]:

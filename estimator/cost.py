@@ -38,6 +38,7 @@ from . import power
 from .bands import SCENARIOS, Assumption, Band, significant
 from .catalog import SEEDS_DIR, Catalog, Hardware, _number, _text
 from .errors import CatalogError
+from .memo import kept
 
 #: The sheets of a pricing table the core reads (declared in full, with validation, in pricing/tables.py).
 SHEETS = ("gpu_prices", "hardware_costs", "energy", "colocation", "api_prices")
@@ -481,8 +482,10 @@ def _prices_for(book: PriceBook, hardware: Hardware, catalog: Catalog | None, re
                   assumptions=tuple(assumptions), warnings=tuple(warnings))
 
 
+@kept(256)
 def _contracted(hw: Hardware) -> tuple[float, Assumption]:
-    """Contracted colocation kW per GPU: the server's nameplate power per GPU."""
+    """Contracted colocation kW per GPU: the server's nameplate power per GPU (kept by GPU: the
+    same assumption object each time, whose dict ``Assumption.to_dict`` keeps beside it)."""
     kw = power.node_max_power_w_per_gpu(hw) / 1000.0
     return kw, Assumption("contracted_kw_per_gpu", kw, "kW",
                           "server nameplate power per GPU (colocation is billed on contracted capacity)")

@@ -154,7 +154,7 @@ class TrainingEstimate:
         entries: list[tuple[Any, Any]] = [
             (t.WORKLOAD, "training"), (t.MODEL, self.model), (t.HARDWARE, self.hardware), (t.PRECISION, self.precision),
             (t.TOKENS, self.tokens if rows(self.tokens) else float(self.tokens)), (t.FLOPS, _band(t.FLOPS, self.flops)),
-            (t.FLOPS_DENSE, significant(self.flops_dense)), (t.FLOPS_ATTENTION, significant(self.flops_attention)),
+            _single(t.FLOPS_DENSE, self.flops_dense), _single(t.FLOPS_ATTENTION, self.flops_attention),
             (t.GPU_HOURS, _band(t.GPU_HOURS, self.gpu_hours)), (t.WALL_CLOCK_DAYS, _band(t.WALL_CLOCK_DAYS, self.wall_clock_days)),
             (t.GPU_COUNT, self.gpu_count), (t.NODE_COUNT, self.node_count),
             (t.POWER_IT, _band(t.POWER_IT, self.power_it_kw)), (t.POWER_FACILITY, _band(t.POWER_FACILITY, self.power_facility_kw)),
@@ -162,7 +162,7 @@ class TrainingEstimate:
             (t.RENT, _band(t.RENT, self.rent_usd)), (t.OWN, _band(t.OWN, self.own_usd)),
             (t.UTILISATION, _band(t.UTILISATION, self.utilisation)),
         ]
-        entries += [(figures.find(figures.TRAINING, f"memory.{k}"), significant(v)) for k, v in self.memory.items()]
+        entries += [_single(figures.find(figures.TRAINING, f"memory.{k}"), v) for k, v in self.memory.items()]
         entries += [(t.ASSUMPTIONS, [a.to_dict() for a in self.assumptions]), (t.WARNINGS, list(self.warnings)),
                     (t.PRICING, self.pricing)]
         if self.gpu_count_for_deadline is not None:
@@ -170,15 +170,22 @@ class TrainingEstimate:
         if self.tokens_per_s_per_gpu is not None and self.mfu_steady is not None:
             entries += [(t.TOKENS_PER_S_PER_GPU, _band(t.TOKENS_PER_S_PER_GPU, self.tokens_per_s_per_gpu)),
                         (t.MFU_STEADY, _band(t.MFU_STEADY, self.mfu_steady))]
-            entries += [(figures.find(figures.TRAINING, f"steady_state.layout.{k}"), significant(v))
+            entries += [_single(figures.find(figures.TRAINING, f"steady_state.layout.{k}"), v)
                         for k, v in self.layout.items()]
-            entries += [(figures.find(figures.TRAINING, f"steady_state.step_share.{k}"), significant(v, 3))
+            entries += [_single(figures.find(figures.TRAINING, f"steady_state.step_share.{k}"), v)
                         for k, v in self.step_breakdown.items()]
         return figures.assemble(entries)
 
 
 def _band(figure: figures.Figure, band: Band) -> dict[str, float]:
     return band.to_dict(figure.digits or 6)
+
+
+def _single(figure: Any, value: Any) -> tuple[Any, Any]:
+    """A figure's single value for ``figures.assemble``, which rounds a float to the figure's declared
+    digits itself (issue 14: rounding it here too cost ~10 us an estimate); an int (a layout's
+    degree, written 8.0) or an array of rows is rounded here, to the same digits."""
+    return figure, value if value.__class__ is float else significant(value, figure.digits or 6)
 
 
 # --- Validation --------------------------------------------------------------------------------
@@ -290,9 +297,22 @@ def minimum_gpus(model: Model, hw: Hardware, precision: str, sequence_tokens: in
     return lo, memory, warnings
 
 
+#: The records' own warnings (a tuple), by model and GPU.
+_kept_record_warnings = kept(1024)(record_warnings)
+
 #: ``minimum_gpus`` by configuration (it does not depend on the token count; issue 14): the answers
 #: are shared, so the caller copies the dict and the list it changes.
 _kept_minimum_gpus = kept(1024)(minimum_gpus)
+
+
+@kept(64)
+def _memory_assumptions(precision: str) -> tuple[Assumption, ...]:
+    """The memory fit's assumptions, the same objects for every run in ``precision`` (issue 14)."""
+    return (
+        Assumption("training_state_bytes_per_param", d.TRAINING_STATE_BYTES_PER_PARAM.get(precision, d.TRAINING_STATE_BYTES_DEFAULT),
+                   "B/param", d.TRAINING_STATE_SOURCE),
+        Assumption("usable_hbm_fraction", d.USABLE_HBM_FRACTION, "", "engineering assumption (defaults.py)"),
+    )
 
 
 def _fit_error(model: Model, hw: Hardware, gpus: int, min_gpus: int, memory: dict[str, float]) -> DoesNotFitError:
@@ -338,7 +358,7 @@ def _estimate_training(req: TrainingRequest, book: PriceBook, catalog: Catalog |
         mfu_steady=time.mfu_steady, layout=time.layout, step_breakdown=time.step_breakdown,
         assumptions=work.assumptions + time.assumptions + fleet.assumptions + prices.assumptions + energy.assumptions
         + money.assumptions,
-        warnings=record_warnings(model, hw)
+        warnings=_kept_record_warnings(model, hw)
         + work.warnings + time.warnings + fleet.warnings + energy.warnings + prices.warnings,
         pricing=prices.pricing_dict(),
     )
@@ -380,15 +400,23 @@ def _flops(req: TrainingRequest) -> _Work:
     rc_main, rc_attn = RECOMPUTE_FACTORS[req.recompute]
     if req.tokens_source != "request":
         warnings.append(f"No 'tokens' given: used {model.name}'s published {req.tokens:.3g} pre-training tokens.")
-    assumptions = (
-        Assumption("tokens", req.tokens, "tokens", req.tokens_source),
+    assumptions = (Assumption("tokens", req.tokens, "tokens", req.tokens_source),
+                   *_work_assumptions(model, attn_per_token, seq, bool(req.sequence_tokens), req.recompute))
+    return _Work(seq, main_flops, attn_flops, main_flops * rc_main, attn_flops * rc_attn, assumptions, tuple(warnings))
+
+
+@kept(1024)
+def _work_assumptions(model: Model, attn_per_token: float, seq: int, seq_given: bool,
+                      recompute: str) -> tuple[Assumption, ...]:
+    """``_flops``' assumptions but the tokens, kept by what they say (the same objects request after
+    request, whose dicts ``Assumption.to_dict`` keeps beside them; issue 14)."""
+    return (
         Assumption("flops_per_token", 6 * model.active_params + attn_per_token, "FLOP/token",
                    f"6·N_active ({model.active_params:.4g}) + attention; {d.ATTENTION_SOURCE}"),
-        Assumption("sequence_tokens", seq, "tokens", "request" if req.sequence_tokens else
+        Assumption("sequence_tokens", seq, "tokens", "request" if seq_given else
                    (model.source if model.training_sequence_tokens else "default (defaults.DEFAULT_SEQUENCE_TOKENS)")),
-        Assumption("recompute", req.recompute, "", "request; recomputation adds one forward pass (x4/3) to recomputed FLOPs"),
+        Assumption("recompute", recompute, "", "request; recomputation adds one forward pass (x4/3) to recomputed FLOPs"),
     )
-    return _Work(seq, main_flops, attn_flops, main_flops * rc_main, attn_flops * rc_attn, assumptions, tuple(warnings))
 
 
 @dataclass(frozen=True)
@@ -524,11 +552,7 @@ def _fleet_and_time(req: TrainingRequest, work: _Work) -> tuple[_Fleet, _Time]:
     seq = work.sequence_tokens
     min_gpus, kept_memory, kept_warnings = _kept_minimum_gpus(model, hw, req.precision, seq, req.recompute)
     memory, warnings = dict(kept_memory), list(kept_warnings)  # the kept ones are shared
-    assumptions: tuple[Assumption, ...] = (
-        Assumption("training_state_bytes_per_param", d.TRAINING_STATE_BYTES_PER_PARAM.get(req.precision, d.TRAINING_STATE_BYTES_DEFAULT),
-                   "B/param", d.TRAINING_STATE_SOURCE),
-        Assumption("usable_hbm_fraction", d.USABLE_HBM_FRACTION, "", "engineering assumption (defaults.py)"),
-    )
+    assumptions = _memory_assumptions(req.precision)
     fewest_nodes = math.ceil(min_gpus / hw.gpus_per_node) * hw.gpus_per_node
     deadline_gpus: Band | None = None
     if req.gpus is not None:
