@@ -44,6 +44,8 @@ PRECISION_PEAK_FIELD = {
 #: Bytes per stored value at each precision (tf32 values are stored as fp32).
 BYTES_PER_VALUE = {"fp64": 8.0, "tf32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "fp4": 0.5}
 PRECISIONS = tuple(PRECISION_PEAK_FIELD)
+#: The latent sizes an MLA model (attention 'mla': DeepSeek-V2/V3) must give.
+MLA_SIZES = ("kv_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim")
 
 
 def _number(raw: object, name: str, *, required: bool, positive: bool = True) -> float | None:
@@ -95,7 +97,7 @@ def _check_architecture(ints: Mapping[str, int | None], attention: str) -> None:
     if heads is not None and kv_heads is not None and kv_heads > heads:
         raise CatalogConflictError(f"'kv_heads' ({kv_heads}) cannot exceed 'attention_heads' ({heads}).", field="kv_heads")
     if attention == "mla":
-        missing = [n for n in ("kv_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim") if ints.get(n) is None]
+        missing = [n for n in MLA_SIZES if ints.get(n) is None]
         if missing:
             raise CatalogError(f"attention 'mla' needs {', '.join(missing)} (DeepSeek-V2/V3 latent sizes).", field=missing[0])
 

@@ -260,13 +260,13 @@ def validate(req: InferenceRequest) -> None:
         limit = tensor_parallel_limit(req.hardware)
         heads = req.model.attention_heads
         if req.gpus_per_replica > limit and req.gpus_per_replica % limit:
-            raise InvalidInputError(
+            raise ConflictError(
                 f"'gpus_per_replica' beyond one {req.hardware.name} tensor-parallel group ({limit}) must be a multiple "
                 f"of it (pipeline stages), got {req.gpus_per_replica}. Try {req.gpus_per_replica // limit * limit or limit} "
                 f"or {(req.gpus_per_replica // limit + 1) * limit}.", field="gpus_per_replica")
         if req.gpus_per_replica <= limit and heads and heads % req.gpus_per_replica and not req.model.is_moe:
             sizes = [t for t in TENSOR_PARALLEL_SIZES if t <= limit and heads % t == 0]
-            raise InvalidInputError(
+            raise ConflictError(
                 f"Tensor parallelism over {req.gpus_per_replica} GPUs must divide {req.model.name}'s {heads} attention "
                 f"heads; use one of {', '.join(map(str, sizes))}.", field="gpus_per_replica")
     compute = d.SERVING_COMPUTE_PRECISION[req.precision]

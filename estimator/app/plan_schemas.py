@@ -8,13 +8,12 @@ The forms of the planning pages (``web/plans.py``) load through these same reque
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from estimator import figures as F
-from estimator.catalog import PRECISIONS
+from estimator.catalog import PRECISIONS, Catalog
 from estimator.defaults import SERVING_PRECISIONS
 from estimator.planning import capacity, demand, estimate_sensitivity, mix, rent_vs_buy, sensitivity
 from estimator.planning import figures as pf
@@ -23,6 +22,7 @@ from .schemas import (
     ID_TEXT,
     POSITIVE,
     SAFE_TEXT,
+    SERVING_PRECISION_RULE,
     TRAINING_PRECISION_RULE,
     AssumptionSchema,
     InferenceRequestSchema,
@@ -156,16 +156,9 @@ class HardwareOrMix(fields.Field):
             raise self.make_error("invalid")
         if not 2 <= len(value) <= mix.MAX_PARTS:
             raise self.make_error("length")
+        # The shares adding up to 1, and each GPU once, are the core's to check (mix.check_shares: 409, values
+        # that cannot be met together; the document cannot state a sum, nor ids that resolve to one GPU).
         items: list[dict[str, Any]] = HardwareShareSchema(many=True).load(value)
-        shares = [item["share"] for item in items]
-        total = math.fsum(shares)
-        if abs(total - 1.0) > mix.SHARE_TOLERANCE:
-            added = " + ".join(f"{share:.12g}" for share in shares)
-            raise ValidationError(f"The shares of a mix must add up to 1 (within {mix.SHARE_TOLERANCE:g}); "
-                                  f"{added} = {total:.12g}.")
-        ids = [item["id"] for item in items]
-        if len(set(ids)) != len(ids):
-            raise ValidationError(f"Each GPU of a mix once: {', '.join(ids)} repeats one.")
         return items
 
 
@@ -194,8 +187,16 @@ class RentVsBuyRequestSchema(_PriceFields, _StructureFields):
         "Annual cost of capital, 0-1 (default 0.051 / 0.063 / 0.074: Digital Realty's WACC)", 0.063))
 
 
+def _gain_precision_rule(catalog: Catalog) -> dict[str, Any]:
+    """The precision a comparison of the workload takes, on hardware that has it (schemas.precision_rule)."""
+    return {"anyOf": [{"properties": {"workload": {"const": workload}}, "allOf": [rule(catalog)]}
+                      for workload, rule in (("training", TRAINING_PRECISION_RULE), ("inference", SERVING_PRECISION_RULE))]}
+
+
 class CompareGainSchema(_StrictSchema):
     """An efficiency gain computed by estimator.compare: output per GPU-hour of 'efficient' / 'baseline'."""
+
+    OPENAPI_RULES: Rules = (_gain_precision_rule,)
 
     workload = fields.String(required=True, validate=validate.OneOf(("training", "inference")),
                              metadata=_doc("training or inference", "training"))
@@ -218,7 +219,8 @@ class DemandRequestSchema(_StrictSchema):
 
     OPENAPI_RULES: Rules = (one_of("efficiency_gain", "compare"), not_both("elasticity", "elasticities"))  # _one_of
 
-    efficiency_gain = StrictFloat(validate=positive(demand.MAX_GAIN), metadata=_doc(
+    # A gain between 1 / MAX_GAIN and MAX_GAIN: 5e-324 overflowed the demand arithmetic.
+    efficiency_gain = StrictFloat(validate=positive(demand.MAX_GAIN, above=1 / demand.MAX_GAIN), metadata=_doc(
         "Output per unit of compute, after / before (give this or 'compare')", 10))
     compare = fields.Nested(CompareGainSchema, metadata=_doc("Take the gain from a comparison of two models"))
     elasticity = StrictFloat(validate=ELASTICITY, metadata=_doc(

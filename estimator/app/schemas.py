@@ -21,10 +21,11 @@ from typing import Any
 from marshmallow import EXCLUDE, INCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from estimator import figures
-from estimator.catalog import PRECISION_PEAK_FIELD, PRECISIONS, Catalog, Hardware, Model
+from estimator.catalog import MLA_SIZES, PRECISION_PEAK_FIELD, PRECISIONS, Catalog, Hardware, Model
 from estimator.compare import PRESETS, WORKLOADS
 from estimator.compare_hardware import ALL, DEFAULT_RANK, HEADLINES, MAX_ENTRIES, RANKABLE, SEPARATOR
 from estimator.defaults import SERVING_COMPUTE_PRECISION, SERVING_PRECISIONS
+from estimator.inference import MAX_GPUS_PER_REPLICA_GIVEN
 from estimator.inputs import TRAINING_LAYOUT
 from estimator.training import RECOMPUTE_MODES
 from pricing.read import UNSAFE_CHARACTER
@@ -402,6 +403,13 @@ REQUIRED_PEAKS = frozenset(name for name, field in HardwareSpecSchema._declared_
 class ModelSpecSchema(Schema):
     """A model given inline instead of by id. Only ``total_params`` is required."""
 
+    OPENAPI_RULES: Rules = (
+        # catalog._check_architecture: routed experts per token need the experts, MLA its latent sizes.
+        {"dependentRequired": {"experts_per_token": ["experts"]}},
+        {"anyOf": [{"not": {"required": ["attention"]}}, {"properties": {"attention": {"enum": ["mha", "gqa"]}}},
+                   {"required": list(MLA_SIZES)}]},
+    )
+
     class Meta:
         unknown = RAISE
 
@@ -598,7 +606,9 @@ class InferenceWorkloadSchema(_StrictSchema):
         ),
     )
     gpus_per_replica = StrictInteger(
-        validate=positive(1_000_000),
+        validate=[POSITIVE, validate.Range(max=MAX_GPUS_PER_REPLICA_GIVEN, error=(
+            f"Must be less than or equal to {MAX_GPUS_PER_REPLICA_GIVEN:,}: the largest serving replicas published "
+            "(DeepSeek's) span 144 GPUs."))],
         metadata=_doc("GPUs serving one copy of the model (default: the cheapest that fits)", 8),
     )
     batch_size = StrictInteger(

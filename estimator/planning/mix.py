@@ -68,8 +68,9 @@ def check_shares(mix: Sequence[tuple[Hardware, float]], field: str = "hardware")
             raise InvalidInputError(f"The share of {hw.id} must be above 0 and at most 1, got {share!r}.", field=field)
     total = math.fsum(share for _, share in mix)
     if abs(total - 1.0) > SHARE_TOLERANCE:
-        raise ConflictError(f"The shares of a mix must add up to 1; {' + '.join(f'{s:g}' for _, s in mix)} = "
-                                f"{total:g}.", field=field)
+        added = " + ".join(f"{share:.12g}" for _, share in mix)
+        raise ConflictError(f"The shares of a mix must add up to 1 (within {SHARE_TOLERANCE:g}); {added} = {total:.12g}.",
+                            field=field)
 
 
 def _sum(bands: Sequence[Band]) -> Band:

@@ -41,12 +41,27 @@ def problem(pointer: str, detail: str, code: str) -> dict:
             "detail": f"{field}: {detail}", "errors": [{"pointer": pointer, "detail": detail, "code": code}]}
 
 
+def conflict(pointer: str, detail: str) -> dict:
+    """Values valid each on its own that cannot be met together: a 409 (errors.py)."""
+    return {"type": "/problems/conflicting-values", "title": "Values that cannot be met together", "status": 409,
+            "detail": detail, "errors": [{"pointer": pointer, "detail": detail, "code": "invalid_input"}]}
+
+
 @pytest.mark.parametrize(("hardware", "expected"), [
     ([{"id": "h100-sxm", "share": 0.5}, {"id": "gb200", "share": 0.6}],
-     problem("/hardware", "The shares of a mix must add up to 1 (within 1e-09); 0.5 + 0.6 = 1.1.", "invalid")),
+     conflict("/hardware", "The shares of a mix must add up to 1 (within 1e-09); 0.5 + 0.6 = 1.1.")),
     ([{"id": "h100-sxm", "share": 0.5}, {"id": "gb200", "share": 0.5 - 1e-8}],
-     problem("/hardware", "The shares of a mix must add up to 1 (within 1e-09); 0.5 + 0.49999999 = 0.99999999.",
-             "invalid")),
+     conflict("/hardware", "The shares of a mix must add up to 1 (within 1e-09); 0.5 + 0.49999999 = 0.99999999.")),
+    ([{"id": "h100-sxm", "share": 0.5}, {"id": "h100", "share": 0.5}],
+     conflict("/hardware", "Each GPU of a mix once: h100-sxm, h100-sxm repeats one.")),
+])
+def test_shares_that_cannot_add_up_are_a_409(client, hardware, expected):
+    response = client.post("/api/v1/plans/capacity", json={"hardware": hardware, "budget_usd": 60e9})
+    assert response.status_code == 409
+    assert response.get_json() == expected
+
+
+@pytest.mark.parametrize(("hardware", "expected"), [
     ([{"id": "h100-sxm", "share": 1}], problem("/hardware", "A mix has 2 to 4 GPUs; for one GPU give its id alone.",
                                                "invalid")),
     ([{"id": "h100-sxm", "share": 0.5}, {"id": "gb200", "share": 0.5, "x": 1}],

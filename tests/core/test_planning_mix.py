@@ -96,7 +96,7 @@ def test_totals_are_the_parts_added(catalog, book, share, budget):
 
 
 @pytest.mark.parametrize(("shares", "message"), [
-    ([("h100-sxm", 0.5), ("gb200", 0.6)], "The shares of a mix must add up to 1; 0.5 + 0.6 = 1.1."),
+    ([("h100-sxm", 0.5), ("gb200", 0.6)], "The shares of a mix must add up to 1 (within 1e-09); 0.5 + 0.6 = 1.1."),
     ([("h100-sxm", 1.0)], "A mix needs 2 to 4 GPUs, each with its share, got 1; for one GPU give its id alone."),
     ([("h100-sxm", 0.5), ("h100-sxm", 0.5)], "Each GPU of a mix once: h100-sxm, h100-sxm repeats one."),
     ([("h100-sxm", 0.0), ("gb200", 1.0)], "The share of h100-sxm must be above 0 and at most 1, got 0.0."),
@@ -137,7 +137,7 @@ def test_cli_mix_table_shows_total_and_each_gpu(capsys):
 
 
 @pytest.mark.parametrize(("argv", "message"), [
-    (["--hardware", "h100-sxm:0.5,gb200:0.6"], "The shares of a mix must add up to 1; 0.5 + 0.6 = 1.1."),
+    (["--hardware", "h100-sxm:0.5,gb200:0.6"], "The shares of a mix must add up to 1 (within 1e-09); 0.5 + 0.6 = 1.1."),
     (["--hardware", "h100-sxm:half,gb200:0.5"], "--hardware: each GPU of a mix needs a share after a colon, e.g. "
                                                "h100-sxm:0.5,gb200:0.5; got 'h100-sxm:half'."),
     (["--hardware", "h100-sxm:0.5,gb200:0.5", "--sensitivity"],
