@@ -39,7 +39,7 @@ def test_seed_table_is_listed_first_and_read_only(client):
     assert tables == [{
         "name": "seed", "read_only": True, "active_version": None, "latest_version": None, "versions": 0,
         "created_at": None, "updated_at": None,
-        "row_counts": {"gpu_prices": 79, "hardware_costs": 12, "energy": 4, "colocation": 4, "api_prices": 8},
+        "row_counts": {"gpu_prices": 81, "hardware_costs": 16, "energy": 5, "colocation": 4, "api_prices": 8},
     }]
 
 

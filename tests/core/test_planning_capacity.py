@@ -18,11 +18,12 @@ from estimator.planning.structure import load_defaults
 # --- The mid scenario, worked out by hand ---------------------------------------------------------
 # H100 SXM (seeds/hardware.csv): DGX H100 10.2 kW for 8 GPUs -> 1.275 kW nameplate per GPU.
 # Purchase price (seeds/pricing/hardware_costs.csv): DGX H100 $270,000 and $375,000 for 8 GPUs ->
-# $33,750 and $46,875 per GPU (scope: server), and a mid-2026 street price of $30,000 for the GPU
-# alone (scope: gpu); mid = the median of the three = $33,750 (scope: gpu/server).
+# $33,750 and $46,875 per GPU, a 2026 range of $250,000 to $400,000 per 8-GPU server -> $31,250 and
+# $50,000 per GPU (scope: server), and a mid-2026 street price of $30,000 for the GPU alone
+# (scope: gpu); mid = the median of the five = $33,750 (scope: gpu/server).
 # Network (tech-talk-cto cluster sheet, 3-tier fabric): $6,613 per GPU. Storage: 5 % of servers.
 # Building (Cushman & Wakefield 2025, US average): $11.7M per MW of critical IT load.
-H100_SERVER = 33_750  # median of 30,000, 33,750, 46,875
+H100_SERVER = 33_750  # median of 30,000, 31,250, 33,750, 46,875, 50,000
 H100_KW = 10.2 / 8  # 1.275
 H100_ALL_IN = H100_SERVER + 6_613 + 0.05 * H100_SERVER + 11.7e6 * H100_KW / 1000  # 56,968
 # GB200 NVL72: a press estimate of $3M and Bernstein's $3.4M (compute hardware, 2025) per 72-GPU rack
@@ -81,7 +82,7 @@ def test_energy_and_own_cost_per_gpu_mid(catalog, book):
     unit = p.per_gpu["mid"]
     assert unit["average_it_kw"] == pytest.approx(watts / 1000)
     assert unit["facility_mwh_per_year"] == pytest.approx(mwh)
-    usd_per_kwh = (0.0806 + 0.0892) / 2  # median of the seed energy sheet (0.066, 0.0806, 0.0892, 0.0929)
+    usd_per_kwh = 0.0892  # median of the seed energy sheet (0.066, 0.0806, 0.0892, 0.0929, EU 0.2092)
     assert unit["energy_usd_per_year"] == pytest.approx(mwh * 1000 * usd_per_kwh)
     annual = (H100_SERVER * 1.05 + 6_613) / 5 + 11.7e6 * H100_KW / 1000 / 15 + mwh * 1000 * usd_per_kwh
     assert unit["annual_own_usd"] == pytest.approx(annual)
@@ -93,7 +94,7 @@ def test_sources_carried(catalog, book):
     sources = {a.name: a.source for a in p.assumptions}
     assert "Cushman & Wakefield" in sources["building_usd_per_mw"]
     assert "https://" in sources["network_usd_per_gpu"]
-    assert p.structure.price_scope == "gpu/server"  # the H100 rows: two servers and one GPU-only street price
+    assert p.structure.price_scope == "gpu/server"  # the H100 rows: four servers and one GPU-only street price
     assert all(row.source for row in load_defaults().values())
 
 

@@ -69,7 +69,7 @@ def test_export_and_template(tmp_path, db, capsys):
     assert workbook.sheetnames == ["gpu_prices", "hardware_costs", "energy", "colocation", "api_prices"]
     # The export imports back unchanged.
     code, out, _ = call(["pricing", "import", str(out_path), "--name", "copy", "--database-url", db], capsys)
-    assert (code, out) == (0, "imported seed.xlsx as copy@1 (107 rows, active)")
+    assert (code, out) == (0, "imported seed.xlsx as copy@1 (114 rows, active)")
     _, seed, _ = call(["pricing", "show", "seed", "--json", "--database-url", db], capsys)
     _, copy, _ = call(["pricing", "show", "copy@1", "--json", "--database-url", db], capsys)
     assert json.loads(copy)["sheets"] == json.loads(seed)["sheets"]

@@ -113,7 +113,7 @@ def test_the_overview_lists_the_seed_table_first_and_the_upload_form(client):
     assert "<script" not in page and "style=" not in page
     seed = page[page.index('id="table-seed"'):page.index("</section>", page.index('id="table-seed"'))]
     assert "built in, read-only" in seed
-    assert text(seed).count("gpu_prices 79 hardware_costs 12 energy 4 colocation 4 api_prices 8") == 1
+    assert text(seed).count("gpu_prices 81 hardware_costs 16 energy 5 colocation 4 api_prices 8") == 1
     assert '<a href="/api/v1/pricing-tables/seed/download?format=xlsx" download>' in seed
     assert '<a href="/pricing/seed">Rows and sources</a>' in seed
     assert "No uploaded tables yet" in page
