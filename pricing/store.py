@@ -112,9 +112,10 @@ _SCALARS = (str, int, float, bool, type(None))
 _PLAIN_TYPES = frozenset(_SCALARS)
 _ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
 _SHEET_ORDER = {name: i for i, name in enumerate(TABLES)}
-#: Rows in all whose digests an anonymous diff may compute from stored rows (a version imported before
-#: revision 0003 has none stored): ~5 µs of CPU each, so ~25 ms (issue 13: 50 ms per anonymous request).
-DIGEST_ON_REQUEST_ROWS = 5_000
+#: Rows of a version whose digests an anonymous diff may compute from its stored rows (a version imported
+#: before revision 0003 has none stored): ~11 µs of CPU each to read, decode and digest (5,000 rows took
+#: 56 ms), so ~22 ms (issue 13: at most 50 ms of CPU per anonymous request).
+DIGEST_ON_REQUEST_ROWS = 2_000
 _POSITIONS_PER_QUERY = 2_000  # rows read by position per SELECT (under SQLite's 32,766 bound parameters)
 
 
@@ -1083,8 +1084,11 @@ def same_value(value: Any) -> Any:
     return int(value) if type(value) is float and value.is_integer() else value
 
 
-def _value_text(value: Any) -> str:
-    return _ENCODER.encode(same_value(value))
+def _differ(a: Any, b: Any) -> bool:
+    """Whether two cells hold different values as ``SheetDigests`` tells them apart (``same_value``)."""
+    if type(a) is type(b) and a == b:  # most cells of a changed row: no need to encode them
+        return False
+    return _ENCODER.encode(same_value(a)) != _ENCODER.encode(same_value(b))
 
 
 def _compare(sheet: str, before: SheetDigests | None, after: SheetDigests | None) -> SheetIndex:
@@ -1116,4 +1120,4 @@ def _row_change(sheet: str, old: dict[str, Any], new: dict[str, Any]) -> RowChan
     columns += sorted((set(old) | set(new)) - set(declared))
     return RowChange(key={c: old.get(c) for c in TABLES[sheet].key},
                      changes={c: (old.get(c), new.get(c)) for c in columns
-                              if _value_text(old.get(c)) != _value_text(new.get(c))})
+                              if _differ(old.get(c), new.get(c))})

@@ -135,3 +135,23 @@ def test_xlsx_export_imports_back_with_every_digit(tmp_path, db, capsys):
     _, first, _ = call(["pricing", "show", "rt@1", "--json", "--database-url", db], capsys)
     _, second, _ = call(["pricing", "show", "rt@2", "--json", "--database-url", db], capsys)
     assert json.loads(first)["sheets"] == json.loads(second)["sheets"]
+
+
+def test_index_stores_the_digests_of_versions_imported_without_them(tmp_path, db, capsys):
+    """A version imported before revision 0003 has no row digests, and an anonymous diff of it past a row budget
+    is refused naming this command (issue 13)."""
+    from pricing.store import PricingStore, pricing_digests
+
+    path = tmp_path / "acme.csv"
+    for price in ("0.5", "0.6"):
+        path.write_text(HEADER + f"Acme,,h100-sxm,spot,{price},,2025-06-01,quote,\n", encoding="utf-8")
+        assert call(["pricing", "import", str(path), "--name", "acme", "--sheet", "gpu_prices",
+                     "--database-url", db], capsys)[0] == 0
+    with PricingStore(db) as store, store.engine.begin() as conn:
+        conn.execute(pricing_digests.delete())
+    assert call(["pricing", "index", "acme", "--database-url", db], capsys) == (0, "indexed acme@1, acme@2", "")
+    assert call(["pricing", "index", "acme", "--database-url", db], capsys) == (
+        0, "every version of acme is indexed already", "")
+    with PricingStore(db) as store:
+        assert store.diff_index("acme", 1, 2, digest_rows=0).sheets[0].counts == {"added": 0, "removed": 0,
+                                                                                "changed": 1}
