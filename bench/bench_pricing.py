@@ -29,6 +29,7 @@ from report import machine, write_section  # noqa: E402
 from estimator.catalog import load_catalog  # noqa: E402
 from pricing.export import to_csv, to_xlsx  # noqa: E402
 from pricing.read import check_zip, read_upload  # noqa: E402
+from pricing.store import DIGEST_ON_REQUEST_ROWS  # noqa: E402
 from pricing.validate import parse_upload, validate_sheets  # noqa: E402
 
 ROWS = 100_000
@@ -150,16 +151,45 @@ READ_CASES = {
     "diff, first": "/api/v1/pricing-tables/big/diff?from=1&to=2",
     "diff, again": "/api/v1/pricing-tables/big/diff?from=1&to=2",
     "diff, page 2": "/api/v1/pricing-tables/big/diff?from=1&to=2&page=2",
+    "diff, largest page": "/api/v1/pricing-tables/big/diff?from=1&to=2&page=2&per_page=1000",
+    "diff, other way, first": "/api/v1/pricing-tables/big/diff?from=2&to=1",
     "xlsx download, first": "/api/v1/pricing-tables/big/download?version=2",
     "xlsx download, again": "/api/v1/pricing-tables/big/download?version=2",
     "csv download, first": "/api/v1/pricing-tables/big/download?version=1&format=csv&sheet=gpu_prices",
 }
 
 
-#: The same script before downloads were stored at import (commit f7f1b6a), and on commit c3988de, before
-#: diffs had pages and reads a cache (same machine, 2026-12-05; the diff answered every difference whatever
-#: ``page`` said).
-READS_BEFORE = """Before downloads were stored with their version (commit f7f1b6a, the same script and machine): the
+#: The same script before diffs compared stored digests and the xlsx rows were streamed (commit 572685a),
+#: before downloads were stored at import (commit f7f1b6a), and on commit c3988de, before diffs had pages and
+#: reads a cache (same machine, 2026-12-05; the diff answered every difference whatever ``page`` said).
+READS_BEFORE = f"""A diff compares the digests each import stores (`pricing_digests`, Alembic revision 0003; `SheetDigests` in
+`pricing/store.py`: per row, 8 bytes of BLAKE2b over its key columns and which occurrence of that key it is,
+keys sorted, and 8 bytes over its values): the index of a diff is a binary search of one version's sorted keys
+in the other's and a comparison of value digests (numpy, ~5 MB read and ~15 ms for two 150,000-row versions),
+and a page then reads only its own rows by position. So the first diff of a pair costs about what a page costs,
+and every diff request stays within the issue's 50 ms of CPU and 100 MB: the dearest is a page of 1,000 rows per
+list (the largest `per_page`), ~45 ms and ~5 MiB; the first, ~25-35 ms and ~12 MiB. Before (commit 572685a, the
+same script and machine), the first diff read and compared every row of both versions:
+
+| request | wall s | CPU s | answer | resident high-water mark growth |
+|---|---|---|---|---|
+| diff, first | 1.626 | 1.362 | 0.07 MB | 0 MiB |
+| diff, again (the whole diff kept) | 0.002 | 0.002 | 0.07 MB | 0 MiB |
+
+| import | wall s | CPU s |
+|---|---|---|
+| version 1 (150,000 rows) | 27.35 | 8.98 |
+| version 2 (150,000 rows) | 12.53 | 9.50 |
+
+The import got cheaper although it now also digests its rows (~1.1 s for 150,000): XlsxWriter writes the
+stored workbook's frame (styles, header rows, widths, frozen header) and the data rows are streamed into each
+sheet as inline-string, number and date cells (`pricing.export.to_xlsx`): 6.9 s of CPU for 150,000 rows before,
+~2 s now (XlsxWriter's constant_memory mode was no faster: 7.4 s; its cell calls and XML cost ~5 us a cell).
+A version imported before revision 0003 has no digests: a diff digests it from its rows if it has at most
+{DIGEST_ON_REQUEST_ROWS:,} (`DIGEST_ON_REQUEST_ROWS`, ~22 ms), else answers 422 `diff_too_large` naming
+`estimator pricing index NAME`, which stores them.
+
+Before downloads were stored with their version (commit f7f1b6a, the same script and machine): the
 first download of each version in each worker built the file.
 
 | request | wall s | CPU s | answer | resident high-water mark growth |
@@ -193,9 +223,8 @@ earlier peak, so the high-water mark does not move. The cost moved to the import
 authenticated request bounded by the upload caps: ~8 s more CPU for 150,000 rows (1.1 s without the files,
 9.0-9.5 s with them: the xlsx ~6.5 s, the CSVs ~1 s; the import table above), and the store keeps the files beside the rows (~28 MB for this version).
 A version imported before revision 0002 has no stored files and is built on its first download, as before.
-Still above 50 ms: the *first* diff of two big versions in each worker (~1.2-1.4 s of CPU). A high-water mark
-growth of 0 MiB in the table means the request stayed below the process's earlier peak (the app and the
-warm-up read), not that it allocated nothing."""
+A high-water mark growth of 0 MiB in the tables means the request stayed below the process's earlier peak (the
+app and the warm-up read), not that it allocated nothing."""
 
 
 def read_store(path: Path) -> list[tuple[float, float]]:
@@ -235,7 +264,20 @@ def read_case(path: Path, case: str) -> dict[str, float]:
     wall, cpu_s = time.perf_counter() - wall, time.process_time() - cpu0
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"wall_s": wall, "cpu_s": cpu_s, "bytes": len(response.get_data()), "rss_growth_mib": peak - base}
+    # The same request again under tracemalloc (after emptying the worker's caches for a 'first'): Python's
+    # allocation peak over it, which the high-water mark hides when it stays below the process's earlier peak.
+    import tracemalloc
+
+    from estimator.app.pricing_ops import ReadCaches
+
+    if "first" in case:
+        app.extensions["estimator_pricing_reads"] = ReadCaches()
+    tracemalloc.start()
+    client.get(READ_CASES[case])
+    allocated = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return {"wall_s": wall, "cpu_s": cpu_s, "bytes": len(response.get_data()), "rss_growth_mib": peak - base,
+            "allocated_mib": allocated}
 
 
 def reads() -> str:
@@ -243,7 +285,8 @@ def reads() -> str:
     import subprocess
     import tempfile
 
-    lines = ["| request | wall s | CPU s | answer | resident high-water mark growth |", "|---|---|---|---|---|"]
+    lines = ["| request | wall s | CPU s | answer | resident high-water mark growth | Python allocation peak |",
+             "|---|---|---|---|---|---|"]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "big.sqlite3"
         imports = read_store(path)
@@ -252,9 +295,10 @@ def reads() -> str:
                                  capture_output=True, text=True).stdout
             m = json.loads(out.strip().splitlines()[-1])
             lines.append(f"| {case} `{url.split('/api/v1')[1]}` | {m['wall_s']:.3f} | {m['cpu_s']:.3f} "
-                         f"| {m['bytes'] / 1e6:.2f} MB | {m['rss_growth_mib']:.0f} MiB |")
+                         f"| {m['bytes'] / 1e6:.2f} MB | {m['rss_growth_mib']:.0f} MiB | {m['allocated_mib']:.1f} MiB |")
     lines += ["", "The two imports in the store (`PricingStore.import_version`, the rows already parsed; its downloads, "
-              "an xlsx and a CSV per sheet, built and stored with it since revision 0002):", "",
+              "an xlsx and a CSV per sheet, built and stored with it since revision 0002, and its rows' digests "
+              "since revision 0003):", "",
               "| import | wall s | CPU s |", "|---|---|---|"]
     lines += [f"| version {n} ({rows:,} rows) | {w:.2f} | {c:.2f} |"
               for n, ((w, c), rows) in enumerate(zip(imports, (READ_ROWS, READ_ROWS - READ_ROWS // 100 + 1_500),
@@ -277,7 +321,9 @@ elif __name__ == "__main__" and sys.argv[1:2] == ["reads"]:
         "changed, every 100th row dropped and 1,500 rows added (15,000 changes, 1,500 removals, 1,500 "
         "additions). Each line is one fresh process (the app built on the store, warmed by one small read, then "
         "the requests before it of the same kind, so 'again' follows 'first'), through Flask's test client, so "
-        "no HTTP; the resident high-water mark growth is the worker's peak memory over the request.\n\n"
+        "no HTTP; the resident high-water mark growth is the worker's peak memory over the request, and the Python "
+        "allocation peak that of the same request made again under tracemalloc (the worker's caches emptied "
+        "first for a 'first').\n\n"
         + table
         + "\n\n" + READS_BEFORE,
     )
