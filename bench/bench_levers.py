@@ -193,6 +193,29 @@ def assumptions_hashed(app: Any) -> Iterator[None]:
         Assumption.to_dict = real  # type: ignore[method-assign]
 
 
+def _band_init_generated(self: Band, low: Any, mid: Any, high: Any) -> None:
+    # What dataclass generates for a frozen class: each field through object.__setattr__.
+    object.__setattr__(self, "low", low)
+    object.__setattr__(self, "mid", mid)
+    object.__setattr__(self, "high", high)
+
+
+def _band_item_by_getattr(self: Band, scenario: str) -> Any:
+    return getattr(self, scenario)
+
+
+@contextmanager
+def bands_generated(app: Any) -> Iterator[None]:
+    """(i) Band built by the frozen dataclass's generated __init__, and read by getattr."""
+    saved = Band.__init__, Band.__getitem__
+    Band.__init__ = _band_init_generated  # type: ignore[method-assign]
+    Band.__getitem__ = _band_item_by_getattr  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Band.__init__, Band.__getitem__ = saved  # type: ignore[method-assign]
+
+
 @contextmanager
 def limiter_everywhere(app: Any) -> Iterator[None]:
     """(f) the failed-authentication rate limiter resolving its limits on the estimate endpoints too."""
@@ -225,6 +248,8 @@ LEVERS: dict[str, tuple[str, Callable[[Any], Any], list[tuple[str, str, list[dic
           "_time's rate, prices, constant assumptions)", configuration_recomputed,
           [("training, new", TRAINING, bh.TRAINING_BODIES, True)]),
     "h": ("assumption dicts found by a plain tuple or kept beside the assumption", assumptions_hashed,
+          [("training, new", TRAINING, bh.TRAINING_BODIES, True)]),
+    "i": ("Band's own __init__ and __getitem__ (no object.__setattr__, no getattr)", bands_generated,
           [("training, new", TRAINING, bh.TRAINING_BODIES, True)]),
 }
 
