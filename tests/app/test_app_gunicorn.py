@@ -7,6 +7,7 @@ server shows (chunked bodies, headers on the wire).
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -18,6 +19,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -48,22 +50,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+@contextlib.contextmanager
+def serving(folder: Path, settings: dict[str, str]) -> Iterator[int]:
+    """The image's CMD on a free loopback port with ``settings`` over the environment and a SQLite store
+    in ``folder``, up (``/readyz`` 200) for the block; then SIGTERM, and a clean exit within 30 s."""
     if not GUNICORN.exists():
         pytest.skip(f"gunicorn not installed next to {sys.executable}")
     port = free_port()
-    env = {
-        **os.environ,
-        "ESTIMATOR_BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "1",
-        "ESTIMATOR_MAX_CONTENT_LENGTH": str(LIMIT),
-        "ESTIMATOR_MAX_UPLOAD_BYTES": str(UPLOAD_LIMIT),
-        "ESTIMATOR_ADMIN_TOKEN": TOKEN,
-        "GUNICORN_READ_TIMEOUT": "2",  # a stalled body is dropped after 2 s here (15 s by default)
-    }
-    folder = tmp_path_factory.mktemp("gunicorn")
-    env["ESTIMATOR_DATABASE_URL"] = f"sqlite:///{folder / 'pricing.sqlite3'}"
+    env = {**os.environ, "ESTIMATOR_BIND": f"127.0.0.1:{port}",
+           "ESTIMATOR_DATABASE_URL": f"sqlite:///{folder / 'pricing.sqlite3'}", **settings}
     log_path = folder / "gunicorn.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -96,6 +91,18 @@ def server(tmp_path_factory):
             process.wait(timeout=10)
             pytest.fail("gunicorn did not stop within 30 s of SIGTERM")
     assert code == 0, f"gunicorn exited with {code}:\n{log_path.read_text(errors='replace')}"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with serving(tmp_path_factory.mktemp("gunicorn"), {
+        "WEB_CONCURRENCY": "1",
+        "ESTIMATOR_MAX_CONTENT_LENGTH": str(LIMIT),
+        "ESTIMATOR_MAX_UPLOAD_BYTES": str(UPLOAD_LIMIT),
+        "ESTIMATOR_ADMIN_TOKEN": TOKEN,
+        "GUNICORN_READ_TIMEOUT": "2",  # a stalled body is dropped after 2 s here (15 s by default)
+    }) as port:
+        yield port
 
 
 def request(port, method, path, body=None, headers=None, chunked=False):
