@@ -102,3 +102,22 @@ def test_the_endpoint_is_in_the_openapi_document(client) -> None:
     operation = spec["paths"]["/api/v1/estimates/batch"]["post"]
     assert set(operation["requestBody"]["content"]) == {"application/json", "multipart/form-data"}
     assert {"200", "413", "415", "422"} <= set(operation["responses"])
+
+
+sweep_values = st.one_of(st.floats(1e9, 2e13), st.integers(1, 10**13), st.sampled_from([0, -1.5, "abc", "", None, True]))
+price_values = st.one_of(st.floats(0.5, 10), st.sampled_from([0, -2, 1e9, "x", None]))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(tokens=st.lists(sweep_values, min_size=2, max_size=8), prices=st.lists(price_values, min_size=8, max_size=8),
+       loads=st.lists(st.one_of(st.floats(0.05, 500), st.sampled_from([0, -1, "2", None])), min_size=2, max_size=8))
+def test_a_sweep_of_json_rows_is_what_the_single_endpoint_answers(module_client, tokens, prices, loads) -> None:
+    """Rows alike but for tokens, load and price (a sweep: one group, one check of the shared
+    fields): each row as the single endpoint answers it, a bad value the endpoint's own problem."""
+    scenarios = [{**TRAINING, "tokens": t, "usd_per_gpu_hour": p} for t, p in zip(tokens, prices, strict=False)]
+    scenarios += [{**SERVING, "model": "llama-3.1-70b", "hardware": "h100-sxm", "tpot_ms": 50, "requests_per_s": r,
+                   "usd_per_gpu_hour": p} for r, p in zip(loads, prices, strict=False)]
+    body = module_client.post(URL, json={"rows": scenarios}).get_json()
+    for row, got in zip(scenarios, body["rows"], strict=True):
+        expected = _single(module_client, row)
+        assert {k: got[k] for k in expected} == expected, row
