@@ -58,9 +58,10 @@ class Blueprint(flask_smorest.Blueprint):
 
         return decorator
 
-    def problem_responses(self, invalid: str) -> Callable[[Any], Any]:
-        """Document an estimate endpoint's problem responses; ``invalid`` describes its 422."""
-        descriptions = {**self.COMMON_ERRORS, 422: invalid}
+    def problem_responses(self, invalid: str, conflict: str | None = None) -> Callable[[Any], Any]:
+        """Document an estimate endpoint's problem responses; ``invalid`` describes its 422 and
+        ``conflict``, where given, its 409 (else the common description)."""
+        descriptions = {**self.COMMON_ERRORS, 422: invalid, **({409: conflict} if conflict else {})}
 
         def decorate(view: Any) -> Any:
             for status in sorted(descriptions):

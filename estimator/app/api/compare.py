@@ -68,8 +68,9 @@ _HARDWARE_REQUEST_BODY = _request_body(
     description="The comparison; identical to what `estimator compare --json` prints (a ratio of x/0 is null).",
 )
 @blp.problem_responses(
-    "Invalid input, fewer than 2 or more than 10 models, both or neither of 'models' and 'preset', or the "
-    "baseline cannot run the workload (other models that cannot run get a row with their error).",
+    "Invalid input, fewer than 2 or more than 10 models, or both or neither of 'models' and 'preset'.",
+    "A model twice, a baseline that is not among the models, or a baseline that cannot run the workload (other "
+    "models that cannot run get a row with their error).",
 )
 def post_compare() -> Response:
     """Compare 2 to 10 models (or a preset) on one training run or one serving load.
@@ -91,8 +92,8 @@ def post_compare() -> Response:
 )
 @blp.problem_responses(
     "Invalid input: an empty or too long list (1 to 24 entries, or \"all\"), an unknown hardware id (404, with "
-    "the closest ids), a bad ':precision', the same GPU and precision twice, an unknown 'rank_by', a baseline that "
-    "is not listed or cannot run, or no entry that can run the workload (the first entry's error).",
+    "the closest ids), a bad ':precision', the same GPU and precision twice, or an unknown 'rank_by'.",
+    "A baseline that is not listed or cannot run, or no entry that can run the workload (the first entry's error).",
 )
 def post_compare_hardware() -> Response:
     """Which GPU for this workload: one model on 1 to 24 GPUs (or "all"), ranked by a figure.

@@ -25,8 +25,10 @@ blp = Blueprint("inference", __name__, url_prefix="/api/v1/estimates", descripti
     description="The estimate; identical to what `estimator inference --json` prints.",
 )
 @blp.problem_responses(
-    "Invalid input; 'params' instead of a model; precision not supported by the hardware; model does not fit "
-    "('min_gpus_per_replica'); or latency targets that no replica meets ('binding': ttft or tpot, 'best_ms').",
+    "Invalid input; 'params' instead of a model; or a precision the hardware has no tensor cores for.",
+    "The model does not fit ('min_gpus_per_replica'); latency targets that no replica meets ('binding': ttft or "
+    "tpot, 'best_ms'); a context longer than the model supports; or a replica the hardware's tensor-parallel "
+    "group or the model's heads do not divide.",
 )
 def post_inference(data: dict[str, Any]) -> Response:
     """Estimate the replicas, GPUs, latency, power, energy, CO2 and cost per million tokens of serving a model.

@@ -41,15 +41,17 @@ from . import Blueprint
 blp = Blueprint("plans", __name__, url_prefix="/api/v1", description="Datacenter planning: capacity, rent versus "
                 "buy, demand after an efficiency gain, sensitivity")
 
-_INVALID = "Invalid input (a value out of range, both or neither of two alternatives, a share over 100 %), or a " \
-           "model that cannot run on the hardware; the pointer names the field."
+_INVALID = "Invalid input (a value out of range, both or neither of two alternatives, a share over 100 %); the " \
+           "pointer names the field."
+_CONFLICT = "Shares of a mix that do not add up to 1, a GPU twice in a mix, or a model that cannot run on the " \
+            "hardware (does not fit, latency targets no replica meets); the pointer names the field."
 
 
 @blp.route("/plans/capacity", methods=["POST"])
 @blp.arguments(CapacityRequestSchema(), examples=CAPACITY_EXAMPLES)
 @blp.alt_response(200, schema=CapacityPlanSchema, success=True,
                   description="The plan; identical to what `estimator plan --json` prints.")
-@blp.problem_responses(_INVALID)
+@blp.problem_responses(_INVALID, _CONFLICT)
 def post_capacity(data: dict[str, Any]) -> Response:
     """What a capex budget or a facility power envelope buys, and what it produces.
 
@@ -64,7 +66,7 @@ def post_capacity(data: dict[str, Any]) -> Response:
 @blp.arguments(RentVsBuyRequestSchema(), example=RENT_VS_BUY_EXAMPLE)
 @blp.alt_response(200, schema=RentVsBuySchema, success=True,
                   description="Rent versus buy; identical to what `estimator rent-vs-buy --json` prints.")
-@blp.problem_responses(_INVALID)
+@blp.problem_responses(_INVALID, _CONFLICT)
 def post_rent_vs_buy(data: dict[str, Any]) -> Response:
     """Cumulative cost of renting and of buying a fleet by month, at a cost of capital.
 
@@ -77,7 +79,7 @@ def post_rent_vs_buy(data: dict[str, Any]) -> Response:
 @blp.arguments(DemandRequestSchema(), examples=DEMAND_EXAMPLES)
 @blp.alt_response(200, schema=DemandScenarioSchema, success=True,
                   description="The scenario; identical to what `estimator scenario demand --json` prints.")
-@blp.problem_responses(_INVALID)
+@blp.problem_responses(_INVALID, _CONFLICT)
 def post_demand(data: dict[str, Any]) -> Response:
     """Demand for compute after an efficiency gain: gain^(elasticity - 1) (Jevons' paradox).
 
@@ -91,7 +93,7 @@ def post_demand(data: dict[str, Any]) -> Response:
 @blp.arguments(SensitivityRequestSchema(), example=SENSITIVITY_EXAMPLE)
 @blp.alt_response(200, schema=SensitivitySchema, success=True,
                   description="Tornado and Sobol indices; identical to `estimator plan --sensitivity --json`.")
-@blp.problem_responses(_INVALID)
+@blp.problem_responses(_INVALID, _CONFLICT)
 def post_sensitivity(data: dict[str, Any]) -> Response:
     """Which input of a capacity plan matters most for one of its figures.
 
@@ -111,7 +113,7 @@ def _estimate_sensitivity(workload: str) -> Any:
     post.__doc__ = (f"Which input matters most for a {workload} estimate: {inputs}.\n\nEach evaluation is the "
                     "estimate itself with those inputs given; tornado and Sobol indices (SALib) over their bands.")
     post.__name__ = f"post_{workload}_sensitivity"
-    view = blp.problem_responses(_INVALID)(post)
+    view = blp.problem_responses(_INVALID, _CONFLICT)(post)
     view = blp.alt_response(200, schema=SensitivitySchema, success=True, description="Tornado and Sobol indices; "
                             f"identical to `estimator {workload} --sensitivity --json`.")(view)
     view = blp.arguments(schema(), example=ESTIMATE_SENSITIVITY_EXAMPLES[workload])(view)

@@ -24,7 +24,11 @@ blp = Blueprint("training", __name__, url_prefix="/api/v1/estimates", descriptio
     success=True,
     description="The estimate; identical to what `estimator training --json` prints.",
 )
-@blp.problem_responses("Invalid input, precision not supported by the hardware, or model does not fit.")
+@blp.problem_responses(
+    "Invalid input, or a precision the hardware has no tensor cores for.",
+    "The model does not fit ('min_gpus'), or the layout does not add up (more model-parallel GPUs than the run "
+    "has, expert parallelism for a dense model).",
+)
 def post_training(data: dict[str, Any]) -> Response:
     """Estimate GPU-hours, GPUs, wall-clock time, power, energy, CO2 and cost of a training run.
 
