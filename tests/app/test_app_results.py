@@ -96,7 +96,7 @@ def test_errors_are_not_kept(app):
     body = {"model": "llama-3.1-405b", "hardware": "h100-sxm", "tokens": 1e12, "gpus": 8}  # does not fit
     for _ in range(2):
         response = client.post("/api/v1/estimates/training", json=body)
-        assert response.status_code == 422
+        assert response.status_code == 409
     assert results(app).size_bytes == 0
     assert results(app).hits == 0
 
