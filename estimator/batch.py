@@ -128,8 +128,14 @@ def output_columns(workloads: Iterable[Any]) -> list[str]:
 
 
 def result_cells(workload: str, result: Mapping[str, Any]) -> dict[str, Any]:
-    """One estimate's result as result cells (and its warnings joined into one)."""
-    cells = {c.name: c.cell(result) for c in result_columns(workload)}
+    """One estimate's result as result cells (and its warnings joined into one): ``ResultColumn.cell``
+    of each column, a band's figure read once for its three columns."""
+    cells: dict[str, Any] = {}
+    figure, value = None, None
+    for c in result_columns(workload):
+        if c.figure is not figure:
+            figure, value = c.figure, c.figure.value(result)
+        cells[c.name] = value.get(c.scenario) if c.scenario is not None and isinstance(value, Mapping) else value
     cells[WARNINGS_COLUMN] = WARNING_SEPARATOR.join(result.get("warnings") or ())
     return cells
 
@@ -200,17 +206,20 @@ class SingleEstimate:
         rest = {k: v for k, v in values.items() if k != "pricing_table"}
         request = dataclasses.replace(inference_request(self.catalog, rest), **arrays)  # type: ignore[arg-type]
         book = self.book_for(values.get("pricing_table"))
-        return [(where, estimate.to_dict()) for where, estimate in estimate_inference_rows(request, book, self.catalog)]
+        return [(where, estimate.to_dict(assumptions=False))
+                for where, estimate in estimate_inference_rows(request, book, self.catalog)]
 
-    def run(self, workload: str, values: Mapping[str, Any],
-            arrays: Mapping[str, np.ndarray] | None = None) -> Mapping[str, Any]:
+    def run(self, workload: str, values: Mapping[str, Any], arrays: Mapping[str, np.ndarray] | None = None,
+            *, assumptions: bool = True) -> Mapping[str, Any]:
         """The estimate of checked values (``arrays``: one value per row of some request fields,
-        numpy arrays in place of the values' own)."""
+        numpy arrays in place of the values' own; ``assumptions=False``: none listed, as no result
+        column reads them)."""
         rest = {k: v for k, v in values.items() if k != "pricing_table"}
         request = _BUILD[workload](self.catalog, rest)
         if arrays:
             request = dataclasses.replace(request, **arrays)
-        return _RUN[workload](request, self.book_for(values.get("pricing_table")), self.catalog).to_dict()  # type: ignore[no-any-return]
+        estimate = _RUN[workload](request, self.book_for(values.get("pricing_table")), self.catalog)
+        return estimate.to_dict(assumptions=assumptions)  # type: ignore[no-any-return]
 
     def __call__(self, workload: str, values: Mapping[str, Any]) -> Mapping[str, Any]:
         return self.run(workload, self.checked(workload, values))
@@ -245,8 +254,9 @@ def estimate_row(row: Mapping[str, Any], estimate: RowEstimate,
             raise InvalidInputError(WORKLOAD_ERROR, field=WORKLOAD_COLUMN)
         if isinstance(checked, EstimatorError):
             raise checked
-        if checked is not None and isinstance(estimate, SingleEstimate):
-            cells = result_cells(workload, estimate.run(workload, checked))
+        if isinstance(estimate, SingleEstimate):  # the assumptions, which no column reads, left out
+            values = checked if checked is not None else estimate.checked(workload, request_values(row))
+            cells = result_cells(workload, estimate.run(workload, values, assumptions=False))
         else:
             cells = result_cells(workload, estimate(workload, request_values(row)))
     except EstimatorError as exc:
@@ -349,6 +359,7 @@ def estimate_columns(rows: Sequence[Mapping[str, Any]], estimate: RowEstimate,
     else:
         alone, checked = list(range(n)), {}
     done: dict[str, dict[str, Any]] = {}
+    by_column: dict[str, tuple[list[int], list[Any]]] = {}  # the rows' cells, put a column at a time
     for same, index in _serving_structures(rows, sorted(alone)):
         with shared_replica_searches() if same is not None else contextlib.nullcontext():
             for i in index:
@@ -359,8 +370,19 @@ def estimate_columns(rows: Sequence[Mapping[str, Any]], estimate: RowEstimate,
                     cells = done[scenario] = estimate_row(row, estimate, checked.get(i))
                 for c, v in cells.items():
                     if c in out.names:
-                        out.put(c, i, v)
+                        at, given_cells = by_column.setdefault(c, ([], []))
+                        at.append(i)
+                        given_cells.append(v)
+    for c, (at, given_cells) in by_column.items():
+        out.put(c, np.array(at, dtype=np.int64), _cells_array(given_cells))
     return {c: out.column(c) for c in columns}
+
+
+def _cells_array(values: list[Any]) -> np.ndarray:
+    """Cells as a float array (a blank, None, as NaN) where all are floats or blank, else objects."""
+    if all(v is None or isinstance(v, float) for v in values):
+        return np.array([np.nan if v is None else v for v in values], dtype=float)
+    return np.fromiter(values, dtype=object, count=len(values))
 
 
 #: Serving values the replica search does not read (``inference.shared_replica_searches``).
@@ -504,11 +526,7 @@ class _Columns:
     def flush(self) -> None:
         """The values ``put_later`` kept: one assignment per column."""
         for name, parts in self.pending.items():
-            values = [v for _, v in parts]
-            if all(v is None or isinstance(v, float) for v in values):
-                column = np.array([np.nan if v is None else v for v in values], dtype=float)
-            else:
-                column = np.fromiter(values, dtype=object, count=len(values))
+            column = _cells_array([v for _, v in parts])
             self.put(name, np.concatenate([w for w, _ in parts]), np.repeat(column, [len(w) for w, _ in parts]))
         self.pending.clear()
 

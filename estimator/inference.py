@@ -192,9 +192,10 @@ class InferenceEstimate:
     #: The pricing table and version behind the costs, and every price point used (source, date).
     pricing: dict[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, assumptions: bool = True) -> dict[str, Any]:
         """The result contract: every value at its path declared in ``figures.Serving``, bands
-        rounded to the figure's declared significant digits."""
+        rounded to the figure's declared significant digits. ``assumptions=False``: the assumptions
+        list left empty (a batch estimate's result columns do not read it)."""
         f = figures.Serving
 
         def band(figure: figures.Figure, value: Band) -> dict[str, float]:
@@ -228,7 +229,7 @@ class InferenceEstimate:
             (f.ENERGY_PER_DAY, band(f.ENERGY_PER_DAY, self.energy_mwh_per_day)),
             (f.CO2_PER_DAY, band(f.CO2_PER_DAY, self.co2_t_per_day)),
             (f.JOULES_PER_TOKEN, band(f.JOULES_PER_TOKEN, self.joules_per_token)),
-            (f.ASSUMPTIONS, [a.to_dict() for a in self.assumptions]), (f.WARNINGS, list(self.warnings)),
+            (f.ASSUMPTIONS, [a.to_dict() for a in self.assumptions] if assumptions else []), (f.WARNINGS, list(self.warnings)),
             (f.PRICING, self.pricing),
         ]
         return figures.assemble(entries)

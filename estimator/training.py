@@ -147,9 +147,10 @@ class TrainingEstimate:
     #: The pricing table and version behind the costs, and every price point used (source, date).
     pricing: dict[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, assumptions: bool = True) -> dict[str, Any]:
         """The result contract: every value at its path declared in ``figures.Training``, rounded
-        to the figure's declared significant digits."""
+        to the figure's declared significant digits. ``assumptions=False``: the assumptions list
+        left empty (a batch estimate's result columns do not read it)."""
         t = figures.Training
         entries: list[tuple[Any, Any]] = [
             (t.WORKLOAD, "training"), (t.MODEL, self.model), (t.HARDWARE, self.hardware), (t.PRECISION, self.precision),
@@ -163,7 +164,7 @@ class TrainingEstimate:
             (t.UTILISATION, _band(t.UTILISATION, self.utilisation)),
         ]
         entries += [_single(figures.find(figures.TRAINING, f"memory.{k}"), v) for k, v in self.memory.items()]
-        entries += [(t.ASSUMPTIONS, [a.to_dict() for a in self.assumptions]), (t.WARNINGS, list(self.warnings)),
+        entries += [(t.ASSUMPTIONS, [a.to_dict() for a in self.assumptions] if assumptions else []), (t.WARNINGS, list(self.warnings)),
                     (t.PRICING, self.pricing)]
         if self.gpu_count_for_deadline is not None:
             entries.append((t.GPUS_FOR_DEADLINE, {s: int(self.gpu_count_for_deadline[s]) for s in SCENARIOS}))
