@@ -13,8 +13,8 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from estimator import figures as F
-from estimator.catalog import PRECISIONS, Catalog
-from estimator.defaults import SERVING_PRECISIONS
+from estimator.catalog import PRECISION_PEAK_FIELD, PRECISIONS, Catalog
+from estimator.defaults import SERVING_COMPUTE_PRECISION, SERVING_PRECISIONS
 from estimator.planning import capacity, demand, estimate_sensitivity, mix, rent_vs_buy, sensitivity
 from estimator.planning import figures as pf
 
@@ -34,6 +34,8 @@ from .schemas import (
     Within,
     _PriceFields,
     _StrictSchema,
+    any_case,
+    hardware_names,
     not_both,
     one_of,
     positive,
@@ -83,7 +85,7 @@ class ServeWhatSchema(_StrictSchema):
 class _StructureFields(_StrictSchema):
     """Overrides of the cost structure; each omitted comes from the pricing table or the sourced default."""
 
-    utilisation = StrictFloat(validate=SHARE_ABOVE_ZERO, metadata=_doc(
+    utilisation = StrictFloat(validate=[*SHARE_ABOVE_ZERO, Within(0.001, None)], metadata=_doc(
         "Share of GPU-hours doing work, 0-1 (default 0.8 / 0.6 / 0.4 for low / mid / high cost)", 0.6))
     network_usd_per_gpu = StrictFloat(validate=[validate.Range(min=0), Within(None, 10_000_000)], metadata=_doc(
         "Scale-out network per GPU, USD (default $4,243-6,613, a 2- or 3-tier InfiniBand fabric)", 6613))
@@ -162,8 +164,32 @@ class HardwareOrMix(fields.Field):
         return items
 
 
+def _plan_precision_rule(catalog: Catalog) -> dict[str, Any]:
+    """The models trained and served run on the plan's GPUs (each GPU of a mix), so in a precision each
+    has tensor cores for (schemas.precision_rule): for each precision some catalog GPU lacks, the
+    hardware is none of those GPUs, or no item asks for it."""
+    rules = []
+    for items, computes_in in (("train", {p: p for p in PRECISIONS}), ("serve", SERVING_COMPUTE_PRECISION)):
+        by_peak: dict[str, list[str]] = {}
+        for precision, compute in computes_in.items():
+            by_peak.setdefault(PRECISION_PEAK_FIELD[compute], []).append(precision)
+        for peak, precisions in by_peak.items():
+            lacking = hardware_names(catalog, peak)
+            if not lacking:
+                continue
+            other = {"not": {"pattern": any_case(lacking)}}
+            rules.append({"anyOf": [
+                {"properties": {"hardware": {"anyOf": [{"type": "string", **other},
+                                                        {"type": "array", "items": {"properties": {"id": other}}}]}}},
+                {"properties": {items: {"items": {"properties": {"precision": {"not": {"enum": precisions}}}}}}},
+            ]})
+    return {"allOf": rules}
+
+
 class CapacityRequestSchema(_PriceFields, _StructureFields, _SizeFields):
     """A capacity plan: what a budget or a power envelope buys, and what it produces."""
+
+    OPENAPI_RULES: Rules = (_plan_precision_rule,)
 
     hardware = HardwareOrMix(required=True)  # type: ignore[assignment]  # a mix only here, not in a fleet
 

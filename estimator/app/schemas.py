@@ -280,7 +280,7 @@ def _not_named(names: list[str]) -> dict[str, Any]:
     return {"type": "string", "not": {"pattern": any_case(names)}} if names else {"type": "string"}
 
 
-def _hardware_names(catalog: Catalog, lacking: str) -> list[str]:
+def hardware_names(catalog: Catalog, lacking: str) -> list[str]:
     """Ids and aliases of the catalog GPUs without a tensor-core peak ``lacking`` (a Hardware field)."""
     return [name for hw in catalog.hardware.values() if getattr(hw, lacking) is None for name in (hw.id, *hw.aliases)]
 
@@ -298,7 +298,7 @@ def precision_rule(computes_in: Mapping[str, str]) -> CatalogRule:
             by_peak.setdefault(PRECISION_PEAK_FIELD[compute], []).append(precision)
         choices: list[dict[str, Any]] = [{"not": {"required": ["precision"]}}]
         for peak, precisions in by_peak.items():
-            lacking = _hardware_names(catalog, peak)
+            lacking = hardware_names(catalog, peak)
             hardware = {} if not lacking and peak in REQUIRED_PEAKS else {
                 "hardware": {"anyOf": [_not_named(lacking), {"type": "object", "required": [peak]}]}}
             choices.append({"properties": {"precision": {"enum": precisions}, **hardware}})
@@ -847,7 +847,8 @@ TrainingHardwareCompareRequestSchema = type(
     "TrainingHardwareCompareRequestSchema",
     (_PriceFields, TrainingWorkloadSchema),
     {"__doc__": "One model's training run on several GPUs, ranked: the training fields, with 'hardware' a list.",
-     "Meta": _HardwareCompareMeta, **_hardware_compare_fields("training", PRECISIONS)},
+     "Meta": _HardwareCompareMeta, "OPENAPI_RULES": (training_tokens_rule,),
+     **_hardware_compare_fields("training", PRECISIONS)},
 )
 InferenceHardwareCompareRequestSchema = type(
     "InferenceHardwareCompareRequestSchema",
