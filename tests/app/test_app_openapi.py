@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import json
 
+import jsonschema_rs
 import pytest
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
@@ -279,24 +281,76 @@ def test_info_description_and_bearer_scheme_on_writes(spec):
                        ("/api/v1/pricing-tables/{name}/rollback", "post")}
 
 
+def exclusive(first: str, *others: str) -> dict:
+    """schemas.not_both: ``others`` may not be given with ``first``."""
+    return {"dependentSchemas": {first: {"properties": dict.fromkeys(others, False)}}}
+
+
 @pytest.mark.parametrize(("name", "rule"), [
     ("TrainingRequest", {"oneOf": [{"required": ["model"]}, {"required": ["params"]}]}),
-    ("TrainingRequest", {"not": {"required": ["model", "active_params"]}}),
-    ("TrainingRequest", {"not": {"required": ["gpus", "deadline_days"]}}),
-    ("InferenceRequest", {"not": {"required": ["requests_per_s", "tokens_per_day"]}}),
-    ("InferenceCompareRequest", {"not": {"required": ["requests_per_s", "tokens_per_day"]}}),
+    ("TrainingRequest", exclusive("model", "active_params")),
+    ("TrainingRequest", exclusive("gpus", "deadline_days")),
+    ("InferenceRequest", exclusive("requests_per_s", "tokens_per_day")),
+    ("InferenceCompareRequest", exclusive("requests_per_s", "tokens_per_day")),
+    ("InferenceCompareRequest", exclusive("models", "preset")),
     ("CapacityRequest", {"oneOf": [{"required": ["budget_usd"]}, {"required": ["power_mw"]}]}),
-    ("DemandRequest", {"not": {"required": ["elasticity", "elasticities"]}}),
+    ("DemandRequest", exclusive("elasticity", "elasticities")),
 ])
 def test_rules_across_fields_are_stated(spec, name, rule):
     assert rule in spec["components"]["schemas"][name]["allOf"]
 
 
 def test_compare_states_models_or_a_preset(spec):
-    (rule,) = [r for r in spec["components"]["schemas"]["TrainingCompareRequest"]["allOf"] if "oneOf" in r]
-    assert rule["oneOf"][0] == {"required": ["models"]}
-    assert {branch["properties"]["preset"]["enum"][0] for branch in rule["oneOf"][1:]} == {"article", "mistral",
-                                                                                          "deepseek"}
+    (rule,) = [r for r in spec["components"]["schemas"]["TrainingCompareRequest"]["allOf"]
+               if r.get("anyOf", [{}])[0] == {"required": ["models"]}]
+    assert {branch["properties"]["preset"]["const"] for branch in rule["anyOf"][1:]} == {"article", "mistral",
+                                                                                         "deepseek"}
+
+
+def validates(spec, name: str, body: dict) -> bool:
+    """Whether the served document calls ``body`` a valid ``name`` (JSON Schema 2020-12)."""
+    schemas = spec["components"]["schemas"]
+    root = json.loads(json.dumps({**schemas[name], "$defs": schemas}).replace("#/components/schemas/", "#/$defs/"))
+    return jsonschema_rs.validator_for(root).is_valid(body)
+
+
+TRAINING = {"model": "llama-3.1-8b", "tokens": 1e12, "hardware": "h100-sxm", "gpus": 64}
+SERVING = {"model": "llama-3.1-8b", "hardware": "h100-sxm"}
+#: (schema, body, valid): the rules the catalog gives, read from the catalog the app loaded.
+CATALOG_RULES = {
+    "fp4-on-b200": ("TrainingRequest", {**TRAINING, "hardware": "b200", "precision": "fp4"}, True),
+    "fp4-on-h100": ("TrainingRequest", {**TRAINING, "precision": "fp4"}, False),
+    "fp4-on-h100-any-case": ("TrainingRequest", {**TRAINING, "hardware": " H100-SXM ", "precision": "fp4"}, False),
+    "fp4-on-h100-alias": ("TrainingRequest", {**TRAINING, "hardware": "h100", "precision": "fp4"}, False),
+    "fp8-inline-without-its-peak": ("InferenceRequest", {**SERVING, "precision": "fp8", "hardware": {
+        "bf16_dense_tflops": 989.4, "hbm_gb": 80, "hbm_bandwidth_tb_per_s": 3.35, "tdp_w": 700}}, False),
+    "int4-on-a100": ("InferenceRequest", {**SERVING, "hardware": "a100-80gb-sxm", "precision": "int4"}, True),
+    "fp8-on-a100": ("InferenceRequest", {**SERVING, "hardware": "a100-80gb-sxm", "precision": "fp8"}, False),
+    "published-tokens": ("TrainingRequest", {k: v for k, v in TRAINING.items() if k != "tokens"}, True),
+    "no-published-tokens": ("TrainingRequest", {**{k: v for k, v in TRAINING.items() if k != "tokens"},
+                                                "model": "mistral-large-2"}, False),
+    "preset-without-tokens": ("TrainingCompareRequest", {"workload": "training", "preset": "mistral",
+                                                         "hardware": "h100-sxm", "gpus": 64}, False),
+    "models-and-preset": ("InferenceCompareRequest", {"workload": "inference", "preset": "article",
+                                                      "models": ["llama-3.1-8b", "llama-3.1-70b"],
+                                                      "hardware": "h100-sxm"}, False),
+    "serving-model-without-kv-shape": ("InferenceRequest", {**SERVING, "model": {"total_params": 7e9}}, False),
+    "mla-without-latent-sizes": ("InferenceRequest", {**SERVING, "model": {
+        "total_params": 7e9, "attention": "mla", "layers": 30, "kv_lora_rank": 512, "qk_rope_head_dim": 64}}, False),
+    "plan-serving-fp8-on-a100": ("CapacityRequest", {"hardware": "a100-80gb-sxm", "budget_usd": 1e9,
+                                                     "serve": [{"model": "llama-3.1-8b", "precision": "fp8"}]}, False),
+}
+
+
+@pytest.mark.parametrize(("name", "body", "valid"), CATALOG_RULES.values(), ids=CATALOG_RULES.keys())
+def test_the_document_and_the_service_agree(spec, client, name, body, valid):
+    assert validates(spec, name, body) is valid
+    url = {"TrainingRequest": "/api/v1/estimates/training", "InferenceRequest": "/api/v1/estimates/inference",
+           "TrainingCompareRequest": "/api/v1/compare", "InferenceCompareRequest": "/api/v1/compare",
+           "CapacityRequest": "/api/v1/plans/capacity"}[name]
+    status = client.post(url, json=body).status_code
+    assert (status == 200) is valid, status
+    assert valid or status == 422  # what the document states is a 422, never a 409
 
 
 def test_pricing_table_name_parameters(spec):
