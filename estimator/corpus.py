@@ -107,7 +107,10 @@ def unsupported(row: Row) -> str | None:
     """Why the estimator cannot express a row, or None."""
     text = (row.note + " " + row.source).lower()
     negated = ("no speculative decoding", "no mtp / speculative decoding", "without speculative decoding")
-    if ("speculative decoding" in text or "mtp" in text.split()) and not any(n in text for n in negated):
+    # Serving only: in a training row MTP is DeepSeek-V3's multi-token-prediction objective (an extra
+    # block and output head in the step), and "without MTP" a benchmark setting, never speculative decoding.
+    if row.kind == "serving" and ("speculative decoding" in text or "mtp" in text.split()) \
+            and not any(n in text for n in negated):
         return "speculative decoding (not modelled)"
     if row.quantity == "input_tokens_per_s_per_gpu":
         return "prefill-only nodes of a disaggregated deployment (not modelled)"

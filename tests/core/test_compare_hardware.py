@@ -68,21 +68,21 @@ def test_golden_serving_ranking(catalog, book):
 def test_golden_training_ranking(catalog, book):
     """Llama 3.1 70B on 15T tokens with 1,024 GPUs, ranked by the mid cost renting the GPUs (USD):
 
-        b200:fp8            16.1M  (2.67M GPU-hours x $6.03, the highest mid rental price per hour)
-        h100-sxm:fp8        20.1M  (4.51M GPU-hours x $4.453)
-        h100-sxm:bf16       28.0M  (6.29M GPU-hours x $4.453: the same GPU without fp8)
-        a100-80gb-sxm:bf16  28.0M  (16.4M GPU-hours x $1.704)
-        l4:fp8              60.2M  (48.7M GPU-hours x $1.2368, the median of AWS g6.xlarge $0.8048 and
+        b200:fp8            16.4M  (2.72M GPU-hours x $6.03, the highest mid rental price per hour)
+        h100-sxm:fp8        20.4M  (4.59M GPU-hours x $4.453)
+        h100-sxm:bf16       28.5M  (6.40M GPU-hours x $4.453: the same GPU without fp8)
+        a100-80gb-sxm:bf16  28.5M  (16.7M GPU-hours x $1.704)
+        l4:fp8              61.2M  (49.5M GPU-hours x $1.2368, the median of AWS g6.xlarge $0.8048 and
                                     g6.48xlarge $13.3504 / 8 = $1.6688, Aug 2026)
 
     Rent mids are the medians of the seed book's 2023-2026 points (issue 14). H100 fp8 has a lower
-    low (6.35M) than B200 (6.51M) but a higher mid: ranked by mid, second."""
+    low (7.25M) than B200 (7.44M) but a higher mid: ranked by mid, second."""
     result = compare_hardware(catalog, book, "training", "llama-3.1-70b",
                               ["h100-sxm", "h100-sxm:bf16", "a100-80gb-sxm", "b200", "l4"], TRAINING)
     assert _order(result) == [(1, "b200:fp8"), (2, "h100-sxm:fp8"), (3, "h100-sxm:bf16"), (4, "a100-80gb-sxm:bf16"),
                               (5, "l4:fp8")]
     mids = [r["figures"]["cost_usd_rent"]["mid"] for r in result["rows"]]
-    assert mids == pytest.approx([16126000.0, 20088000.0, 28012700.0, 28033500.0, 60185700.0], rel=1e-5)
+    assert mids == pytest.approx([16398200.0, 20427200.0, 28485600.0, 28506800.0, 61201700.0], rel=1e-5)
     assert result["rows"][1]["figures"]["cost_usd_rent"]["low"] < result["rows"][0]["figures"]["cost_usd_rent"]["low"]
     assert [r["precision_chosen"] for r in result["rows"]] == ["best", "best", "given", "best", "best"]
     assert result["rows"][0]["figures"]["gpus"] == 1024  # a fixed count is one value, not a band

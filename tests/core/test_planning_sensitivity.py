@@ -75,11 +75,11 @@ def test_estimate_sensitivity_calls_the_estimate(catalog, book):
     sens, base = analyse_estimate("training", TRAINING, book, catalog, "cost_usd.own", samples=64)
     assert base == estimate_training(training_request(catalog, TRAINING), book, catalog).to_dict()
     bar = next(b for b in sens.tornado if b.name == "goodput")
-    # Goodput at its lowest (0.4478): the same run takes more reserved GPU-hours, so owning costs more.
+    # Goodput at its lowest (0.4339): the same run takes more reserved GPU-hours, so owning costs more.
     # The other inputs at the seed book's mid: H100 rent $4.453/GPU-hour (median of its 20 points),
     # capex $33,750/GPU (median of $30,000, $31,250, $33,750, $46,875, $50,000), electricity $0.0892/kWh
     # (median of 0.066, 0.0806, 0.0892, 0.0929 and the EU's 0.2092), PUE 1.2.
-    low = estimate_training(training_request(catalog, {**TRAINING, "goodput": 0.4478, "usd_per_gpu_hour": 4.453,
+    low = estimate_training(training_request(catalog, {**TRAINING, "goodput": 0.4339, "usd_per_gpu_hour": 4.453,
                                                        "capex_usd_per_gpu": 33750, "usd_per_kwh": 0.0892,
                                                        "pue": 1.2}), book, catalog).to_dict()
     assert bar.output_at_low == pytest.approx(low["cost_usd"]["own"]["mid"])

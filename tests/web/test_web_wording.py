@@ -76,7 +76,7 @@ def test_the_assumptions_table_reads_labels_units_and_which_estimate_each_value_
     assert "GPU board power (TDP)" in rows and "gpu tdp w" not in rows
     assert ">W</td>" in rows["GPU board power (TDP)"]
     # goodput's three values are those behind the low / mid / high estimate: highest first
-    assert "0.939 / 0.669 / 0.448" in rows["Goodput (useful share of reserved GPU time)"]
+    assert "0.822 / 0.657 / 0.434" in rows["Goodput (useful share of reserved GPU time)"]
     assert "kg CO₂ per kWh" in rows["Grid carbon intensity"]
     table = assumptions_table([{"name": "something_new_w", "value": 1, "unit": "W", "source": "x"}])
     assert table.rows[0].label == "Something new w"
