@@ -25,7 +25,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ from .inference import estimate_inference
 from .inputs import INFERENCE_OPTIONAL, TRAINING_OPTIONAL, inference_request, training_request
 from .numbers import number_text
 from .training import RECOMPUTE_MODES, estimate_training
+from .training_time import SCHEDULES
 
 T, S = figures.Training, figures.Serving
 #: The docs folder of the source checkout (``estimator validate`` writes its report there).
@@ -77,6 +78,10 @@ def _add_training(sub: Any) -> None:
     p.add_argument("--precision", choices=PRECISIONS, default="bf16")
     _add_gpus_or_deadline(p)
     _add_training_options(p, recompute_default="none")
+    # The command line and the core only: the API's training schema is at the limit of what schemathesis
+    # can generate from (tests/app/test_app_fuzz.py), so the field waits for that document's next rework.
+    p.add_argument("--pipeline-schedule", choices=SCHEDULES,
+                   help="1f1b (default) or dualpipe (DeepSeek-V3: the all-to-all hidden under a paired micro-batch)")
     _add_site_and_price_options(p)
     p.add_argument("--json", action="store_true", help="print the API's JSON object")
     plan_cli.add_sensitivity_options(p, "training")
@@ -346,13 +351,19 @@ def run(argv: Sequence[str] | None = None, *, catalog: Catalog | None = None, bo
         if args.command in plan_cli.COMMANDS:
             plan_cli.run(args, catalog, book, out)
             return 0
+        if args.command == "training" and args.pipeline_schedule and args.sensitivity:
+            raise InvalidInputError("--pipeline-schedule goes with a single estimate, not with --sensitivity.",
+                                    field="pipeline_schedule")
         if args.command in ("training", "inference") and args.sensitivity:
             values = {k: v for k, v in vars(args).items() if k not in NOT_REQUEST_VALUES}
             plan_cli.run_estimate_sensitivity(args, values, catalog, book, out)
             return 0
         if args.command == "training":
             values = {k: v for k, v in vars(args).items() if k not in NOT_REQUEST_VALUES}
-            result = estimate_training(training_request(catalog, values), book, catalog).to_dict()
+            request = training_request(catalog, values)
+            if args.pipeline_schedule:
+                request = replace(request, pipeline_schedule=args.pipeline_schedule)
+            result = estimate_training(request, book, catalog).to_dict()
             out(json.dumps(result, indent=2) if args.json else training_table(result))
         elif args.command == "inference":
             values = {k: v for k, v in vars(args).items() if k not in NOT_REQUEST_VALUES}

@@ -144,6 +144,8 @@ def _training_request(row: Row, catalog: Catalog, tokens: float) -> TrainingRequ
         value = row.number(column)
         if value and _accepts(TrainingRequest, name):
             args[name] = value if name == "global_batch_tokens" else int(value)
+    if row.get("schedule") and _accepts(TrainingRequest, "pipeline_schedule"):
+        args["pipeline_schedule"] = row.get("schedule")
     return TrainingRequest(model, hw, tokens, **args)
 
 

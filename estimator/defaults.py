@@ -199,6 +199,11 @@ DEFAULT_GLOBAL_BATCH_TOKENS = 4.0 * 2**20
 #: bandwidth over InfiniBand NDR is typically ~40-45 GB/s of 50; the measured NVLink all-reduce
 #: share on 8 H100 in seeds/kernels is 0.7-0.99): 0.8.
 SCALE_OUT_EFFICIENCY = 0.8
+#: Under the DualPipe schedule (training_time.SCHEDULES) the all-to-all kernels run beside the
+#: computation on SMs of their own: DeepSeek-V3 "only 20 SMs are sufficient to fully utilize the
+#: bandwidths of IB and NVLink" (arXiv:2412.19437 §3.2.2) of the H800's 132, so matrix products and
+#: attention get 112 / 132 of the GPU while they overlap (the whole step under DualPipe).
+DUALPIPE_COMM_SM_FRACTION = 20.0 / 132.0
 
 # --- Fitted on the calibration corpus (estimator/calibrate.py; rows in seeds/calibration) -------
 # Each value below is the full-corpus fit that `estimator validate` reports in docs/validation.md
@@ -211,14 +216,15 @@ SPREAD_SOURCE = "10th / 90th percentile of cross-validated residuals (docs/valid
 #: small ops not counted): L1 fit on log throughput over the 96 steady-state training rows,
 #: grid 0.5-8; folds 2-3.
 ELEMENTWISE_FACTOR = 3.0
-#: Share of the expert-parallel all-to-all hidden behind computation: same fit, grid 0-0.9; folds
-#: 0-0.75. NVIDIA's Megatron tables (most MoE rows) expose the all-to-all (the fit without DeepSeek:
-#: 0.25); DeepSeek's DualPipe hid it (its row dsv3-h800-fp8 is 1.38x the estimate), so the fold
-#: without NVIDIA's Megatron-Bridge rows fits 0.75 on it, and the MoE spread below carries the rest.
+#: Share of the expert-parallel all-to-all hidden behind computation under the 1F1B schedule
+#: (training_time.SCHEDULES): same fit, grid 0-0.9; folds 0-0.25. NVIDIA's Megatron tables (most MoE
+#: rows) expose most of it. DeepSeek-V3's DualPipe row (dsv3-h800-fp8) is not a share of this kind: its
+#: schedule hides the all-to-all up to the paired micro-batch's computation (training_time.step_time);
+#: scored as 1F1B it pulled the fold without the Megatron-Bridge rows to 0.75.
 EP_OVERLAP = 0.25
 #: Spread of steady-state busy time around the model, by kind: 1 / the 90th and 1 / the 10th
 #: percentile of the cross-validated published / estimate throughput ratios.
-STEADY_SPREAD = {"dense": Band(low=0.8027, mid=1.0, high=1.24), "moe": Band(low=0.9263, mid=1.0, high=1.506)}
+STEADY_SPREAD = {"dense": Band(low=0.8027, mid=1.0, high=1.24), "moe": Band(low=0.8199, mid=1.0, high=1.401)}
 
 # --- Serving performance model (inference._ReplicaModel; kernels from seeds/kernels) -------------
 #: Achieved bandwidth can exceed the datasheet in a kernel table when data sits in L2 (A100's decode

@@ -596,6 +596,7 @@ ASSUMPTION_LABELS = {
     "parallel_layout": "Parallel layout",
     "elementwise_factor": "Element-wise traffic factor (fitted)",
     "expert_parallel_overlap": "Expert-parallel all-to-all hidden (fitted)",
+    "pipeline_schedule": "Pipeline schedule",
     "steady_state_spread": "Steady-state time spread",
     "attention_precision": "Attention precision",
     "goodput": "Goodput (useful share of reserved GPU time)",

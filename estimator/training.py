@@ -113,6 +113,9 @@ class TrainingRequest:
     context_parallel: int | None = None
     expert_parallel: int | None = None
     global_batch_tokens: float | None = None
+    #: Pipeline schedule (training_time.SCHEDULES): "1f1b" unless given; "dualpipe" overlaps the
+    #: expert-parallel all-to-all with a paired micro-batch's computation (DeepSeek-V3).
+    pipeline_schedule: str | None = None
 
 
 @dataclass(frozen=True)
@@ -211,6 +214,12 @@ def validate(req: TrainingRequest) -> None:
         raise InvalidInputError(
             f"'recompute' must be one of {', '.join(RECOMPUTE_MODES)}, got {req.recompute!r}.", field="recompute"
         )
+    if req.pipeline_schedule is not None and req.pipeline_schedule not in training_time.SCHEDULES:
+        raise InvalidInputError(f"'pipeline_schedule' must be one of {', '.join(training_time.SCHEDULES)}, "
+                                f"got {req.pipeline_schedule!r}.", field="pipeline_schedule")
+    if req.pipeline_schedule is not None and req.utilisation is not None:
+        raise InvalidInputError("Give either 'utilisation' (an assumed MFU) or a 'pipeline_schedule', not both: the "
+                                "schedule sets the step time that 'utilisation' replaces.", field="pipeline_schedule")
     if req.precision not in PRECISIONS:
         raise InvalidInputError(
             f"'precision' must be one of {', '.join(PRECISIONS)}, got {req.precision!r}.", field="precision"
@@ -460,7 +469,7 @@ class _Rate:
 def _rate(model: Model, hw: Hardware, gpus: int, precision: str, seq: int, recompute: str, tp: int | None,
           pp: int | None, cp: int | None, ep: int | None, global_batch_tokens: float | None, utilisation: Any,
           goodput_given: Any, default_goodput: Band, default_spread: Band, elementwise_factor: float,
-          ep_overlap: float) -> _Rate:
+          ep_overlap: float, schedule: str | None = None) -> _Rate:
     """``_time``'s part that depends on the configuration only, kept by it (``memo.kept``; issue 14:
     request after request on the same model, GPU and count, only the tokens change). The defaults
     ``calibrate.patched`` sets while fitting are arguments, so that they are part of the key."""
@@ -484,7 +493,7 @@ def _rate(model: Model, hw: Hardware, gpus: int, precision: str, seq: int, recom
         assumptions.append(Assumption("utilisation_override", utilisation, "of peak", "request"))
     else:
         plan, step = training_time.planned_step(model, hw, gpus, precision, seq, recompute, tp, pp, cp, ep,
-                                                global_batch_tokens, elementwise_factor, ep_overlap)
+                                                global_batch_tokens, elementwise_factor, ep_overlap, schedule)
         spread = default_spread
         compute_share = step.compute_s / step.step_s
         layout, shares = plan.to_dict(), step.breakdown()
@@ -492,11 +501,15 @@ def _rate(model: Model, hw: Hardware, gpus: int, precision: str, seq: int, recom
             # Whole numbers grouped (global_batch_tokens=67,108,864, not 6.71089e+07).
             Assumption("parallel_layout", ", ".join(f"{k}={v:,.0f}" if float(v).is_integer() else f"{k}={v:g}"
                                                     for k, v in layout.items()), "",
-                       "request" if len(plan.given) == 5 else
+                       "request" if {"tp", "pp", "cp", "ep", "global_batch_tokens"} <= set(plan.given) else
                        "training_time.default_layout (smallest model-parallel size that fits; "
                        + (f"given: {', '.join(plan.given)})" if plan.given else "nothing given)")),
             Assumption("elementwise_factor", elementwise_factor, "x counted bytes", d.FIT_SOURCE),
-            Assumption("expert_parallel_overlap", ep_overlap, "of all-to-all hidden", d.FIT_SOURCE),
+            *((Assumption("pipeline_schedule", "dualpipe", "",
+                          "request; all-to-all hidden up to the paired micro-batch's computation, "
+                          f"{d.DUALPIPE_COMM_SM_FRACTION:.3f} of the SMs kept for it (DeepSeek-V3, arXiv:2412.19437 §3.2)"),)
+              if plan.schedule == "dualpipe" else
+              (Assumption("expert_parallel_overlap", ep_overlap, "of all-to-all hidden", d.FIT_SOURCE),)),
             Assumption("steady_state_spread", spread, "x busy time", d.SPREAD_SOURCE),
         ]
     if precision in LOW_PRECISIONS:
@@ -513,7 +526,8 @@ def _time(req: TrainingRequest, work: _Work, gpus: int) -> _Time:
     rate = _rate(req.model, req.hardware, gpus, req.precision, work.sequence_tokens, req.recompute,
                  req.tensor_parallel, req.pipeline_parallel, req.context_parallel, req.expert_parallel,
                  req.global_batch_tokens, req.utilisation, req.goodput, d.GOODPUT,
-                 d.STEADY_SPREAD["moe" if req.model.is_moe else "dense"], d.ELEMENTWISE_FACTOR, d.EP_OVERLAP)
+                 d.STEADY_SPREAD["moe" if req.model.is_moe else "dense"], d.ELEMENTWISE_FACTOR, d.EP_OVERLAP,
+                 req.pipeline_schedule)
     peak, goodput, compute_share = rate.peak, rate.goodput, rate.compute_share
     tps: Band | None = None
     mfu: Band | None = None

@@ -15,10 +15,12 @@ Per token, summed over the GPUs that handle it (GPU-seconds per token):
 - tensor parallel         four all-reduce-equivalents of h x 2 bytes per layer (Megatron with
                           sequence parallelism), over NVLink at the measured bus bandwidth
 - expert parallel         dispatch + combine all-to-all, forward and backward, NVLink inside the
-                          domain and scale-out beyond, (1 - ``EP_OVERLAP``) exposed
+                          domain and scale-out beyond, (1 - ``EP_OVERLAP``) exposed under the 1F1B
+                          schedule; under DualPipe only what exceeds the computation it runs beside
+                          (max(compute, comm)), with the matrix products on the SMs it leaves
 
 Per step and GPU: those seconds x tokens per GPU per step, plus the pipeline bubble
-(pp - 1) / (v x micro-batches) of it, plus the data-parallel gradient reduce-scatter and parameter
+(pp - 1) / (v x micro-batches) of it (DualPipe: (pp/2 - 1) x 2/3 / micro-batches), plus the data-parallel gradient reduce-scatter and parameter
 all-gather (6 bytes per parameter of the GPU's shard) beyond what the backward pass hides, plus
 the optimizer's memory traffic. Kernel efficiencies are measured (``kernels.py``); the fitted
 numbers (``ELEMENTWISE_FACTOR``, ``EP_OVERLAP``) are in ``defaults.py`` with their derivation.
@@ -36,6 +38,12 @@ from .errors import ConflictError
 from .memo import kept
 
 LOW_PRECISIONS = ("fp8", "fp4")
+#: Pipeline schedules: "1f1b" (Megatron's interleaved one-forward-one-backward; the expert-parallel
+#: all-to-all sits between the computations of one micro-batch, ``EP_OVERLAP`` of it hidden) and
+#: "dualpipe" (DeepSeek-V3, arXiv:2412.19437 §3.2.1: a forward and a backward chunk of two micro-batches
+#: run together, each one's all-to-all under the other's computation, so the all-to-all costs only what
+#: exceeds the computation; the communication kernels hold ``DUALPIPE_COMM_SM_FRACTION`` of the SMs).
+SCHEDULES = ("1f1b", "dualpipe")
 #: Extra forward pass under recomputation: (main GEMMs, attention) multipliers.
 RECOMPUTE_FACTORS = {"none": (1.0, 1.0), "selective": (1.0, 4.0 / 3.0), "full": (4.0 / 3.0, 4.0 / 3.0)}
 
@@ -53,6 +61,7 @@ class Layout:
     global_batch_tokens: float
     virtual_stages: int
     given: tuple[str, ...] = ()  # which fields the request set
+    schedule: str = "1f1b"  # pipeline schedule, one of SCHEDULES
 
     def to_dict(self) -> dict[str, float]:
         return {"tensor_parallel": self.tp, "pipeline_parallel": self.pp, "context_parallel": self.cp,
@@ -168,7 +177,7 @@ def check_layout(model: Model, gpus: int, tp: int | None, pp: int | None, cp: in
 
 def default_layout(model: Model, hw: Hardware, gpus: int, seq: int, recompute: str,
                    tp: int | None = None, pp: int | None = None, cp: int | None = None, ep: int | None = None,
-                   global_batch_tokens: float | None = None) -> Layout:
+                   global_batch_tokens: float | None = None, schedule: str | None = None) -> Layout:
     """The layout a practitioner would pick (Megatron-style), with what the request fixed kept:
     the smallest model-parallel size that fits, tensor parallel first (up to 8 inside the NVLink
     domain), then context parallel for long sequences, then pipeline stages; experts spread over
@@ -195,18 +204,20 @@ def default_layout(model: Model, hw: Hardware, gpus: int, seq: int, recompute: s
     batch = global_batch_tokens or max(d.DEFAULT_GLOBAL_BATCH_TOKENS, 4.0 * p * dp * seq)
     layers_per_stage = (model.layers or p) / p
     virtual = max(1, min(4, int(layers_per_stage // 2))) if p > 1 else 1
-    return Layout(t, p, c, e, dp, batch, virtual, given)
+    if schedule == "dualpipe":  # DualPipe pairs micro-batches from both ends: no interleaving
+        virtual = 1
+    return Layout(t, p, c, e, dp, batch, virtual, given + (("schedule",) if schedule else ()), schedule or "1f1b")
 
 
 @kept(1024)
 def planned_step(model: Model, hw: Hardware, gpus: int, precision: str, seq: int, recompute: str,
                  tp: int | None, pp: int | None, cp: int | None, ep: int | None, global_batch_tokens: float | None,
-                 elementwise_factor: float, ep_overlap: float) -> tuple[Layout, StepTime]:
+                 elementwise_factor: float, ep_overlap: float, schedule: str | None = None) -> tuple[Layout, StepTime]:
     """The layout (a given one checked, ``check_layout``; the rest chosen, ``default_layout``) and
     its step time (``step_time``). Neither depends on the run's token count, so the answers are
     kept by configuration (``memo.kept``; issue 14: about a third of a training estimate's core time)."""
     check_layout(model, gpus, tp, pp, cp, ep, global_batch_tokens, seq)
-    layout = default_layout(model, hw, gpus, seq, recompute, tp, pp, cp, ep, global_batch_tokens)
+    layout = default_layout(model, hw, gpus, seq, recompute, tp, pp, cp, ep, global_batch_tokens, schedule)
     return layout, step_time(model, hw, gpus, precision, seq, recompute, layout, elementwise_factor, ep_overlap)
 
 
@@ -240,11 +251,23 @@ def step_time(model: Model, hw: Hardware, gpus: int, precision: str, seq: int, r
     elementwise_bytes = layers * per_layer * rc_main + 16.0 * (model.vocab_size or 0)
     elementwise_s = elementwise_factor * elementwise_bytes / (hbm * d.COPY_BANDWIDTH_FRACTION)
 
-    tp_s, ep_s = _parallel_seconds_per_token(model, hw, precision, layout, rc_main, ep_overlap)
-    per_token = dense_s + expert_s + attention_s + elementwise_s + tp_s + ep_s
-    step_work = per_token * tokens_per_gpu
     micro_batches = layout.global_batch_tokens / (layout.dp * seq)
-    bubble = step_work * (layout.pp - 1) / (layout.virtual_stages * micro_batches) if layout.pp > 1 else 0.0
+    if layout.schedule == "dualpipe":
+        # Matrix products and attention run on the SMs the all-to-all kernels leave; the all-to-all
+        # (all of it, unhidden) costs only what exceeds the paired chunk's computation: max(compute, comm).
+        # Bubble (arXiv:2412.19437 Table 2): (PP/2 - 1)(F&B + B - 3W) against 1F1B's (PP - 1)(F + B);
+        # with a forward F, a backward for inputs and one for weights W each taking F (B = 2F) and the
+        # overlapped pair F&B = F + B, that is (PP/2 - 1) x 2F per micro-batch's 3F of work.
+        sm_share = 1.0 - d.DUALPIPE_COMM_SM_FRACTION
+        dense_s, expert_s, attention_s = dense_s / sm_share, expert_s / sm_share, attention_s / sm_share
+        tp_s, comm_s = _parallel_seconds_per_token(model, hw, precision, layout, rc_main, 0.0)
+        ep_s = max(0.0, comm_s - (dense_s + expert_s + attention_s + elementwise_s))
+        step_work = (dense_s + expert_s + attention_s + elementwise_s + tp_s + ep_s) * tokens_per_gpu
+        bubble = step_work * max(0.0, layout.pp / 2.0 - 1.0) * (2.0 / 3.0) / micro_batches
+    else:
+        tp_s, ep_s = _parallel_seconds_per_token(model, hw, precision, layout, rc_main, ep_overlap)
+        step_work = (dense_s + expert_s + attention_s + elementwise_s + tp_s + ep_s) * tokens_per_gpu
+        bubble = step_work * (layout.pp - 1) / (layout.virtual_stages * micro_batches) if layout.pp > 1 else 0.0
 
     dp_exposed, optimizer_s = _data_parallel_seconds(model, hw, gpus, layout, step_work, hbm)
     n = tokens_per_gpu

@@ -279,6 +279,7 @@ def _article(report: Report, catalog: Catalog, book: PriceBook) -> list[str]:
             per_gpu[model].high / per_gpu[ARTICLE_BASE].low
         out.append(f"| serving output per GPU-hour, 1k in / 1k out, H200, fp8 | {model} | {low:.2f}x | **{mid:.2f}x** | "
                    f"{high:.2f}x |")
+    out += ["", *_deepseek_v3_pretraining(catalog, book)]
     out += ["", "Published pairs (same GPU, precision and benchmark) and the estimator's ratio for the same two rows:", "",
             "| pair | DeepSeek row / Llama 3.1 405B row | published ratio | estimated ratio (in-sample mid) |",
             "|---|---|---|---|"]
@@ -290,6 +291,38 @@ def _article(report: Report, catalog: Catalog, book: PriceBook) -> list[str]:
         published = _per_gpu(a, a.scored.published) / _per_gpu(b, b.scored.published)
         estimated = _per_gpu(a, a.scored.fit[1]) / _per_gpu(b, b.scored.fit[1])
         out.append(f"| {label} | {efficient} / {base} | {published:.2f}x | {estimated:.2f}x |")
+    return out
+
+
+#: DeepSeek-V3's pre-training as published (arXiv:2412.19437 §1, §3.2, §4.2): 14.8T tokens on 2,048 H800
+#: in fp8, PP16 x EP64 (8 nodes) x ZeRO-1 DP, no TP, batch up to 15,360 x 4,096 tokens, RMSNorm and MLA
+#: up-projections recomputed; 180K GPU-hours per trillion tokens, 2,664K for the 14.8T.
+DEEPSEEK_V3_TOKENS = 14.8e12
+DEEPSEEK_V3_PUBLISHED_GPU_HOURS = 2_664_000.0
+
+
+def _deepseek_v3_pretraining(catalog: Catalog, book: PriceBook) -> list[str]:
+    """The article's figure: DeepSeek-V3's 2,664K H800 GPU-hours, a steady rate x tokens, against the
+    steady-state estimate under each pipeline schedule (busy GPU-hours) and a whole run's reserved hours."""
+    from .training import TrainingRequest, estimate_training
+
+    out = ["DeepSeek-V3's pre-training figure, 2,664K H800 GPU-hours, is its steady rate times its tokens (\"training "
+           "DeepSeek-V3 on each trillion tokens requires only 180K H800 GPU hours ... Consequently, our pre-training stage "
+           "... costs 2664K GPU hours\", arXiv:2412.19437 §1), so the corpus scores it as throughput (row dsv3-h800-fp8) "
+           "and the comparable estimate is busy GPU-hours; reserved hours add the goodput of published whole runs. On the "
+           "published layout (PP16, EP64 over 8 nodes, no TP, fp8), by pipeline schedule:", "",
+           "| schedule | tokens/s per GPU: low | mid | high | busy GPU-hours, 14.8T (mid) | / published | reserved GPU-hours "
+           "(mid, with goodput) |", "|---|---|---|---|---|---|---|"]
+    for schedule in ("1f1b", "dualpipe"):
+        est = estimate_training(TrainingRequest(
+            catalog.get_model("deepseek-v3"), catalog.get_hardware("h800-sxm"), DEEPSEEK_V3_TOKENS, precision="fp8",
+            gpus=2048, sequence_tokens=4096, recompute="selective", tensor_parallel=1, pipeline_parallel=16,
+            expert_parallel=64, global_batch_tokens=15360 * 4096, pipeline_schedule=schedule), book, catalog)
+        tps = est.tokens_per_s_per_gpu or Band.point(float("nan"))
+        busy = DEEPSEEK_V3_TOKENS / tps.mid / 3600.0
+        out.append(f"| {schedule} | {tps.low:,.0f} | **{tps.mid:,.0f}** | {tps.high:,.0f} | {busy / 1e3:,.0f}K | "
+                   f"{busy / DEEPSEEK_V3_PUBLISHED_GPU_HOURS:.2f}x | {est.gpu_hours.mid / 1e3:,.0f}K |")
+    out.append(f"| published | | 1,543 | | {DEEPSEEK_V3_PUBLISHED_GPU_HOURS / 1e3:,.0f}K | 1.00x | |")
     return out
 
 

@@ -230,3 +230,16 @@ def test_rank_by_goes_with_a_hardware_comparison(capsys):
                            "--hardware", "h100-sxm", "--rank-by", "gpus"], capsys)
     assert (code, out) == (2, "")
     assert err == "estimator: error: --rank-by ranks GPUs: it goes with --model and a list of --hardware.\n"
+
+
+def test_training_takes_a_pipeline_schedule(capsys):
+    code, out, _ = call(["training", "--model", "deepseek-v3", "--hardware", "h800-sxm", "--precision", "fp8",
+                         "--tokens", "14.8e12", "--gpus", "2048", "--sequence-tokens", "4096", "--tensor-parallel", "1",
+                         "--pipeline-parallel", "16", "--expert-parallel", "64", "--pipeline-schedule", "dualpipe",
+                         "--json"], capsys)
+    assert code == 0
+    assumptions = {a["name"]: a for a in json.loads(out)["assumptions"]}
+    assert assumptions["pipeline_schedule"]["value"] == "dualpipe" and "expert_parallel_overlap" not in assumptions
+    code, _, err = call(["training", "--model", "deepseek-v3", "--hardware", "h800-sxm", "--gpus", "2048",
+                         "--pipeline-schedule", "dualpipe", "--sensitivity"], capsys)
+    assert code != 0 and "--pipeline-schedule" in err

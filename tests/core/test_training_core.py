@@ -269,3 +269,81 @@ def test_a_layout_that_does_not_add_up_is_refused(catalog, book, change, field, 
         estimate(catalog, book, model="llama-3.1-8b", tokens=1e12, hardware="h100-sxm", gpus=64, **change)
     assert info.value.field == field
     assert str(info.value) == message
+
+
+# --- Pipeline schedule: DualPipe (DeepSeek-V3, arXiv:2412.19437 §3.2) ---------------------------------
+DSV3_PUBLISHED = {"model": "deepseek-v3", "tokens": 14.8e12, "hardware": "h800-sxm", "precision": "fp8", "gpus": 2048,
+                  "sequence_tokens": 4096, "recompute": "selective", "tensor_parallel": 1, "pipeline_parallel": 16,
+                  "expert_parallel": 64, "global_batch_tokens": 15360 * 4096}
+
+
+def _dsv3_step(catalog, schedule):
+    from estimator import defaults as d
+    from estimator import training_time as tt
+
+    model, hw = catalog.get_model("deepseek-v3"), catalog.get_hardware("h800-sxm")
+    return tt.planned_step(model, hw, 2048, "fp8", 4096, "selective", 1, 16, 1, 64, 15360 * 4096,
+                           d.ELEMENTWISE_FACTOR, d.EP_OVERLAP, schedule)
+
+
+def test_dualpipe_counts_deepseeks_one_to_one_ratio_and_hides_the_all_to_all(catalog):
+    # "the communication overhead introduced by cross-node expert parallelism results in an inefficient
+    # computation-to-communication ratio of approximately 1:1" (§3.2.1): the counted all-to-all bytes over
+    # 8 nodes at the scale-out rate against the counted computation, on the published layout, with nothing
+    # fitted, give 1.15:1; under DualPipe it is "fully hidden", so no all-to-all second is left exposed.
+    from estimator import training_time as tt
+
+    layout, step = _dsv3_step(catalog, "dualpipe")
+    _, comm_per_token = tt._parallel_seconds_per_token(catalog.get_model("deepseek-v3"), catalog.get_hardware("h800-sxm"),
+                                                       "fp8", layout, 1.0, 0.0)
+    ratio = (step.compute_s + step.elementwise_s) / (comm_per_token * step.tokens_per_gpu)
+    assert 0.8 <= ratio <= 1.5
+    assert step.expert_parallel_s == 0.0 and layout.virtual_stages == 1
+    # DualPipe's bubble (PP/2 - 1)(F&B + B - 3W) is (7 x 2F) against 1F1B's (15 x 3F) per step's 120 micro-batches
+    _, one_f_one_b = _dsv3_step(catalog, "1f1b")
+    assert step.bubble_s / step.step_s < one_f_one_b.bubble_s / one_f_one_b.step_s / 2.5
+
+
+def test_dualpipe_brackets_deepseeks_published_rate(catalog, book):
+    # DeepSeek-V3: 180K H800 GPU-hours per trillion tokens = 1,543 tokens/s per GPU (row dsv3-h800-fp8). Scored
+    # as 1F1B (the fitted EP_OVERLAP of the Megatron rows) the estimate is 1,120; with DualPipe 1,869 (+21 %:
+    # the all-to-all fully hidden is its upper end; MTP's extra block and head, ~4 % more work, are not counted).
+    # The published rate lies inside DualPipe's band and above 1F1B's mid.
+    from dataclasses import replace
+
+    request = training_request(catalog, DSV3_PUBLISHED)  # the schedule is a core field (not the API's, yet)
+    dual = tr.estimate_training(replace(request, pipeline_schedule="dualpipe"), book, catalog)
+    plain = tr.estimate_training(request, book, catalog)
+    assert dual.tokens_per_s_per_gpu is not None and plain.tokens_per_s_per_gpu is not None
+    assert dual.tokens_per_s_per_gpu.low <= 1543 <= dual.tokens_per_s_per_gpu.high
+    assert plain.tokens_per_s_per_gpu.mid < 1543 < dual.tokens_per_s_per_gpu.mid
+    assert dual.tokens_per_s_per_gpu.mid == pytest.approx(1869, rel=0.01)
+    assert [a.name for a in dual.assumptions].count("pipeline_schedule") == 1
+
+
+def test_dualpipe_all_to_all_costs_only_what_exceeds_the_computation(catalog):
+    # A dense model has no all-to-all: DualPipe costs it the SMs the communication kernels hold (132 / 112 on the
+    # matrix products and attention) and saves bubble.
+    from estimator import defaults as d
+    from estimator import training_time as tt
+
+    model, hw = catalog.get_model("llama-3.1-70b"), catalog.get_hardware("h100-sxm")
+    args = (model, hw, 64, "bf16", 8192, "selective", 8, 4, 1, None, 8 * 2**20, d.ELEMENTWISE_FACTOR, d.EP_OVERLAP)
+    _, plain = tt.planned_step(*args)
+    _, dual = tt.planned_step(*args, "dualpipe")
+    assert dual.expert_parallel_s == plain.expert_parallel_s == 0.0
+    assert dual.dense_gemm_s == pytest.approx(plain.dense_gemm_s / (1.0 - 20.0 / 132.0))
+    assert dual.elementwise_s == pytest.approx(plain.elementwise_s)
+
+
+@pytest.mark.parametrize(("values", "field"), [
+    ({"pipeline_schedule": "gpipe"}, "pipeline_schedule"),
+    ({"pipeline_schedule": "dualpipe", "utilisation": 0.4}, "pipeline_schedule"),
+])
+def test_pipeline_schedule_refused(catalog, book, values, field):
+    request = training_request(catalog, {"model": "deepseek-v3", "tokens": 1e12, "hardware": "h800-sxm", "gpus": 2048})
+    from dataclasses import replace
+
+    with pytest.raises(InvalidInputError) as info:
+        tr.estimate_training(replace(request, **values), book, catalog)
+    assert info.value.field == field
