@@ -3,8 +3,8 @@
 Inputs: a ``PriceBook`` — one version of a pricing table (dated price points with sources; the
 built-in ``seed`` table is ``seeds/pricing/*.csv``, uploaded tables come from ``pricing.store``) —
 the hardware, GPU-hours and energy. Outputs: a ``Quote`` per price kind
-as a low / mid / high ``Band`` (min / median / max of the book's points) with its sources and
-warnings, and the costs:
+as a low / mid / high ``Band`` (min / median / max of the book's *current* points) with its
+sources and warnings, and the costs:
 
 - rent_usd = GPU-hours x $/GPU-hour
 - own_usd  = capex $/GPU x GPU-hours / (life years x 8,766 h)      (share of life used)
@@ -16,6 +16,14 @@ warnings, and the costs:
 
 ``prices_for`` resolves every price of an estimate (request, table, fallbacks); ``training_cost``
 and ``serving_cost`` compose the cost sections of the two results.
+
+Current points (issue 14): a quote ranges over the points of its kind (per GPU where per GPU)
+dated within ``STALE_AFTER_DAYS`` (548) of the newest such point; older points are history, kept
+in the table and named in the assumption's source ("history, not counted: …") but outside the
+min / median / max, so a 2023 rent of $12/GPU-h does not widen today's high. The rule reads the
+points' own dates, not today's: the staleness warning (newest point vs today) is apart from it.
+PUE and grid intensity from the energy sheet, a GPU's amortisation years and the per-TFLOP/s
+extrapolation follow the same rule.
 
 A missing price is never a silent zero: it falls back to the book's median price per dense
 bf16 TFLOP/s scaled to this GPU, or to the seed table, or to a stated default, and says so.
@@ -54,6 +62,9 @@ PER_GPU_KINDS = ("rent", "purchase")
 #: GPU rental prices moved by tens of percent within a year (seeds/pricing/gpu_prices.csv): a price
 #: older than 18 months gets a warning. The app makes it configurable (ESTIMATOR_PRICE_STALE_AFTER_DAYS).
 STALE_AFTER_DAYS = 548
+#: A quote ranges over the points dated within this many days of the newest point of its kind (per
+#: GPU where per GPU); older ones are history (the module doc). The same 18 months as the warning.
+CURRENT_WITHIN_DAYS = STALE_AFTER_DAYS
 QUOTE_MEMO_SIZE = 512
 
 
@@ -125,6 +136,8 @@ class PriceBook:
     version: int | None = None
     stale_after_days: int = STALE_AFTER_DAYS
     fallback: PriceBook | None = None
+    #: Points older than this many days before the newest of their kind are history (not counted).
+    current_within_days: int = CURRENT_WITHIN_DAYS
     #: Rows per sheet of the table the book was built from (every sheet of SHEETS listed).
     row_counts: dict[str, int] = field(default_factory=dict)
     #: Quotes already made from this (immutable) book, by kind, hardware and day.
@@ -262,11 +275,37 @@ def _spread(values: Iterable[float]) -> Band:
     return Band(ordered[0], statistics.median(ordered), ordered[-1])
 
 
-def _describe(points: Sequence[PricePoint]) -> str:
+def current(points: Sequence[PricePoint], within_days: int) -> tuple[list[PricePoint], list[PricePoint]]:
+    """``points`` split into the current ones (dated within ``within_days`` of the newest, which a
+    quote ranges over) and history (older; listed, not counted). Dates are ISO text, so they compare
+    as text."""
+    if not points:
+        return [], []
+    newest = max(p.as_of for p in points)
+    cutoff = (dt.date.fromisoformat(newest) - dt.timedelta(days=within_days)).isoformat()
+    return [p for p in points if p.as_of >= cutoff], [p for p in points if p.as_of < cutoff]
+
+
+def _per_gpu_current(points: Sequence[PricePoint], within_days: int) -> list[PricePoint]:
+    """The current points of each GPU (``current`` applied GPU by GPU), in the book's order."""
+    by_gpu: dict[str, list[PricePoint]] = {}
+    for p in points:
+        by_gpu.setdefault(p.hardware_id, []).append(p)
+    kept_ids = {id(p) for group in by_gpu.values() for p in current(group, within_days)[0]}
+    return [p for p in points if id(p) in kept_ids]
+
+
+def _describe(points: Sequence[PricePoint], history: Sequence[PricePoint] = (), within_days: int = 0) -> str:
     parts = [f"{p.provider or p.region or p.source} {p.product} ({p.as_of}): {p.value:g}".replace("  ", " ")
              for p in points]
     unit = f"{points[0].unit}; " if points[0].unit else ""
-    return "; ".join(parts) + f" [{unit}low/mid/high = min/median/max]"
+    text = "; ".join(parts) + f" [{unit}low/mid/high = min/median/max]"
+    if history:
+        dates = sorted(p.as_of for p in history)
+        span = dates[0] if dates[0] == dates[-1] else f"{dates[0]} to {dates[-1]}"
+        text += (f"; history, not counted (more than {within_days} days before the newest): {len(history)} "
+                 f"point{'s' if len(history) > 1 else ''}, {span}")
+    return text
 
 
 def _age_warnings(points: Sequence[PricePoint], today: dt.date, label: str, stale_after_days: int) -> list[str]:
@@ -302,7 +341,7 @@ def quote(
 def _quote(book: PriceBook, kind: str, hardware: Hardware | None, catalog: Catalog | None, today: dt.date) -> Quote:
     hw_id = hardware.id if hardware is not None and kind in PER_GPU_KINDS else ""
     label = f"{kind} ({hardware.name})" if hw_id and hardware else kind
-    points = book.find(kind, hw_id)
+    points, history = current(book.find(kind, hw_id), book.current_within_days)
     if points:
         warnings = _age_warnings(points, today, label, book.stale_after_days)
         if len(points) == 1:
@@ -311,8 +350,8 @@ def _quote(book: PriceBook, kind: str, hardware: Hardware | None, catalog: Catal
         if partial:
             what = " / ".join({"gpu": "the GPU alone", "board": "the GPU baseboard (no CPUs, chassis, network)"}[x] for x in partial)
             warnings.append(f"A {label} price covers {what}, not a whole server: the cost of owning is understated.")
-        return Quote(_spread(p.value for p in points), KIND_UNITS[kind], _describe(points), tuple(warnings),
-                     tuple(points))
+        return Quote(_spread(p.value for p in points), KIND_UNITS[kind],
+                     _describe(points, history, book.current_within_days), tuple(warnings), tuple(points))
     if not book.find(kind) and book.fallback is not None:
         q = quote(book.fallback, kind, hardware, catalog, today)
         return replace(q, warnings=(f"Pricing table {book.ref} has no {kind} prices: used the {book.fallback.ref} "
@@ -330,8 +369,10 @@ def _quote(book: PriceBook, kind: str, hardware: Hardware | None, catalog: Catal
 
 
 def _fallback_per_gpu(book: PriceBook, kind: str, hw: Hardware, catalog: Catalog | None) -> Quote:
-    """Median price per dense bf16 TFLOP/s over the book's other GPUs, scaled to ``hw``."""
-    used = [p for p in book.find(kind) if catalog is not None and p.hardware_id in catalog.hardware]
+    """Median price per dense bf16 TFLOP/s over the book's other GPUs (each GPU's current points),
+    scaled to ``hw``."""
+    used = [p for p in _per_gpu_current(book.find(kind), book.current_within_days)
+            if catalog is not None and p.hardware_id in catalog.hardware]
     per_tflops = [p.value / catalog.hardware[p.hardware_id].bf16_dense_tflops for p in used]  # type: ignore[union-attr]
     unit = KIND_UNITS[kind]
     if not per_tflops:
@@ -455,7 +496,8 @@ def _prices_for(book: PriceBook, hardware: Hardware, catalog: Catalog | None, re
 
     life = d.CAPEX_LIFE_YEARS
     life_source = d.CAPEX_LIFE_SOURCE
-    rows = [p for p in book.find("purchase", hardware.id) if p.life_years is not None]
+    rows = [p for p in current(book.find("purchase", hardware.id), book.current_within_days)[0]
+            if p.life_years is not None]
     if not given(request.capex_usd_per_gpu) and rows:
         spread = _spread(p.life_years for p in rows)  # type: ignore[misc]
         life = Band(spread.high, spread.mid, spread.low)  # the longest life gives the lowest cost
@@ -467,12 +509,13 @@ def _prices_for(book: PriceBook, hardware: Hardware, catalog: Catalog | None, re
         ("pue", "pue", request.pue, d.PUE, d.PUE_SOURCE),
         ("grid", "grid_kg_co2_per_kwh", request.grid_kg_co2_per_kwh, Band.point(d.GRID_KG_CO2_PER_KWH), d.GRID_SOURCE),
     ):
-        points = book.find(kind)
+        points, history = current(book.find(kind), book.current_within_days)
         if given(value):
             facility[kind] = (Band.point(value), "request")
         elif points:
             used.extend(points)
-            facility[kind] = (_spread(p.value for p in points), f"pricing table {book.ref}: {_describe(points)}")
+            facility[kind] = (_spread(p.value for p in points),
+                              f"pricing table {book.ref}: {_describe(points, history, book.current_within_days)}")
         else:
             facility[kind] = (default, default_source)
         assumptions.append(Assumption(name, facility[kind][0], KIND_UNITS[kind] or "", facility[kind][1]))
