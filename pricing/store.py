@@ -82,7 +82,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.pool import StaticPool
 
-from pricing.errors import PricingStoreUnavailable, PricingTableError, UnknownPricingTable, UnknownVersion
+from pricing.errors import (
+    NothingToRollBack,
+    PricingStoreUnavailable,
+    PricingTableError,
+    UnknownPricingTable,
+    UnknownVersion,
+)
 from pricing.tables import SEED_TABLE, TABLES
 
 __all__ = [
@@ -847,7 +853,7 @@ class PricingStore:
             if current is None or current.restores is None:
                 state = (f"version {current.version} is the first version of '{name}' that was active"
                          if current is not None else f"no version of '{name}' has been active yet")
-                raise PricingTableError(
+                raise NothingToRollBack(
                     f"Nothing to roll back to: {state}. Activate a version by number instead "
                     f"({_versions_phrase(name, self._latest(conn, name), table.active_version)}).",
                     field="pricing_table", table=name)
