@@ -83,6 +83,7 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.pool import StaticPool
 
 from pricing.errors import (
+    NoActiveVersion,
     NothingToRollBack,
     PricingStoreUnavailable,
     PricingTableError,
@@ -1060,7 +1061,7 @@ class PricingStore:
         active = self._table(conn, name).active_version
         if number is None:
             if active is None:
-                raise PricingTableError(
+                raise NoActiveVersion(
                     f"Pricing table '{name}' has no active version: activate one "
                     f"({_versions_phrase(name, self._latest(conn, name), None)}) or name it as '{name}@N'.",
                     field="pricing_table", table=name)

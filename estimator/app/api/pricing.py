@@ -417,6 +417,7 @@ def _download(key: tuple[str, int], sheets: Callable[[], dict[str, list[dict[str
     _query("version", "The version (default: the active one); not for the seed table", _VERSION_SCHEMA),
 ])
 @blp.alt_response(422, **_PROBLEMS, description="A bad format, sheet or version number.")
+@blp.alt_response(409, **_PROBLEMS, description="No version given and none of the table's versions is active.")
 @blp.doc(responses={"200": {"description": "The workbook (format=xlsx) or one sheet as CSV (format=csv).",
                              "content": {XLSX_MIMETYPE: {"schema": {"type": "string", "format": "binary"}},
                                          "text/csv": {"schema": {"type": "string"}}}}})
