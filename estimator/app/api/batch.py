@@ -30,7 +30,7 @@ from ..batch_rows import check_row, check_text_row, check_text_rows, check_text_
 from ..errors import PROBLEM_MIMETYPE, ProblemError
 from ..jsonsafe import encode, json_response, load_json_body
 from ..pricing_ops import FILE_ENCODING, read_upload
-from ..schemas import ProblemSchema
+from ..schemas import SAFE_TEXT, ProblemSchema
 from ..state import Ready, ready_state
 from . import Blueprint
 
@@ -39,8 +39,32 @@ DEFAULT_MAX_ROWS = batch_table.MAX_ROWS
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+#: A cell of a JSON row: any JSON value, as the body's parser takes it (``jsonsafe``: no control or
+#: bidirectional formatting character in any string or key); a value its field does not take is the
+#: row's error, not the request's. Registered as the component ``JsonValue``. Numbers carry no bounds: the
+#: parser refuses only an integer past a 64-bit float (1.8e308), and schemathesis reads a bound that large
+#: as a float, calling integers just inside it out of range.
+JSON_VALUE_REF = {"$ref": "#/components/schemas/JsonValue"}
+JSON_VALUE = {
+    "description": "Any JSON value whose strings and keys hold no control or bidirectional formatting character.",
+    "anyOf": [{"type": "string", **SAFE_TEXT},
+              {"type": ["number", "boolean", "null"]},
+              {"type": "array", "items": JSON_VALUE_REF},
+              {"type": "object", "propertyNames": SAFE_TEXT, "additionalProperties": JSON_VALUE_REF}],
+}
+
+
+class JsonRow(fields.Dict):
+    """A scenario row of a JSON batch: an object of ``JSON_VALUE`` cells (``json_row_openapi``)."""
+
+
+def json_row_openapi(converter: Any, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
+    """apispec attribute function: a ``JsonRow``'s keys and cells as the body's parser takes them."""
+    return {"propertyNames": SAFE_TEXT, "additionalProperties": JSON_VALUE_REF} if isinstance(field, JsonRow) else {}
+
+
 class BatchRequestSchema(Schema):
-    rows = fields.List(fields.Dict(), required=True, metadata={
+    rows = fields.List(JsonRow(), required=True, metadata={
         "description": "Scenarios: each an object with 'workload' (training, inference or serving) and the "
                        "fields of POST /api/v1/estimates/training or /inference.",
         "example": [{"workload": "training", "model": "llama-3.1-70b", "tokens": 15.6e12, "hardware": "h100-sxm",
