@@ -8,8 +8,9 @@ through catalog ids), this is what a client of the published document sees over 
 with ``positive_data_acceptance``: every request the document calls valid is answered 2xx, or 404 (an
 id that is not in the catalog), 409 (values valid each on its own that cannot be met together: the
 model does not fit, a latency target beyond the hardware; problem types conflicting-values and
-does-not-fit; a roll-back with nothing to roll back to) or 401/403/429 (the pricing writes' token). A
-constraint the service enforces and the document does not state is a failure here.
+does-not-fit; the pricing store's state: a roll-back with nothing to roll back to, a table with no
+active version) or 401/403/429 (the pricing writes' token). A constraint the service enforces and the
+document does not state is a failure here.
 
 The check runs on every operation, the two multipart uploads too (pricing table versions, batch
 estimates): the document declares their file part as xlsx, ods or csv (``encoding``), and the hooks
