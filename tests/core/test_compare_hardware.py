@@ -36,20 +36,21 @@ def test_golden_serving_ranking(catalog, book):
     each GPU at its best precision (B200 fp4, H100/H200 fp8, A100 bf16, L4 fp8), ranked by the mid
     estimate of the cost owning the GPUs, USD per million output tokens:
 
-        b200:fp4            0.0896  (low 0.0713, high 0.216)
+        b200:fp4            0.0895  (low 0.0713, high 0.193)
         h200-sxm:fp8        0.255   (141 GB per GPU: fewer replicas than H100 at the same TFLOP/s)
-        h100-sxm:fp8        0.302
-        a100-80gb-sxm:bf16  0.749   (no fp8: twice the weight bytes, half the tensor peak)
+        h100-sxm:fp8        0.301
+        a100-80gb-sxm:bf16  0.747   (no fp8: twice the weight bytes, half the tensor peak)
         l4:fp8              cannot run: one sequence already takes 44.8 ms per output token (> 30)
 
-    The order follows the mids by hand: 0.0896 < 0.255 < 0.302 < 0.749. The baseline is the
-    first entry that runs (h100-sxm:fp8), so B200's ratio is 0.0896 / 0.302 = 0.297. (Seed book of
+    The order follows the mids by hand: 0.0895 < 0.255 < 0.301 < 0.747. The baseline is the
+    first entry that runs (h100-sxm:fp8), so B200's ratio is 0.0895 / 0.301 = 0.297. (Seed book of
     issue 14, current points only (within 548 days of the newest of each kind and GPU): H100 capex
     mid $39,062.5/GPU (median of $30,000, $31,250, $46,875, $50,000; the 2023 DGX is history), B200
     $40,000 (the 2026 street price alone; the 2024-12 DGX B200 is history), H200 $40,000 (median of
     $35,000, $40,000 and $52,500; the 2025-01 HGX board is history), A100 80GB $17,499; electricity
-    mid $0.09105/kWh (median of 0.066, 0.0892, 0.0929 and the EU's 0.2092), high $0.2092; hosting
-    mid $184.06/kW-month (median of 174.06, 184.06, 194.95).)"""
+    in the default market, United States: 0.066 / 0.0892 / 0.0929 USD/kWh (Texas, Virginia, US Jan
+    2026; the EU's 0.2092 is another market); hosting mid $184.06/kW-month (median of 174.06, 184.06,
+    194.95).)"""
     result = compare_hardware(catalog, book, "inference", "llama-3.1-70b",
                               ["h100-sxm", "h200-sxm", "b200", "a100-80gb-sxm", "l4"], SERVING)
     assert _order(result) == [(1, "b200:fp4"), (2, "h200-sxm:fp8"), (3, "h100-sxm:fp8"), (4, "a100-80gb-sxm:bf16"),
@@ -57,8 +58,8 @@ def test_golden_serving_ranking(catalog, book):
     assert result["rank_by"] == "cost_usd_per_million_output_tokens_own"
     assert result["baseline"] == "h100-sxm:fp8"
     mids = [r["figures"]["cost_usd_per_million_output_tokens_own"]["mid"] for r in result["rows"][:4]]
-    assert mids == pytest.approx([0.0896263, 0.255081, 0.301847, 0.748552], rel=1e-5)
-    assert result["rows"][0]["ratios"]["cost_usd_per_million_output_tokens_own"] == pytest.approx(0.2969, abs=1e-4)
+    assert mids == pytest.approx([0.0894728, 0.254748, 0.301439, 0.747276], rel=1e-5)
+    assert result["rows"][0]["ratios"]["cost_usd_per_million_output_tokens_own"] == pytest.approx(0.2968, abs=1e-4)
     assert result["rows"][2]["ratios"]["cost_usd_per_million_output_tokens_own"] == 1.0
     l4 = result["rows"][4]
     assert l4["error"]["code"] == "invalid_input" and l4["error"]["binding"] == "tpot"
@@ -257,15 +258,15 @@ def test_an_unknown_model_is_one_error(catalog, book):
 # --- The default baseline -----------------------------------------------------------------------
 def test_all_divides_by_the_h100_sxm_by_default(catalog, book):
     """With "all" the ratios divide by H100 SXM, the field's reference GPU, not by the first catalog
-    GPU (A100 40GB). Same case as the golden serving ranking above, so by hand: H100 fp8 0.302,
-    B200 fp4 0.0896 -> 0.0896 / 0.302 = 0.297x; A100 80GB bf16 0.749 -> 0.749 / 0.302 = 2.48x."""
+    GPU (A100 40GB). Same case as the golden serving ranking above, so by hand: H100 fp8 0.301,
+    B200 fp4 0.0895 -> 0.0895 / 0.301 = 0.297x; A100 80GB bf16 0.747 -> 0.747 / 0.301 = 2.48x."""
     result = compare_hardware(catalog, book, "inference", "llama-3.1-70b", "all", SERVING)
     assert result["rows"][0]["entry"] != "h100-sxm:fp8"  # the baseline is not simply the first row
     assert result["baseline"] == "h100-sxm:fp8"
     ratios = {r["entry"]: r["ratios"]["cost_usd_per_million_output_tokens_own"] for r in result["rows"] if r["rank"]}
     assert ratios["h100-sxm:fp8"] == 1.0
-    assert ratios["b200:fp4"] == pytest.approx(0.2969, abs=1e-4)
-    assert ratios["a100-80gb-sxm:bf16"] == pytest.approx(0.748552 / 0.301847, rel=1e-5)
+    assert ratios["b200:fp4"] == pytest.approx(0.2968, abs=1e-4)
+    assert ratios["a100-80gb-sxm:bf16"] == pytest.approx(0.747276 / 0.301439, rel=1e-5)
 
 
 def test_all_without_a_running_h100_divides_by_the_first_catalog_gpu_that_runs(catalog, book):

@@ -182,3 +182,63 @@ def test_the_seed_book_has_current_prices_for_the_gpus_people_build_with(gpu):
     warnings = [w for kind in ("rent", "purchase", "electricity", "hosting")
                 for w in cost.quote(book, kind, hw, catalog, today=dt.date(2026, 12, 6)).warnings]
     assert [w for w in warnings if "days old" in w] == []
+
+
+def _energy(region: str, value: str, date: str, market: str | None = None, pue: str = "") -> dict[str, str]:
+    row = {"region": region, "usd_per_kwh": value, "pue": pue, "effective_date": date, "source": "test"}
+    return row if market is None else {**row, "market": market}
+
+
+class _Market(_Req):
+    usd_per_gpu_hour, capex_usd_per_gpu = 2.0, 30000.0  # the energy sheet alone comes from the book
+
+    def __init__(self, market: str | None) -> None:
+        self.electricity_market = market
+
+
+def test_electricity_is_priced_in_one_market_default_united_states():
+    # US 0.066 / 0.09 (Texas counted in the US market), EU 0.21 with its own PUE: the default reads the US rows.
+    book = PriceBook.from_sheets({"energy": [
+        _energy("Texas", "0.066", "2025-01-01", "United States"), _energy("United States", "0.09", "2025-06-01", ""),
+        _energy("European Union", "0.21", "2025-06-30", "European Union", pue="1.3")]}, table="t",
+        stale_after_days=10**7)
+    assert book.markets() == ("European Union", "United States")
+    us = cost.prices_for(book, GPU, None, _Market(None))
+    assert us.electricity == Band(0.066, 0.078, 0.09)
+    assert us.pue == Band(1.08, 1.2, 1.58)  # no US row gives a PUE: the sourced default band
+    source = next(a.source for a in us.assumptions if a.name == "electricity_usd_per_kwh")
+    assert source == ("pricing table t: market United States: Texas (2025-01-01): 0.066; United States (2025-06-01): "
+                      "0.09 [usd_per_kwh; low/mid/high = min/median/max]")
+    eu = cost.prices_for(book, GPU, None, _Market("european  UNION"))  # any case and spacing
+    assert eu.electricity == Band.point(0.21) and eu.pue == Band.point(1.3)
+    assert "Only one electricity price in pricing table t: low = mid = high." in eu.warnings
+    assert [p.market for p in eu.used if p.kind in cost.ENERGY_KINDS] == ["European Union", "European Union"]
+    assert cost.prices_for(book, GPU, None, _Market(None)) is us  # kept by market, as the quotes are
+
+
+def test_a_book_without_the_market_column_still_works():
+    # A table stored before the column: each row's market is its region, so the default reads the
+    # 'United States' row alone; a table without US rows reads every row.
+    rows = [_energy("United States", "0.0806", "2024-03-18"), _energy("Texas", "0.066", "2024-10-01")]
+    book = PriceBook.from_sheets({"energy": rows}, table="t", stale_after_days=10**7)
+    assert book.markets() == ("Texas", "United States")
+    assert cost.prices_for(book, GPU, None, _Market(None)).electricity == Band.point(0.0806)
+    assert cost.prices_for(book, GPU, None, _Market("texas")).electricity == Band.point(0.066)
+    nordic = PriceBook.from_sheets({"energy": [_energy("Norway", "0.05", "2025-01-01"),
+                                               _energy("Sweden", "0.07", "2025-01-01")]}, table="n",
+                                   stale_after_days=10**7)
+    everywhere = cost.prices_for(nordic, GPU, None, _Market(None))
+    assert everywhere.electricity == Band(0.05, (0.05 + 0.07) / 2, 0.07)
+    assert next(a.source for a in everywhere.assumptions if a.name == "electricity_usd_per_kwh").startswith(
+        "pricing table n: market any (every energy row): Norway (2025-01-01): 0.05; Sweden")
+
+
+def test_an_unknown_market_names_the_markets_the_table_has():
+    from estimator.errors import UnknownMarketError
+
+    with pytest.raises(UnknownMarketError) as caught:
+        cost.prices_for(_book(), GPU, None, _Market("Mars"))
+    assert caught.value.to_dict() == {
+        "code": "unknown_market", "field": "electricity_market", "given": "Mars", "markets": ["X"],
+        "detail": "Pricing table t has no electricity market 'Mars': its energy rows are for X. Give one of those "
+                  "as 'electricity_market', or leave it out (for every row)."}
