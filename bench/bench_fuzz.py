@@ -35,6 +35,8 @@ STAGES = ("upload", "activate", "rollback", "diff", "download")
 
 
 def _module(path: str) -> ModuleType:
+    if str(ROOT / "tests") not in sys.path:  # the fuzz tests import tests/workbooks.py, as under pytest
+        sys.path.append(str(ROOT / "tests"))
     spec = importlib.util.spec_from_file_location(Path(path).stem, ROOT / path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -65,7 +67,7 @@ def store() -> str:
             "and status (2xx: the operation succeeded and its answer matched the model of the store):\n\n"
             + _table(counts, STAGES, "stage")
             + f"\n\n{errors} x 5xx. 404 names a version that does not exist yet (each operation has a rule that "
-            "may), 422 on a roll-back means nothing to roll back to (and the model agreed), 422 / 415 / 400 on an "
+            "may), 409 on a roll-back means nothing to roll back to (and the model agreed), 422 / 415 / 400 on an "
             "upload a corrupted workbook (a number past its range, a required cell blanked, the file cut short). "
             "Each run starts with two valid uploads, and rules that need a version or an earlier activation wait "
             "for one (hypothesis preconditions), so most steps reach a stored version.\n")

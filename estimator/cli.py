@@ -114,6 +114,8 @@ def _add_site_and_price_options(p: Any) -> None:
     p.add_argument("--usd-per-gpu-hour", type=_positive_float, help="override the rental price")
     p.add_argument("--capex-usd-per-gpu", type=_positive_float, help="override the purchase price per GPU")
     p.add_argument("--usd-per-kwh", type=_positive_float, help="override the electricity price")
+    p.add_argument("--electricity-market", help="the pricing table's energy rows to use, e.g. 'European Union' "
+                   "(default: United States where the table has it)")
     from pricing.cli import add_pricing_table_option
 
     add_pricing_table_option(p)

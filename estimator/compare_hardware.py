@@ -54,7 +54,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .catalog import PRECISIONS, Catalog, Hardware
-from .cost import PriceBook
+from .cost import PriceBook, electricity_market
 from .defaults import SERVING_COMPUTE_PRECISION, SERVING_PRECISIONS
 from .errors import (
     ConflictError,
@@ -335,6 +335,7 @@ def compare_hardware(
         raise InvalidInputError(f"Cannot rank {workload} by {rank_by[:80]!r}: use one of {', '.join(RANKABLE[workload])}.",
                                 field="rank_by")
     listed = entries(catalog, workload, hardware, values.get("precision"))
+    electricity_market(book, values.get("electricity_market"))  # one market for every row: refused once, not per GPU
     shared = {k: v for k, v in values.items() if k not in ("hardware", "precision")} | {"model": model}
     rows: list[dict[str, Any]] = []
     errors: dict[str, EstimatorError] = {}

@@ -3,8 +3,8 @@
 Inputs: a ``PriceBook`` — one version of a pricing table (dated price points with sources; the
 built-in ``seed`` table is ``seeds/pricing/*.csv``, uploaded tables come from ``pricing.store``) —
 the hardware, GPU-hours and energy. Outputs: a ``Quote`` per price kind
-as a low / mid / high ``Band`` (min / median / max of the book's points) with its sources and
-warnings, and the costs:
+as a low / mid / high ``Band`` (min / median / max of the book's *current* points) with its
+sources and warnings, and the costs:
 
 - rent_usd = GPU-hours x $/GPU-hour
 - own_usd  = capex $/GPU x GPU-hours / (life years x 8,766 h)      (share of life used)
@@ -17,6 +17,21 @@ warnings, and the costs:
 ``prices_for`` resolves every price of an estimate (request, table, fallbacks); ``training_cost``
 and ``serving_cost`` compose the cost sections of the two results.
 
+Current points (issue 14): a quote ranges over the points of its kind (per GPU where per GPU)
+dated within ``STALE_AFTER_DAYS`` (548) of the newest such point; older points are history, kept
+in the table and named in the assumption's source ("history, not counted: …") but outside the
+min / median / max, so a 2023 rent of $12/GPU-h does not widen today's high. The rule reads the
+points' own dates, not today's: the staleness warning (newest point vs today) is apart from it.
+PUE and grid intensity from the energy sheet, a GPU's amortisation years and the per-TFLOP/s
+extrapolation follow the same rule.
+
+Electricity by market (issue 14): an ``energy`` row's ``market`` (blank: its ``region``) says where
+its price applies. An estimate takes the energy rows of one market — the request's
+``electricity_market``, else ``DEFAULT_MARKET`` (United States) when the table has rows of it, else
+every row — for electricity, PUE and grid intensity alike; the market filter comes before the
+current-points rule, and the assumption's source names the market. A market the table has no row
+of is an ``UnknownMarketError`` naming the markets it has.
+
 A missing price is never a silent zero: it falls back to the book's median price per dense
 bf16 TFLOP/s scaled to this GPU, or to the seed table, or to a stated default, and says so.
 """
@@ -26,6 +41,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import statistics
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -37,7 +53,7 @@ from . import defaults as d
 from . import power
 from .bands import SCENARIOS, Assumption, Band, significant
 from .catalog import SEEDS_DIR, Catalog, Hardware, _number, _text
-from .errors import CatalogError
+from .errors import CatalogError, UnknownMarketError
 from .memo import kept
 
 #: The sheets of a pricing table the core reads (declared in full, with validation, in pricing/tables.py).
@@ -51,9 +67,17 @@ KIND_UNITS = {
     "grid": "kg_co2_per_kwh",
 }
 PER_GPU_KINDS = ("rent", "purchase")
+#: The kinds read from the energy sheet: each estimate takes them from one electricity market.
+ENERGY_KINDS = ("electricity", "pue", "grid")
+#: The market an estimate prices electricity in when the request names none and the table has rows
+#: of it: the other defaults (grid intensity, colocation, most rent rows) are US figures too.
+DEFAULT_MARKET = "United States"
 #: GPU rental prices moved by tens of percent within a year (seeds/pricing/gpu_prices.csv): a price
 #: older than 18 months gets a warning. The app makes it configurable (ESTIMATOR_PRICE_STALE_AFTER_DAYS).
 STALE_AFTER_DAYS = 548
+#: A quote ranges over the points dated within this many days of the newest point of its kind (per
+#: GPU where per GPU); older ones are history (the module doc). The same 18 months as the warning.
+CURRENT_WITHIN_DAYS = STALE_AFTER_DAYS
 QUOTE_MEMO_SIZE = 512
 
 
@@ -69,6 +93,7 @@ class PricePoint:
     provider: str = ""
     product: str = ""
     region: str = ""
+    market: str = ""  # energy rows: where the price applies (the row's market, else its region)
     notes: str = ""
     scope: str = ""  # purchase rows: what the price buys, gpu | board | server | rack
     pricing_model: str = ""  # rent rows: on_demand, reserved_1y, ...
@@ -92,7 +117,7 @@ class PricePoint:
         # Six significant figures like every figure (a server's price / its GPUs is 41666.666...).
         out: dict[str, Any] = {"kind": self.kind, "value": significant(self.value), "unit": self.unit,
                                "effective_date": self.as_of, "source": self.source, "table": self.table}
-        for name in ("hardware_id", "provider", "product", "region", "scope", "pricing_model"):
+        for name in ("hardware_id", "provider", "product", "region", "market", "scope", "pricing_model"):
             if getattr(self, name):
                 out[name] = getattr(self, name)
         if self.life_years is not None:
@@ -125,6 +150,8 @@ class PriceBook:
     version: int | None = None
     stale_after_days: int = STALE_AFTER_DAYS
     fallback: PriceBook | None = None
+    #: Points older than this many days before the newest of their kind are history (not counted).
+    current_within_days: int = CURRENT_WITHIN_DAYS
     #: Rows per sheet of the table the book was built from (every sheet of SHEETS listed).
     row_counts: dict[str, int] = field(default_factory=dict)
     #: Quotes already made from this (immutable) book, by kind, hardware and day.
@@ -144,6 +171,16 @@ class PriceBook:
         if not self.api_prices and self.fallback is not None:
             return self.fallback.api_price(model_id)
         return self.api_prices.get(model_id)
+
+    def energy_book(self) -> PriceBook:
+        """The book whose energy rows an estimate reads: this one, or its fallback when it has none."""
+        if not self.find("electricity") and self.fallback is not None:
+            return self.fallback
+        return self
+
+    def markets(self) -> tuple[str, ...]:
+        """The electricity markets of this book's energy rows (its fallback's when it has none), sorted."""
+        return tuple(sorted({p.market for p in self.energy_book().find("electricity")}))
 
     def find(self, kind: str, hardware_id: str = "") -> list[PricePoint]:
         found = self._found.get((kind, hardware_id))
@@ -214,12 +251,14 @@ def _points(sheet: str, row: Mapping[str, Any]) -> list[PricePoint]:
                            life_years=_number(row.get("amortization_years"), "amortization_years", required=False),
                            **common)]
     if sheet == "energy":
+        region = _text(row.get("region"), "region", required=True)
+        market = _text(row.get("market"), "market", required=False) or region  # absent in older tables
         out = [PricePoint("electricity", "", _number(row.get("usd_per_kwh"), "usd_per_kwh", required=True),  # type: ignore[arg-type]
-                          region=_text(row.get("region"), "region", required=True), **common)]
+                          region=region, market=market, **common)]
         for kind, column, positive in (("pue", "pue", True), ("grid", "grid_kgco2_per_kwh", False)):
             value = _number(row.get(column), column, required=False, positive=positive)
             if value is not None:
-                out.append(PricePoint(kind, "", value, region=region, **common))
+                out.append(PricePoint(kind, "", value, region=region, market=market, **common))
         return out
     if sheet == "colocation":
         return [PricePoint("hosting", "", _number(row.get("usd_per_kw_month"), "usd_per_kw_month", required=True),  # type: ignore[arg-type]
@@ -262,11 +301,79 @@ def _spread(values: Iterable[float]) -> Band:
     return Band(ordered[0], statistics.median(ordered), ordered[-1])
 
 
-def _describe(points: Sequence[PricePoint]) -> str:
+def current(points: Sequence[PricePoint], within_days: int) -> tuple[list[PricePoint], list[PricePoint]]:
+    """``points`` split into the current ones (dated within ``within_days`` of the newest, which a
+    quote ranges over) and history (older; listed, not counted). Dates are ISO text, so they compare
+    as text."""
+    if not points:
+        return [], []
+    newest = max(p.as_of for p in points)
+    cutoff = (dt.date.fromisoformat(newest) - dt.timedelta(days=within_days)).isoformat()
+    return [p for p in points if p.as_of >= cutoff], [p for p in points if p.as_of < cutoff]
+
+
+def _per_gpu_current(points: Sequence[PricePoint], within_days: int) -> list[PricePoint]:
+    """The current points of each GPU (``current`` applied GPU by GPU), in the book's order."""
+    by_gpu: dict[str, list[PricePoint]] = {}
+    for p in points:
+        by_gpu.setdefault(p.hardware_id, []).append(p)
+    kept_ids = {id(p) for group in by_gpu.values() for p in current(group, within_days)[0]}
+    return [p for p in points if id(p) in kept_ids]
+
+
+def _describe(points: Sequence[PricePoint], history: Sequence[PricePoint] = (), within_days: int = 0) -> str:
     parts = [f"{p.provider or p.region or p.source} {p.product} ({p.as_of}): {p.value:g}".replace("  ", " ")
              for p in points]
     unit = f"{points[0].unit}; " if points[0].unit else ""
-    return "; ".join(parts) + f" [{unit}low/mid/high = min/median/max]"
+    text = "; ".join(parts) + f" [{unit}low/mid/high = min/median/max]"
+    if history:
+        dates = sorted(p.as_of for p in history)
+        span = dates[0] if dates[0] == dates[-1] else f"{dates[0]} to {dates[-1]}"
+        text += (f"; history, not counted (more than {within_days} days before the newest): {len(history)} "
+                 f"point{'s' if len(history) > 1 else ''}, {span}")
+    return text
+
+
+def _market_key(name: str) -> str:
+    """A market name as compared: NFKC, case-folded, zero-width characters out, spaces collapsed."""
+    text = unicodedata.normalize("NFKC", name).translate(_ZERO_WIDTH)
+    return " ".join(text.casefold().split())
+
+
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+
+
+def electricity_market(book: PriceBook, requested: str | None) -> str | None:
+    """The market whose energy rows an estimate reads: ``requested`` as the table spells it;
+    without one, ``DEFAULT_MARKET`` when the table has rows of it, else None (every row).
+    Raises ``UnknownMarketError`` for a market the table has no row of, naming those it has."""
+    markets = book.markets()
+    if requested is None:
+        return DEFAULT_MARKET if DEFAULT_MARKET in markets else None
+    key = _market_key(requested)
+    for market in markets:
+        if _market_key(market) == key:
+            return market
+    shown = requested if len(requested) <= 60 else requested[:57] + "..."
+    ref = book.energy_book().ref
+    if not markets:
+        raise UnknownMarketError(
+            f"Pricing table {ref} has no energy rows, so no electricity market {shown!r}: leave "
+            "'electricity_market' out (the stated default electricity price applies) or pass 'usd_per_kwh'.",
+            field="electricity_market", given=shown, markets=[])
+    default = f"for {DEFAULT_MARKET}" if DEFAULT_MARKET in markets else "for every row"
+    raise UnknownMarketError(
+        f"Pricing table {ref} has no electricity market {shown!r}: its energy rows are for "
+        f"{', '.join(markets)}. Give one of those as 'electricity_market', or leave it out ({default}).",
+        field="electricity_market", given=shown, markets=list(markets))
+
+
+def _in_market(points: list[PricePoint], kind: str, market: str | None) -> list[PricePoint]:
+    return [p for p in points if p.market == market] if market is not None and kind in ENERGY_KINDS else points
+
+
+def _market_label(kind: str, market: str | None) -> str:
+    return f"market {market if market is not None else 'any (every energy row)'}: " if kind in ENERGY_KINDS else ""
 
 
 def _age_warnings(points: Sequence[PricePoint], today: dt.date, label: str, stale_after_days: int) -> list[str]:
@@ -282,27 +389,31 @@ def quote(
     hardware: Hardware | None = None,
     catalog: Catalog | None = None,
     today: dt.date | None = None,
+    market: str | None = None,
 ) -> Quote:
     """The book's price of ``kind`` (for ``hardware`` when per GPU) as a Quote.
 
     Order of resort: the book's own points; for a per-GPU price, the book's other GPUs scaled by
     dense bf16 TFLOP/s; the fallback (seed) book when this book has no price of the kind at all;
-    a stated default constant. Every resort past the first adds a warning.
+    a stated default constant. Every resort past the first adds a warning. An energy kind reads the
+    rows of ``market`` (as ``electricity_market`` resolved it; None: every row).
     """
     today = today or dt.date.today()
-    key = (kind, hardware if kind in PER_GPU_KINDS else None, id(catalog), today)
+    key = (kind, hardware if kind in PER_GPU_KINDS else None, id(catalog), today,
+           market if kind in ENERGY_KINDS else None)
     cached = book._quotes.get(key)
     if cached is None:
         if len(book._quotes) >= QUOTE_MEMO_SIZE:  # inline (custom) GPUs make new keys: stay bounded
             book._quotes.clear()
-        cached = book._quotes[key] = _quote(book, kind, hardware, catalog, today)
+        cached = book._quotes[key] = _quote(book, kind, hardware, catalog, today, market)
     return cached
 
 
-def _quote(book: PriceBook, kind: str, hardware: Hardware | None, catalog: Catalog | None, today: dt.date) -> Quote:
+def _quote(book: PriceBook, kind: str, hardware: Hardware | None, catalog: Catalog | None, today: dt.date,
+           market: str | None = None) -> Quote:
     hw_id = hardware.id if hardware is not None and kind in PER_GPU_KINDS else ""
     label = f"{kind} ({hardware.name})" if hw_id and hardware else kind
-    points = book.find(kind, hw_id)
+    points, history = current(_in_market(book.find(kind, hw_id), kind, market), book.current_within_days)
     if points:
         warnings = _age_warnings(points, today, label, book.stale_after_days)
         if len(points) == 1:
@@ -311,10 +422,11 @@ def _quote(book: PriceBook, kind: str, hardware: Hardware | None, catalog: Catal
         if partial:
             what = " / ".join({"gpu": "the GPU alone", "board": "the GPU baseboard (no CPUs, chassis, network)"}[x] for x in partial)
             warnings.append(f"A {label} price covers {what}, not a whole server: the cost of owning is understated.")
-        return Quote(_spread(p.value for p in points), KIND_UNITS[kind], _describe(points), tuple(warnings),
-                     tuple(points))
+        return Quote(_spread(p.value for p in points), KIND_UNITS[kind],
+                     _market_label(kind, market) + _describe(points, history, book.current_within_days),
+                     tuple(warnings), tuple(points))
     if not book.find(kind) and book.fallback is not None:
-        q = quote(book.fallback, kind, hardware, catalog, today)
+        q = quote(book.fallback, kind, hardware, catalog, today, market)
         return replace(q, warnings=(f"Pricing table {book.ref} has no {kind} prices: used the {book.fallback.ref} "
                                     f"table's.",) + q.warnings, source=f"{book.fallback.ref}: {q.source}")
     if kind in PER_GPU_KINDS and hardware is not None:
@@ -330,8 +442,10 @@ def _quote(book: PriceBook, kind: str, hardware: Hardware | None, catalog: Catal
 
 
 def _fallback_per_gpu(book: PriceBook, kind: str, hw: Hardware, catalog: Catalog | None) -> Quote:
-    """Median price per dense bf16 TFLOP/s over the book's other GPUs, scaled to ``hw``."""
-    used = [p for p in book.find(kind) if catalog is not None and p.hardware_id in catalog.hardware]
+    """Median price per dense bf16 TFLOP/s over the book's other GPUs (each GPU's current points),
+    scaled to ``hw``."""
+    used = [p for p in _per_gpu_current(book.find(kind), book.current_within_days)
+            if catalog is not None and p.hardware_id in catalog.hardware]
     per_tflops = [p.value / catalog.hardware[p.hardware_id].bf16_dense_tflops for p in used]  # type: ignore[union-attr]
     unit = KIND_UNITS[kind]
     if not per_tflops:
@@ -414,14 +528,16 @@ def prices_for(book: PriceBook, hardware: Hardware, catalog: Catalog | None, req
 
     The request's own figure wins (``usd_per_gpu_hour``, ``capex_usd_per_gpu``, ``usd_per_kwh``,
     ``pue``, ``grid_kg_co2_per_kwh``); otherwise the pricing table's quote; otherwise the default
-    band from defaults.py. The quotes' warnings and one assumption per figure come with the result.
+    band from defaults.py. The energy sheet's figures come from the rows of the request's
+    ``electricity_market`` (``electricity_market``: the default market when it names none). The
+    quotes' warnings and one assumption per figure come with the result.
 
     The answer depends on nothing else of the request, and the book is immutable, so it is kept
-    in the book by those five values, the hardware, the catalog and the day (issue 14: ~35 us an
+    in the book by those six values, the hardware, the catalog and the day (issue 14: ~35 us an
     estimate), as ``quote`` keeps quotes; arrays of rows (a batch estimate) are not kept.
     """
     given_values = (request.usd_per_gpu_hour, request.capex_usd_per_gpu, request.usd_per_kwh, request.pue,
-                    request.grid_kg_co2_per_kwh)
+                    request.grid_kg_co2_per_kwh, getattr(request, "electricity_market", None))
     key = (hardware, id(catalog), dt.date.today(), *given_values, *map(type, given_values))
     try:
         found = book._prices.get(key)
@@ -441,13 +557,14 @@ def _prices_for(book: PriceBook, hardware: Hardware, catalog: Catalog | None, re
     used: list[PricePoint] = []
     warnings: list[str] = []
     assumptions: list[Assumption] = []
+    market = electricity_market(book, getattr(request, "electricity_market", None))
     for kind, name in PRICE_NAMES.items():
         override = overrides[kind]
         if given(override):
             bands[kind] = Band.point(override)
             assumptions.append(Assumption(name, bands[kind], KIND_UNITS[kind], "request"))
             continue
-        q = quote(book, kind, hardware, catalog)
+        q = quote(book, kind, hardware, catalog, market=market)
         warnings.extend(q.warnings)
         used.extend(q.points)
         bands[kind] = q.band
@@ -455,7 +572,8 @@ def _prices_for(book: PriceBook, hardware: Hardware, catalog: Catalog | None, re
 
     life = d.CAPEX_LIFE_YEARS
     life_source = d.CAPEX_LIFE_SOURCE
-    rows = [p for p in book.find("purchase", hardware.id) if p.life_years is not None]
+    rows = [p for p in current(book.find("purchase", hardware.id), book.current_within_days)[0]
+            if p.life_years is not None]
     if not given(request.capex_usd_per_gpu) and rows:
         spread = _spread(p.life_years for p in rows)  # type: ignore[misc]
         life = Band(spread.high, spread.mid, spread.low)  # the longest life gives the lowest cost
@@ -467,12 +585,13 @@ def _prices_for(book: PriceBook, hardware: Hardware, catalog: Catalog | None, re
         ("pue", "pue", request.pue, d.PUE, d.PUE_SOURCE),
         ("grid", "grid_kg_co2_per_kwh", request.grid_kg_co2_per_kwh, Band.point(d.GRID_KG_CO2_PER_KWH), d.GRID_SOURCE),
     ):
-        points = book.find(kind)
+        points, history = current(_in_market(book.find(kind), kind, market), book.current_within_days)
         if given(value):
             facility[kind] = (Band.point(value), "request")
         elif points:
             used.extend(points)
-            facility[kind] = (_spread(p.value for p in points), f"pricing table {book.ref}: {_describe(points)}")
+            facility[kind] = (_spread(p.value for p in points), f"pricing table {book.ref}: {_market_label(kind, market)}"
+                                                                f"{_describe(points, history, book.current_within_days)}")
         else:
             facility[kind] = (default, default_source)
         assumptions.append(Assumption(name, facility[kind][0], KIND_UNITS[kind] or "", facility[kind][1]))

@@ -39,6 +39,14 @@ class ConflictError(InvalidInputError):
     (the HTTP API answers 409, where a value a schema can check is a 422)."""
 
 
+class UnknownMarketError(ConflictError):
+    """An ``electricity_market`` the pricing table has no energy row of (``markets``: those it has).
+    A conflict between the request and the table's rows, which no document of the request can state
+    (an uploaded table has markets of its own): the HTTP API answers 409, as for other conflicts."""
+
+    code = "unknown_market"
+
+
 class UnknownIdError(EstimatorError, LookupError):
     """A model or hardware id is not in the catalog; carries the closest ids."""
 

@@ -104,6 +104,8 @@ class InferenceRequest:
     usd_per_gpu_hour: float | None = None
     capex_usd_per_gpu: float | None = None
     usd_per_kwh: float | None = None
+    #: The energy rows to read (cost.electricity_market): None, the default market.
+    electricity_market: str | None = None
 
 
 @dataclass(frozen=True)

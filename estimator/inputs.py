@@ -22,7 +22,7 @@ R = TypeVar("R", Model, Hardware)
 TRAINING_LAYOUT = ("tensor_parallel", "pipeline_parallel", "context_parallel", "expert_parallel", "global_batch_tokens")
 TRAINING_OPTIONAL = (
     "precision", "gpus", "deadline_days", "sequence_tokens", "recompute", "utilisation", "goodput", *TRAINING_LAYOUT,
-    "pue", "grid_kg_co2_per_kwh", "usd_per_gpu_hour", "capex_usd_per_gpu", "usd_per_kwh",
+    "pue", "grid_kg_co2_per_kwh", "usd_per_gpu_hour", "capex_usd_per_gpu", "usd_per_kwh", "electricity_market",
 )
 
 
@@ -111,7 +111,7 @@ def training_request(catalog: Catalog, values: Mapping[str, Any]) -> TrainingReq
 INFERENCE_OPTIONAL = (
     "precision", "gpus_per_replica", "batch_size", "context_tokens", "input_tokens", "output_tokens", "requests_per_s",
     "tokens_per_day", "peak_to_average", "ttft_ms", "tpot_ms", "pue", "grid_kg_co2_per_kwh", "usd_per_gpu_hour",
-    "capex_usd_per_gpu", "usd_per_kwh",
+    "capex_usd_per_gpu", "usd_per_kwh", "electricity_market",
 )
 
 

@@ -59,6 +59,8 @@ def _add_structure(p: argparse.ArgumentParser) -> None:
     """The cost-structure overrides; the core checks each value (exit 2 with the reason)."""
     for name in OVERRIDES:
         p.add_argument(f"--{name.replace('_', '-')}", type=_number, dest=name)
+    p.add_argument("--electricity-market", help="the pricing table's energy rows to use, e.g. 'European Union' "
+                   "(default: United States where the table has it)")
     p.add_argument("--json", action="store_true", help="print the JSON the API returns")
 
 
@@ -140,7 +142,7 @@ def run(args: argparse.Namespace, catalog: Catalog, book: PriceBook, out: Callab
 def _capacity(args: argparse.Namespace, catalog: Catalog, hardware: str | None, **size: Any) -> CapacityRequest:
     if not hardware:
         raise InvalidInputError("--hardware is required: a catalog GPU id such as h100-sxm or gb200.", field="hardware")
-    overrides = {k: getattr(args, k) for k in OVERRIDES if getattr(args, k, None) is not None}
+    overrides = {k: getattr(args, k) for k in (*OVERRIDES, "electricity_market") if getattr(args, k, None) is not None}
     return CapacityRequest(catalog.get_hardware(hardware), **size, **overrides)
 
 

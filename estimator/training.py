@@ -106,6 +106,8 @@ class TrainingRequest:
     usd_per_gpu_hour: float | None = None
     capex_usd_per_gpu: float | None = None
     usd_per_kwh: float | None = None
+    #: The energy rows to read (cost.electricity_market): None, the default market.
+    electricity_market: str | None = None
     tokens_source: str = "request"
     #: Parallel layout and global batch, when known (otherwise training_time.default_layout chooses).
     tensor_parallel: int | None = None

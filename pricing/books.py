@@ -20,7 +20,7 @@ from estimator.catalog import Catalog
 from estimator.cost import PriceBook
 
 from .cache import BoundedCache
-from .errors import PricingTableError, UnknownPricingTable
+from .errors import NoActiveVersion, PricingTableError, UnknownPricingTable
 from .store import PricingStore, TableInfo, parse_ref
 from .tables import SEED_TABLE, TABLES, number_text
 
@@ -71,7 +71,7 @@ def active_version(store: PricingStore, name: str) -> int:
     """The active version of ``name``, or an error saying how to get one."""
     active = table_info(store, name).active_version
     if active is None:
-        raise PricingTableError(
+        raise NoActiveVersion(
             f"Pricing table '{name}' has no active version: activate one "
             f"(POST /api/v1/pricing-tables/{name}/active, or `estimator pricing activate {name} <n>`) "
             f"or name a version as '{name}@<n>'.",

@@ -23,6 +23,7 @@ import getpass
 import json
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -160,84 +161,126 @@ def run(args: argparse.Namespace, catalog: Catalog, seed_dir: Path, out: Callabl
         return 2
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What every ``estimator pricing`` subcommand reads besides its arguments."""
+
+    store: PricingStore
+    catalog: Catalog
+    seed_dir: Path
+    out: Callable[[str], None]
+    err: Callable[[str], None]
+
+
 def _run(args: argparse.Namespace, store: PricingStore, catalog: Catalog, seed_dir: Path,
          out: Callable[[str], None], err: Callable[[str], None]) -> int:
-    command = args.pricing_command
-    as_json = getattr(args, "json", False)
-    if command == "list":
-        tables = [t.to_dict() for t in store.tables()]
-        if as_json:
-            out(json.dumps(tables, indent=2))
-        else:
-            out(f"{'name':28}{'active':>8}{'latest':>8}  updated")
-            out(f"{SEED_TABLE:28}{'-':>8}{'-':>8}  built in (seeds/pricing)")
-            for t in tables:
-                out(f"{t['name']:28}{t['active_version'] or '-':>8}{t['latest_version']:>8}  {t['updated_at']}")
-    elif command == "import":
-        from .validate import parse_upload
+    return _COMMANDS[args.pricing_command](args, _Context(store, catalog, seed_dir, out, err))
 
-        if args.name == SEED_TABLE:
-            raise PricingTableError("The seed table is built in and read-only: import under another name.",
-                                    field="name")
-        data = args.file.read_bytes()
-        try:
-            sheets = parse_upload(data, args.file.name, catalog=catalog, table=args.sheet)
-        except ImportRejected as exc:
-            err(exc.message)
-            for problem in exc.problems:
-                err("  - " + describe_problem(problem))
-            return 2
-        info = store.import_version(args.name, sheets, file_name=args.file.name,
+
+def _list(args: argparse.Namespace, ctx: _Context) -> int:
+    tables = [t.to_dict() for t in ctx.store.tables()]
+    if getattr(args, "json", False):
+        ctx.out(json.dumps(tables, indent=2))
+        return 0
+    ctx.out(f"{'name':28}{'active':>8}{'latest':>8}  updated")
+    ctx.out(f"{SEED_TABLE:28}{'-':>8}{'-':>8}  built in (seeds/pricing)")
+    for t in tables:
+        ctx.out(f"{t['name']:28}{t['active_version'] or '-':>8}{t['latest_version']:>8}  {t['updated_at']}")
+    return 0
+
+
+def _import(args: argparse.Namespace, ctx: _Context) -> int:
+    from .validate import parse_upload
+
+    if args.name == SEED_TABLE:
+        raise PricingTableError("The seed table is built in and read-only: import under another name.",
+                                field="name")
+    data = args.file.read_bytes()
+    try:
+        sheets = parse_upload(data, args.file.name, catalog=ctx.catalog, table=args.sheet)
+    except ImportRejected as exc:
+        ctx.err(exc.message)
+        for problem in exc.problems:
+            ctx.err("  - " + describe_problem(problem))
+        return 2
+    info = ctx.store.import_version(args.name, sheets, file_name=args.file.name,
                                     created_by=args.by or f"cli:{getpass.getuser()}",
                                     activate=not args.no_activate, note=args.note)
-        out(json.dumps(info.to_dict(), indent=2) if as_json else
+    ctx.out(json.dumps(info.to_dict(), indent=2) if getattr(args, "json", False) else
             f"imported {args.file.name} as {info.ref} ({info.rows} rows{', active' if info.active else ''})")
-    elif command == "versions":
-        if args.name == SEED_TABLE:
-            raise PricingTableError("The seed table is built in and has no versions (see `estimator pricing show seed`).",
-                                    field="name")
-        versions = [v.to_dict() for v in store.versions(args.name)]
-        if as_json:
-            out(json.dumps(versions, indent=2))
-        else:
-            for v in versions:
-                counts = ", ".join(f"{k} {n}" for k, n in v["row_counts"].items() if n)
-                out(f"{v['ref']:24}{'*' if v['active'] else ' '} {v['created_at']}  {v['created_by']}  "
-                    f"{v['file_name']}  ({counts})")
-    elif command == "show":
-        label, sheets = _sheets_for(args.ref, store, seed_dir / "pricing", catalog)
-        if as_json:
-            out(json.dumps({"ref": label, "sheets": sheets}, indent=2))
-        else:
-            out(label)
-            for sheet, rows in sheets.items():
-                out(f"  {sheet}: {len(rows)} rows")
-                for row in rows:
-                    out("    " + ", ".join(f"{k}={v}" for k, v in row.items() if v not in (None, "")))
-    elif command == "diff":
-        diff = store.diff(args.name, args.a, args.b).to_dict()
-        out(json.dumps(diff, indent=2))
-    elif command == "index":
-        indexed = store.index_versions(args.name)
-        out(f"indexed {', '.join(f'{args.name}@{n}' for n in indexed)}" if indexed else
-            f"every version of {args.name} is indexed already")
-    elif command == "activate":
-        info = store.activate(args.name, args.version, activated_by=f"cli:{getpass.getuser()}")
-        out(f"{info.ref} is active")
-    elif command == "rollback":
-        info = store.rollback(args.name, activated_by=f"cli:{getpass.getuser()}")
-        out(f"{info.ref} is active again")
-    elif command == "export":
-        from .export import to_csv, to_xlsx
-
-        label, sheets = _sheets_for(args.ref, store, seed_dir / "pricing", catalog)
-        fmt = args.format or ("csv" if args.output.suffix.lower() == ".csv" else "xlsx")
-        if fmt == "csv":
-            if not args.sheet:
-                raise PricingTableError(f"A CSV holds one sheet: add --sheet, one of {', '.join(TABLES)}.",
-                                        field="sheet")
-            args.output.write_bytes(to_csv(args.sheet, sheets.get(args.sheet, [])))
-        else:
-            args.output.write_bytes(to_xlsx(sheets))
-        out(f"wrote {label} to {args.output}")
     return 0
+
+
+def _versions(args: argparse.Namespace, ctx: _Context) -> int:
+    if args.name == SEED_TABLE:
+        raise PricingTableError("The seed table is built in and has no versions (see `estimator pricing show seed`).",
+                                field="name")
+    versions = [v.to_dict() for v in ctx.store.versions(args.name)]
+    if getattr(args, "json", False):
+        ctx.out(json.dumps(versions, indent=2))
+        return 0
+    for v in versions:
+        counts = ", ".join(f"{k} {n}" for k, n in v["row_counts"].items() if n)
+        ctx.out(f"{v['ref']:24}{'*' if v['active'] else ' '} {v['created_at']}  {v['created_by']}  "
+                f"{v['file_name']}  ({counts})")
+    return 0
+
+
+def _show(args: argparse.Namespace, ctx: _Context) -> int:
+    label, sheets = _sheets_for(args.ref, ctx.store, ctx.seed_dir / "pricing", ctx.catalog)
+    if getattr(args, "json", False):
+        ctx.out(json.dumps({"ref": label, "sheets": sheets}, indent=2))
+        return 0
+    ctx.out(label)
+    for sheet, rows in sheets.items():
+        ctx.out(f"  {sheet}: {len(rows)} rows")
+        for row in rows:
+            ctx.out("    " + ", ".join(f"{k}={v}" for k, v in row.items() if v not in (None, "")))
+    return 0
+
+
+def _diff(args: argparse.Namespace, ctx: _Context) -> int:
+    ctx.out(json.dumps(ctx.store.diff(args.name, args.a, args.b).to_dict(), indent=2))
+    return 0
+
+
+def _index(args: argparse.Namespace, ctx: _Context) -> int:
+    indexed = ctx.store.index_versions(args.name)
+    ctx.out(f"indexed {', '.join(f'{args.name}@{n}' for n in indexed)}" if indexed else
+            f"every version of {args.name} is indexed already")
+    return 0
+
+
+def _activate(args: argparse.Namespace, ctx: _Context) -> int:
+    info = ctx.store.activate(args.name, args.version, activated_by=f"cli:{getpass.getuser()}")
+    ctx.out(f"{info.ref} is active")
+    return 0
+
+
+def _rollback(args: argparse.Namespace, ctx: _Context) -> int:
+    info = ctx.store.rollback(args.name, activated_by=f"cli:{getpass.getuser()}")
+    ctx.out(f"{info.ref} is active again")
+    return 0
+
+
+def _export(args: argparse.Namespace, ctx: _Context) -> int:
+    from .export import to_csv, to_xlsx
+
+    label, sheets = _sheets_for(args.ref, ctx.store, ctx.seed_dir / "pricing", ctx.catalog)
+    fmt = args.format or ("csv" if args.output.suffix.lower() == ".csv" else "xlsx")
+    if fmt == "csv":
+        if not args.sheet:
+            raise PricingTableError(f"A CSV holds one sheet: add --sheet, one of {', '.join(TABLES)}.",
+                                    field="sheet")
+        args.output.write_bytes(to_csv(args.sheet, sheets.get(args.sheet, [])))
+    else:
+        args.output.write_bytes(to_xlsx(sheets))
+    ctx.out(f"wrote {label} to {args.output}")
+    return 0
+
+
+#: Each store subcommand (``template`` needs no store and is handled in ``run``).
+_COMMANDS: dict[str, Callable[[argparse.Namespace, _Context], int]] = {
+    "list": _list, "import": _import, "versions": _versions, "show": _show, "diff": _diff, "index": _index,
+    "activate": _activate, "rollback": _rollback, "export": _export,
+}

@@ -5,6 +5,9 @@
 - ``FileTooLarge`` (413): over the upload limit (or truncated: never imported as a shorter table).
 - ``UnknownPricingTable`` / ``UnknownVersion`` (404): with the names or versions that exist.
 - ``PricingTableError`` (422): a bad table name, a write to the read-only seed table, and so on.
+- ``NoActiveVersion`` (409): a table named without a version while none of its versions is active.
+- ``NothingToRollBack`` (409): a roll-back of a table whose activations leave nothing to go back to (the
+  table's state, not the request, stands in the way).
 - ``PricingStoreUnavailable`` (503): the store's database cannot be reached, or stayed busy past its timeout.
 """
 
@@ -14,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from estimator.errors import EstimatorError, InvalidInputError, closest_ids
+from estimator.errors import ConflictError, EstimatorError, InvalidInputError, closest_ids
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,19 @@ class FileTooLarge(PricingError, ValueError):
 
 class PricingTableError(PricingError, InvalidInputError):
     code = "invalid_pricing_table"
+
+
+class NothingToRollBack(PricingTableError, ConflictError):
+    """A roll-back with no earlier activation to return to: a conflict with the table's state (409)."""
+
+    code = "nothing_to_roll_back"
+
+
+class NoActiveVersion(PricingTableError, ConflictError):
+    """A table named without a version while none of its versions is active: a conflict with the
+    table's state (409), resolved by activating one or naming ``name@N``."""
+
+    code = "no_active_version"
 
 
 class UnknownPricingTable(PricingError, LookupError):

@@ -54,6 +54,13 @@ from typing import Any, NamedTuple
 from pricing.errors import FileTooLarge, ImportRejected, PricingTableError, Problem, UnsupportedFile
 
 ACCEPTED = ".xlsx (Excel), .ods (LibreOffice / OpenDocument) or .csv (UTF-8)"
+#: The media types of the accepted kinds, as a multipart part's Content-Type names them (the API
+#: document's ``encoding``): the kind of a file whose name has none of the accepted extensions.
+MEDIA_TYPES = {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+    "application/vnd.oasis.opendocument.spreadsheet": "ods",
+    "text/csv": "csv",
+}
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 
 MiB = 1024 * 1024
@@ -126,9 +133,10 @@ class RawFile:
     sheets: list[RawSheet]
 
 
-def read_upload(data: bytes, file_name: str, *, limits: Limits = DEFAULT_LIMITS) -> RawFile:
+def read_upload(data: bytes, file_name: str, *, limits: Limits = DEFAULT_LIMITS, media_type: str = "") -> RawFile:
     """Read an uploaded file into raw sheets of text; raise UnsupportedFile / FileTooLarge (and
-    PricingTableError for a file name holding a control or bidirectional formatting character)."""
+    PricingTableError for a file name holding a control or bidirectional formatting character).
+    ``media_type``: the Content-Type the upload declared for the file (see ``detect_kind``)."""
     check_file_name(file_name)
     if len(data) > limits.max_file_bytes:
         raise FileTooLarge(
@@ -137,7 +145,7 @@ def read_upload(data: bytes, file_name: str, *, limits: Limits = DEFAULT_LIMITS)
             field="file",
             limit=limits.max_file_bytes,
         )
-    kind = detect_kind(data, file_name)
+    kind = detect_kind(data, file_name, media_type)
     if kind == "csv":
         return RawFile("csv", [read_csv(data, file_name, limits)])
     check_zip(data, kind, file_name, limits)
@@ -190,12 +198,24 @@ def _content_kind(data: bytes) -> str:
     return "text"
 
 
-def detect_kind(data: bytes, file_name: str) -> str:
-    """The file's kind by extension *and* content; anything else is an UnsupportedFile."""
+def named_kind(file_name: str, media_type: str = "") -> str | None:
+    """The kind a file claims to be: by its name's extension, else by the part's declared Content-Type
+    (``media_type``, one of ``MEDIA_TYPES``); None when neither names an accepted kind."""
+    by_extension = {".xlsx": "xlsx", ".ods": "ods", ".csv": "csv"}.get(PurePath(file_name).suffix.lower())
+    return by_extension or MEDIA_TYPES.get(media_type.split(";")[0].strip().lower())
+
+
+def detect_kind(data: bytes, file_name: str, media_type: str = "") -> str:
+    """The file's kind by extension *and* content; anything else is an UnsupportedFile.
+
+    A name without one of the accepted extensions (``file``, ``upload.zip``: what an HTTP client
+    names a part it was given as bytes) takes its kind from ``media_type``, the part's declared
+    Content-Type, when that is one of ``MEDIA_TYPES``. The content must match either way."""
     name = _shown(file_name)
     extension = PurePath(file_name).suffix.lower()
     content = _content_kind(data)
-    by_extension = {".xlsx": "xlsx", ".ods": "ods", ".csv": "csv"}.get(extension)
+    by_extension = named_kind(file_name, media_type)
+    named = f"named {extension}" if named_kind(file_name) else f"sent as {media_type.split(';')[0].strip()}"
     if by_extension is None:
         hint = " (an old Excel .xls: save it as .xlsx)" if content == "xls" else ""
         raise UnsupportedFile(
@@ -229,7 +249,7 @@ def detect_kind(data: bytes, file_name: str) -> str:
     expected = "text" if by_extension == "csv" else by_extension
     if content != expected:
         raise UnsupportedFile(
-            f"'{name}' is named {extension} but holds {found}. Accepted: {ACCEPTED}; "
+            f"'{name}' is {named} but holds {found}. Accepted: {ACCEPTED}; "
             "the extension must match the content (save the file again in one of these formats).",
             field="file",
             accepted=["xlsx", "ods", "csv"],

@@ -82,7 +82,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.pool import StaticPool
 
-from pricing.errors import PricingStoreUnavailable, PricingTableError, UnknownPricingTable, UnknownVersion
+from pricing.errors import (
+    NoActiveVersion,
+    NothingToRollBack,
+    PricingStoreUnavailable,
+    PricingTableError,
+    UnknownPricingTable,
+    UnknownVersion,
+)
 from pricing.tables import SEED_TABLE, TABLES
 
 __all__ = [
@@ -386,7 +393,10 @@ class SheetDigests:
     def of(cls, sheet: str, rows: Iterable[Mapping[str, Any]]) -> SheetDigests:
         """The digests of ``rows`` (the rows of ``sheet``, in sheet order)."""
         table = TABLES[sheet]
-        declared = table.column_names
+        # Columns declared later (``Column.added``) enter a row's digest only with a value (not blank), as
+        # an extra column would: the rows of a version stored before them digest as they did then.
+        declared = tuple(c.name for c in table.columns if not c.added)
+        later = frozenset(c.name for c in table.columns if c.added)
         at = [declared.index(c) for c in table.key]  # the key columns' places among the declared ones
         known = frozenset(declared)
         blake2b, encode = hashlib.blake2b, _ENCODER.encode
@@ -402,7 +412,8 @@ class SheetDigests:
             occurrence = seen[key] = seen.get(key, -1) + 1
             keys.append(blake2b((f"{key}#{occurrence}" if occurrence else key).encode(), digest_size=8).digest())
             if not known.issuperset(row):
-                canonical += [[c, same_value(row[c])] for c in sorted(set(row) - known) if row[c] is not None]
+                canonical += [[c, same_value(row[c])] for c in sorted(set(row) - known)
+                              if row[c] is not None and not (c in later and row[c] == "")]
             values.append(blake2b(encode(canonical).encode(), digest_size=8).digest())
         unsorted = np.frombuffer(b"".join(keys), dtype="<u8")
         order = np.argsort(unsorted, kind="stable").astype("<u4")
@@ -847,7 +858,7 @@ class PricingStore:
             if current is None or current.restores is None:
                 state = (f"version {current.version} is the first version of '{name}' that was active"
                          if current is not None else f"no version of '{name}' has been active yet")
-                raise PricingTableError(
+                raise NothingToRollBack(
                     f"Nothing to roll back to: {state}. Activate a version by number instead "
                     f"({_versions_phrase(name, self._latest(conn, name), table.active_version)}).",
                     field="pricing_table", table=name)
@@ -1054,7 +1065,7 @@ class PricingStore:
         active = self._table(conn, name).active_version
         if number is None:
             if active is None:
-                raise PricingTableError(
+                raise NoActiveVersion(
                     f"Pricing table '{name}' has no active version: activate one "
                     f"({_versions_phrase(name, self._latest(conn, name), None)}) or name it as '{name}@N'.",
                     field="pricing_table", table=name)

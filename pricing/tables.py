@@ -39,6 +39,9 @@ class Column:
     exclusive_minimum: float | None = None
     maximum: float | None = None
     example: str = ""
+    #: Declared after versions were stored: a row without a value digests as before the column existed
+    #: (``pricing.store.SheetDigests``), so an old version and its re-import still compare equal.
+    added: bool = False
 
     def __post_init__(self) -> None:
         if self.type not in COLUMN_TYPES:
@@ -157,6 +160,9 @@ ENERGY = Table(
     description="Electricity prices by region, and optionally the facility's PUE and the grid's carbon intensity.",
     columns=(
         Column("region", "text", "Where the electricity is bought.", example="Texas"),
+        Column("market", "text", "The electricity market the row prices (an estimate's 'electricity_market' "
+               "picks the rows of one: United States unless it names another); blank: the row's region.",
+               required=False, example="United States", added=True),
         Column("usd_per_kwh", "number", "Price of one kWh delivered to the facility.", unit="USD/kWh",
                exclusive_minimum=0, minimum=0.001, maximum=10, example="0.066"),
         Column("pue", "number", "Power usage effectiveness (facility power / IT power); blank: the "

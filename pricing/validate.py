@@ -900,15 +900,17 @@ def parse_upload(
     table: str | None = None,
     today: dt.date | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    media_type: str = "",
 ) -> dict[str, list[dict[str, Any]]]:
-    """Read and validate an uploaded pricing file.
+    """Read and validate an uploaded pricing file (``media_type``: the upload's declared Content-Type,
+    ``pricing.read.detect_kind``).
 
     Returns ``{table name: rows}``, each row a dict of every column of the table with typed values:
     text → str ('' when a blank optional), number → float or None, integer → int or None,
     date → ISO string, choice → lower-case str, gpu → canonical catalog id, id → lower-case str.
     Raises ``ImportRejected`` (every problem), ``UnsupportedFile`` or ``FileTooLarge``.
     """
-    raw = read_upload(data, file_name, limits=limits)
+    raw = read_upload(data, file_name, limits=limits, media_type=media_type)
     return validate_sheets(
         raw.sheets, kind=raw.kind, catalog=catalog, table=table, today=today, limits=limits, file_name=file_name
     )

@@ -79,12 +79,13 @@ def estimator_for(context: Context) -> batch.SingleEstimate:
     return batch.single_estimate(catalog, books, context.check, context.check_rows, context.check_sweep)
 
 
-def read_scenarios(data: bytes, file_name: str, *, max_rows: int = MAX_ROWS) -> list[dict[str, str]]:
-    """The scenario rows of a file as text cells by header name (blank rows left out)."""
+def read_scenarios(data: bytes, file_name: str, *, max_rows: int = MAX_ROWS, media_type: str = "") -> list[dict[str, str]]:
+    """The scenario rows of a file as text cells by header name (blank rows left out); ``media_type``:
+    the upload's declared Content-Type (``pricing.read.detect_kind``)."""
     from pricing.read import Limits, read_upload
 
     base = Limits()  # a pricing table's caps, scaled with the rows allowed (a scenario row is short)
-    raw = read_upload(data, file_name, limits=Limits(
+    raw = read_upload(data, file_name, media_type=media_type, limits=Limits(
         max_rows=max_rows, max_cells=max(base.max_cells, max_rows * 40),
         max_file_bytes=max(base.max_file_bytes, max_rows * 160), max_unpacked_bytes=max(base.max_unpacked_bytes, max_rows * 2000),
         max_text_bytes=max(base.max_text_bytes, max_rows * 640)))

@@ -47,7 +47,8 @@ def _capacity_request(ready: Ready, values: Mapping[str, Any], prefix: tuple[obj
     except EstimatorError as exc:
         exc.field = "hardware"
         raise _nested(exc, prefix) from None
-    return CapacityRequest(hardware, **{k: values[k] for k in (*_SIZE, *OVERRIDES) if values.get(k) is not None})
+    return CapacityRequest(hardware, **{k: values[k] for k in (*_SIZE, *OVERRIDES, "electricity_market")
+                                        if values.get(k) is not None})
 
 
 def _plan(ready: Ready, book: PriceBook, values: Mapping[str, Any], prefix: tuple[object, ...] = ()) -> CapacityPlan:
@@ -84,7 +85,7 @@ def _mix(ready: Ready, book: PriceBook, values: Mapping[str, Any]) -> dict[str, 
         except EstimatorError as exc:
             exc.field = "id"
             raise _nested(exc, ("hardware", i)) from None
-    rest = {k: values[k] for k in (*_SIZE, *OVERRIDES) if values.get(k) is not None}
+    rest = {k: values[k] for k in (*_SIZE, *OVERRIDES, "electricity_market") if values.get(k) is not None}
     try:
         mixed = plan_mix(CapacityRequest(parts[0][0], **rest), parts, book, ready.catalog)
     except EstimatorError as exc:

@@ -24,6 +24,7 @@ from .schemas import (
     SAFE_TEXT,
     SERVING_PRECISION_RULE,
     TRAINING_PRECISION_RULE,
+    TRAINING_REQUEST_PRECISION_RULE,
     AssumptionSchema,
     InferenceRequestSchema,
     PricingSchema,
@@ -295,7 +296,7 @@ class TrainingSensitivityRequestSchema(TrainingRequestSchema, _EstimateSensitivi
     # With every training rule, schemathesis's generator (jsonschema_rs 'canonicalize') gives up on the
     # body as a whole (too many anyOf branches to combine): the precision rule is left out here; the
     # service still refuses a precision the hardware lacks (422 unsupported-precision).
-    OPENAPI_RULES_OMITTED = (TRAINING_PRECISION_RULE,)
+    OPENAPI_RULES_OMITTED = (TRAINING_REQUEST_PRECISION_RULE,)
 
 
     metric = _metric_field("training")

@@ -23,7 +23,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from pricing.books import seed_sheets
 from pricing.cache import BoundedCache
-from pricing.read import DEFAULT_LIMITS, Limits
+from pricing.read import DEFAULT_LIMITS, MEDIA_TYPES, Limits
 from pricing.store import DiffIndex, PricingStore
 from pricing.validate import parse_upload
 
@@ -103,14 +103,21 @@ def authorise(given: str | None, *, disabled: str, refused: str, headers: Mappin
     return str(current_app.config["ADMIN_TOKEN_NAME"])
 
 
+#: The ``encoding`` of a multipart body's ``file`` part in the API document: the media types a file may
+#: be sent as (the part's Content-Type, read when its name has no .xlsx, .ods or .csv extension).
+FILE_ENCODING = {"file": {"contentType": ", ".join(MEDIA_TYPES)}}
+
+
 @dataclass(frozen=True)
 class Upload:
-    """A multipart upload read whole: the file part's bytes (None: no ``file`` part) and name,
-    and the other fields (the first value of each)."""
+    """A multipart upload read whole: the file part's bytes (None: no ``file`` part), name and
+    declared Content-Type (``pricing.read.detect_kind`` reads it when the name has no accepted
+    extension), and the other fields (the first value of each)."""
 
     data: bytes | None
     file_name: str
     form: dict[str, str] = field(default_factory=dict)
+    media_type: str = ""
 
 
 def read_upload() -> Upload:
@@ -145,7 +152,7 @@ def read_upload() -> Upload:
         form = {k: parsed.form.get(k, "") for k in parsed.form}
         if upload is None:
             return Upload(None, "", form)
-        return Upload(upload.read(), upload.filename or "", form)
+        return Upload(upload.read(), upload.filename or "", form, upload.mimetype)
     except RequestEntityTooLarge:  # too many parts, or a text field past werkzeug's form memory limit
         raise ProblemError(413, "The upload's form fields are too large or too many.") from None
     finally:
@@ -168,7 +175,8 @@ def upload_limits() -> Limits:
 def parse(ready: Ready, upload: Upload, sheet: str | None) -> dict[str, list[dict[str, Any]]]:
     """The upload's validated sheets (``parse_upload`` under this app's limits)."""
     assert upload.data is not None
-    return parse_upload(upload.data, upload.file_name, catalog=ready.catalog, table=sheet, limits=upload_limits())
+    return parse_upload(upload.data, upload.file_name, catalog=ready.catalog, table=sheet, limits=upload_limits(),
+                        media_type=upload.media_type)
 
 
 def seed_rows(ready: Ready) -> dict[str, list[dict[str, Any]]]:

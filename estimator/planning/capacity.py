@@ -65,6 +65,8 @@ class CapacityRequest:
     building_life_years: float | None = None
     #: Read by ``cost.prices_for`` (the planning request has no rental override of its own here).
     usd_per_gpu_hour: float | None = None
+    #: The energy rows the plan's electricity, PUE and grid figures come from (cost.electricity_market).
+    electricity_market: str | None = None
 
     def overrides(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in OVERRIDES}

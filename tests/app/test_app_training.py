@@ -134,3 +134,65 @@ def test_security_headers(client):
         assert response.headers["Content-Security-Policy"] == "default-src 'self'; frame-ancestors 'none'"
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+ELECTRICITY = "electricity_usd_per_kwh"
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/api/v1/estimates/training", {**BASE, "gpus": 1024}),
+    ("/api/v1/estimates/inference", {"model": "llama-3.1-70b", "hardware": "h100-sxm", "requests_per_s": 10}),
+])
+def test_electricity_market_chooses_the_energy_rows(client, path, body):
+    """Issue 14: the seed table's US rows (Texas 0.066, Virginia 0.0892, US Jan 2026 0.0929; the 2024-03
+    US 0.0806 is history) by default; the Eurostat row alone for 'European Union', with the one-price warning."""
+    default = client.post(path, json=body).get_json()
+    eu = client.post(path, json={**body, "electricity_market": "European Union"}).get_json()
+    price = {name: next(a for a in result["assumptions"] if a["name"] == ELECTRICITY) for name, result in
+             (("default", default), ("eu", eu))}
+    assert price["default"]["value"] == {"low": 0.066, "mid": 0.0892, "high": 0.0929}
+    assert price["default"]["source"].startswith("pricing table seed: market United States: Texas (2024-10-01)")
+    assert price["eu"]["value"] == {"low": 0.2092, "mid": 0.2092, "high": 0.2092}
+    assert price["eu"]["source"].startswith("pricing table seed: market European Union: European Union (2025-06-30)")
+    assert "Only one electricity price in pricing table seed: low = mid = high." in eu["warnings"]
+    assert "Only one electricity price in pricing table seed: low = mid = high." not in default["warnings"]
+
+
+def test_an_unknown_electricity_market_is_a_409_naming_the_markets(client):
+    """The body matches the document; its market and the table's rows conflict (an uploaded table has
+    markets of its own, which no document states): 409, like the other conflicts."""
+    response = client.post("/api/v1/estimates/training", json={**BASE, "gpus": 1024, "electricity_market": "Mars"})
+    detail = ("Pricing table seed has no electricity market 'Mars': its energy rows are for European Union, "
+              "United States. Give one of those as 'electricity_market', or leave it out (for United States).")
+    assert response.status_code == 409
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json() == {
+        "type": "/problems/conflicting-values", "title": "Values that cannot be met together", "status": 409,
+        "detail": detail,
+        "errors": [{"pointer": "/electricity_market", "detail": detail, "code": "unknown_market", "given": "Mars",
+                    "markets": ["European Union", "United States"]}]}
+
+
+@pytest.mark.parametrize("path, body, market", [
+    ("/api/v1/compare", {"workload": "training", "models": ["llama-3.1-8b", "llama-3.1-70b"], "hardware": "h100-sxm",
+                         "gpus": 64}, "Mars"),
+    ("/api/v1/compare/hardware", {"workload": "training", "model": "llama-3.1-8b", "hardware": ["h100-sxm", "b200"],
+                                  "gpus": 64}, "Mars"),
+    ("/api/v1/plans/capacity", {"hardware": "h100-sxm", "budget_usd": 1e9}, "mars"),
+    ("/api/v1/plans/rent-vs-buy", {"hardware": "h100-sxm", "gpus": 64}, "mars"),
+    ("/api/v1/sensitivity", {"hardware": "h100-sxm", "budget_usd": 1e9, "samples": 64}, "Mars"),
+    ("/api/v1/sensitivity/training", {**BASE, "gpus": 1024, "samples": 16}, "Mars"),
+])
+def test_requests_that_embed_an_estimate_take_the_market_too(client, path, body, market):
+    eu = client.post(path, json={**body, "electricity_market": "European Union"})
+    assert eu.status_code == 200, eu.get_data(as_text=True)
+    assert eu.get_data() != client.post(path, json=body).get_data()  # the EU rows, not the US ones
+    refused = client.post(path, json={**body, "electricity_market": market})
+    detail = (f"Pricing table seed has no electricity market '{market}': its energy rows are for European Union, "
+              "United States. Give one of those as 'electricity_market', or leave it out (for United States).")
+    assert refused.status_code == 409
+    assert refused.get_json() == {
+        "type": "/problems/conflicting-values", "title": "Values that cannot be met together", "status": 409,
+        "detail": detail,
+        "errors": [{"pointer": "/electricity_market", "detail": detail, "code": "unknown_market", "given": market,
+                    "markets": ["European Union", "United States"]}]}

@@ -187,9 +187,9 @@ def test_compare_hardware_table_is_ranked(capsys):
     assert lines[0] == ("inference: llama-3.1-70b on 4 GPU entries, ranked by Cost per million output tokens, owning "
                         "(USD per million tokens) (mid, lowest first); ratios to h100-sxm:fp8")
     # rank, entry, low, mid, high, x baseline (the golden figures of tests/core/test_compare_hardware.py)
-    assert lines[3].split() == ["1", "b200:fp4", "0.0698", "0.0938", "0.239", "0.346"]
+    assert lines[3].split() == ["1", "b200:fp4", "0.0713", "0.0895", "0.193", "0.297"]
     assert lines[4].split()[:2] == ["2", "h200-sxm:fp8"]
-    assert lines[5].split() == ["3", "h100-sxm:fp8", "0.134", "0.271", "0.68", "1"]
+    assert lines[5].split() == ["3", "h100-sxm:fp8", "0.137", "0.301", "0.627", "1"]
     assert lines[6].startswith("   -  l4:fp8        cannot run: No batch meets tpot_ms=30")
     assert lines[8].split() == ["mid", "estimates", "b200:fp4", "h200-sxm:fp8", "h100-sxm:fp8"]
 

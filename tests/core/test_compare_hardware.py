@@ -36,18 +36,21 @@ def test_golden_serving_ranking(catalog, book):
     each GPU at its best precision (B200 fp4, H100/H200 fp8, A100 bf16, L4 fp8), ranked by the mid
     estimate of the cost owning the GPUs, USD per million output tokens:
 
-        b200:fp4            0.0938  (low 0.0698, high 0.239)
-        h200-sxm:fp8        0.251   (141 GB per GPU: fewer replicas than H100 at the same TFLOP/s)
-        h100-sxm:fp8        0.271
-        a100-80gb-sxm:bf16  0.741   (no fp8: twice the weight bytes, half the tensor peak)
+        b200:fp4            0.0895  (low 0.0713, high 0.193)
+        h200-sxm:fp8        0.255   (141 GB per GPU: fewer replicas than H100 at the same TFLOP/s)
+        h100-sxm:fp8        0.301
+        a100-80gb-sxm:bf16  0.747   (no fp8: twice the weight bytes, half the tensor peak)
         l4:fp8              cannot run: one sequence already takes 44.8 ms per output token (> 30)
 
-    The order follows the mids by hand: 0.0938 < 0.251 < 0.271 < 0.741. The baseline is the
-    first entry that runs (h100-sxm:fp8), so B200's ratio is 0.0938 / 0.271 = 0.346. (Seed book of
-    issue 14: H100 capex mid $33,750/GPU, B200 $43,704.5, H200 $39,541.5 (median of $35,000,
-    $39,083, $40,000 and $52,500: the 2026 HGX H200 server range), A100 80GB $17,499; electricity
-    mid $0.0892/kWh, high $0.2092 (the EU non-household price of H1 2025 joined the US points);
-    hosting mid $179.06/kW-month.)"""
+    The order follows the mids by hand: 0.0895 < 0.255 < 0.301 < 0.747. The baseline is the
+    first entry that runs (h100-sxm:fp8), so B200's ratio is 0.0895 / 0.301 = 0.297. (Seed book of
+    issue 14, current points only (within 548 days of the newest of each kind and GPU): H100 capex
+    mid $39,062.5/GPU (median of $30,000, $31,250, $46,875, $50,000; the 2023 DGX is history), B200
+    $40,000 (the 2026 street price alone; the 2024-12 DGX B200 is history), H200 $40,000 (median of
+    $35,000, $40,000 and $52,500; the 2025-01 HGX board is history), A100 80GB $17,499; electricity
+    in the default market, United States: 0.066 / 0.0892 / 0.0929 USD/kWh (Texas, Virginia, US Jan
+    2026; the EU's 0.2092 is another market); hosting mid $184.06/kW-month (median of 174.06, 184.06,
+    194.95).)"""
     result = compare_hardware(catalog, book, "inference", "llama-3.1-70b",
                               ["h100-sxm", "h200-sxm", "b200", "a100-80gb-sxm", "l4"], SERVING)
     assert _order(result) == [(1, "b200:fp4"), (2, "h200-sxm:fp8"), (3, "h100-sxm:fp8"), (4, "a100-80gb-sxm:bf16"),
@@ -55,8 +58,8 @@ def test_golden_serving_ranking(catalog, book):
     assert result["rank_by"] == "cost_usd_per_million_output_tokens_own"
     assert result["baseline"] == "h100-sxm:fp8"
     mids = [r["figures"]["cost_usd_per_million_output_tokens_own"]["mid"] for r in result["rows"][:4]]
-    assert mids == pytest.approx([0.0938254, 0.251036, 0.271243, 0.740962], rel=1e-5)
-    assert result["rows"][0]["ratios"]["cost_usd_per_million_output_tokens_own"] == pytest.approx(0.3459, abs=1e-4)
+    assert mids == pytest.approx([0.0894728, 0.254748, 0.301439, 0.747276], rel=1e-5)
+    assert result["rows"][0]["ratios"]["cost_usd_per_million_output_tokens_own"] == pytest.approx(0.2968, abs=1e-4)
     assert result["rows"][2]["ratios"]["cost_usd_per_million_output_tokens_own"] == 1.0
     l4 = result["rows"][4]
     assert l4["error"]["code"] == "invalid_input" and l4["error"]["binding"] == "tpot"
@@ -69,20 +72,22 @@ def test_golden_training_ranking(catalog, book):
     """Llama 3.1 70B on 15T tokens with 1,024 GPUs, ranked by the mid cost renting the GPUs (USD):
 
         b200:fp8            16.4M  (2.72M GPU-hours x $6.03, the highest mid rental price per hour)
-        h100-sxm:fp8        20.4M  (4.59M GPU-hours x $4.453)
-        h100-sxm:bf16       28.5M  (6.40M GPU-hours x $4.453: the same GPU without fp8)
-        a100-80gb-sxm:bf16  28.5M  (16.7M GPU-hours x $1.704)
+        h100-sxm:fp8        17.7M  (4.59M GPU-hours x $3.85)
+        h100-sxm:bf16       24.6M  (6.40M GPU-hours x $3.85: the same GPU without fp8)
+        a100-80gb-sxm:bf16  26.8M  (16.7M GPU-hours x $1.60)
         l4:fp8              61.2M  (49.5M GPU-hours x $1.2368, the median of AWS g6.xlarge $0.8048 and
                                     g6.48xlarge $13.3504 / 8 = $1.6688, Aug 2026)
 
-    Rent mids are the medians of the seed book's 2023-2026 points (issue 14). H100 fp8 has a lower
-    low (7.25M) than B200 (7.44M) but a higher mid: ranked by mid, second."""
+    Rent mids are the medians of the seed book's current points (issue 14: within 548 days of each
+    GPU's newest; H100's 13 of 2025-2026, not its 7 older ones); GPU-hours with the whole-run goodput
+    mid 0.6575 (defaults.GOODPUT). H100 fp8 has a lower low (7.25M) than B200 (7.44M) but a higher
+    mid: ranked by mid, second."""
     result = compare_hardware(catalog, book, "training", "llama-3.1-70b",
                               ["h100-sxm", "h100-sxm:bf16", "a100-80gb-sxm", "b200", "l4"], TRAINING)
     assert _order(result) == [(1, "b200:fp8"), (2, "h100-sxm:fp8"), (3, "h100-sxm:bf16"), (4, "a100-80gb-sxm:bf16"),
                               (5, "l4:fp8")]
     mids = [r["figures"]["cost_usd_rent"]["mid"] for r in result["rows"]]
-    assert mids == pytest.approx([16398200.0, 20427200.0, 28485600.0, 28506800.0, 61201700.0], rel=1e-5)
+    assert mids == pytest.approx([16398200.0, 17661000.0, 24628300.0, 26762200.0, 61201700.0], rel=1e-5)
     assert result["rows"][1]["figures"]["cost_usd_rent"]["low"] < result["rows"][0]["figures"]["cost_usd_rent"]["low"]
     assert [r["precision_chosen"] for r in result["rows"]] == ["best", "best", "given", "best", "best"]
     assert result["rows"][0]["figures"]["gpus"] == 1024  # a fixed count is one value, not a band
@@ -254,15 +259,15 @@ def test_an_unknown_model_is_one_error(catalog, book):
 # --- The default baseline -----------------------------------------------------------------------
 def test_all_divides_by_the_h100_sxm_by_default(catalog, book):
     """With "all" the ratios divide by H100 SXM, the field's reference GPU, not by the first catalog
-    GPU (A100 40GB). Same case as the golden serving ranking above, so by hand: H100 fp8 0.271,
-    B200 fp4 0.0938 -> 0.0938 / 0.271 = 0.346x; A100 80GB bf16 0.741 -> 0.741 / 0.271 = 2.73x."""
+    GPU (A100 40GB). Same case as the golden serving ranking above, so by hand: H100 fp8 0.301,
+    B200 fp4 0.0895 -> 0.0895 / 0.301 = 0.297x; A100 80GB bf16 0.747 -> 0.747 / 0.301 = 2.48x."""
     result = compare_hardware(catalog, book, "inference", "llama-3.1-70b", "all", SERVING)
     assert result["rows"][0]["entry"] != "h100-sxm:fp8"  # the baseline is not simply the first row
     assert result["baseline"] == "h100-sxm:fp8"
     ratios = {r["entry"]: r["ratios"]["cost_usd_per_million_output_tokens_own"] for r in result["rows"] if r["rank"]}
     assert ratios["h100-sxm:fp8"] == 1.0
-    assert ratios["b200:fp4"] == pytest.approx(0.3459, abs=1e-4)
-    assert ratios["a100-80gb-sxm:bf16"] == pytest.approx(0.740962 / 0.271243, rel=1e-5)
+    assert ratios["b200:fp4"] == pytest.approx(0.2968, abs=1e-4)
+    assert ratios["a100-80gb-sxm:bf16"] == pytest.approx(0.747276 / 0.301439, rel=1e-5)
 
 
 def test_all_without_a_running_h100_divides_by_the_first_catalog_gpu_that_runs(catalog, book):

@@ -20,12 +20,13 @@ from estimator.planning.structure import load_defaults
 # Purchase price (seeds/pricing/hardware_costs.csv): DGX H100 $270,000 and $375,000 for 8 GPUs ->
 # $33,750 and $46,875 per GPU, a 2026 range of $250,000 to $400,000 per 8-GPU server -> $31,250 and
 # $50,000 per GPU (scope: server), and a mid-2026 street price of $30,000 for the GPU alone
-# (scope: gpu); mid = the median of the five = $33,750 (scope: gpu/server).
+# (scope: gpu). The 2023-05-29 DGX row is history (more than 548 days before the newest row,
+# 2026-07-01: cost.current), so mid = the median of the other four = (31,250 + 46,875) / 2 = $39,062.5.
 # Network (tech-talk-cto cluster sheet, 3-tier fabric): $6,613 per GPU. Storage: 5 % of servers.
 # Building (Cushman & Wakefield 2025, US average): $11.7M per MW of critical IT load.
-H100_SERVER = 33_750  # median of 30,000, 31,250, 33,750, 46,875, 50,000
+H100_SERVER = 39_062.5  # median of 30,000, 31,250, 46,875, 50,000
 H100_KW = 10.2 / 8  # 1.275
-H100_ALL_IN = H100_SERVER + 6_613 + 0.05 * H100_SERVER + 11.7e6 * H100_KW / 1000  # 56,968
+H100_ALL_IN = H100_SERVER + 6_613 + 0.05 * H100_SERVER + 11.7e6 * H100_KW / 1000  # 62,546.125
 # GB200 NVL72: a press estimate of $3M and Bernstein's $3.4M (compute hardware, 2025) per 72-GPU rack
 # -> $41,666.67 and $47,222.22 per GPU; mid = their median = $3.2M / 72 = $44,444.44. 6.667 kW per 4-GPU tray.
 GB200_SERVER = (3e6 / 72 + 3.4e6 / 72) / 2
@@ -39,17 +40,17 @@ def plan(catalog, book, hw: str, **values):
 
 def test_60b_on_h100_golden(catalog, book):
     p = plan(catalog, book, "h100-sxm", budget_usd=60e9)
-    assert H100_ALL_IN == pytest.approx(56_968)
-    gpus = 60e9 // (H100_ALL_IN * 8) * 8  # whole 8-GPU servers: 1,053,216
-    assert p.gpus.mid == gpus == 1_053_216
-    assert p.servers.mid == 131_652
-    assert p.racks.mid == math.ceil(131_652 / 4)  # 4 x 10.2 kW servers in a 41 kW air-cooled rack
+    assert H100_ALL_IN == pytest.approx(62_546.125)
+    gpus = 60e9 // (H100_ALL_IN * 8) * 8  # whole 8-GPU servers: 959,288
+    assert p.gpus.mid == gpus == 959_288
+    assert p.servers.mid == 119_911
+    assert p.racks.mid == math.ceil(119_911 / 4)  # 4 x 10.2 kW servers in a 41 kW air-cooled rack
     assert p.system_kind == "air-cooled server"
-    assert p.it_mw.mid == pytest.approx(1_053_216 * H100_KW / 1000)  # 1,342.85 MW
-    assert p.facility_mw.mid == pytest.approx(1_053_216 * H100_KW * 1.2 / 1000)  # PUE mid 1.2
-    assert p.capex_usd["servers"].mid == pytest.approx(1_053_216 * H100_SERVER)  # $35.5B
-    assert p.capex_usd["building"].mid == pytest.approx(1_053_216 * 11.7e6 * H100_KW / 1000)  # $15.7B
-    assert p.capex_usd["total"].mid == pytest.approx(1_053_216 * H100_ALL_IN)  # just under $60B
+    assert p.it_mw.mid == pytest.approx(959_288 * H100_KW / 1000)  # 1,223.09 MW
+    assert p.facility_mw.mid == pytest.approx(959_288 * H100_KW * 1.2 / 1000)  # PUE mid 1.2
+    assert p.capex_usd["servers"].mid == pytest.approx(959_288 * H100_SERVER)  # $37.5B
+    assert p.capex_usd["building"].mid == pytest.approx(959_288 * 11.7e6 * H100_KW / 1000)  # $14.3B
+    assert p.capex_usd["total"].mid == pytest.approx(959_288 * H100_ALL_IN)  # just under $60B
 
 
 def test_60b_on_gb200_nvl72_golden(catalog, book):
@@ -70,7 +71,7 @@ def test_one_gigawatt_facility_golden(catalog, book):
     assert p.gpus.mid == 1000 * 1000 / 1.2 / H100_KW // 8 * 8 == 653_592
     assert p.facility_mw.mid <= 1000
     assert p.facility_mw.high <= 1000  # every scenario stays inside the envelope
-    assert p.capex_usd["total"].mid == pytest.approx(653_592 * H100_ALL_IN)  # $37.2B
+    assert p.capex_usd["total"].mid == pytest.approx(653_592 * H100_ALL_IN)  # $40.9B
 
 
 def test_energy_and_own_cost_per_gpu_mid(catalog, book):
@@ -82,7 +83,10 @@ def test_energy_and_own_cost_per_gpu_mid(catalog, book):
     unit = p.per_gpu["mid"]
     assert unit["average_it_kw"] == pytest.approx(watts / 1000)
     assert unit["facility_mwh_per_year"] == pytest.approx(mwh)
-    usd_per_kwh = 0.0892  # median of the seed energy sheet (0.066, 0.0806, 0.0892, 0.0929, EU 0.2092)
+    # median of the seed energy sheet's current rows of the default market, United States (Texas 0.066,
+    # Virginia 0.0892, US 0.0929; the 2024-03-18 US 0.0806 is more than 548 days before the newest,
+    # 2026-01-31; the EU's 0.2092 is another market): 0.0892
+    usd_per_kwh = 0.0892
     assert unit["energy_usd_per_year"] == pytest.approx(mwh * 1000 * usd_per_kwh)
     annual = (H100_SERVER * 1.05 + 6_613) / 5 + 11.7e6 * H100_KW / 1000 / 15 + mwh * 1000 * usd_per_kwh
     assert unit["annual_own_usd"] == pytest.approx(annual)
@@ -102,11 +106,11 @@ def test_what_the_fleet_produces_uses_the_estimates(catalog, book):
     p = plan(catalog, book, "h100-sxm", budget_usd=60e9)
     out = training_output(p, {"model": "deepseek-v3"}, book, catalog)
     hours = out.gpu_hours_per_run.mid
-    assert out.runs_per_year.mid == pytest.approx(1_053_216 * 8766 * 0.6 / hours)
+    assert out.runs_per_year.mid == pytest.approx(959_288 * 8766 * 0.6 / hours)
     assert out.tokens == 14.8e12 and out.gpus_per_run == 16_384
     serve = serving_output(p, {"model": "llama-3.1-405b", "precision": "fp8"}, book, catalog)
     per_s = serve.output_tokens_per_s_per_replica.mid
-    assert serve.output_tokens_per_day.mid == pytest.approx(1_053_216 // serve.gpus_per_replica * per_s * 86_400 * 0.6)
+    assert serve.output_tokens_per_day.mid == pytest.approx(959_288 // serve.gpus_per_replica * per_s * 86_400 * 0.6)
 
 
 @settings(max_examples=25, deadline=None)
@@ -164,7 +168,7 @@ def test_a_budget_below_one_server_buys_none_and_says_what_one_costs(catalog, bo
     assert (result.gpus, result.servers, result.racks) == (Band(0, 0, 0), Band(0, 0, 0), Band(0, 0, 0))
     assert result.capex_usd["total"] == Band(0.0, 0.0, 0.0)
     assert result.warnings[0] == ("'budget_usd' (10,000 USD) does not buy one air-cooled server of 8 NVIDIA H100 80GB "
-                                  "SXM5 GPUs: that needs about 456,000 USD, so the plan has no GPUs.")
+                                  "SXM5 GPUs: that needs about 500,000 USD, so the plan has no GPUs.")
     rack = plan(catalog, book, "gb200", power_mw=0.01)
     assert rack.gpus == Band(0, 0, 0)
     assert rack.warnings[0].startswith("'power_mw' (0.01 MW) does not buy one liquid-cooled rack of 72 NVIDIA GB200")

@@ -17,13 +17,14 @@ from estimator.planning.capacity import CapacityRequest, plan_capacity
 from estimator.planning.mix import plan_mix
 from estimator.planning.results import capacity_dict, mix_dict
 
-# The per-GPU mid figures worked out in tests/core/test_planning_capacity.py: H100 SXM $33,750 per GPU
-# (median of DGX H100 $270k and $375k / 8 and a $30,000 GPU-only street price), 1.275 kW nameplate
+# The per-GPU mid figures worked out in tests/core/test_planning_capacity.py: H100 SXM $39,062.5 per GPU
+# (median of DGX H100 $375k / 8, the 2026 $250k-$400k server range / 8 and a $30,000 GPU-only street
+# price; the 2023 $270k DGX row is history), 1.275 kW nameplate
 # (DGX H100 10.2 kW / 8), network $6,613, storage 5 %, building $11.7M per MW; GB200 NVL72 $3.2M per
 # 72-GPU rack (median of $3M and $3.4M), 6.667 kW per 4-GPU tray.
-H100_SERVER = 33_750
+H100_SERVER = 39_062.5
 H100_KW = 10.2 / 8
-H100_ALL_IN = H100_SERVER + 6_613 + 0.05 * H100_SERVER + 11.7e6 * H100_KW / 1000  # 56,968
+H100_ALL_IN = H100_SERVER + 6_613 + 0.05 * H100_SERVER + 11.7e6 * H100_KW / 1000  # 62,546.125
 GB200_SERVER = (3e6 / 72 + 3.4e6 / 72) / 2
 GB200_KW = 6.667 / 4
 GB200_ALL_IN = GB200_SERVER + 6_613 + 0.05 * GB200_SERVER + 11.7e6 * GB200_KW / 1000  # 72,780.64
@@ -36,25 +37,25 @@ def mix(catalog, book, shares, **size):
 
 def test_60b_half_h100_half_gb200_golden(catalog, book):
     m = mix(catalog, book, [("h100-sxm", 0.5), ("gb200", 0.5)], budget_usd=60e9)
-    # $30B each. H100: 30e9 / ($56,968 all-in x 8 per server) = 65,826.4 -> 65,826 servers = 526,608 GPUs.
+    # $30B each. H100: 30e9 / ($62,546.125 all-in x 8 per server) = 59,955.7 -> 59,955 servers = 479,640 GPUs.
     h100 = 30e9 // (H100_ALL_IN * 8) * 8
-    assert h100 == 526_608
+    assert h100 == 479_640
     # GB200: 30e9 / ($72,780.64 all-in x 72 per rack) = 5,725.0 -> 5,724 NVL72 racks = 412,128 GPUs.
     gb200 = 30e9 // (GB200_ALL_IN * 72) * 72
     assert gb200 == 412_128
     h, g = (p.plan for p in m.parts)
-    assert (h.gpus.mid, g.gpus.mid) == (526_608, 412_128)
+    assert (h.gpus.mid, g.gpus.mid) == (479_640, 412_128)
     assert h.request.budget_usd == g.request.budget_usd == 30e9
-    assert m.totals["gpus"].mid == 526_608 + 412_128 == 938_736
-    # Racks: 65,826 servers, 4 to a 41 kW rack -> 16,457; plus 5,724 NVL72 racks.
-    assert m.totals["racks"].mid == math.ceil(65_826 / 4) + 5_724 == 22_181
-    # IT MW: 526,608 x 1.275 kW + 412,128 x 1.66675 kW = 671.43 + 686.91 = 1,358.34 MW.
-    assert m.totals["it_mw"].mid == pytest.approx((526_608 * H100_KW + 412_128 * GB200_KW) / 1000)
-    assert m.totals["it_mw"].mid == pytest.approx(1_358.34, abs=0.01)
-    assert m.capex_usd["total"].mid == pytest.approx(526_608 * H100_ALL_IN + 412_128 * GB200_ALL_IN)  # just under $60B
+    assert m.totals["gpus"].mid == 479_640 + 412_128 == 891_768
+    # Racks: 59,955 servers, 4 to a 41 kW rack -> 14,989; plus 5,724 NVL72 racks.
+    assert m.totals["racks"].mid == math.ceil(59_955 / 4) + 5_724 == 20_713
+    # IT MW: 479,640 x 1.275 kW + 412,128 x 1.66675 kW = 611.54 + 686.91 = 1,298.46 MW.
+    assert m.totals["it_mw"].mid == pytest.approx((479_640 * H100_KW + 412_128 * GB200_KW) / 1000)
+    assert m.totals["it_mw"].mid == pytest.approx(1_298.46, abs=0.01)
+    assert m.capex_usd["total"].mid == pytest.approx(479_640 * H100_ALL_IN + 412_128 * GB200_ALL_IN)  # just under $60B
     assert m.capex_usd["total"].mid <= 60e9
     # Own cost per used GPU-hour of the fleet: the parts' weighted by their GPUs.
-    weighted = (526_608 * h.own_usd_per_used_gpu_hour.mid + 412_128 * g.own_usd_per_used_gpu_hour.mid) / 938_736
+    weighted = (479_640 * h.own_usd_per_used_gpu_hour.mid + 412_128 * g.own_usd_per_used_gpu_hour.mid) / 891_768
     assert m.totals["own_usd_per_used_gpu_hour"].mid == pytest.approx(weighted)
     # Between the two GPUs' own.
     assert h.own_usd_per_used_gpu_hour.mid < weighted < g.own_usd_per_used_gpu_hour.mid
@@ -74,7 +75,7 @@ def test_result_dict_has_totals_and_parts(catalog, book):
     d = mix_dict(m)
     assert d["hardware"] == "h100-sxm:0.5,gb200:0.5" and d["system_kind"] == "mix"
     assert d["hardware_name"] == "50% NVIDIA H100 80GB SXM5 + 50% NVIDIA GB200 (per Blackwell GPU in NVL72)"
-    assert d["gpus"] == {"low": m.totals["gpus"].low, "mid": 938_736, "high": m.totals["gpus"].high}
+    assert d["gpus"] == {"low": m.totals["gpus"].low, "mid": 891_768, "high": m.totals["gpus"].high}
     assert [p["share"] for p in d["mix"]] == [0.5, 0.5] and [p["budget_usd"] for p in d["mix"]] == [30e9, 30e9]
     single = plan_capacity(CapacityRequest(catalog.get_hardware("gb200"), budget_usd=30e9), book, catalog)
     assert d["mix"][1]["plan"] == capacity_dict(single)
@@ -124,7 +125,7 @@ def test_cli_mix_json_is_the_api_body(capsys, catalog, book):
     assert code == 0
     expected = mix_dict(mix(catalog, book, [("h100-sxm", 0.5), ("gb200", 0.5)], budget_usd=60e9))
     assert json.loads(out) == json.loads(json.dumps(expected))
-    assert json.loads(out)["gpus"]["mid"] == 938_736
+    assert json.loads(out)["gpus"]["mid"] == 891_768
 
 
 def test_cli_mix_table_shows_total_and_each_gpu(capsys):

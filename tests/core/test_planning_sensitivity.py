@@ -76,11 +76,12 @@ def test_estimate_sensitivity_calls_the_estimate(catalog, book):
     assert base == estimate_training(training_request(catalog, TRAINING), book, catalog).to_dict()
     bar = next(b for b in sens.tornado if b.name == "goodput")
     # Goodput at its lowest (0.4339): the same run takes more reserved GPU-hours, so owning costs more.
-    # The other inputs at the seed book's mid: H100 rent $4.453/GPU-hour (median of its 20 points),
-    # capex $33,750/GPU (median of $30,000, $31,250, $33,750, $46,875, $50,000), electricity $0.0892/kWh
-    # (median of 0.066, 0.0806, 0.0892, 0.0929 and the EU's 0.2092), PUE 1.2.
-    low = estimate_training(training_request(catalog, {**TRAINING, "goodput": 0.4339, "usd_per_gpu_hour": 4.453,
-                                                       "capex_usd_per_gpu": 33750, "usd_per_kwh": 0.0892,
+    # The other inputs at the seed book's mid (current points: within 548 days of the newest): H100 rent
+    # $3.85/GPU-hour (median of its 13 current points; 7 of 2023-2025 are history), capex $39,062.5/GPU
+    # (median of $30,000, $31,250, $46,875, $50,000), electricity $0.0892/kWh (median of the United
+    # States rows 0.066, 0.0892, 0.0929: the default market), PUE 1.2.
+    low = estimate_training(training_request(catalog, {**TRAINING, "goodput": 0.4339, "usd_per_gpu_hour": 3.85,
+                                                       "capex_usd_per_gpu": 39062.5, "usd_per_kwh": 0.0892,
                                                        "pue": 1.2}), book, catalog).to_dict()
     assert bar.output_at_low == pytest.approx(low["cost_usd"]["own"]["mid"])
     assert sens.tornado[0].name in {s.name for s in sens.sobol[:2]}

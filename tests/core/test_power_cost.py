@@ -111,3 +111,134 @@ def test_serving_cost_splits_the_fleet_hour_by_prefill_share():
                                 Band.point(5.0), prices)
     assert section.rent_input.mid == pytest.approx(3 / 3.6)
     assert section.rent_output.mid == pytest.approx(25.0)
+
+
+def _rent(value: str, date: str, provider: str = "P") -> dict[str, str]:
+    return {"gpu": "test-gpu", "usd_per_gpu_hour": value, "provider": provider, "pricing_model": "on_demand",
+            "effective_date": date, "source": "test"}
+
+
+def test_a_quote_ranges_over_the_current_points_only():
+    # Rent points 2023-01-01 (12.0, history), 2024-07-01 (2.0), 2025-12-31 (4.0, newest) and 2025-06-01 (3.0).
+    # The newest is 2025-12-31; 548 days before it is 2024-07-01, so 2024-07-01 still counts and 2023-01-01
+    # does not: low / mid / high = 2.0 / 3.0 / 4.0 (with the 2023 row: 2.0 / 3.5 / 12.0).
+    book = PriceBook.from_sheets({"gpu_prices": [_rent("12.0", "2023-01-01", "Old"), _rent("2.0", "2024-07-01"),
+                                                 _rent("4.0", "2025-12-31"), _rent("3.0", "2025-06-01")]},
+                                 table="t", stale_after_days=10**7)
+    q = cost.quote(book, "rent", GPU)
+    assert q.band == Band(2.0, 3.0, 4.0)
+    assert [p.value for p in q.points] == [2.0, 4.0, 3.0]
+    assert q.source == ("P (2024-07-01): 2; P (2025-12-31): 4; P (2025-06-01): 3 [usd_per_gpu_hour; low/mid/high = "
+                        "min/median/max]; history, not counted (more than 548 days before the newest): 1 point, "
+                        "2023-01-01")
+    assert q.warnings == ()
+
+
+def test_history_leaving_one_point_warns_of_the_one_price_and_staleness_reads_the_newest():
+    import datetime as dt
+
+    book = PriceBook.from_sheets({"gpu_prices": [_rent("9.0", "2022-01-01"), _rent("8.0", "2022-06-01"),
+                                                 _rent("2.5", "2025-01-01")]}, table="t")
+    q = cost.quote(book, "rent", GPU, today=dt.date(2026, 12, 6))
+    assert q.band == Band.point(2.5)
+    assert q.warnings == ("The newest rent (Test GPU) price is from 2025-01-01, more than 548 days old.",
+                          "Only one rent (Test GPU) price in pricing table t: low = mid = high.")
+    assert q.source.endswith("history, not counted (more than 548 days before the newest): 2 points, "
+                             "2022-01-01 to 2022-06-01")
+
+
+def test_facility_figures_and_extrapolation_follow_the_same_rule():
+    other = Hardware(id="other-gpu", name="Other GPU", architecture="hopper", bf16_dense_tflops=500.0, hbm_gb=80.0,
+                     hbm_bandwidth_tb_per_s=3.0, tdp_w=700.0, gpus_per_node=8, source="test", as_of="2025-01-01",
+                     node_max_power_kw=10.2)
+
+    class _Catalog:
+        hardware = {"other-gpu": other, "test-gpu": GPU}
+
+    energy = [{"usd_per_kwh": "0.3", "region": "X", "pue": "2.0", "effective_date": "2020-01-01", "source": "old"},
+              {"usd_per_kwh": "0.1", "region": "X", "pue": "1.2", "effective_date": "2025-01-01", "source": "new"}]
+    rents = [dict(_rent("40.0", "2020-01-01"), gpu="other-gpu"), dict(_rent("1.0", "2025-01-01"), gpu="other-gpu")]
+    book = PriceBook.from_sheets({"energy": energy, "gpu_prices": rents}, table="t", stale_after_days=10**7)
+    class _Bought(_Req):
+        capex_usd_per_gpu = 30000.0
+
+    prices = cost.prices_for(book, GPU, _Catalog(), _Bought())  # type: ignore[arg-type]
+    assert prices.electricity == Band.point(0.1)
+    assert prices.pue == Band.point(1.2)
+    # test-gpu has no rent: the other GPU's current 1.0 $/h over 500 TFLOP/s, x 1,000 TFLOP/s = 2.0 (not 2 / 41 / 80)
+    assert prices.rent == Band.point(2.0)
+
+
+@pytest.mark.parametrize("gpu", ["h100-sxm", "h200-sxm", "b200", "gb200"])
+def test_the_seed_book_has_current_prices_for_the_gpus_people_build_with(gpu):
+    """What a default estimate reads (rent and purchase of the GPU, electricity, hosting) on the
+    day of the issue 14 refresh, 2026-12-06: no staleness warning (a newest point within 548 days)."""
+    import datetime as dt
+
+    from estimator.catalog import load_catalog
+
+    catalog, book = load_catalog(), cost.load_price_book()
+    hw = catalog.get_hardware(gpu)
+    warnings = [w for kind in ("rent", "purchase", "electricity", "hosting")
+                for w in cost.quote(book, kind, hw, catalog, today=dt.date(2026, 12, 6)).warnings]
+    assert [w for w in warnings if "days old" in w] == []
+
+
+def _energy(region: str, value: str, date: str, market: str | None = None, pue: str = "") -> dict[str, str]:
+    row = {"region": region, "usd_per_kwh": value, "pue": pue, "effective_date": date, "source": "test"}
+    return row if market is None else {**row, "market": market}
+
+
+class _Market(_Req):
+    usd_per_gpu_hour, capex_usd_per_gpu = 2.0, 30000.0  # the energy sheet alone comes from the book
+
+    def __init__(self, market: str | None) -> None:
+        self.electricity_market = market
+
+
+def test_electricity_is_priced_in_one_market_default_united_states():
+    # US 0.066 / 0.09 (Texas counted in the US market), EU 0.21 with its own PUE: the default reads the US rows.
+    book = PriceBook.from_sheets({"energy": [
+        _energy("Texas", "0.066", "2025-01-01", "United States"), _energy("United States", "0.09", "2025-06-01", ""),
+        _energy("European Union", "0.21", "2025-06-30", "European Union", pue="1.3")]}, table="t",
+        stale_after_days=10**7)
+    assert book.markets() == ("European Union", "United States")
+    us = cost.prices_for(book, GPU, None, _Market(None))
+    assert us.electricity == Band(0.066, 0.078, 0.09)
+    assert us.pue == Band(1.08, 1.2, 1.58)  # no US row gives a PUE: the sourced default band
+    source = next(a.source for a in us.assumptions if a.name == "electricity_usd_per_kwh")
+    assert source == ("pricing table t: market United States: Texas (2025-01-01): 0.066; United States (2025-06-01): "
+                      "0.09 [usd_per_kwh; low/mid/high = min/median/max]")
+    eu = cost.prices_for(book, GPU, None, _Market("european  UNION"))  # any case and spacing
+    assert eu.electricity == Band.point(0.21) and eu.pue == Band.point(1.3)
+    assert "Only one electricity price in pricing table t: low = mid = high." in eu.warnings
+    assert [p.market for p in eu.used if p.kind in cost.ENERGY_KINDS] == ["European Union", "European Union"]
+    assert cost.prices_for(book, GPU, None, _Market(None)) is us  # kept by market, as the quotes are
+
+
+def test_a_book_without_the_market_column_still_works():
+    # A table stored before the column: each row's market is its region, so the default reads the
+    # 'United States' row alone; a table without US rows reads every row.
+    rows = [_energy("United States", "0.0806", "2024-03-18"), _energy("Texas", "0.066", "2024-10-01")]
+    book = PriceBook.from_sheets({"energy": rows}, table="t", stale_after_days=10**7)
+    assert book.markets() == ("Texas", "United States")
+    assert cost.prices_for(book, GPU, None, _Market(None)).electricity == Band.point(0.0806)
+    assert cost.prices_for(book, GPU, None, _Market("texas")).electricity == Band.point(0.066)
+    nordic = PriceBook.from_sheets({"energy": [_energy("Norway", "0.05", "2025-01-01"),
+                                               _energy("Sweden", "0.07", "2025-01-01")]}, table="n",
+                                   stale_after_days=10**7)
+    everywhere = cost.prices_for(nordic, GPU, None, _Market(None))
+    assert everywhere.electricity == Band(0.05, (0.05 + 0.07) / 2, 0.07)
+    assert next(a.source for a in everywhere.assumptions if a.name == "electricity_usd_per_kwh").startswith(
+        "pricing table n: market any (every energy row): Norway (2025-01-01): 0.05; Sweden")
+
+
+def test_an_unknown_market_names_the_markets_the_table_has():
+    from estimator.errors import UnknownMarketError
+
+    with pytest.raises(UnknownMarketError) as caught:
+        cost.prices_for(_book(), GPU, None, _Market("Mars"))
+    assert caught.value.to_dict() == {
+        "code": "unknown_market", "field": "electricity_market", "given": "Mars", "markets": ["X"],
+        "detail": "Pricing table t has no electricity market 'Mars': its energy rows are for X. Give one of those "
+                  "as 'electricity_market', or leave it out (for every row)."}

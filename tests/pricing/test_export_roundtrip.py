@@ -213,13 +213,14 @@ def test_empty_template_imports_as_empty_and_a_filled_sheet_imports() -> None:
     assert [(p.code, p.sheet) for p in info.value.problems] == [("empty_sheet", name) for name in TABLES]
 
     book = load(template_xlsx())
-    book["energy"].append(["Texas", 0.066, None, None, dt.datetime(2024, 10, 1), "EIA", None])
+    book["energy"].append(["Texas", None, 0.066, None, None, dt.datetime(2024, 10, 1), "EIA", None])
     buffer = io.BytesIO()
     book.save(buffer)
     assert parse_upload(buffer.getvalue(), "filled.xlsx", catalog=CATALOG, today=TODAY) == {
         "energy": [
             {
                 "region": "Texas",
+                "market": "",
                 "usd_per_kwh": 0.066,
                 "pue": None,
                 "grid_kgco2_per_kwh": None,

@@ -2,15 +2,16 @@
 (820 uploads, 0 x 201), so activation, rollback, diff and download of stored versions went untested.
 
 Here hypothesis builds real workbooks (xlsx, or csv of one sheet) from the declaration in
-``pricing/tables.py`` (every column's type, choices and plausible range), corrupts some of them (a
-number outside its range, a required cell blanked, the file cut short), and a stateful run drives the
+``pricing/tables.py`` (every column's type, choices and plausible range; ``tests/workbooks.py``, which the
+schemathesis hooks use too), corrupts some of them (a number outside its range, a required cell blanked,
+the file cut short), and a stateful run drives the
 service through the Flask test client: upload -> activate -> diff -> roll back -> download, in any order.
 Every answer must be one the operation documents, never a 5xx; an accepted upload must read back with
 its rows, a valid workbook must be accepted.
 
 The machine keeps a model of the store (the versions and their rows, the activation stack), so a 2xx
 is also checked against it: an upload's number and rows read back, an activation's version, a roll-back
-answering the version active before, 422 exactly when nothing is left to roll back to, a csv download
+answering the version active before, 409 exactly when nothing is left to roll back to, a csv download
 with one line per row. Each run starts with two valid uploads; each operation has a rule on versions
 that exist (hypothesis preconditions) and one that may name the next, missing version.
 
@@ -23,7 +24,6 @@ downloads stored at import: upload 201 x 2,000, activate 200 x 2,100, rollback 2
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from collections import Counter
 from typing import Any
@@ -31,66 +31,13 @@ from typing import Any
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from workbooks import workbooks
 
 from estimator.app import create_app
-from pricing.export import to_csv, to_xlsx
-from pricing.tables import TABLES, Column
 
 TOKEN = "fuzz-token-of-at-least-32-characters!"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 STAGES: Counter[str] = Counter()
-WORDS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz ", min_size=1, max_size=12).map(str.strip).filter(bool)
-
-
-def cell(column: Column) -> st.SearchStrategy[Any]:
-    """A valid value of ``column`` as ``parse_upload`` returns it."""
-    if column.type in ("number", "integer"):
-        assert column.minimum is not None and column.maximum is not None
-        if column.type == "integer":
-            return st.integers(int(column.minimum), min(int(column.maximum), 1_000))
-        return st.floats(column.minimum, min(column.maximum, 1e6)).map(lambda x: round(x, 4)).filter(
-            lambda x: column.minimum <= x <= column.maximum and x > (column.exclusive_minimum or -1))  # type: ignore[operator]
-    if column.type == "date":
-        return st.dates(dt.date(2020, 1, 1), dt.date(2025, 12, 31)).map(dt.date.isoformat)
-    if column.type == "choice":
-        return st.sampled_from(column.choices)
-    if column.type == "gpu":
-        return st.sampled_from(("h100-sxm", "a100-80gb-sxm", "b200"))
-    if column.type == "id":
-        return st.sampled_from(("deepseek-v3", "llama-3.1-70b"))
-    return WORDS
-
-
-@st.composite
-def sheet_rows(draw: st.DrawFn, name: str) -> list[dict[str, Any]]:
-    table = TABLES[name]
-    rows = draw(st.lists(st.fixed_dictionaries({c.name: cell(c) for c in table.columns}), min_size=1, max_size=4,
-                         unique_by=lambda r: tuple(r[k] for k in table.key)))
-    return rows
-
-
-@st.composite
-def workbooks(draw: st.DrawFn, valid: bool = False) -> tuple[bytes, str, str | None, bool]:
-    """(file bytes, file name, sheet for a csv, valid?): a workbook built from the declaration, and
-    sometimes corrupted (never when ``valid``)."""
-    names = draw(st.lists(st.sampled_from(list(TABLES)), min_size=1, max_size=3, unique=True))
-    sheets = {name: draw(sheet_rows(name)) for name in names}
-    corruption = "none" if valid else draw(st.sampled_from(("none", "none", "none", "range", "blank", "cut")))
-    if corruption in ("range", "blank"):
-        name = names[0]
-        columns = [c for c in TABLES[name].columns if (c.type == "number" if corruption == "range" else c.required)]
-        column = draw(st.sampled_from(columns))
-        assert column.maximum is not None or corruption == "blank"
-        sheets[name][0][column.name] = column.maximum * 10 if corruption == "range" else ""  # type: ignore[operator]
-    if draw(st.booleans()):
-        data, file_name, sheet = to_xlsx(sheets), "fuzz.xlsx", None
-    else:
-        data, file_name, sheet = to_csv(names[0], sheets[names[0]]), "fuzz.csv", names[0]
-    if corruption == "cut":
-        data = data[: int(len(data) * draw(st.floats(0, 0.99)))]  # a share: an xlsx's length varies (its timestamp)
-    return data, file_name, sheet, corruption == "none"
-
-
 class StoreMachine(RuleBasedStateMachine):
     """The store behind the API, with a model of what it must hold: how many versions, the rows of each,
     and the stack of activations (an activation pushes, a roll-back pops; ``pricing.store``'s log is
@@ -169,7 +116,7 @@ class StoreMachine(RuleBasedStateMachine):
 
     def rollback(self) -> None:
         response = self.client.post("/api/v1/pricing-tables/fuzz/rollback", headers=AUTH)
-        status = self.record("rollback", response, {200, 404, 422})
+        status = self.record("rollback", response, {200, 404, 409})
         assert (status == 200) == (len(self.active) > 1), (status, self.active)
         if status == 200:
             self.active.pop()

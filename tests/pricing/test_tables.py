@@ -57,3 +57,38 @@ def test_every_numeric_column_declares_a_plausible_range():
 def test_a_numeric_column_without_a_range_is_refused():
     with pytest.raises(ValueError, match="x: a number column declares its plausible range"):
         Column("x", "number", "no range", minimum=0)
+
+
+ENERGY_ROW = {"region": "Texas", "usd_per_kwh": 0.066, "pue": None, "grid_kgco2_per_kwh": None,
+              "effective_date": "2024-10-01", "source": "EIA", "notes": ""}
+
+
+def test_a_column_declared_later_leaves_the_digests_of_rows_without_it_as_they_were():
+    """energy.market came after versions were stored (their rows have no such key): a row without it, or
+    with it blank, digests as before, so a diff of an old version and its re-import finds no change; a
+    row that gives a market digests apart."""
+    from pricing.store import SheetDigests
+
+    assert TABLES["energy"].column("market").added
+    old = SheetDigests.of("energy", [ENERGY_ROW])
+    for market in (None, ""):
+        again = SheetDigests.of("energy", [{**ENERGY_ROW, "market": market}])
+        assert (again.keys.tolist(), again.rows.tolist()) == (old.keys.tolist(), old.rows.tolist())
+    given = SheetDigests.of("energy", [{**ENERGY_ROW, "market": "United States"}])
+    assert given.keys.tolist() == old.keys.tolist() and given.rows.tolist() != old.rows.tolist()
+
+
+def test_the_market_column_reaches_the_export_and_the_template_and_old_rows_export_it_blank():
+    import io
+
+    from openpyxl import load_workbook
+
+    from pricing.export import template_xlsx, to_csv
+
+    text = to_csv("energy", [ENERGY_ROW]).decode("utf-8-sig")  # a row stored before the column: blank market
+    assert text.splitlines()[:2] == ["region,market,usd_per_kwh,pue,grid_kgco2_per_kwh,effective_date,source,notes",
+                                     "Texas,,0.066,,,2024-10-01,EIA,"]
+    book = load_workbook(io.BytesIO(template_xlsx()), read_only=True)
+    assert [c.value for c in next(book["energy"].iter_rows(max_row=1))][:3] == ["region", "market", "usd_per_kwh"]
+    readme = [[c for c in row if c is not None] for row in book["README"].iter_rows(values_only=True)]
+    assert any("market" in row and "United States" in row for row in readme)

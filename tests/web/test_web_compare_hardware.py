@@ -88,8 +88,8 @@ def test_every_figure_on_the_page_is_the_apis(client):
 def test_the_ranking_reads_in_rank_order(client):
     page = result_page(client)
     headline = html.unescape(re.search(r'<p class="headline">(.*?)</p>', page, re.S).group(1))
-    assert headline == ("NVIDIA B200 180GB (HGX B200), fp4 ranks first for Llama 3.1 70B: 0.0938 USD per million tokens "
-                        "(Cost per million output tokens, owning, mid estimate; 0.0698 to 0.239). 3 of 4 GPU entries can "
+    assert headline == ("NVIDIA B200 180GB (HGX B200), fp4 ranks first for Llama 3.1 70B: 0.0895 USD per million tokens "
+                        "(Cost per million output tokens, owning, mid estimate; 0.0713 to 0.193). 3 of 4 GPU entries can "
                         "run this workload.")
     ranking = page.split('id="table-1"', 1)[1].split("</table>", 1)[0]
     labels = [html.unescape(x) for x in re.findall(r'<th scope="row">(.*?)</th>', ranking)]
@@ -104,9 +104,9 @@ def test_the_ranked_chart_has_whiskers_the_baseline_and_the_gpu_that_cannot_run(
     svg = ET.fromstring(re.search(r'<svg class="chart" id="chart-1".*?</svg>', page, re.S).group(0))
     desc = "".join(svg.find(f"{SVG}desc").itertext())
     assert desc == ("Cost per million output tokens, owning, in USD per million tokens. "
-                    "1. NVIDIA B200 180GB (HGX B200), fp4: 0.0938 (low 0.0698, high 0.239); "
-                    "2. NVIDIA H200 141GB SXM5, fp8: 0.251 (low 0.143, high 0.634); "
-                    "3. NVIDIA H100 80GB SXM5, fp8: 0.271 (low 0.134, high 0.68) (baseline); "
+                    "1. NVIDIA B200 180GB (HGX B200), fp4: 0.0895 (low 0.0713, high 0.193); "
+                    "2. NVIDIA H200 141GB SXM5, fp8: 0.255 (low 0.146, high 0.587); "
+                    "3. NVIDIA H100 80GB SXM5, fp8: 0.301 (low 0.137, high 0.627) (baseline); "
                     "NVIDIA L4 24GB, fp8: cannot run.")
     rects = svg.findall(f".//{SVG}rect")
     assert [r.get("class") for r in rects] == ["chart-bar", "chart-bar", "chart-bar chart-bar-baseline"]

@@ -482,3 +482,24 @@ def test_an_unreadable_store_leaves_the_seed_table(app, caplog):
     assert response.status_code == 200
     assert "seed: the built-in prices" in page_of(response)
     assert "Could not list the pricing tables" in caplog.text
+
+
+@pytest.mark.parametrize("page", ["/training", "/inference"])
+def test_the_electricity_market_is_a_select_of_the_tables_markets(client, page):
+    form = client.get(page).get_data(as_text=True)
+    select = re.search(r'<select id="field-electricity_market" name="electricity_market".*?</select>', form, re.S)
+    options = re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', select.group(0))
+    assert options == [("", "Default: United States"), ("European Union", "European Union"),
+                       ("United States", "United States")]
+
+
+def test_an_estimate_page_prices_electricity_in_the_market_chosen(client):
+    query = "/training?model=llama-3.1-8b&hardware=h100-sxm&gpus=64&tokens=1e11&electricity_market="
+    eu = html.unescape(client.get(query + "European+Union").get_data(as_text=True))
+    assert "market European Union: European Union (2025-06-30): 0.2092" in eu
+    assert '<option value="European Union" selected>' in eu
+    mars = client.get(query + "Mars")
+    assert mars.status_code == 422  # a page answers every refused form 422, the message beside the field
+    assert ('<a href="#field-electricity_market">Electricity market (where you build): Pricing table seed has no '
+            "electricity market 'Mars': its energy rows are for European Union, United States. Give one of those as "
+            "'electricity_market', or leave it out (for United States).</a>") in html.unescape(mars.get_data(as_text=True))

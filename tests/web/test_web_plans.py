@@ -24,7 +24,7 @@ def test_capacity_page_shows_the_api_figures(client):
     api = client.post("/api/v1/plans/capacity", json={"hardware": "h100-sxm", "budget_usd": 60e9}).get_json()
     assert page.status_code == 200
     shown = cells(page.get_data(as_text=True))
-    assert float(shown["gpus.mid"]) == api["gpus"]["mid"] == 1_053_216
+    assert float(shown["gpus.mid"]) == api["gpus"]["mid"] == 959_288
     assert float(shown["capex_usd.building.high"]) == api["capex_usd"]["building"]["high"]
     html = page.get_data(as_text=True)
     assert 'role="img"' in html and "Capex by category" in html
@@ -90,7 +90,7 @@ def test_downloads(client):
     assert float(keys["by_month.buy_usd.60"]) == api["by_month"]["buy_usd"][60]
     book = openpyxl.load_workbook(io.BytesIO(client.get(CAPACITY + "&format=xlsx").data), read_only=True)
     values = {row[6]: row[3] for row in book.active.iter_rows(min_row=2, values_only=True) if row[6]}
-    assert values["gpus.mid"] == 1_053_216
+    assert values["gpus.mid"] == 959_288
     assert client.get("/plans/capacity?format=csv").status_code == 400
 
 

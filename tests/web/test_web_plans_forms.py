@@ -94,7 +94,7 @@ def test_mix_field_plans_each_gpu_and_the_total(client):
     api = client.post("/api/v1/plans/capacity", json={
         "hardware": [{"id": "h100-sxm", "share": 0.5}, {"id": "gb200", "share": 0.5}], "budget_usd": 60e9}).get_json()
     assert response.status_code == 200
-    assert f'data-key="gpus.mid" data-value="{api["gpus"]["mid"]}"' in html and api["gpus"]["mid"] == 938_736
+    assert f'data-key="gpus.mid" data-value="{api["gpus"]["mid"]}"' in html and api["gpus"]["mid"] == 891_768
     assert "50 % on NVIDIA H100 80GB SXM5: every figure" in html
     assert "50 % on NVIDIA GB200 (per Blackwell GPU in NVL72): every figure" in html
 

@@ -143,6 +143,8 @@ def init_app(app: Flask) -> ProblemApi:
     api = ProblemApi(spec_kwargs={"marshmallow_plugin": RulesPlugin(), "info": {"description": API_DESCRIPTION}})
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
+    api.spec.components.schema("JsonValue", batch.JSON_VALUE)  # a batch row's cells (recursive)
+    api.ma_plugin.converter.add_attribute_function(batch.json_row_openapi)
     for function in OPENAPI_ATTRIBUTE_FUNCTIONS:
         api.ma_plugin.converter.add_attribute_function(function)
     api.ma_plugin.converter.catalog = app.extensions[state.EXTENSION].catalog  # loaded first: state.init_app

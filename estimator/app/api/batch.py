@@ -23,13 +23,14 @@ from marshmallow import Schema, fields
 
 from estimator import batch
 from estimator.cost import PriceBook
+from pricing.read import named_kind
 
 from .. import batch_table
 from ..batch_rows import check_row, check_text_row, check_text_rows, check_text_sweep
 from ..errors import PROBLEM_MIMETYPE, ProblemError
 from ..jsonsafe import encode, json_response, load_json_body
-from ..pricing_ops import read_upload
-from ..schemas import ProblemSchema
+from ..pricing_ops import FILE_ENCODING, read_upload
+from ..schemas import SAFE_TEXT, ProblemSchema
 from ..state import Ready, ready_state
 from . import Blueprint
 
@@ -38,8 +39,32 @@ DEFAULT_MAX_ROWS = batch_table.MAX_ROWS
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+#: A cell of a JSON row: any JSON value, as the body's parser takes it (``jsonsafe``: no control or
+#: bidirectional formatting character in any string or key); a value its field does not take is the
+#: row's error, not the request's. Registered as the component ``JsonValue``. Numbers carry no bounds: the
+#: parser refuses only an integer past a 64-bit float (1.8e308), and schemathesis reads a bound that large
+#: as a float, calling integers just inside it out of range.
+JSON_VALUE_REF = {"$ref": "#/components/schemas/JsonValue"}
+JSON_VALUE = {
+    "description": "Any JSON value whose strings and keys hold no control or bidirectional formatting character.",
+    "anyOf": [{"type": "string", **SAFE_TEXT},
+              {"type": ["number", "boolean", "null"]},
+              {"type": "array", "items": JSON_VALUE_REF},
+              {"type": "object", "propertyNames": SAFE_TEXT, "additionalProperties": JSON_VALUE_REF}],
+}
+
+
+class JsonRow(fields.Dict):
+    """A scenario row of a JSON batch: an object of ``JSON_VALUE`` cells (``json_row_openapi``)."""
+
+
+def json_row_openapi(converter: Any, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
+    """apispec attribute function: a ``JsonRow``'s keys and cells as the body's parser takes them."""
+    return {"propertyNames": SAFE_TEXT, "additionalProperties": JSON_VALUE_REF} if isinstance(field, JsonRow) else {}
+
+
 class BatchRequestSchema(Schema):
-    rows = fields.List(fields.Dict(), required=True, metadata={
+    rows = fields.List(JsonRow(), required=True, metadata={
         "description": "Scenarios: each an object with 'workload' (training, inference or serving) and the "
                        "fields of POST /api/v1/estimates/training or /inference.",
         "example": [{"workload": "training", "model": "llama-3.1-70b", "tokens": 15.6e12, "hardware": "h100-sxm",
@@ -49,7 +74,10 @@ class BatchRequestSchema(Schema):
 class BatchUploadSchema(Schema):
     file = fields.Raw(required=True, metadata={"type": "string", "format": "binary",
                                                "description": "The scenarios: xlsx, ods or UTF-8 csv, row 1 the "
-                                                              "field names and 'workload'."})
+                                                              "field names and 'workload' (GET /batch/template.xlsx "
+                                                              "is one). Its kind is read from the file name's "
+                                                              "extension, or from the part's Content-Type when the "
+                                                              "name has none of .xlsx, .ods, .csv."})
 
 
 class BatchResultSchema(Schema):
@@ -108,9 +136,9 @@ def _from_file(ready: Ready) -> Response:
                            type_="/problems/invalid-input",
                            errors=[{"pointer": None, "detail": "Missing 'file' part.", "code": "required"}])
     limit = _max_rows()
-    rows = batch_table.read_scenarios(upload.data, upload.file_name, max_rows=limit)
+    rows = batch_table.read_scenarios(upload.data, upload.file_name, max_rows=limit, media_type=upload.media_type)
     table = batch_table.run_batch(rows, estimate=_estimator(ready, text=True))
-    if upload.file_name.lower().endswith(".csv"):
+    if named_kind(upload.file_name, upload.media_type) == "csv":
         body, mimetype, name = batch_table.to_csv(table), "text/csv", "results.csv"
     else:
         body, mimetype, name = batch_table.to_xlsx(table), XLSX, "results.xlsx"
@@ -121,9 +149,13 @@ def _from_file(ready: Ready) -> Response:
 
 @blp.route("/batch", methods=["POST"])
 @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": BatchRequestSchema},
-                                                    "multipart/form-data": {"schema": BatchUploadSchema}}})
-@blp.alt_response(200, schema=BatchResultSchema, success=True,
-                  description="JSON in: the rows as JSON. A file in: the same table as xlsx (xlsx, ods) or csv.")
+                                                    "multipart/form-data": {"schema": BatchUploadSchema,
+                                                                            "encoding": FILE_ENCODING}}})
+@blp.doc(responses={"200": {
+    "description": "JSON in: the rows as JSON. A file in: the same table as xlsx (an xlsx or ods file) or csv (a csv).",
+    "content": {"application/json": {"schema": BatchResultSchema},
+                XLSX: {"schema": {"type": "string", "format": "binary"}},
+                "text/csv": {"schema": {"type": "string"}}}}})
 @blp.alt_response(413, schema=ProblemSchema, content_type=PROBLEM_MIMETYPE,
                   description="Body larger than the limit, or more rows than BATCH_MAX_ROWS (default 100,000).")
 @blp.alt_response(415, schema=ProblemSchema, content_type=PROBLEM_MIMETYPE,

@@ -17,12 +17,13 @@ from marshmallow import Schema, fields, validate
 from estimator.errors import EstimatorError
 from pricing.books import table_info
 from pricing.export import download_name, template_xlsx, to_csv, to_xlsx
-from pricing.store import DIGEST_ON_REQUEST_ROWS, NAME_PATTERN, PricingStore, StoredVersion, validate_name
+from pricing.store import DIGEST_ON_REQUEST_ROWS, NAME_PATTERN, NOTE_MAX, PricingStore, StoredVersion, validate_name
 from pricing.tables import SEED_TABLE, TABLES
 
 from ..config import DefaultConfig
 from ..errors import PROBLEM_MIMETYPE, ProblemError, problem_from_core, respond
 from ..pricing_ops import (
+    FILE_ENCODING,
     Upload,
     authorise,
     parse,
@@ -130,11 +131,16 @@ class ActivateSchema(Schema):
 
 
 class UploadSchema(Schema):
-    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary",
-                                               "description": "An xlsx, ods or csv file (UTF-8)"})
-    sheet = fields.String(metadata={"description": "For a CSV without a 'table' column: which table it holds"})
+    file = fields.Raw(required=True, metadata={
+        "type": "string", "format": "binary",
+        "description": "An xlsx, ods or csv file (UTF-8): a sheet per table, named after it (or a CSV of one table), "
+                       "row 1 the column names; GET /api/v1/pricing-template.xlsx is one. Its kind is read from the file "
+                       "name's extension, or from the part's Content-Type when the name has none of .xlsx, .ods, .csv."})
+    sheet = fields.String(validate=validate.OneOf(list(TABLES)), metadata={
+        "description": "For a CSV without a 'table' column: which table it holds (a workbook names its sheets)"})
     activate = fields.Boolean(metadata={"description": "Make the new version active (default true)"})
-    note = fields.String()
+    note = fields.String(validate=validate.Length(max=NOTE_MAX), metadata={
+        "description": "Kept with the version", "pattern": "^[^\\u0000]*$"})
 
 
 @blp.errorhandler(EstimatorError)
@@ -242,7 +248,8 @@ def list_versions(name: str) -> Response:
 
 @blp.route("/pricing-tables/<name>/versions", methods=["POST"], parameters=_NAME)
 @blp.doc(**_WRITE, parameters=_STORED_NAME)  # the operation's own: GET lists the seed table's (no) versions
-@blp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": UploadSchema}}})
+@blp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": UploadSchema,
+                                                                         "encoding": FILE_ENCODING}}})
 @blp.alt_response(201, schema=VersionInfoSchema, success=True, description="The new version.")
 @blp.alt_response(401, **_PROBLEMS, description="Missing or wrong bearer token.")
 @blp.alt_response(403, **_PROBLEMS, description="Writes are disabled (no ESTIMATOR_ADMIN_TOKEN), or the table is "
@@ -361,7 +368,7 @@ def activate_version(data: dict[str, Any], name: str) -> Response:
                                                 "(read-only).")
 @blp.alt_response(429, **_PROBLEMS, description=_RATE_LIMITED)
 @blp.alt_response(404, **_PROBLEMS, description="No such table.")
-@blp.alt_response(422, **_PROBLEMS, description="Nothing to roll back to.")
+@blp.alt_response(409, **_PROBLEMS, description="Nothing to roll back to: no activation before the current one.")
 def rollback_version(name: str) -> Response:
     """Undo the last activation: the version active before it is active again."""
     created_by = require_admin()
@@ -410,6 +417,7 @@ def _download(key: tuple[str, int], sheets: Callable[[], dict[str, list[dict[str
     _query("version", "The version (default: the active one); not for the seed table", _VERSION_SCHEMA),
 ])
 @blp.alt_response(422, **_PROBLEMS, description="A bad format, sheet or version number.")
+@blp.alt_response(409, **_PROBLEMS, description="No version given and none of the table's versions is active.")
 @blp.doc(responses={"200": {"description": "The workbook (format=xlsx) or one sheet as CSV (format=csv).",
                              "content": {XLSX_MIMETYPE: {"schema": {"type": "string", "format": "binary"}},
                                          "text/csv": {"schema": {"type": "string"}}}}})

@@ -28,6 +28,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as BaseResponse
 
 from estimator.compare import PRESETS
+from estimator.cost import DEFAULT_MARKET
 from estimator.errors import EstimatorError
 
 from ..errors import ProblemError, problem_from_core, problem_from_messages
@@ -142,6 +143,23 @@ def pricing_table_options(ready: Ready) -> list[Option]:
     return options
 
 
+def estimate_choices(ready: Ready, submitted: Mapping[str, str] | None) -> dict[str, list[Option]]:
+    """The options of the estimate forms' selects that depend on the app's state: the pricing tables,
+    and the electricity markets of the table the form names (the seed table's when it names none or
+    one that does not resolve: the estimate then reports that table's own error)."""
+    book = ready.seed_book
+    table = (submitted or {}).get("pricing_table") or None
+    if table is not None:
+        try:
+            book = ready.price_book(table)
+        except Exception:  # an unknown table or an unreadable store: the estimate says why
+            book = ready.seed_book
+    default = (f"Default: {DEFAULT_MARKET}" if DEFAULT_MARKET in book.markets()
+               else "Default: every energy row of the table")
+    markets = [Option("", default), *(Option(m, m) for m in book.markets())]
+    return {"pricing_table": pricing_table_options(ready), "electricity_market": markets}
+
+
 def _pinned(pairs: list[tuple[str, str]], result: Mapping[str, Any]) -> list[tuple[str, str]]:
     """The permalink's query with a bare stored table name pinned to the version the result used,
     so the link keeps giving this result after another version is activated."""
@@ -228,10 +246,9 @@ def _estimate_page(kind: str) -> Page:
     ready = ready_state()
     args = request.args
     workload = args.get("workload") if kind in COMPARISONS else kind
-    choices = {"pricing_table": pricing_table_options(ready)}
-    blank = build_form(kind, ready.catalog, None, workload, choices)
+    blank = build_form(kind, ready.catalog, None, workload, estimate_choices(ready, None))
     submitted = blank.is_submission(args)
-    form = build_form(kind, ready.catalog, args, workload, choices) if submitted else blank
+    form = build_form(kind, ready.catalog, args, workload, estimate_choices(ready, args)) if submitted else blank
     if kind in COMPARISONS:
         workload = form.hidden["workload"]
     fmt = args.get("format")

@@ -82,6 +82,7 @@ LABELS = {
     "usd_per_gpu_hour": "Rental price (USD per GPU-hour)",
     "capex_usd_per_gpu": "Purchase price (USD per GPU)",
     "usd_per_kwh": "Electricity price (USD per kWh)",
+    "electricity_market": "Electricity market (where you build)",
     "preset": "Preset",
     "models": "Models",
     "baseline": "Baseline",
@@ -121,6 +122,8 @@ HINTS = {
     "usd_per_gpu_hour": "What renting one GPU for an hour costs. Default: the price book's range for this GPU.",
     "capex_usd_per_gpu": "Server cost per GPU, spread over its useful life. Default: the price book.",
     "usd_per_kwh": "What the datacenter pays for electricity. Default: the price book.",
+    "electricity_market": "Electricity, PUE and grid figures come from the pricing table's rows of this market "
+    "(a price you give above wins).",
     "pricing_table": "Where the prices below come from when you leave them empty: the built-in table, or an "
     "uploaded one (its active version; the result's permalink keeps the version used).",
 }
@@ -138,7 +141,8 @@ HARDWARE_HINTS = {
 }
 _SITE = (
     "Site and prices (optional: leave empty for the sourced defaults)",
-    ("pricing_table", "pue", "grid_kg_co2_per_kwh", "usd_per_gpu_hour", "capex_usd_per_gpu", "usd_per_kwh"),
+    ("pricing_table", "electricity_market", "pue", "grid_kg_co2_per_kwh", "usd_per_gpu_hour", "capex_usd_per_gpu",
+     "usd_per_kwh"),
 )
 LAYOUTS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     "training": (

@@ -53,9 +53,9 @@ def _explain_fields(workload: str, submitted: MultiDict[str, str] | None) -> Fie
 
 
 def _form(workload: str, ready: Ready, submitted: MultiDict[str, str] | None) -> Form:
-    from . import pricing_table_options  # web/__init__.py imports the planning pages
+    from . import estimate_choices  # web/__init__.py imports the planning pages
 
-    form = build_form(workload, ready.catalog, submitted, choices={"pricing_table": pricing_table_options(ready)})
+    form = build_form(workload, ready.catalog, submitted, choices=estimate_choices(ready, submitted))
     form.fieldsets.insert(1, _explain_fields(workload, submitted))
     return form
 

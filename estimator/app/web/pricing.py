@@ -33,7 +33,15 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from werkzeug.wrappers import Response as BaseResponse
 
 from estimator.errors import EstimatorError
-from pricing.errors import FileTooLarge, ImportRejected, PricingTableError, Problem, UnknownVersion, UnsupportedFile
+from pricing.errors import (
+    FileTooLarge,
+    ImportRejected,
+    NothingToRollBack,
+    PricingTableError,
+    Problem,
+    UnknownVersion,
+    UnsupportedFile,
+)
 from pricing.read import ACCEPTED
 from pricing.store import NOTE_MAX, PricingStore, StoredVersion, TableInfo, VersionInfo, parse_ref, validate_name
 from pricing.tables import SEED_TABLE, TABLES, Column
@@ -442,8 +450,8 @@ def _manage(name: str, action: str) -> BaseResponse | tuple[str, int]:
     except UnknownVersion as exc:
         manage.error("version", exc.message, 404)
         return _table_page(ready, name, manage)
-    except PricingTableError as exc:  # nothing to roll back to
-        manage.error("rollback", exc.message, 422)
+    except PricingTableError as exc:  # nothing to roll back to (NothingToRollBack: the API's 409)
+        manage.error("rollback", exc.message, 409 if isinstance(exc, NothingToRollBack) else 422)
         return _table_page(ready, name, manage)
     return _confirmed("activated" if action == "activate" else "rolled_back", info)
 
