@@ -179,8 +179,12 @@ class PriceBook:
         return self
 
     def markets(self) -> tuple[str, ...]:
-        """The electricity markets of this book's energy rows (its fallback's when it has none), sorted."""
-        return tuple(sorted({p.market for p in self.energy_book().find("electricity")}))
+        """The electricity markets of this book's energy rows (its fallback's when it has none), sorted;
+        names that compare equal (``_market_key``: case, spacing, invisible characters) once, as first spelt."""
+        names: dict[str, str] = {}
+        for p in self.energy_book().find("electricity"):
+            names.setdefault(_market_key(p.market), p.market)
+        return tuple(sorted(names.values()))
 
     def find(self, kind: str, hardware_id: str = "") -> list[PricePoint]:
         found = self._found.get((kind, hardware_id))
@@ -348,12 +352,12 @@ def electricity_market(book: PriceBook, requested: str | None) -> str | None:
     without one, ``DEFAULT_MARKET`` when the table has rows of it, else None (every row).
     Raises ``UnknownMarketError`` for a market the table has no row of, naming those it has."""
     markets = book.markets()
-    if requested is None:
-        return DEFAULT_MARKET if DEFAULT_MARKET in markets else None
-    key = _market_key(requested)
+    key = _market_key(DEFAULT_MARKET if requested is None else requested)
     for market in markets:
         if _market_key(market) == key:
             return market
+    if requested is None:
+        return None
     shown = requested if len(requested) <= 60 else requested[:57] + "..."
     ref = book.energy_book().ref
     if not markets:
@@ -361,7 +365,7 @@ def electricity_market(book: PriceBook, requested: str | None) -> str | None:
             f"Pricing table {ref} has no energy rows, so no electricity market {shown!r}: leave "
             "'electricity_market' out (the stated default electricity price applies) or pass 'usd_per_kwh'.",
             field="electricity_market", given=shown, markets=[])
-    default = f"for {DEFAULT_MARKET}" if DEFAULT_MARKET in markets else "for every row"
+    default = f"for {DEFAULT_MARKET}" if electricity_market(book, None) is not None else "for every row"
     raise UnknownMarketError(
         f"Pricing table {ref} has no electricity market {shown!r}: its energy rows are for "
         f"{', '.join(markets)}. Give one of those as 'electricity_market', or leave it out ({default}).",
@@ -369,7 +373,10 @@ def electricity_market(book: PriceBook, requested: str | None) -> str | None:
 
 
 def _in_market(points: list[PricePoint], kind: str, market: str | None) -> list[PricePoint]:
-    return [p for p in points if p.market == market] if market is not None and kind in ENERGY_KINDS else points
+    if market is None or kind not in ENERGY_KINDS:
+        return points
+    key = _market_key(market)
+    return [p for p in points if _market_key(p.market) == key]
 
 
 def _market_label(kind: str, market: str | None) -> str:

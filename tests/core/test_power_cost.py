@@ -216,6 +216,19 @@ def test_electricity_is_priced_in_one_market_default_united_states():
     assert cost.prices_for(book, GPU, None, _Market(None)) is us  # kept by market, as the quotes are
 
 
+def test_market_names_compare_as_the_request_does_whatever_their_case_in_the_table():
+    # Rows spelt 'united states' and 'United States ' are one market, listed once as first spelt, and the
+    # default reads both (before: two markets, and a table spelling it in lower case lost the default).
+    book = PriceBook.from_sheets({"energy": [
+        _energy("Texas", "0.066", "2025-01-01", "united states"), _energy("Ohio", "0.08", "2025-01-01", "United States "),
+        _energy("European Union", "0.21", "2025-06-30", "European Union")]}, table="t", stale_after_days=10**7)
+    assert book.markets() == ("European Union", "united states")
+    assert cost.electricity_market(book, None) == "united states"
+    assert cost.prices_for(book, GPU, None, _Market(None)).electricity == Band(0.066, (0.066 + 0.08) / 2, 0.08)
+    assert cost.prices_for(book, GPU, None, _Market("UNITED STATES")).electricity == Band(
+        0.066, (0.066 + 0.08) / 2, 0.08)
+
+
 def test_a_book_without_the_market_column_still_works():
     # A table stored before the column: each row's market is its region, so the default reads the
     # 'United States' row alone; a table without US rows reads every row.
