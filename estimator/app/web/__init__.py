@@ -28,7 +28,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as BaseResponse
 
 from estimator.compare import PRESETS
-from estimator.cost import DEFAULT_MARKET
+from estimator.cost import DEFAULT_MARKET, electricity_market
 from estimator.errors import EstimatorError
 
 from ..errors import ProblemError, problem_from_core, problem_from_messages
@@ -154,7 +154,7 @@ def estimate_choices(ready: Ready, submitted: Mapping[str, str] | None) -> dict[
             book = ready.price_book(table)
         except Exception:  # an unknown table or an unreadable store: the estimate says why
             book = ready.seed_book
-    default = (f"Default: {DEFAULT_MARKET}" if DEFAULT_MARKET in book.markets()
+    default = (f"Default: {DEFAULT_MARKET}" if electricity_market(book, None) is not None
                else "Default: every energy row of the table")
     markets = [Option("", default), *(Option(m, m) for m in book.markets())]
     return {"pricing_table": pricing_table_options(ready), "electricity_market": markets}
@@ -246,9 +246,10 @@ def _estimate_page(kind: str) -> Page:
     ready = ready_state()
     args = request.args
     workload = args.get("workload") if kind in COMPARISONS else kind
-    blank = build_form(kind, ready.catalog, None, workload, estimate_choices(ready, None))
+    choices = estimate_choices(ready, args)  # once: it reads the store's tables and the named table's markets
+    blank = build_form(kind, ready.catalog, None, workload, choices)
     submitted = blank.is_submission(args)
-    form = build_form(kind, ready.catalog, args, workload, estimate_choices(ready, args)) if submitted else blank
+    form = build_form(kind, ready.catalog, args, workload, choices) if submitted else blank
     if kind in COMPARISONS:
         workload = form.hidden["workload"]
     fmt = args.get("format")
