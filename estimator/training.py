@@ -35,7 +35,7 @@ from .bands import SCENARIOS, Assumption, Band, significant
 from .catalog import BYTES_PER_VALUE, PRECISIONS, Catalog, Hardware, Model
 from .checks import check_positive, check_pue, record_warnings, show
 from .cost import PriceBook
-from .errors import DoesNotFitError, InvalidInputError, out_of_range
+from .errors import ConflictError, DoesNotFitError, InvalidInputError, out_of_range
 from .memo import kept
 from .training_time import LOW_PRECISIONS, RECOMPUTE_FACTORS
 
@@ -222,6 +222,11 @@ def validate(req: TrainingRequest) -> None:
     if req.pipeline_schedule is not None and req.utilisation is not None:
         raise InvalidInputError("Give either 'utilisation' (an assumed MFU) or a 'pipeline_schedule', not both: the "
                                 "schedule sets the step time that 'utilisation' replaces.", field="pipeline_schedule")
+    stages = req.pipeline_parallel or 1
+    if req.pipeline_schedule == "dualpipe" and stages > 1 and stages % 2:
+        raise ConflictError(f"DualPipe runs micro-batches from both ends of the pipeline, so it needs an even "
+                            f"'pipeline_parallel' (2, 4, 8, 16 ...), got {req.pipeline_parallel}: use 1f1b or an "
+                            "even degree.", field="pipeline_parallel")
     if req.precision not in PRECISIONS:
         raise InvalidInputError(
             f"'precision' must be one of {', '.join(PRECISIONS)}, got {req.precision!r}.", field="precision"

@@ -348,3 +348,18 @@ def test_pipeline_schedule_refused(catalog, book, values, field):
     with pytest.raises(InvalidInputError) as info:
         tr.estimate_training(replace(request, **values), book, catalog)
     assert info.value.field == field
+
+
+def test_dualpipe_refuses_an_odd_pipeline_degree(catalog, book):
+    # DualPipe feeds micro-batches from both ends of the pipeline: the stages pair up, so an odd degree
+    # (above 1) has no schedule; a 409-class conflict naming the field and what would work.
+    from dataclasses import replace
+
+    from estimator.errors import ConflictError
+
+    request = replace(training_request(catalog, {**DSV3_PUBLISHED, "pipeline_parallel": 15}), pipeline_schedule="dualpipe")
+    with pytest.raises(ConflictError) as caught:
+        tr.estimate_training(request, book, catalog)
+    assert caught.value.field == "pipeline_parallel"
+    assert caught.value.message == ("DualPipe runs micro-batches from both ends of the pipeline, so it needs an even "
+                                    "'pipeline_parallel' (2, 4, 8, 16 ...), got 15: use 1f1b or an even degree.")
