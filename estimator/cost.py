@@ -76,7 +76,8 @@ DEFAULT_MARKET = "United States"
 #: older than 18 months gets a warning. The app makes it configurable (ESTIMATOR_PRICE_STALE_AFTER_DAYS).
 STALE_AFTER_DAYS = 548
 #: A quote ranges over the points dated within this many days of the newest point of its kind (per
-#: GPU where per GPU); older ones are history (the module doc). The same 18 months as the warning.
+#: GPU where per GPU); older ones are history (the module doc). 18 months, the warning's default;
+#: ESTIMATOR_PRICE_STALE_AFTER_DAYS moves only the warning, not this window.
 CURRENT_WITHIN_DAYS = STALE_AFTER_DAYS
 QUOTE_MEMO_SIZE = 512
 
