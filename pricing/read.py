@@ -219,7 +219,8 @@ def detect_kind(data: bytes, file_name: str, media_type: str = "") -> str:
     if by_extension is None:
         hint = " (an old Excel .xls: save it as .xlsx)" if content == "xls" else ""
         raise UnsupportedFile(
-            f"'{name}' has the extension '{extension or '(none)'}'{hint}. Accepted: {ACCEPTED}.",
+            f"'{name}' has the extension '{extension or '(none)'}'{hint}. Accepted: {ACCEPTED}"
+            f"{'' if extension else ', or a file part sent with one of their media types'}.",
             field="file",
             accepted=["xlsx", "ods", "csv"],
         )
@@ -250,7 +251,8 @@ def detect_kind(data: bytes, file_name: str, media_type: str = "") -> str:
     if content != expected:
         raise UnsupportedFile(
             f"'{name}' is {named} but holds {found}. Accepted: {ACCEPTED}; "
-            "the extension must match the content (save the file again in one of these formats).",
+            f"the {'extension' if named_kind(file_name) else 'media type'} must match the content (save the file "
+            "again in one of these formats).",
             field="file",
             accepted=["xlsx", "ods", "csv"],
         )

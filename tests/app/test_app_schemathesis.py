@@ -50,7 +50,7 @@ from workbooks import batch_files, csv_table, file_sort, pricing_files
 
 from estimator.app import create_app
 from estimator.app.api.batch import XLSX
-from pricing.read import MEDIA_TYPES
+from pricing.read import ACCEPTED, MEDIA_TYPES
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
@@ -141,4 +141,6 @@ def test_a_declared_kind_the_content_contradicts_is_refused(uploads_client, kind
     for path in ("/api/v1/pricing-tables/hooks/versions", "/api/v1/estimates/batch"):
         response = _post(uploads_client, path, content, kind)
         assert response.status_code == 415, response.get_json()
-        assert response.get_json()["detail"].startswith(f"'{name}' is sent as {media_type} but holds {holds}.")
+        assert response.get_json()["detail"] == (
+            f"'{name}' is sent as {media_type} but holds {holds}. Accepted: {ACCEPTED}; the media type must match "
+            "the content (save the file again in one of these formats).")

@@ -144,7 +144,8 @@ KIND_CASES = [
         f"'prices.xls' has the extension '.xls' (an old Excel .xls: save it as .xlsx). Accepted: {ACCEPTED}.",
     ),
     ("prices.txt", b"provider\nLambda\n", f"'prices.txt' has the extension '.txt'. Accepted: {ACCEPTED}."),
-    ("prices", b"provider\nLambda\n", f"'prices' has the extension '(none)'. Accepted: {ACCEPTED}."),
+    ("prices", b"provider\nLambda\n", f"'prices' has the extension '(none)'. Accepted: {ACCEPTED}, or a file part sent with one of their "
+     "media types."),
     (
         "prices.csv",
         XLSX,
