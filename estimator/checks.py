@@ -7,10 +7,22 @@ Inputs: request values and catalog records. Outputs: nothing (a check raises
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from typing import Any
 
 from .catalog import Hardware, Model
 from .errors import InvalidInputError
+
+#: Characters that change text without showing: soft hyphen, Mongolian vowel separator, zero-width
+#: space/non-joiner/joiner, word joiner, byte-order mark.
+INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200d\u2060\ufeff]")
+
+
+def plain_text(text: str) -> str:
+    """``text`` NFKC-normalised (full-width letters, ligatures become plain ones) with the ``INVISIBLE``
+    characters removed: how a pricing table's key cells and an electricity market are compared."""
+    return INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
 
 
 def show(value: Any) -> str:

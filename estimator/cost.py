@@ -41,7 +41,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import statistics
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -53,6 +52,7 @@ from . import defaults as d
 from . import power
 from .bands import SCENARIOS, Assumption, Band, significant
 from .catalog import SEEDS_DIR, Catalog, Hardware, _number, _text
+from .checks import plain_text
 from .errors import CatalogError, UnknownMarketError
 from .memo import kept
 
@@ -340,12 +340,8 @@ def _describe(points: Sequence[PricePoint], history: Sequence[PricePoint] = (), 
 
 
 def _market_key(name: str) -> str:
-    """A market name as compared: NFKC, case-folded, zero-width characters out, spaces collapsed."""
-    text = unicodedata.normalize("NFKC", name).translate(_ZERO_WIDTH)
-    return " ".join(text.casefold().split())
-
-
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+    """A market name as compared: ``checks.plain_text`` (as a pricing key cell), case-folded, spaces collapsed."""
+    return " ".join(plain_text(name).casefold().split())
 
 
 def electricity_market(book: PriceBook, requested: str | None) -> str | None:

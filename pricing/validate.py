@@ -82,6 +82,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from estimator.catalog import Catalog
+from estimator.checks import plain_text
 from estimator.errors import UnknownIdError
 from pricing.errors import ImportRejected, Problem
 from pricing.read import (
@@ -149,7 +150,6 @@ MAX_TEXT = 32_767
 _NEUTRALISED = re.compile(r"^'(?=[=+\-@\t\r])")
 #: Invisible characters that would tell "Acme" from "Ac\u200bme": soft hyphen, Mongolian vowel
 #: separator, zero-width space / non-joiner / joiner, word joiner, byte-order mark.
-_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200d\u2060\ufeff]")
 #: Scripts whose letters look alike ("A" Latin, "А" Cyrillic, "Α" Greek): one word mixing them is refused.
 _CONFUSABLE_SCRIPTS = frozenset({"LATIN", "CYRILLIC", "GREEK"})
 _WORD = re.compile(r"[^\W\d_]+")
@@ -242,7 +242,7 @@ class TextCell(_CellField):
                     "bad_text", f"Holds the bidirectional formatting character U+{ord(bidi.group()):04X}; remove it."
                 )
             if self.key:
-                text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).strip()
+                text = plain_text(text).strip()
                 _check_scripts(text)
         if len(text) > MAX_TEXT:
             raise CellError(
