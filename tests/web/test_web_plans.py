@@ -98,3 +98,27 @@ def test_navigation(client):
     html = client.get("/").get_data(as_text=True)
     assert 'href="/plans"' in html
     assert client.get("/plans").status_code == 200
+
+
+@pytest.mark.parametrize("page", ["/plans/capacity", "/plans/rent-vs-buy", "/plans/sensitivity"])
+def test_plan_pages_take_the_electricity_market(client, page):
+    """The plan pages whose requests take 'electricity_market' (capacity, rent-vs-buy, sensitivity) offer
+    the table's markets as the estimate pages do; a capacity plan in the EU reads the Eurostat row."""
+    form = client.get(page).get_data(as_text=True)
+    select = re.search(r'<select id="field-electricity_market" name="electricity_market".*?</select>', form, re.S)
+    assert select is not None
+    assert re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', select.group(0)) == [
+        ("", "Default: United States"), ("European Union", "European Union"), ("United States", "United States")]
+
+
+def test_a_capacity_plan_in_the_eu_prices_its_electricity_there(client):
+    query = "/plans/capacity?hardware=h100-sxm&budget_usd=1e9&electricity_market="
+    eu = client.get(query + "European+Union")
+    assert eu.status_code == 200
+    assert '<option value="European Union" selected>' in eu.get_data(as_text=True)
+    api = client.post("/api/v1/plans/capacity", json={"hardware": "h100-sxm", "budget_usd": 1e9,
+                                                      "electricity_market": "European Union"}).get_json()
+    us = client.post("/api/v1/plans/capacity", json={"hardware": "h100-sxm", "budget_usd": 1e9}).get_json()
+    # The same fleet and power, electricity at the EU's 0.2092 USD/kWh instead of the US rows' mid 0.0892.
+    assert api["energy_usd_per_year"]["mid"] / us["energy_usd_per_year"]["mid"] == pytest.approx(0.2092 / 0.0892,
+                                                                                                rel=1e-4)

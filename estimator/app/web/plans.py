@@ -61,7 +61,7 @@ class Spec:
     widget: str = "number"  # number, text, list (comma-separated), select
     integer: bool = False
     path: tuple[str, ...] = ()  # where in the request body (default: (name,))
-    options: str = ""  # "hardware", "pricing_table", "metric"
+    options: str = ""  # "hardware", "hardware_optional", "pricing_table", "electricity_market", "metric"
     placeholder: str = ""
 
 
@@ -97,6 +97,8 @@ def _site() -> tuple[Spec, ...]:
         Spec("pue", "PUE", "Facility / IT power, at least 1. Default: the pricing table's range.",
              placeholder="pricing table"),
         Spec("usd_per_kwh", "Electricity (USD per kWh)", "Default: the pricing table's.", placeholder="pricing table"),
+        Spec("electricity_market", "Electricity market (where you build)", "Electricity, PUE and grid figures from "
+             "the pricing table's rows of this market.", "select", options="electricity_market"),
         Spec("capex_usd_per_gpu", "GPU price per GPU (USD)", "Default: the pricing table's (its scope: server, rack).",
              placeholder="pricing table"),
         Spec("pricing_table", "Pricing table", "Prices from this table.", "select", options="pricing_table"),
@@ -264,7 +266,7 @@ def _share(item: str) -> dict[str, Any]:
     return {"id": hw_id.strip(), **({"share": number_from_text(share, integer=False)} if colon else {})}
 
 
-def _options(kind: str, ready: Ready) -> tuple[Option, ...]:
+def _options(kind: str, ready: Ready, args: Mapping[str, str] | None) -> tuple[Option, ...]:
     if kind in ("hardware", "hardware_optional"):
         none = (Option("", "none"),) if kind == "hardware_optional" else ()
         return none + tuple(Option(h.id, h.name) for h in ready.catalog.hardware.values())
@@ -274,6 +276,10 @@ def _options(kind: str, ready: Ready) -> tuple[Option, ...]:
         from . import pricing_table_options  # the estimate pages' list (web/__init__.py imports this module)
 
         return tuple(pricing_table_options(ready))
+    if kind == "electricity_market":
+        from . import estimate_choices  # the markets of the table the form names, as the estimate pages list them
+
+        return tuple(estimate_choices(ready, args)["electricity_market"])
     return ()
 
 
@@ -281,7 +287,7 @@ def _form(spec: PageSpec, ready: Ready, args: Mapping[str, str] | None) -> PlanF
     values = spec.defaults if args is None else args
     fields = {s.name: FormField(s.name, s.label, s.hint, "select" if s.widget == "select" else
                                 ("text" if s.widget in ("text", "list") else "number"), integer=s.integer,
-                                options=_options(s.options, ready), value=str(values.get(s.name, "") or ""),
+                                options=_options(s.options, ready, args), value=str(values.get(s.name, "") or ""),
                                 placeholder=s.placeholder)
               for s in spec.fields}
     return PlanForm(spec.fields, fields)
